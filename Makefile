@@ -1,0 +1,65 @@
+# The same verbs everywhere: make run, make test, make demo, make lint.
+# Needs only Python 3.11+ and make; everything else is installed into .venv from exact pins.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := contracts libs/platform services/intake services/assessment services/services-directory services/warrants deploy/local
+POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# Pins apply to build environments too (PIP_CONSTRAINT reaches pip's isolated builds).
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run demo test test-unit test-integration test-e2e test-postgres lint format contracts lock clean
+
+$(STAMP): constraints.txt requirements.in $(addsuffix /pyproject.toml,$(PACKAGES))
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Divert needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.in $(addprefix -e ,$(PACKAGES))
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with every package and tool, pinned by constraints.txt
+
+run: install ## Start the whole system on its embedded default; Ctrl-C stops it
+	$(BIN)/divert run
+
+demo: install ## Walk two demo referrals through a running `make run`
+	$(BIN)/divert demo
+
+test: install ## Unit, integration (SQLite, real broker, real Temporal) and end-to-end tiers
+	$(BIN)/python -m divert_contracts.schemas --check
+	$(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q contracts/tests libs/platform/tests/unit services/*/tests/unit
+
+test-integration: install
+	$(BIN)/pytest -q libs/platform/tests/integration services/*/tests/integration
+
+test-e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+test-postgres: install ## The integration tier again, on PostgreSQL
+	DIVERT_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q -k postgres libs/platform/tests/integration services/*/tests/integration
+
+lint: install ## ruff, formatting and contract documents in sync with the models
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m divert_contracts.schemas --check
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+contracts: install ## Regenerate JSON Schemas and asyncapi.json from the event models
+	$(BIN)/python -m divert_contracts.schemas
+
+lock: ## Re-resolve requirements.in into constraints.txt (exact pins, no URLs)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	PIP_CONSTRAINT= .lock-venv/bin/pip install -q -r requirements.in setuptools
+	.lock-venv/bin/pip freeze --all | grep -v '^pip==' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .divert

@@ -1,0 +1,17 @@
+"""Every integration event type, looked up by its CloudEvents `type`."""
+
+from divert_contracts.base import IntegrationEvent
+from divert_contracts.cases import CaseAssessmentCompleted, CaseOpened
+from divert_contracts.referrals import ReferralAccepted, ReferralAssessmentDeadlineLapsed
+from divert_contracts.warrants import WarrantRequested
+
+EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
+    model.event_type: model
+    for model in (
+        ReferralAccepted,
+        ReferralAssessmentDeadlineLapsed,
+        CaseOpened,
+        CaseAssessmentCompleted,
+        WarrantRequested,
+    )
+}

@@ -1,0 +1,91 @@
+"""The CloudEvents Kafka codec: binary mode out, typed events back, clear errors for the rest."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from divert_contracts import codec
+from divert_contracts.cases import CaseAssessmentCompleted, Need
+from divert_contracts.schemas import main as contract_documents
+
+
+def _completed() -> CaseAssessmentCompleted:
+    return CaseAssessmentCompleted(
+        referral_id=uuid4(),
+        jurisdiction="demo",
+        completed_at=datetime(2026, 12, 1, tzinfo=UTC),
+        assessment_due_by=None,
+        on_time=True,
+        needs=(Need(domain="housing", priority=1, part2=False),),
+    )
+
+
+def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1"):  # type: ignore[no-untyped-def]
+    return codec.encode(
+        event_id=event_id,
+        source="/divert/assessment",
+        event_type=event.event_type,
+        subject=event.cloudevent_subject,
+        time=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        key=event.partition_key,
+        data=event.model_dump(mode="json"),
+    )
+
+
+def test_round_trip_keeps_attributes_and_event() -> None:
+    event = _completed()
+    message = _encode(event)
+    assert message.headers["ce_type"] == b"org.divert.case.assessment_completed.v1"
+    assert message.headers["content-type"] == b"application/json"
+    assert message.headers["ce_time"] == b"2026-12-01T10:00:00Z"
+    assert message.key == str(event.referral_id)
+    decoded = codec.decode(message.headers.items(), str(message.key).encode(), message.value)
+    assert decoded.event == event
+    assert (decoded.id, decoded.source, decoded.subject) == (
+        "e-1",
+        "/divert/assessment",
+        f"referrals/{event.referral_id}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "value", "reason"),
+    [
+        ({}, b"{}", "not a CloudEvent"),
+        (
+            {"ce_specversion": b"1.0", "ce_type": b"org.divert.nope.v1", "ce_id": b"1", "ce_source": b"/x"},
+            b"{}",
+            "unknown event type",
+        ),
+        (
+            {
+                "ce_specversion": b"1.0",
+                "ce_type": b"org.divert.case.opened.v1",
+                "ce_id": b"1",
+                "ce_source": b"/x",
+                "content-type": b"application/json",
+            },
+            b'{"referral_id": "nope"}',
+            "violates its schema",
+        ),
+        (
+            {
+                "ce_specversion": b"1.0",
+                "ce_type": b"org.divert.case.opened.v1",
+                "ce_id": b"1",
+                "ce_source": b"/x",
+                "content-type": b"application/json",
+            },
+            b"{truncated",
+            "not a JSON object",
+        ),
+    ],
+)
+def test_undecodable_records_say_why(headers: dict[str, bytes], value: bytes, reason: str) -> None:
+    with pytest.raises(codec.UndecodableMessage, match=reason):
+        codec.decode(headers.items(), b"k", value)
+
+
+def test_checked_in_schemas_and_asyncapi_match_the_models() -> None:
+    assert contract_documents(["--check"]) == 0, "run `make contracts` and commit the result"

@@ -1,0 +1,64 @@
+"""`divert`: run the embedded stack and its demo."""
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from divert_local.stack import Stack
+
+app = typer.Typer(help="Divert on one machine: the embedded stack and its demo.", no_args_is_help=True)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the stack the same way Ctrl-C does
+
+
+@app.command()
+def run(
+    data_dir: Annotated[Path, typer.Option(help="Where databases, logs and traces are kept.")] = Path(".divert"),
+) -> None:
+    """Start the broker, Temporal and every Divert process; Ctrl-C stops them all."""
+    stack = Stack(data_dir=data_dir.resolve())
+    signal.signal(signal.SIGTERM, _interrupt)
+    typer.echo("starting the embedded stack (broker, Temporal, 4 services)…")
+    stack.start()
+    ports = stack.ports
+    typer.echo(
+        "\nDivert is running:\n"
+        f"  intake              {stack.url('intake')}      API docs {stack.url('intake')}/docs\n"
+        f"  assessment          {stack.url('assessment')}      API docs {stack.url('assessment')}/docs\n"
+        f"  services-directory  {stack.url('directory')}      API docs {stack.url('directory')}/docs\n"
+        f"  warrants            {stack.url('warrants')}      API docs {stack.url('warrants')}/docs\n"
+        f"  Kafka API (Tansu)   {stack.kafka_bootstrap}\n"
+        f"  Temporal            {stack.temporal_address}    Web UI http://127.0.0.1:{ports.temporal_ui}\n"
+        f"  logs and traces     {data_dir}/logs, {data_dir}/traces\n"
+        "Try `make demo` in another terminal. Ctrl-C stops everything.\n"
+    )
+    try:
+        while not (dead := stack.dead()):
+            time.sleep(1)
+        typer.echo(f"stopping: {', '.join(dead)} exited (see {data_dir}/logs)", err=True)
+        code = 1
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        typer.echo("stopping every process…")
+        stack.stop()
+    sys.exit(code)
+
+
+@app.command()
+def demo(
+    intake: str = "http://127.0.0.1:8001",
+    assessment: str = "http://127.0.0.1:8002",
+    warrants: str = "http://127.0.0.1:8004",
+) -> None:
+    """Walk two demo referrals through a running stack: one assessed in time, one lapsing."""
+    from divert_local.demo import run_demo
+
+    ok = run_demo(intake=intake, assessment=assessment, warrants=warrants, say=typer.echo)
+    raise typer.Exit(0 if ok else 1)

@@ -1,0 +1,105 @@
+"""RFC 9457 problem details for every 4xx and 5xx response."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://divert.example/problems/"
+
+
+class Problem(Exception):
+    """An error the API reports as `application/problem+json`."""
+
+    status: int = 500
+    title: str = "Internal error"
+    kind: str = "internal"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(Problem):
+    """The resource does not exist (or is not visible to the caller)."""
+
+    status, title, kind = 404, "Not found", "not-found"
+
+
+class Conflict(Problem):
+    """The request conflicts with the resource's current state."""
+
+    status, title, kind = 409, "Conflict", "conflict"
+
+
+class Unprocessable(Problem):
+    """The request is well-formed but breaks a rule; `errors` names the fields at fault."""
+
+    status, title, kind = 422, "Request is invalid", "validation"
+
+
+class Unavailable(Problem):
+    """A dependency is down; try again later."""
+
+    status, title, kind = 503, "Service unavailable", "unavailable"
+
+
+def problem_response(status: int, title: str, detail: str, kind: str, **extensions: Any) -> JSONResponse:
+    """Build a problem+json response."""
+    body = {"type": _TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extensions}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic errors as `{field, message}` with a dotted field path (`body.subject.given_name`)."""
+    return [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"], "code": error["type"]}
+        for error in errors
+    ]
+
+
+class _BodySizeLimit(BaseHTTPMiddleware):
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        super().__init__(app)
+        self._max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._max_bytes:
+            return problem_response(
+                413, "Request body too large", f"the body exceeds {self._max_bytes} bytes", "too-large"
+            )
+        return await call_next(request)
+
+
+def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
+    """Make every error response of `app` problem+json, and cap request body size."""
+    app.add_middleware(_BodySizeLimit, max_bytes=max_request_bytes)
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, error: Problem) -> JSONResponse:
+        return problem_response(error.status, error.title, error.detail, error.kind, **error.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = field_errors(list(error.errors()))
+        fields = ", ".join(e["field"] for e in errors)
+        return problem_response(422, "Request is invalid", f"invalid or missing: {fields}", "validation", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem_response(error.status_code, str(error.detail), str(error.detail), f"http-{error.status_code}")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=error)
+        return problem_response(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")

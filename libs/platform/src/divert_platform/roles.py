@@ -1,0 +1,78 @@
+"""The long-running roles every service runs as separate processes: api, relay, consumer."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
+
+from divert_contracts.base import IntegrationEvent
+from divert_contracts.topics import ALL_TOPICS, Topic
+from divert_platform.consumer import ConsumerRunner, Handler
+from divert_platform.kafka import create_producer, ensure_topics
+from divert_platform.relay import OutboxRelay
+from divert_platform.settings import ServiceSettings
+from divert_platform.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _until_reachable(what: str) -> AsyncRetrying:
+    """Retry start-up steps while a dependency is still coming up (forever, with backoff)."""
+    return AsyncRetrying(
+        wait=wait_exponential(multiplier=0.2, max=5), before_sleep=before_sleep_log(log, logging.WARNING), reraise=True
+    )
+
+
+async def run_relay(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
+    """Publish the service's outbox until stopped. Topics are (re-)created first: the embedded
+    broker forgets them when it restarts."""
+    async for attempt in _until_reachable("broker"):
+        with attempt:
+            await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
+    producer = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-relay")
+    async for attempt in _until_reachable("broker"):
+        with attempt:
+            await producer.start()
+    try:
+        await OutboxRelay(sessions, producer).run(stop)
+    finally:
+        await producer.stop()
+
+
+async def run_consumer(
+    settings: ServiceSettings,
+    *,
+    topics: Sequence[Topic],
+    handlers: Mapping[type[IntegrationEvent], Handler],
+    unit_of_work: Callable[[], UnitOfWork],
+    stop: asyncio.Event,
+    group_id: str | None = None,
+) -> None:
+    """Consume `topics` as the service's consumer group until stopped."""
+    async for attempt in _until_reachable("broker"):
+        with attempt:
+            await ensure_topics(settings.kafka_bootstrap, topics)
+    dead_letters = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-dlq")
+    async for attempt in _until_reachable("broker"):
+        with attempt:
+            await dead_letters.start()
+    runner = ConsumerRunner(
+        group_id=group_id or f"divert-{settings.service_name}",
+        bootstrap=settings.kafka_bootstrap,
+        topics=topics,
+        handlers=handlers,
+        unit_of_work=unit_of_work,
+        dead_letters=dead_letters,
+    )
+    try:
+        await runner.run(stop)
+    finally:
+        await dead_letters.stop()
+
+
+def serve_api(factory: str, settings: ServiceSettings) -> None:
+    """Serve the ASGI app built by `factory` ("module:function") on the configured host and port."""
+    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_level="info", access_log=False)

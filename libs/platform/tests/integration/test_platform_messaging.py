@@ -1,0 +1,212 @@
+"""Outbox → relay → real broker → consumer runner: CloudEvents headers, trace context, inbox
+de-duplication and dead-lettering, on SQLite and PostgreSQL."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from divert_contracts.codec import DecodedEvent
+from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
+from divert_contracts.topics import REFERRALS
+from divert_platform.consumer import ConsumerRunner
+from divert_platform.db import create_engine, create_session_factory
+from divert_platform.kafka import create_producer, ensure_topics
+from divert_platform.relay import OutboxRelay
+from divert_platform.schema import inbox, outbox
+from divert_platform.telemetry import configure_telemetry
+from divert_platform.testing import migrate
+from divert_platform.unit_of_work import UnitOfWork
+
+MIGRATIONS = Path(__file__).parent / "platform_migrations"
+SOURCE = "/divert/platform-test"
+
+
+@pytest.fixture(scope="module")
+def spans(tmp_path_factory: pytest.TempPathFactory) -> InMemorySpanExporter:
+    provider = configure_telemetry(
+        "platform-test", "test", otlp_endpoint=None, data_dir=tmp_path_factory.mktemp("traces")
+    )
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest_asyncio.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await migrate(database_url, MIGRATIONS)
+    engine = create_engine(database_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    await ensure_topics(kafka_bootstrap, [REFERRALS])
+    client = create_producer(kafka_bootstrap, "platform-test")
+    await client.start()
+    yield client
+    await client.stop()
+
+
+def accepted(referral_id: UUID) -> ReferralAccepted:
+    return ReferralAccepted(
+        referral_id=referral_id,
+        jurisdiction="demo",
+        pathway="arrest_diversion",
+        referred_at=datetime(2026, 11, 30, tzinfo=UTC),
+        policy="demo",
+        policy_version="1",
+        assessment_due_by=datetime(2026, 12, 30, tzinfo=UTC),
+        lapse_action="warrant_request",
+        rms=RmsReference(agency="PD", case_number="1", officer_id="2"),
+        subject=Subject(given_name="Sam", family_name="Lee"),
+        location=Location(),
+        offense_category="trespass",
+    )
+
+
+async def read_until(bootstrap: str, topic: str, key: bytes, count: int = 1) -> list[ConsumerRecord]:
+    """Read `topic` from the start until `count` records with `key` arrived."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid4()}", auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[ConsumerRecord] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batches = await consumer.getmany(timeout_ms=500)
+                found += [r for records in batches.values() for r in records if r.key == key]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def write_to_outbox(sessions: async_sessionmaker[AsyncSession], event: ReferralAccepted) -> None:
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        await uow.outbox.add(event)
+        await uow.commit()
+
+
+async def test_relay_publishes_cloudevents_continuing_the_writers_trace(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    spans: InMemorySpanExporter,
+) -> None:
+    referral_id = uuid4()
+    with trace.get_tracer("test").start_as_current_span("POST /v1/referrals") as request_span:
+        await write_to_outbox(sessions, accepted(referral_id))
+    trace_id = format(request_span.get_span_context().trace_id, "032x")
+
+    assert await OutboxRelay(sessions, producer).publish_pending() == 1
+    assert await OutboxRelay(sessions, producer).publish_pending() == 0  # nothing left to publish
+
+    [record] = await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode())
+    headers = {name: value.decode() for name, value in record.headers}
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_type"] == "org.divert.referral.accepted.v1"
+    assert headers["ce_source"] == SOURCE
+    assert headers["ce_subject"] == f"referrals/{referral_id}"
+    assert headers["content-type"] == "application/json"
+    assert UUID(headers["ce_id"])
+    assert headers["traceparent"].split("-")[1] == trace_id
+
+
+async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    spans: InMemorySpanExporter,
+) -> None:
+    referral_id, poison_key = uuid4(), str(uuid4()).encode()
+    await producer.send_and_wait(REFERRALS.name, b"\x00 not a cloudevent", key=poison_key)
+    await producer.send_and_wait(
+        REFERRALS.name,
+        b'{"referral_id": "not-a-uuid"}',
+        key=poison_key,
+        headers=[
+            ("ce_specversion", b"1.0"),
+            ("ce_id", b"x-1"),
+            ("ce_source", b"/evil"),
+            ("ce_type", b"org.divert.referral.accepted.v1"),
+            ("content-type", b"application/json"),
+        ],
+    )
+    await write_to_outbox(sessions, accepted(referral_id))
+    await OutboxRelay(sessions, producer).publish_pending()
+
+    applied: list[DecodedEvent] = []
+
+    async def handler(uow: UnitOfWork, message: DecodedEvent) -> None:
+        if message.event.referral_id == referral_id:
+            applied.append(message)
+
+    group = f"test-{uuid4()}"
+
+    async def consume_until(condition) -> None:  # type: ignore[no-untyped-def]
+        stop = asyncio.Event()
+        runner = ConsumerRunner(
+            group_id=group,
+            bootstrap=kafka_bootstrap,
+            topics=[REFERRALS],
+            handlers={ReferralAccepted: handler},
+            unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+            dead_letters=producer,
+        )
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            async with asyncio.timeout(45):
+                while not condition():
+                    await asyncio.sleep(0.1)
+                    if task.done():
+                        task.result()
+        finally:
+            stop.set()
+            await task
+
+    await consume_until(lambda: len(applied) == 1)
+
+    dead = await read_until(kafka_bootstrap, REFERRALS.dead_letter.name, poison_key, count=2)
+    errors = [dict(r.headers)["divert_dlq_error"].decode() for r in dead]
+    assert "not a CloudEvent" in errors[0] or "not a CloudEvent" in errors[1]
+    assert any("violates its schema" in e for e in errors)
+    assert all(dict(r.headers)["divert_dlq_topic"] == REFERRALS.name.encode() for r in dead)
+
+    # The relay re-sends the same row (a crash before it marked it published): applied once only.
+    async with sessions() as session, session.begin():
+        await session.execute(update(outbox).values(published_at=None))
+    await OutboxRelay(sessions, producer).publish_pending()
+    await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode(), count=2)
+
+    async def inbox_rows() -> int:
+        async with sessions() as session:
+            return await session.scalar(select(func.count()).select_from(inbox).where(inbox.c.consumer == group)) or 0
+
+    rows_before = await inbox_rows()
+    await consume_until(lambda: len(processed(spans, referral_id)) >= 2)
+    assert len(applied) == 1
+    assert await inbox_rows() == rows_before
+
+    process_spans = [s for s in spans.get_finished_spans() if s.name == f"process {REFERRALS.name}"]
+    assert any(s.attributes.get("cloudevents.event_type") == "org.divert.referral.accepted.v1" for s in process_spans)
+
+
+def processed(spans: InMemorySpanExporter, referral_id: UUID) -> list[object]:
+    """The finished `process` spans of records keyed by `referral_id`."""
+    return [
+        s
+        for s in spans.get_finished_spans()
+        if s.name == f"process {REFERRALS.name}" and s.attributes.get("messaging.kafka.message.key") == str(referral_id)
+    ]

@@ -1,0 +1,1 @@
+"""Divert assessment: cases for accepted referrals, assessed by case-agency staff."""

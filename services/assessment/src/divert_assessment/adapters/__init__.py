@@ -1,0 +1,1 @@
+"""Assessment adapters: tables and the case repository."""

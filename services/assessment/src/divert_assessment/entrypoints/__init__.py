@@ -1,0 +1,1 @@
+"""Assessment processes: api, relay, consumer."""

@@ -1,0 +1,15 @@
+"""`divert-assessment relay`: publishes assessment's outbox to `divert.cases`."""
+
+import asyncio
+
+from divert_assessment.bootstrap import bootstrap
+from divert_platform.roles import run_relay
+
+
+async def main(stop: asyncio.Event) -> None:
+    """Publish until `stop` is set."""
+    assessment = bootstrap()
+    try:
+        await run_relay(assessment.settings, assessment.sessions, stop)
+    finally:
+        await assessment.engine.dispose()

@@ -1,0 +1,1 @@
+"""Assessment command handlers and reactions to events."""

@@ -1,0 +1,1 @@
+"""Divert intake: referrals from police RMS, eligibility per jurisdiction, the deadline workflow."""

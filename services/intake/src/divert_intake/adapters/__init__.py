@@ -1,0 +1,1 @@
+"""Intake adapters: read models, Temporal and the warrants HTTP client."""

@@ -1,0 +1,20 @@
+"""`divert-intake`: run one of intake's processes."""
+
+from divert_intake.bootstrap import MIGRATIONS
+from divert_intake.config import IntakeSettings
+from divert_platform.cli import build_cli
+
+app = build_cli(
+    help="Divert intake: referrals from police RMS and the assessment deadline.",
+    settings_type=IntakeSettings,
+    migrations=MIGRATIONS,
+    api_factory="divert_intake.entrypoints.api:create_api",
+    roles={
+        "relay": ("divert_intake.entrypoints.relay", "Publish the outbox to Kafka."),
+        "consumer": (
+            "divert_intake.entrypoints.consumer",
+            "Start and stop deadline clocks from referral and case events.",
+        ),
+        "worker": ("divert_intake.entrypoints.worker", "Run the Temporal worker of the deadline workflow."),
+    },
+)

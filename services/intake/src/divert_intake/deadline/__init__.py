@@ -1,0 +1,1 @@
+"""The assessment deadline: Temporal workflow and activities."""

@@ -1,0 +1,51 @@
+"""Activities of the deadline workflow: ask warrants to act, record the lapse in intake."""
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from divert_intake.deadline.models import LapseNotice
+
+_RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
+
+
+class DeadlineActivities:
+    """Holds the adapters the activities use (an HTTP client, intake's lapse recorder)."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, warrants_url: str, record_lapse: Callable[[LapseNotice], Awaitable[None]]
+    ) -> None:
+        self._http = http
+        self._warrants_url = warrants_url.rstrip("/")
+        self._record_lapse = record_lapse
+
+    @activity.defn
+    async def request_warrant(self, notice: LapseNotice) -> str:
+        """Ask warrants to record the lapse; idempotent per referral, so retries create nothing new.
+
+        A 4xx other than the retryable ones means the request itself is wrong: fail visibly rather
+        than retry forever. 5xx and network errors are retried by the workflow's policy.
+        """
+        response = await self._http.post(
+            f"{self._warrants_url}/v1/warrant-requests",
+            json={
+                "referral_id": notice.referral_id,
+                "jurisdiction": notice.jurisdiction,
+                "kind": notice.lapse_action,
+                "assessment_due_by": notice.assessment_due_by.isoformat(),
+                "lapsed_at": notice.lapsed_at.isoformat(),
+            },
+            headers={"Idempotency-Key": f"deadline-lapse-{notice.referral_id}"},
+        )
+        if response.status_code in (200, 201):
+            return str(response.json()["warrant_request_id"])
+        if 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_CLIENT_ERRORS:
+            raise ApplicationError(f"warrants refused the request: HTTP {response.status_code}", non_retryable=True)
+        raise RuntimeError(f"warrants answered HTTP {response.status_code}; will retry")
+
+    @activity.defn
+    async def record_lapse(self, notice: LapseNotice) -> None:
+        """Record `referral.assessment_deadline_lapsed` in intake (idempotent)."""
+        await self._record_lapse(notice)

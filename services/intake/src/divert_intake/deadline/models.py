@@ -1,0 +1,64 @@
+"""Inputs, results and queries of the deadline workflow: one model each, as Temporal's samples do."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from divert_contracts.referrals import LapseAction
+
+TASK_QUEUE = "divert-intake-deadlines"
+
+
+def workflow_id(referral_id: str) -> str:
+    """The one workflow id of a referral's deadline (makes starting it idempotent)."""
+    return f"referral-deadline-{referral_id}"
+
+
+class DeadlineInput(BaseModel):
+    """What the workflow needs, taken from the `referral.accepted` event (never from the wall clock)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    jurisdiction: str
+    assessment_due_by: datetime
+    lapse_action: LapseAction
+
+
+class AssessmentNotice(BaseModel):
+    """Signal: the case agency completed the assessment at `completed_at`."""
+
+    model_config = ConfigDict(frozen=True)
+    completed_at: datetime
+
+
+DeadlineState = Literal["waiting", "assessed", "lapsing", "lapsed"]
+
+
+class DeadlineStatus(BaseModel):
+    """Query result: where the clock stands."""
+
+    state: DeadlineState
+    assessment_due_by: datetime
+    completed_at: datetime | None = None
+    warrant_request_id: str | None = None
+
+
+class LapseNotice(BaseModel):
+    """Activity input when the window closed without an assessment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    jurisdiction: str
+    assessment_due_by: datetime
+    lapse_action: LapseAction
+    lapsed_at: datetime
+
+
+class DeadlineOutcome(BaseModel):
+    """Workflow result."""
+
+    outcome: Literal["assessed", "lapsed"]
+    warrant_request_id: str | None = None

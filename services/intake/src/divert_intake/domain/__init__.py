@@ -1,0 +1,1 @@
+"""Intake domain: referrals, jurisdiction policies, eligibility and deadlines. Imports no adapters."""

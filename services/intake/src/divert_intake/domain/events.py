@@ -1,0 +1,83 @@
+"""Intake's domain events: what happened to a referral, as stored in intake's event store.
+
+They stay inside intake; `service_layer/integration.py` maps them to the published contracts.
+Screening facts never appear here: only the decision and its reason codes.
+"""
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
+
+
+class DomainEvent(BaseModel):
+    """Base of intake's domain events; `name` is the stored event type."""
+
+    model_config = ConfigDict(frozen=True)
+    name: ClassVar[str]
+
+    referral_id: UUID
+
+
+class ReasonRecord(BaseModel):
+    """A reason code with its sentence, as recorded with a decision."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str
+    message: str
+
+
+class ReferralAccepted(DomainEvent):
+    name = "ReferralAccepted"
+
+    jurisdiction: str
+    pathway: Pathway
+    referred_at: datetime
+    policy: str
+    policy_version: str
+    assessment_due_by: datetime | None
+    lapse_action: LapseAction | None
+    rms: RmsReference
+    subject: Subject
+    location: Location
+    offense_category: str
+    offense_statute: str | None
+    contact_drivers: tuple[str, ...]
+
+
+class ReferralFoundIneligible(DomainEvent):
+    """Recorded without the subject's details: an ineligible referral goes no further."""
+
+    name = "ReferralFoundIneligible"
+
+    jurisdiction: str
+    pathway: Pathway
+    referred_at: datetime
+    policy: str
+    policy_version: str
+    reasons: tuple[ReasonRecord, ...]
+    rms: RmsReference
+
+
+class AssessmentRecorded(DomainEvent):
+    name = "AssessmentRecorded"
+
+    completed_at: datetime
+    on_time: bool
+
+
+class AssessmentDeadlineLapsed(DomainEvent):
+    name = "AssessmentDeadlineLapsed"
+
+    jurisdiction: str
+    assessment_due_by: datetime
+    lapsed_at: datetime
+    lapse_action: LapseAction
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.name: cls for cls in (ReferralAccepted, ReferralFoundIneligible, AssessmentRecorded, AssessmentDeadlineLapsed)
+}

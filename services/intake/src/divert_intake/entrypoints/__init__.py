@@ -1,0 +1,1 @@
+"""Intake processes: api, relay, consumer, worker."""

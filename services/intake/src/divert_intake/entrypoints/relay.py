@@ -1,0 +1,14 @@
+"""`divert-intake relay`: publishes intake's outbox to `divert.referrals`."""
+
+import asyncio
+
+from divert_intake.bootstrap import bootstrap
+from divert_platform.roles import run_relay
+
+
+async def main(stop: asyncio.Event) -> None:
+    intake = bootstrap()
+    try:
+        await run_relay(intake.settings, intake.sessions, stop)
+    finally:
+        await intake.engine.dispose()

@@ -1,0 +1,1 @@
+"""Intake command and event handlers."""

@@ -1,0 +1,36 @@
+"""Domain events → integration events (the published contract). Internal events stay home."""
+
+from divert_contracts import referrals as contract
+from divert_contracts.base import IntegrationEvent
+from divert_intake.domain import events
+
+
+def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
+    """The contract event to publish for `event`, or None when nothing leaves intake."""
+    match event:
+        case events.ReferralAccepted():
+            return contract.ReferralAccepted(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                pathway=event.pathway,
+                referred_at=event.referred_at,
+                policy=event.policy,
+                policy_version=event.policy_version,
+                assessment_due_by=event.assessment_due_by,
+                lapse_action=event.lapse_action,
+                rms=event.rms,
+                subject=event.subject,
+                location=event.location,
+                offense_category=event.offense_category,
+                contact_drivers=event.contact_drivers,
+            )
+        case events.AssessmentDeadlineLapsed():
+            return contract.ReferralAssessmentDeadlineLapsed(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                assessment_due_by=event.assessment_due_by,
+                lapsed_at=event.lapsed_at,
+                lapse_action=event.lapse_action,
+            )
+        case _:
+            return None

@@ -1,0 +1,1 @@
+"""Directory adapters (HSDS catalogue tables and repositories come later)."""

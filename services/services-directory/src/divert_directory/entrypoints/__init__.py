@@ -1,0 +1,1 @@
+"""Directory entrypoints: the REST API and the outbox relay."""

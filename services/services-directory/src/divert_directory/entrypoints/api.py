@@ -1,0 +1,60 @@
+"""The directory's REST API: for now its health and the Open Referral HSDS 3.0 root document."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+
+from divert_directory.bootstrap import Directory, bootstrap
+from divert_directory.domain.hsds import HSDS_VERSION
+from divert_directory.entrypoints.schemas import HsdsRoot
+from divert_platform.app import create_app
+from divert_platform.health import broker_check, database_check
+
+
+def build_api(directory: Directory) -> FastAPI:
+    """The directory API over already-built parts (tests pass their own)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await directory.engine.dispose()
+
+    app = create_app(
+        title="Divert services directory",
+        description="Providers, services and locations as Open Referral HSDS 3.0, for case managers.",
+        checks={
+            "database": database_check(directory.engine),
+            "broker": broker_check(directory.settings.kafka_bootstrap),
+        },
+        lifespan=lifespan,
+        max_request_bytes=directory.settings.max_request_bytes,
+    )
+    app.include_router(_hsds_router(directory, app))
+    return app
+
+
+def _hsds_router(directory: Directory, app: FastAPI) -> APIRouter:
+    router = APIRouter(tags=["hsds"])
+
+    @router.get(
+        "/", response_model=HsdsRoot, summary="Retrieve information about this API and its relationship with HSDS."
+    )
+    async def hsds_root(request: Request) -> HsdsRoot:
+        """The HSDS 3.0 root document: HSDS version, profile and this API's OpenAPI URL.
+
+        `openapi_url` is built from the request's own base URL, so it is right behind whatever
+        host name or path prefix the caller used.
+        """
+        return HsdsRoot(
+            version=HSDS_VERSION,
+            profile=directory.settings.hsds_profile,
+            openapi_url=str(request.base_url).rstrip("/") + (app.openapi_url or "/openapi.json"),
+        )
+
+    return router
+
+
+def create_api() -> FastAPI:
+    """The API of this process, from the environment (used by `divert-directory api`)."""
+    return build_api(bootstrap())

@@ -1,0 +1,1 @@
+"""Directory command and event handlers (catalogue imports and need matching come later)."""

@@ -1,0 +1,1 @@
+"""Divert warrants: warrant requests raised when an arrest diversion's assessment window lapses."""

@@ -1,0 +1,1 @@
+"""Warrants adapters: SQLAlchemy tables and the warrant-request repository."""

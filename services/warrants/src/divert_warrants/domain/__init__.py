@@ -1,0 +1,1 @@
+"""Warrants domain: the warrant request and its events. Imports no adapters."""

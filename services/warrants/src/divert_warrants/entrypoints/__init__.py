@@ -1,0 +1,1 @@
+"""Warrants entrypoints: the REST API and the outbox relay."""

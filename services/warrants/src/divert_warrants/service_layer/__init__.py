@@ -1,0 +1,1 @@
+"""Warrants command handlers."""

@@ -1,0 +1,238 @@
+"""The warrants REST API over a real, migrated database (SQLite; PostgreSQL when configured)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from divert_platform.schema import events, outbox
+from divert_platform.testing import migrate
+from divert_warrants.bootstrap import MIGRATIONS, Warrants, bootstrap
+from divert_warrants.config import WarrantsSettings
+from divert_warrants.entrypoints.api import build_api
+
+PROBLEM_JSON = "application/problem+json"
+DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
+
+
+@pytest.fixture
+async def warrants(database_url: str) -> AsyncIterator[Warrants]:
+    await migrate(database_url, MIGRATIONS)
+    parts = bootstrap(WarrantsSettings(database_url=database_url, kafka_bootstrap="127.0.0.1:1"))
+    try:
+        yield parts
+    finally:
+        await parts.engine.dispose()
+
+
+@pytest.fixture
+async def client(warrants: Warrants) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_api(warrants))
+    async with httpx.AsyncClient(transport=transport, base_url="http://warrants") as http:
+        yield http
+
+
+def lapse(**changes: Any) -> dict[str, Any]:
+    """A body as intake's deadline activity sends it."""
+    body = {
+        "referral_id": str(uuid4()),
+        "jurisdiction": "king-county",
+        "kind": "warrant_request",
+        "assessment_due_by": DUE.isoformat(),
+        "lapsed_at": (DUE + timedelta(seconds=2)).isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+def key_for(body: dict[str, Any]) -> dict[str, str]:
+    return {"Idempotency-Key": f"deadline-lapse-{body['referral_id']}"}
+
+
+async def count(warrants: Warrants, table: Any) -> int:
+    async with warrants.unit_of_work() as uow:
+        return (await uow.session.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
+    client: httpx.AsyncClient, warrants: Warrants
+) -> None:
+    body = lapse()
+
+    created = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
+
+    assert created.status_code == 201, created.text
+    view = created.json()
+    assert set(view) == {
+        "warrant_request_id",
+        "referral_id",
+        "jurisdiction",
+        "kind",
+        "status",
+        "assessment_due_by",
+        "lapsed_at",
+        "requested_at",
+    }
+    assert (view["referral_id"], view["status"], view["kind"]) == (body["referral_id"], "requested", "warrant_request")
+    assert datetime.fromisoformat(view["assessment_due_by"]) == DUE
+    async with warrants.unit_of_work() as uow:
+        [row] = (await uow.session.execute(select(outbox))).all()
+        [event] = (await uow.session.execute(select(events))).all()
+    assert (row.topic, row.event_type, row.message_key) == (
+        "divert.warrants",
+        "org.divert.warrant.requested.v1",
+        body["referral_id"],
+    )
+    assert row.data["warrant_request_id"] == view["warrant_request_id"]
+    assert event.metadata == {"actor": "referral-deadline-workflow", "role": "service"}
+
+
+async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
+    client: httpx.AsyncClient, warrants: Warrants
+) -> None:
+    body = lapse()
+    first = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
+    retried = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
+    # Another caller, another key, a later lapse time: still the same referral's one request.
+    later = await client.post(
+        "/v1/warrant-requests",
+        json={**body, "lapsed_at": (DUE + timedelta(hours=1)).isoformat()},
+        headers={"Idempotency-Key": "another-key"},
+    )
+    unkeyed = await client.post("/v1/warrant-requests", json=body)
+
+    assert first.status_code == 201
+    assert [r.status_code for r in (retried, later, unkeyed)] == [200, 200, 200]
+    assert retried.json() == later.json() == unkeyed.json() == first.json()
+    assert await count(warrants, outbox) == 1
+    assert await count(warrants, events) == 1
+
+
+async def test_concurrent_lapse_notices_for_one_referral_create_one_request(
+    client: httpx.AsyncClient, warrants: Warrants
+) -> None:
+    body = lapse()
+
+    responses = await asyncio.gather(
+        *(client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": f"k{i}"}) for i in range(5))
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
+    assert len({r.json()["warrant_request_id"] for r in responses}) == 1
+    assert await count(warrants, outbox) == 1
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client: httpx.AsyncClient) -> None:
+    body = lapse()
+    await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": "shared"})
+
+    reused = await client.post("/v1/warrant-requests", json=lapse(), headers={"Idempotency-Key": "shared"})
+
+    assert reused.status_code == 409
+    assert reused.headers["content-type"] == PROBLEM_JSON
+    assert reused.json()["status"] == 409
+
+
+async def test_the_same_instant_in_another_offset_is_the_same_body(client: httpx.AsyncClient) -> None:
+    body = lapse()
+    await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": "offsets"})
+    pacific = timezone(timedelta(hours=-8))
+    shifted = {**body, "assessment_due_by": DUE.astimezone(pacific).isoformat()}
+
+    again = await client.post("/v1/warrant-requests", json=shifted, headers={"Idempotency-Key": "offsets"})
+
+    assert again.status_code == 200
+    assert datetime.fromisoformat(again.json()["assessment_due_by"]).utcoffset() == timedelta(0)
+
+
+async def test_requests_are_listed_oldest_first_and_filtered(client: httpx.AsyncClient) -> None:
+    bodies = [
+        lapse(jurisdiction="king-county", kind="warrant_request"),
+        lapse(jurisdiction="king-county", kind="return_for_charging"),
+        lapse(jurisdiction="demo", kind="warrant_request"),
+    ]
+    ids = []
+    for body in bodies:
+        ids.append((await client.post("/v1/warrant-requests", json=body)).json()["warrant_request_id"])
+
+    async def listed(**params: str) -> list[str]:
+        response = await client.get("/v1/warrant-requests", params=params)
+        assert response.status_code == 200, response.text
+        return [item["warrant_request_id"] for item in response.json()["items"]]
+
+    assert await listed() == ids
+    assert await listed(jurisdiction="king-county") == ids[:2]
+    assert await listed(kind="warrant_request") == [ids[0], ids[2]]
+    assert await listed(jurisdiction="king-county", kind="warrant_request") == [ids[0]]
+    assert await listed(referral_id=bodies[1]["referral_id"]) == [ids[1]]
+    assert await listed(status="requested", jurisdiction="demo") == [ids[2]]
+    assert await listed(jurisdiction="nowhere") == []
+    assert await listed(limit="2") == ids[:2]
+
+
+async def test_one_request_is_read_by_id(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/v1/warrant-requests", json=lapse())).json()
+
+    read = await client.get(f"/v1/warrant-requests/{created['warrant_request_id']}")
+
+    assert read.status_code == 200
+    assert read.json() == created
+
+
+async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    missing = await client.get(f"/v1/warrant-requests/{uuid4()}")
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM_JSON
+    assert missing.json()["title"] == "Not found"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "issued"}, "query.status"),
+        ({"kind": "arrest"}, "query.kind"),
+        ({"referral_id": "not-a-uuid"}, "query.referral_id"),
+        ({"limit": "0"}, "query.limit"),
+    ],
+)
+async def test_invalid_filters_are_422_problems_naming_the_field(
+    client: httpx.AsyncClient, params: dict[str, str], field: str
+) -> None:
+    response = await client.get("/v1/warrant-requests", params=params)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"kind": "arrest"}, "body.kind"),
+        ({"assessment_due_by": "2025-03-09T07:59:59"}, "body.assessment_due_by"),
+        ({"lapsed_at": (DUE - timedelta(hours=1)).isoformat()}, "body.lapsed_at"),
+        ({"needs": ["housing"]}, "body.needs"),
+    ],
+)
+async def test_invalid_bodies_are_422_problems_and_record_nothing(
+    client: httpx.AsyncClient, warrants: Warrants, changes: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/v1/warrant-requests", json=lapse(**changes))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert await count(warrants, outbox) == 0
+
+
+async def test_an_invalid_id_in_the_path_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/warrant-requests/nope")
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["path.warrant_request_id"]

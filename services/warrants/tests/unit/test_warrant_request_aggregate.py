@@ -1,0 +1,91 @@
+"""The warrant-request aggregate: recording a request and rebuilding it from events."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from divert_warrants.domain import events
+from divert_warrants.domain.warrant_request import (
+    InvalidWarrantRequest,
+    RequestWarrant,
+    WarrantRequest,
+    WarrantRequestStatus,
+)
+from divert_warrants.service_layer.integration import to_integration_event
+
+DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
+NOW = DUE + timedelta(minutes=5)
+
+
+def command(**changes: object) -> RequestWarrant:
+    values: dict[str, object] = {
+        "warrant_request_id": uuid4(),
+        "referral_id": uuid4(),
+        "jurisdiction": "king-county",
+        "kind": "warrant_request",
+        "assessment_due_by": DUE,
+        "lapsed_at": DUE + timedelta(seconds=1),
+    }
+    values.update(changes)
+    return RequestWarrant(**values)  # type: ignore[arg-type]
+
+
+def test_a_lapse_records_one_warrant_requested_event() -> None:
+    cmd = command()
+    request = WarrantRequest.request(cmd, NOW)
+
+    assert request.status is WarrantRequestStatus.REQUESTED
+    assert request.referral_id == cmd.referral_id
+    assert request.requested_at == NOW
+    [event] = request.pending
+    assert isinstance(event, events.WarrantRequested)
+    assert (event.kind, event.lapsed_at, event.assessment_due_by) == ("warrant_request", cmd.lapsed_at, DUE)
+
+
+def test_a_lapse_at_exactly_the_due_time_is_accepted() -> None:
+    request = WarrantRequest.request(command(lapsed_at=DUE), NOW)
+    assert request.status is WarrantRequestStatus.REQUESTED
+
+
+def test_a_lapse_before_the_due_time_is_refused() -> None:
+    with pytest.raises(InvalidWarrantRequest) as refused:
+        WarrantRequest.request(command(lapsed_at=DUE - timedelta(microseconds=1)), NOW)
+    assert refused.value.field == "lapsed_at"
+
+
+def test_the_request_is_rebuilt_from_its_stored_events() -> None:
+    cmd = command(kind="return_for_charging")
+    recorded = WarrantRequest.request(cmd, NOW)
+    stored = [events.WarrantRequested.model_validate(e.model_dump(mode="json")) for e in recorded.pending]
+
+    rebuilt = WarrantRequest.from_events(cmd.warrant_request_id, stored)
+
+    assert rebuilt.version == 1
+    assert rebuilt.pending == []
+    assert rebuilt.status is WarrantRequestStatus.REQUESTED
+    assert (rebuilt.referral_id, rebuilt.kind, rebuilt.jurisdiction) == (
+        cmd.referral_id,
+        "return_for_charging",
+        "king-county",
+    )
+    assert (rebuilt.assessment_due_by, rebuilt.lapsed_at, rebuilt.requested_at) == (DUE, cmd.lapsed_at, NOW)
+
+
+def test_the_published_event_carries_no_case_content() -> None:
+    cmd = command()
+    [event] = WarrantRequest.request(cmd, NOW).pending
+
+    published = to_integration_event(event)
+
+    assert published is not None
+    assert published.event_type == "org.divert.warrant.requested.v1"
+    assert published.partition_key == str(cmd.referral_id)
+    assert set(published.model_dump()) == {
+        "referral_id",
+        "warrant_request_id",
+        "jurisdiction",
+        "kind",
+        "assessment_due_by",
+        "requested_at",
+    }
