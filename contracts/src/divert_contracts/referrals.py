@@ -19,26 +19,26 @@ LapseAction = Literal["warrant_request", "return_for_charging"]
 class RmsReference(ContractModel):
     """Where the referral came from in the police records system."""
 
-    agency: str
-    case_number: str
-    officer_id: str
+    agency: str = Field(min_length=1, max_length=64)
+    case_number: str = Field(min_length=1, max_length=64)
+    officer_id: str = Field(min_length=1, max_length=64)
 
 
 class Subject(ContractModel):
     """The person referred: who they are and how a case manager can reach them."""
 
-    given_name: str
-    family_name: str
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
     date_of_birth: date | None = None
-    rms_person_id: str | None = None
-    phone: str | None = None
+    rms_person_id: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=32)
 
 
 class Location(ContractModel):
     """Where the contact happened."""
 
-    precinct: str | None = None
-    neighborhood: str | None = None
+    precinct: str | None = Field(None, max_length=100)
+    neighborhood: str | None = Field(None, max_length=100)
 
 
 class ReferralAccepted(IntegrationEvent):
@@ -47,7 +47,7 @@ class ReferralAccepted(IntegrationEvent):
     event_type = "org.divert.referral.accepted.v1"
     topic = REFERRALS.name
 
-    jurisdiction: str
+    jurisdiction: str = Field(max_length=64)
     pathway: Pathway
     referred_at: datetime
     policy: str

@@ -6,6 +6,8 @@ Warrant data never includes case content (needs, contacts, consent): LEAD's gold
 from datetime import datetime
 from uuid import UUID
 
+from pydantic import Field
+
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.referrals import LapseAction
 from divert_contracts.topics import WARRANTS
@@ -21,4 +23,5 @@ class WarrantRequested(IntegrationEvent):
     jurisdiction: str
     kind: LapseAction
     assessment_due_by: datetime
+    lapsed_at: datetime | None = Field(None, description="When the assessment window was seen to close.")
     requested_at: datetime

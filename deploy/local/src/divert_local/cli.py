@@ -14,7 +14,7 @@ app = typer.Typer(help="Divert on one machine: the embedded stack and its demo."
 
 
 def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the stack the same way Ctrl-C does
+    raise KeyboardInterrupt  # SIGTERM, and SIGINT even where a shell ignored it, stop the stack like Ctrl-C
 
 
 @app.command()
@@ -23,7 +23,8 @@ def run(
 ) -> None:
     """Start the broker, Temporal and every Divert process; Ctrl-C stops them all."""
     stack = Stack(data_dir=data_dir.resolve())
-    signal.signal(signal.SIGTERM, _interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+        signal.signal(stop_signal, _interrupt)
     typer.echo("starting the embedded stack (broker, Temporal, 4 services)…")
     stack.start()
     ports = stack.ports

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_platform.clock import utcnow
@@ -49,14 +50,22 @@ class IdempotencyKeys:
         return StoredResponse(row.status_code, json.loads(row.response))
 
     async def remember(self, key: str, fingerprint: str, status_code: int, body: Any) -> None:
-        """Store the response given for `key`, in the same transaction as its effect."""
-        await self._session.execute(
-            insert(idempotency_keys).values(
-                scope=self._scope,
-                key=key,
-                request_hash=fingerprint,
-                status_code=status_code,
-                response=json.dumps(body, default=str),
-                created_at=utcnow(),
-            )
-        )
+        """Store the response given for `key`, in the same transaction as its effect.
+
+        Two concurrent first uses of one key race here; the loser gets a retryable 409 and its
+        transaction (and so its effect) is rolled back by the caller.
+        """
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    insert(idempotency_keys).values(
+                        scope=self._scope,
+                        key=key,
+                        request_hash=fingerprint,
+                        status_code=status_code,
+                        response=json.dumps(body, default=str),
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError as error:
+            raise Conflict("a request with this Idempotency-Key was just made; retry to get its response") from error

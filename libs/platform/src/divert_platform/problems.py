@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from divert_platform.event_store import ConcurrencyConflict
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -88,6 +90,10 @@ def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
         return problem_response(error.status, error.title, error.detail, error.kind, **error.extensions)
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def _concurrent(_: Request, error: ConcurrencyConflict) -> JSONResponse:
+        return problem_response(409, "Conflict", "the resource changed while this request ran; retry it", "conflict")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

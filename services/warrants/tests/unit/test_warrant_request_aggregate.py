@@ -87,5 +87,6 @@ def test_the_published_event_carries_no_case_content() -> None:
         "jurisdiction",
         "kind",
         "assessment_due_by",
+        "lapsed_at",
         "requested_at",
     }

@@ -112,7 +112,9 @@ def _referrals_router(intake: Intake) -> APIRouter:
                     reasons=[{"code": r.code, "message": r.message} for r in referral.decision.reasons],  # type: ignore[misc]
                 ),
                 referred_at=body.referred_at,
-                assessment_due_by=referral.assessment_due_by,
+                assessment_due_by=referral.assessment_due_by.astimezone(policy.zone)
+                if referral.assessment_due_by
+                else None,
             ).model_dump(mode="json")
             if idempotency_key:
                 await keys.remember(idempotency_key, fingerprint, 201, view)

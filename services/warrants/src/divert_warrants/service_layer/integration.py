@@ -15,6 +15,7 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
                 jurisdiction=event.jurisdiction,
                 kind=event.kind,
                 assessment_due_by=event.assessment_due_by,
+                lapsed_at=event.lapsed_at,
                 requested_at=event.requested_at,
             )
         case _:
