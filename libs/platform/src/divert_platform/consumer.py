@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from temporalio.service import RPCError, RPCStatusCode
 
 from divert_contracts import codec
 from divert_contracts.base import IntegrationEvent
@@ -33,12 +34,24 @@ class RejectedMessage(Exception):
     """Raised by a handler for a well-formed event that can never be applied; it is dead-lettered."""
 
 
+_TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures of infrastructure (database, network, Temporal) that waiting cures."""
+    if isinstance(error, RPCError):
+        return error.status in _TRANSIENT_RPC
+    return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
 class ConsumerRunner:
     """Runs one consumer group over `topics`, dispatching each event type to its handler.
 
     Event types without a handler are acknowledged and ignored. A handler that fails for a
     transient reason (database busy, a dependency down) is retried with backoff, without moving
-    past the record, until it succeeds or the runner is stopped.
+    past the record, for as long as it takes. Any other failure is a defect or a record that can
+    never apply: after `max_attempts` the record is dead-lettered so the partition keeps moving.
+    Only error types are logged, never messages, which may quote personal data.
     """
 
     def __init__(
@@ -51,6 +64,7 @@ class ConsumerRunner:
         unit_of_work: Callable[[], UnitOfWork],
         dead_letters: AIOKafkaProducer,
         max_backoff: float = 30.0,
+        max_attempts: int = 5,
     ) -> None:
         self._group_id = group_id
         self._bootstrap = bootstrap
@@ -59,6 +73,7 @@ class ConsumerRunner:
         self._unit_of_work = unit_of_work
         self._dead_letters = dead_letters
         self._max_backoff = max_backoff
+        self._max_attempts = max_attempts
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
@@ -118,18 +133,30 @@ class ConsumerRunner:
             handler = self._handlers.get(type(decoded.event))
             if handler is None:
                 return
-            backoff = 0.2
+            backoff, attempt = 0.2, 0
             while True:
                 try:
                     await self._apply(handler, record, decoded)
                     return
                 except RejectedMessage as error:
-                    await self._dead_letter(record, str(error))
+                    await self._dead_letter(record, f"rejected: {error}")
                     span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
                     return
                 except Exception as error:
-                    span.record_exception(error)
-                    log.exception("handling %s failed; retrying in %.1fs", decoded.type, backoff)
+                    attempt += 1
+                    failure = type(error).__name__
+                    span.add_event("handler failed", {"exception.type": failure, "attempt": attempt})
+                    if not is_transient(error) and attempt >= self._max_attempts:
+                        await self._dead_letter(record, f"handler failed {attempt} times: {failure}")
+                        span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
+                        return
+                    log.warning(
+                        "handling %s failed (%s, attempt %d); retrying in %.1fs",
+                        decoded.type,
+                        failure,
+                        attempt,
+                        backoff,
+                    )
                     if stop is not None and stop.is_set():
                         raise
                     await asyncio.sleep(backoff)
@@ -165,7 +192,7 @@ class ConsumerRunner:
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_topic = f"{record.topic}.dlq"
-        log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+        log.warning("dead-lettering %s[%d]@%d", record.topic, record.partition, record.offset)
         headers = [
             *(record.headers or ()),
             ("divert_dlq_error", reason.encode("utf-8")[:4000]),

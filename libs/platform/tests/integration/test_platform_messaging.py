@@ -210,3 +210,43 @@ def processed(spans: InMemorySpanExporter, referral_id: UUID) -> list[object]:
         for s in spans.get_finished_spans()
         if s.name == f"process {REFERRALS.name}" and s.attributes.get("messaging.kafka.message.key") == str(referral_id)
     ]
+
+
+async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attempts(
+    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    referral_id = uuid4()
+    await write_to_outbox(sessions, accepted(referral_id))
+    await OutboxRelay(sessions, producer).publish_pending()
+    [record] = await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode())
+    calls = 0
+
+    async def broken(uow: UnitOfWork, message: DecodedEvent) -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("a defect that quotes Sam Lee")
+
+    runner = ConsumerRunner(
+        group_id=f"test-{uuid4()}",
+        bootstrap=kafka_bootstrap,
+        topics=[REFERRALS],
+        handlers={ReferralAccepted: broken},
+        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        dead_letters=producer,
+        max_attempts=3,
+        max_backoff=0.05,
+    )
+    await runner.handle(record)
+    assert calls == 3
+    [dead] = await read_until(kafka_bootstrap, REFERRALS.dead_letter.name, str(referral_id).encode())
+    reason = dict(dead.headers)["divert_dlq_error"].decode()
+    assert reason == "handler failed 3 times: ValueError"  # the type only: messages may hold personal data
+    async with sessions() as session:  # the failed attempts left nothing behind
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(inbox)
+                .where(inbox.c.event_id == dict(record.headers)["ce_id"].decode())
+            )
+            == 0
+        )
