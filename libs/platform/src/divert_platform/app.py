@@ -1,28 +1,43 @@
 """The FastAPI application shell every service's API shares."""
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from divert_platform.health import Check, health_router
+from divert_platform.health import Check, broker_check, database_check, health_router
 from divert_platform.problems import install_problem_handlers
-
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+from divert_platform.settings import ServiceSettings
 
 
 def create_app(
     *,
     title: str,
     description: str,
-    checks: Mapping[str, Check],
-    lifespan: Callable[[FastAPI], AsyncIterator[None]] | Lifespan | None = None,
-    max_request_bytes: int = 1_000_000,
+    settings: ServiceSettings,
+    engine: AsyncEngine,
+    extra_checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, health/readiness routes and request tracing."""
+    """A FastAPI app with problem+json errors, request tracing and health routes.
+
+    Readiness always checks the service's database and broker, plus `extra_checks`; the engine is
+    disposed when the app shuts down.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    install_problem_handlers(app, max_request_bytes=max_request_bytes)
+    install_problem_handlers(app, max_request_bytes=settings.max_request_bytes)
+    checks = {
+        "database": database_check(engine),
+        "broker": broker_check(settings.kafka_bootstrap),
+        **(extra_checks or {}),
+    }
     app.include_router(health_router(checks))
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

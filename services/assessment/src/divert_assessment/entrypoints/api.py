@@ -1,7 +1,5 @@
 """Assessment's REST API: case-agency staff read cases and record assessments."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +13,6 @@ from divert_assessment.service_layer import handlers
 from divert_platform.app import create_app
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.health import broker_check, database_check
 from divert_platform.idempotency import IdempotencyKeys, request_fingerprint
 from divert_platform.problems import Conflict, NotFound, Unprocessable
 from divert_platform.unit_of_work import UnitOfWork
@@ -29,20 +26,11 @@ IdempotencyKey = Annotated[
 def build_api(assessment: Assessment) -> FastAPI:
     """The assessment API over already-built parts (tests pass their own)."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await assessment.engine.dispose()
-
     app = create_app(
         title="Divert assessment",
         description="Cases opened for accepted referrals, and the intake assessments case managers record.",
-        checks={
-            "database": database_check(assessment.engine),
-            "broker": broker_check(assessment.settings.kafka_bootstrap),
-        },
-        lifespan=lifespan,
-        max_request_bytes=assessment.settings.max_request_bytes,
+        settings=assessment.settings,
+        engine=assessment.engine,
     )
     app.include_router(_cases_router(assessment))
     return app

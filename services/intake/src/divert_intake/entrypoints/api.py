@@ -1,7 +1,5 @@
 """Intake's REST API: police RMS submit referrals and read their status."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -15,7 +13,6 @@ from divert_intake.entrypoints.schemas import DecisionView, ReferralRequest, Ref
 from divert_intake.service_layer import handlers
 from divert_platform.app import create_app
 from divert_platform.clock import as_utc, utcnow
-from divert_platform.health import broker_check, database_check
 from divert_platform.idempotency import IdempotencyKeys, request_fingerprint
 from divert_platform.problems import NotFound, Unprocessable
 
@@ -34,21 +31,12 @@ def build_api(intake: Intake) -> FastAPI:
             temporal["client"] = await connect_temporal(intake.settings)
         await temporal["client"].service_client.check_health()
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await intake.engine.dispose()
-
     app = create_app(
         title="Divert intake",
         description="Referrals from police records-management systems, decided by each jurisdiction's rules.",
-        checks={
-            "database": database_check(intake.engine),
-            "broker": broker_check(intake.settings.kafka_bootstrap),
-            "temporal": temporal_check,
-        },
-        lifespan=lifespan,
-        max_request_bytes=intake.settings.max_request_bytes,
+        settings=intake.settings,
+        engine=intake.engine,
+        extra_checks={"temporal": temporal_check},
     )
     app.include_router(_referrals_router(intake))
     return app

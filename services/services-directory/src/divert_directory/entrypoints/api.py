@@ -1,34 +1,21 @@
 """The directory's REST API: for now its health and the Open Referral HSDS 3.0 root document."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, FastAPI, Request
 
 from divert_directory.bootstrap import Directory, bootstrap
 from divert_directory.domain.hsds import HSDS_VERSION
 from divert_directory.entrypoints.schemas import HsdsRoot
 from divert_platform.app import create_app
-from divert_platform.health import broker_check, database_check
 
 
 def build_api(directory: Directory) -> FastAPI:
     """The directory API over already-built parts (tests pass their own)."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await directory.engine.dispose()
-
     app = create_app(
         title="Divert services directory",
         description="Providers, services and locations as Open Referral HSDS 3.0, for case managers.",
-        checks={
-            "database": database_check(directory.engine),
-            "broker": broker_check(directory.settings.kafka_bootstrap),
-        },
-        lifespan=lifespan,
-        max_request_bytes=directory.settings.max_request_bytes,
+        settings=directory.settings,
+        engine=directory.engine,
     )
     app.include_router(_hsds_router(directory, app))
     return app

@@ -1,7 +1,5 @@
 """Warrants' REST API: the deadline workflow raises requests; prosecutors, courts and RMS read them."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -10,7 +8,6 @@ from fastapi import APIRouter, FastAPI, Header, Query, Response
 from divert_contracts.referrals import LapseAction
 from divert_platform.app import create_app
 from divert_platform.clock import utcnow
-from divert_platform.health import broker_check, database_check
 from divert_platform.idempotency import request_fingerprint
 from divert_platform.problems import Conflict, NotFound, Unprocessable
 from divert_warrants.adapters.warrant_requests import WarrantRequestFilter, find_request, list_requests
@@ -33,20 +30,11 @@ DEADLINE_WORKFLOW = {"actor": "referral-deadline-workflow", "role": "service"}
 def build_api(warrants: Warrants) -> FastAPI:
     """The warrants API over already-built parts (tests pass their own)."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await warrants.engine.dispose()
-
     app = create_app(
         title="Divert warrants",
         description="Warrant requests raised when an arrest diversion's assessment window lapses.",
-        checks={
-            "database": database_check(warrants.engine),
-            "broker": broker_check(warrants.settings.kafka_bootstrap),
-        },
-        lifespan=lifespan,
-        max_request_bytes=warrants.settings.max_request_bytes,
+        settings=warrants.settings,
+        engine=warrants.engine,
     )
     app.include_router(_warrant_requests_router(warrants))
     return app
