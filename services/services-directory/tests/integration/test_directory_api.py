@@ -15,7 +15,7 @@ from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.api import build_api
 from divert_platform.testing import migrate
 
-# /work/main/services/services-directory/tests/integration/<this file> → /work/shared
+# <repo>/services/services-directory/tests/integration/<this file> → ../shared beside the repo
 HSDS_OPENAPI = Path(__file__).resolve().parents[5] / "shared" / "standards" / "hsds-3.0" / "schema" / "openapi.json"
 
 
