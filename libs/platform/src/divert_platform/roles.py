@@ -19,8 +19,8 @@ from divert_platform.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def _until_reachable(what: str) -> AsyncRetrying:
-    """Retry start-up steps while a dependency is still coming up (forever, with backoff)."""
+def until_reachable() -> AsyncRetrying:
+    """Retry a start-up step while a dependency is still coming up (forever, with backoff)."""
     return AsyncRetrying(
         wait=wait_exponential(multiplier=0.2, max=5), before_sleep=before_sleep_log(log, logging.WARNING), reraise=True
     )
@@ -29,11 +29,11 @@ def _until_reachable(what: str) -> AsyncRetrying:
 async def run_relay(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
     """Publish the service's outbox until stopped. Topics are (re-)created first: the embedded
     broker forgets them when it restarts."""
-    async for attempt in _until_reachable("broker"):
+    async for attempt in until_reachable():
         with attempt:
             await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
     producer = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-relay")
-    async for attempt in _until_reachable("broker"):
+    async for attempt in until_reachable():
         with attempt:
             await producer.start()
     try:
@@ -52,11 +52,11 @@ async def run_consumer(
     group_id: str | None = None,
 ) -> None:
     """Consume `topics` as the service's consumer group until stopped."""
-    async for attempt in _until_reachable("broker"):
+    async for attempt in until_reachable():
         with attempt:
             await ensure_topics(settings.kafka_bootstrap, topics)
     dead_letters = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-dlq")
-    async for attempt in _until_reachable("broker"):
+    async for attempt in until_reachable():
         with attempt:
             await dead_letters.start()
     runner = ConsumerRunner(

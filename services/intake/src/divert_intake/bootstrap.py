@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from divert_intake.config import IntakeSettings
 from divert_intake.domain.policy import PolicyBook, load_policy_book
 from divert_platform.db import create_engine, create_session_factory
+from divert_platform.roles import until_reachable
 from divert_platform.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,10 +39,13 @@ def bootstrap(settings: IntakeSettings | None = None) -> Intake:
 
 
 async def connect_temporal(settings: IntakeSettings) -> Client:
-    """A Temporal client with pydantic payloads and tracing."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        interceptors=[TracingInterceptor()],
-    )
+    """A Temporal client with pydantic payloads and tracing; waits while the server comes up."""
+    async for attempt in until_reachable():
+        with attempt:
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                interceptors=[TracingInterceptor()],
+            )
+    raise AssertionError("unreachable: until_reachable retries until it succeeds")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -49,7 +49,3 @@ class TemporalDeadlineClock:
         except RPCError as error:
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
-
-    def handle(self, referral_id: str) -> WorkflowHandle[ReferralDeadlineWorkflow, object]:
-        """A handle on a referral's workflow (for queries)."""
-        return self._client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(referral_id))  # type: ignore[return-value]
