@@ -95,16 +95,16 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
     async with httpx.AsyncClient(timeout=10) as http:
         intake, assessment, warrants = stack.url("intake"), stack.url("assessment"), stack.url("warrants")
 
-        # 1. The RMS refers two people under the demo policy (a window of seconds).
+        # 1. The RMS refers three people under the demo policy (a window of seconds).
         ids = {}
-        for name in ("Avery", "Blake"):
+        for name in ("Avery", "Blake", "Carey"):
             response = await http.post(
                 f"{intake}/v1/referrals", json=demo_referral(name), headers={"Idempotency-Key": str(uuid4())}
             )
             assert response.status_code == 201, response.text
             assert response.json()["status"] == "accepted"
             ids[name] = response.json()["referral_id"]
-        avery, blake = ids["Avery"], ids["Blake"]
+        avery, blake, carey = ids["Avery"], ids["Blake"], ids["Carey"]
 
         # 2. referral.accepted reaches the topic as a binary-mode CloudEvent keyed by the referral id.
         for referral_id in (avery, blake):
@@ -145,6 +145,12 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
         completed = topics.of("divert.cases", avery, "org.divert.case.assessment_completed.v1")
         assert completed and json.loads(completed[0].value)["on_time"] is True
 
+        # 5b. Carey's referral was an officer's error: withdrawn, the clock stops, no warrant ever.
+        response = await http.post(f"{intake}/v1/referrals/{carey}/withdrawal", json={"reason": "officer error"})
+        assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+        carey_result = await temporal.get_workflow_handle(f"referral-deadline-{carey}").result()
+        assert carey_result["outcome"] == "withdrawn"
+
         # 6. Blake's window lapses: exactly one warrant request, recorded by intake too.
         await eventually(
             "Blake lapsed", lambda: _status_is(http, f"{intake}/v1/referrals/{blake}", "lapsed"), within=90
@@ -161,8 +167,25 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
             "lapse published",
             _async(lambda: topics.of("divert.referrals", blake, "org.divert.referral.assessment_deadline_lapsed.v1")),
         )
-        assert (await http.get(f"{warrants}/v1/warrant-requests", params={"referral_id": avery})).json()["items"] == []
-        assert topics.of("divert.warrants", avery) == []
+        for spared in (avery, carey):
+            assert (await http.get(f"{warrants}/v1/warrant-requests", params={"referral_id": spared})).json()[
+                "items"
+            ] == []
+            assert topics.of("divert.warrants", spared) == []
+        police_view = await eventually(
+            "police see the warrant request",
+            lambda: _json_where(http, f"{intake}/v1/referrals/{blake}", warrant_requested=True),
+        )
+        assert set(police_view) == {
+            "referral_id",
+            "status",
+            "pathway",
+            "jurisdiction",
+            "assessment_due_by",
+            "assessed_on_time",
+            "enrolled",
+            "warrant_requested",
+        }
 
         # 7. The request's trace continued through the outbox and Kafka into another service's consumer.
         accepted = topics.of("divert.referrals", avery, "org.divert.referral.accepted.v1")[0]
@@ -172,6 +195,24 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
             _async(lambda: _trace_has_consumer_span(stack.data_dir, trace_id)),
             within=30,
         )
+
+
+async def test_screening_facts_are_used_then_discarded_everywhere(stack: Stack, topics: TopicReader) -> None:
+    marker = f"ZZSCREENING{uuid4().hex}"
+    referral = demo_referral("Dana")
+    referral["screening"]["disqualifying_convictions"] = [marker]
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{stack.url('intake')}/v1/referrals", json=referral)
+    assert response.status_code == 201 and response.json()["status"] == "declined"
+    declined_id = response.json()["referral_id"]
+    await eventually(
+        "referral.declined published",
+        _async(lambda: topics.of("divert.referrals", declined_id, "org.divert.referral.declined.v1")),
+    )
+    await asyncio.sleep(6)  # let batch span exporters flush what this request produced
+    assert not [r for r in topics.records if marker.encode() in (r.value or b"")]
+    found = [path for path in stack.data_dir.rglob("*") if path.is_file() and marker.encode() in path.read_bytes()]
+    assert found == [], f"screening facts stored in {found}"
 
 
 async def test_bad_input_gets_problem_details(stack: Stack) -> None:
@@ -201,6 +242,11 @@ def _async(probe):  # type: ignore[no-untyped-def]
 async def _json(http: httpx.AsyncClient, url: str):  # type: ignore[no-untyped-def]
     response = await http.get(url)
     return response.json() if response.status_code == 200 else None
+
+
+async def _json_where(http: httpx.AsyncClient, url: str, **expected):  # type: ignore[no-untyped-def]
+    body = await _json(http, url)
+    return body if body and all(body.get(k) == v for k, v in expected.items()) else None
 
 
 async def _status_is(http: httpx.AsyncClient, url: str, status: str) -> bool:

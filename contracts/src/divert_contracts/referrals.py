@@ -4,12 +4,13 @@ Referral events carry the subject's identity and contact details, because case a
 able to reach the person, but never criminal-history screening facts (DOMAIN.md §4).
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from divert_contracts.base import ContractModel, IntegrationEvent
+from divert_contracts.timestamps import IsoDate
 from divert_contracts.topics import REFERRALS
 
 Pathway = Literal["arrest_diversion", "social_contact", "community"]
@@ -29,7 +30,7 @@ class Subject(ContractModel):
 
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     rms_person_id: str | None = Field(None, max_length=64)
     phone: str | None = Field(None, max_length=32)
 
@@ -73,3 +74,50 @@ class ReferralAssessmentDeadlineLapsed(IntegrationEvent):
     assessment_due_by: datetime
     lapsed_at: datetime
     lapse_action: LapseAction
+
+
+class ReasonCode(ContractModel):
+    """Why a referral was declined: a stable code and the policy's plain sentence."""
+
+    code: str
+    message: str
+
+
+class ReferralDeclined(IntegrationEvent):
+    """A referral failed its jurisdiction's rules. It carries no personal data: programs count it."""
+
+    event_type = "org.divert.referral.declined.v1"
+    topic = REFERRALS.name
+
+    jurisdiction: str = Field(max_length=64)
+    pathway: Pathway
+    referred_at: datetime
+    policy: str
+    policy_version: str
+    reasons: tuple[ReasonCode, ...] = Field(min_length=1)
+    agency: str = Field(max_length=64)
+    precinct: str | None = Field(None, max_length=100)
+
+
+class ReferralWithdrawn(IntegrationEvent):
+    """The referring agency withdrew the referral (e.g. officer error); its clock stops for good."""
+
+    event_type = "org.divert.referral.withdrawn.v1"
+    topic = REFERRALS.name
+
+    jurisdiction: str
+    withdrawn_at: datetime
+    reason: str = Field(max_length=500)
+
+
+class ReferralDeadlineExtended(IntegrationEvent):
+    """The program manager moved the assessment due time later."""
+
+    event_type = "org.divert.referral.deadline_extended.v1"
+    topic = REFERRALS.name
+
+    jurisdiction: str
+    previous_due_by: datetime
+    assessment_due_by: datetime
+    reason: str = Field(max_length=500)
+    extended_at: datetime

@@ -2,13 +2,22 @@
 
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import CaseAssessmentCompleted, CaseOpened
-from divert_contracts.referrals import ReferralAccepted, ReferralAssessmentDeadlineLapsed
+from divert_contracts.referrals import (
+    ReferralAccepted,
+    ReferralAssessmentDeadlineLapsed,
+    ReferralDeadlineExtended,
+    ReferralDeclined,
+    ReferralWithdrawn,
+)
 from divert_contracts.warrants import WarrantRequested
 
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     model.event_type: model
     for model in (
         ReferralAccepted,
+        ReferralDeclined,
+        ReferralWithdrawn,
+        ReferralDeadlineExtended,
         ReferralAssessmentDeadlineLapsed,
         CaseOpened,
         CaseAssessmentCompleted,

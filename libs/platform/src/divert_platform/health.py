@@ -19,7 +19,11 @@ def health_router(checks: Mapping[str, Check], *, timeout: float = 2.0) -> APIRo
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database, broker and other dependencies are reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database, broker and other dependencies are reachable",
+        responses={503: {"description": "A dependency is unreachable; `checks` says which"}},
+    )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():

@@ -6,9 +6,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.routing import Match
 
 from divert_platform.event_store import ConcurrencyConflict
 
@@ -16,6 +18,48 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://divert.example/problems/"
+
+
+class FieldError(BaseModel):
+    """One field at fault in a 422."""
+
+    field: str
+    message: str
+    code: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; extension members (e.g. `current_state`) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be parsed",
+    404: "No such resource",
+    409: "Conflicts with the resource's current state",
+    413: "Request body too large",
+    422: "Invalid request; `errors` names each field at fault",
+    500: "Unexpected error (a bug; it is logged)",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting problem+json bodies for `statuses`."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": _DESCRIPTIONS.get(status, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }
 
 
 class Problem(Exception):
@@ -55,10 +99,12 @@ class Unavailable(Problem):
     status, title, kind = 503, "Service unavailable", "unavailable"
 
 
-def problem_response(status: int, title: str, detail: str, kind: str, **extensions: Any) -> JSONResponse:
+def problem_response(
+    status: int, title: str, detail: str, kind: str, *, headers: dict[str, str] | None = None, **extensions: Any
+) -> JSONResponse:
     """Build a problem+json response."""
     body = {"type": _TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extensions}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -83,6 +129,16 @@ class _BodySizeLimit(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+def _allowed_methods(request: Request) -> str:
+    """All methods any route offers for the request's path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
     """Make every error response of `app` problem+json, and cap request body size."""
     app.add_middleware(_BodySizeLimit, max_bytes=max_request_bytes)
@@ -102,8 +158,13 @@ def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
         return problem_response(422, "Request is invalid", f"invalid or missing: {fields}", "validation", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(error.status_code, str(error.detail), str(error.detail), f"http-{error.status_code}")
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)  # RFC 9110: every method of the path
+        return problem_response(
+            error.status_code, str(error.detail), str(error.detail), f"http-{error.status_code}", headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -13,7 +13,7 @@ app = build_cli(
         "relay": ("divert_intake.entrypoints.relay", "Publish the outbox to Kafka."),
         "consumer": (
             "divert_intake.entrypoints.consumer",
-            "Start and stop deadline clocks from referral and case events.",
+            "Drive deadline clocks from referral, case and warrant events.",
         ),
         "worker": ("divert_intake.entrypoints.worker", "Run the Temporal worker of the deadline workflow."),
     },

@@ -129,3 +129,51 @@ async def test_starting_twice_runs_one_workflow_and_a_finished_one_is_never_rest
     assert [n.referral_id for n in activities.warrant_requests] == [deadline.referral_id]
     runs = [w async for w in env.client.list_workflows(f"WorkflowId = '{workflow_id(deadline.referral_id)}'")]
     assert len(runs) == 1
+
+
+async def test_a_withdrawal_stops_the_clock_and_no_warrant_follows(
+    env: WorkflowEnvironment, activities: RecordingActivities
+) -> None:
+    deadline = await _deadline(env)
+    clock = TemporalDeadlineClock(env.client)
+    await clock.start(deadline)
+    await clock.withdraw(deadline, datetime.now(UTC))
+    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    assert (await handle.result()).outcome == "withdrawn"
+    assert [n for n in activities.warrant_requests if n.referral_id == deadline.referral_id] == []
+
+
+async def test_extensions_move_the_timer_later_and_never_earlier(
+    env: WorkflowEnvironment, activities: RecordingActivities
+) -> None:
+    deadline = await _deadline(env, days=30)
+    clock = TemporalDeadlineClock(env.client)
+    await clock.start(deadline)
+    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    extended = deadline.assessment_due_by + timedelta(days=14)
+    await clock.extend(deadline, extended)
+    await clock.extend(deadline, deadline.assessment_due_by + timedelta(days=7))  # earlier than in force: ignored
+    status = await handle.query(ReferralDeadlineWorkflow.status)
+    assert status.state == "waiting" and status.assessment_due_by == extended
+
+    await env.fast_forward(handle, timedelta(days=35))  # past the original due time only
+    assert (await handle.query(ReferralDeadlineWorkflow.status)).state == "waiting"
+    assert [n for n in activities.warrant_requests if n.referral_id == deadline.referral_id] == []
+    # An assessment completed after the original due time but before the extended one is on time.
+    await clock.record_assessment(deadline, deadline.assessment_due_by + timedelta(days=10))
+    assert (await handle.result()).outcome == "assessed"
+
+
+async def test_after_an_extension_the_lapse_reports_the_extended_due_time(
+    env: WorkflowEnvironment, activities: RecordingActivities
+) -> None:
+    deadline = await _deadline(env, days=30)
+    clock = TemporalDeadlineClock(env.client)
+    await clock.start(deadline)
+    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    extended = deadline.assessment_due_by + timedelta(days=5)
+    await clock.extend(deadline, extended)
+    await env.fast_forward(handle, timedelta(days=40))
+    assert (await handle.result()).outcome == "lapsed"
+    [notice] = [n for n in activities.warrant_requests if n.referral_id == deadline.referral_id]
+    assert notice.assessment_due_by == extended and notice.lapsed_at >= extended

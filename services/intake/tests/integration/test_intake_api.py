@@ -4,6 +4,7 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -97,14 +98,20 @@ async def test_screening_facts_are_never_stored(client: httpx.AsyncClient, intak
     assert "disqualifying_conviction" in dump  # the reason code is kept, the fact is not
 
 
-async def test_the_police_view_shows_status_in_the_jurisdictions_time(client: httpx.AsyncClient) -> None:
+async def test_the_police_view_shows_status_and_nothing_else(client: httpx.AsyncClient) -> None:
     created = (await client.post("/v1/referrals", json=REFERRAL)).json()
     response = await client.get(f"/v1/referrals/{created['referral_id']}")
     assert response.status_code == 200
-    view = response.json()
-    assert view["status"] == "accepted"
-    assert view["assessment_due_by"] == created["assessment_due_by"]
-    assert "subject" not in view and "screening" not in view
+    assert response.json() == {
+        "referral_id": created["referral_id"],
+        "status": "accepted",
+        "pathway": "arrest_diversion",
+        "jurisdiction": "king-county",
+        "assessment_due_by": created["assessment_due_by"],  # in the jurisdiction's time zone
+        "assessed_on_time": None,
+        "enrolled": False,
+        "warrant_requested": False,
+    }
 
 
 async def test_a_retry_with_the_same_idempotency_key_creates_nothing_new(
@@ -127,16 +134,22 @@ async def test_reusing_an_idempotency_key_for_another_body_is_a_conflict(client:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_an_ineligible_referral_reports_every_reason(client: httpx.AsyncClient, intake: Intake) -> None:
+async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
+    client: httpx.AsyncClient, intake: Intake
+) -> None:
     referral = copy.deepcopy(REFERRAL)
     referral["screening"].update(amenable=False, exploits_minors=True)
     response = await client.post("/v1/referrals", json=referral)
     assert response.status_code == 201
     body = response.json()
-    assert body["status"] == "ineligible" and body["assessment_due_by"] is None
+    assert body["status"] == "declined" and body["assessment_due_by"] is None
     assert [r["code"] for r in body["decision"]["reasons"]] == ["not_amenable", "exploits_minors"]
     async with intake.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(outbox)) == 0
+        [row] = (await session.execute(select(outbox))).all()
+    assert row.event_type == "org.divert.referral.declined.v1"
+    assert "subject" not in row.data and row.data["agency"] == "SPD"
+    listed = (await client.get("/v1/referrals", params={"status": "declined"})).json()["items"]
+    assert [item["referral_id"] for item in listed] == [body["referral_id"]]
 
 
 @pytest.mark.parametrize(
@@ -148,6 +161,14 @@ async def test_an_ineligible_referral_reports_every_reason(client: httpx.AsyncCl
         (lambda r: r["screening"].pop("amenable"), "body.screening.amenable"),
         (lambda r: r.update(jurisdiction="atlantis"), "body.jurisdiction"),
         (lambda r: r.update(referred_at="2999-01-01T00:00:00Z"), "body.referred_at"),
+        (lambda r: r.update(referred_at="2024-12-31T12:00:00-08:00"), "body.referred_at"),  # before any policy
+        (lambda r: r.update(pathway="community"), "body.pathway"),  # King County takes no community referrals
+        (lambda r: r.pop("offense"), "body.offense"),
+        (
+            lambda r: r.update(jurisdiction="santa-fe") or r["subject"].pop("date_of_birth"),
+            "body.subject.date_of_birth",
+        ),
+        (lambda r: r["rms"].update(case_number=""), "body.rms.case_number"),
     ],
 )
 async def test_bad_input_is_a_422_problem_naming_the_field(client: httpx.AsyncClient, mutate, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -178,3 +199,63 @@ async def test_readiness_reports_an_unreachable_broker(client: httpx.AsyncClient
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"] == "ok" and checks["broker"].startswith("unavailable")
+
+
+async def test_one_active_referral_per_rms_case_and_pathway(client: httpx.AsyncClient) -> None:
+    first = (await client.post("/v1/referrals", json=REFERRAL)).json()
+    second = await client.post("/v1/referrals", json=REFERRAL)
+    assert second.status_code == 409
+    assert second.json()["existing_referral_id"] == first["referral_id"]
+    # Once the first is withdrawn the RMS case may be referred again.
+    withdrawn = await client.post(f"/v1/referrals/{first['referral_id']}/withdrawal", json={"reason": "wrong case"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    assert (await client.post("/v1/referrals", json=REFERRAL)).status_code == 201
+
+
+async def test_withdrawal_is_published_and_refused_twice(client: httpx.AsyncClient, intake: Intake) -> None:
+    created = (await client.post("/v1/referrals", json=REFERRAL)).json()
+    url = f"/v1/referrals/{created['referral_id']}/withdrawal"
+    assert (await client.post(url, json={"reason": "officer error"})).status_code == 200
+    again = await client.post(url, json={"reason": "officer error"})
+    assert again.status_code == 409 and again.json()["current_state"] == "withdrawn"
+    assert (await client.post(url, json={})).status_code == 422
+    async with intake.sessions() as session:
+        types = [row.event_type for row in await session.execute(select(outbox).order_by(outbox.c.id))]
+    assert types == ["org.divert.referral.accepted.v1", "org.divert.referral.withdrawn.v1"]
+
+
+async def test_extensions_move_the_due_time_later_only(client: httpx.AsyncClient, intake: Intake) -> None:
+    created = (await client.post("/v1/referrals", json=REFERRAL)).json()
+    url = f"/v1/referrals/{created['referral_id']}/extension"
+    later = {"assessment_due_by": "2026-12-16T23:59:59-08:00", "reason": "in hospital"}
+    response = await client.post(url, json=later)
+    assert response.status_code == 200
+    assert response.json()["assessment_due_by"] == "2026-12-16T23:59:59-08:00"
+    earlier = await client.post(url, json={"assessment_due_by": "2026-12-10T23:59:59-08:00", "reason": "oops"})
+    assert earlier.status_code == 422 and earlier.json()["errors"][0]["field"] == "body.assessment_due_by"
+    assert (await client.post(f"/v1/referrals/{uuid4()}/extension", json=later)).status_code == 404
+    async with intake.sessions() as session:
+        [row] = [r for r in await session.execute(select(outbox)) if r.event_type.endswith("deadline_extended.v1")]
+    assert row.data["previous_due_by"].startswith("2026-12-02T23:59:59")
+
+
+async def test_lists_filter_and_page_with_a_cursor(client: httpx.AsyncClient) -> None:
+    ids = []
+    for day in range(1, 6):
+        referral = copy.deepcopy(REFERRAL)
+        referral["rms"]["case_number"] = f"case-{day}"
+        referral["referred_at"] = f"2026-11-0{day}T10:00:00-08:00"
+        ids.append((await client.post("/v1/referrals", json=referral)).json()["referral_id"])
+    by_case = (await client.get("/v1/referrals", params={"agency": "SPD", "case_number": "case-3"})).json()
+    assert [item["referral_id"] for item in by_case["items"]] == [ids[2]]
+
+    seen, cursor = [], None
+    while True:
+        params = {"jurisdiction": "king-county", "limit": 2, "referred_from": "2026-11-02T00:00:00-08:00"}
+        page = (await client.get("/v1/referrals", params={**params, **({"cursor": cursor} if cursor else {})})).json()
+        seen += [item["referral_id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == list(reversed(ids[1:]))  # newest first, day 1 filtered out
+    bad = await client.get("/v1/referrals", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"

@@ -70,6 +70,28 @@ def test_the_issue_example_is_due_on_december_30() -> None:
     assert due.isoformat() == "2026-12-30T23:59:59.999999-08:00"
 
 
+def test_santa_fe_is_due_at_the_end_of_the_seventh_local_day() -> None:
+    # 18:30 on Saturday 2026-10-31 in Santa Fe is already November 1st in UTC; the seven days count
+    # from the local date and end at local midnight after the fall-back change (MST, -07:00).
+    santa_fe = load_policy_book().effective("santa-fe", date(2026, 10, 31))
+    assert santa_fe is not None and santa_fe.assessment_window == timedelta(days=7)
+    due = assessment_due_by(santa_fe, datetime.fromisoformat("2026-11-01T00:30:00+00:00"))
+    assert due.isoformat() == "2026-11-07T23:59:59.999999-07:00"
+
+
+@pytest.mark.parametrize(
+    ("referred_at", "due"),
+    [
+        ("2026-06-01T00:00:00-06:00", "2026-06-08T23:59:59.999999-06:00"),  # first instant of the day
+        ("2026-06-01T23:59:59.999999-06:00", "2026-06-08T23:59:59.999999-06:00"),  # last instant
+    ],
+)
+def test_santa_fe_edges_of_a_day(referred_at: str, due: str) -> None:
+    santa_fe = load_policy_book().latest("santa-fe")
+    assert santa_fe is not None
+    assert assessment_due_by(santa_fe, datetime.fromisoformat(referred_at)).isoformat() == due
+
+
 def test_a_window_of_seconds_is_exact() -> None:
     start = datetime.fromisoformat("2026-11-30T14:05:00-08:00")
     due = assessment_due_by(policy_in("America/Los_Angeles", window=timedelta(seconds=20), end_of_day=False), start)

@@ -1,12 +1,18 @@
-"""Eligibility reports every failing rule, with its code, under the policy version that decided."""
+"""Eligibility, table by table: each jurisdiction's rules, each edge, every failing rule reported."""
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from divert_intake.domain.eligibility import decide
-from divert_intake.domain.facts import Offense, Screening
-from divert_intake.domain.policy import ExclusionRule, load_policy_book
+from divert_intake.domain.eligibility_rules import months_before
+from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
+from divert_intake.domain.policy import JurisdictionPolicy, load_policy_book
 
+BOOK = load_policy_book()
+REFERRED_ON = date(2026, 11, 30)
 CLEAN = Screening(
     amenable=True,
     dealing_for_profit=False,
@@ -17,48 +23,227 @@ CLEAN = Screening(
     in_treatment_court=False,
     no_contact_order_with_participant=False,
 )
-KING = load_policy_book().get("king-county")
-assert KING is not None
+CLEAN_SOCIAL = CLEAN.model_copy(update={"prior_involvement_documented_on": date(2026, 1, 15)})
 
 
-def test_an_eligible_referral_has_no_reasons_and_names_the_policy_version() -> None:
-    decision = decide(KING, "arrest_diversion", Offense(category="drug_possession", drug_quantity_grams=1.2), CLEAN)
+def policy(jurisdiction: str) -> JurisdictionPolicy:
+    found = BOOK.effective(jurisdiction, REFERRED_ON)
+    assert found is not None
+    return found
+
+
+def facts(
+    *,
+    pathway: Any = "arrest_diversion",
+    offense: Offense | None = None,
+    screening: Screening = CLEAN,
+    age: int | None = 35,
+    drivers: tuple[str, ...] = ("drug_use",),
+) -> EligibilityFacts:
+    if offense is None and pathway == "arrest_diversion":
+        offense = Offense(category="theft_low_level")
+    return EligibilityFacts(pathway, REFERRED_ON, offense, screening, age, drivers)
+
+
+def codes(jurisdiction: str, given: EligibilityFacts) -> list[str]:
+    decision = decide(policy(jurisdiction), given)
+    assert decision.eligible is (not decision.reasons)
+    return [reason.code for reason in decision.reasons]
+
+
+def drugs(grams: float, drug_type: str = "opioid", category: str = "drug_possession") -> Offense:
+    return Offense(category=category, drug_quantity_grams=grams, drug_type=drug_type)
+
+
+def screened(**answers: Any) -> Screening:
+    return CLEAN.model_copy(update=answers)
+
+
+# Every shipped exclusion, by the screening answer that triggers it.
+EXCLUSIONS = [
+    ("king-county", {"amenable": False}, "not_amenable"),
+    ("king-county", {"dealing_for_profit": True}, "dealing_for_profit"),
+    ("king-county", {"exploits_minors": True}, "exploits_minors"),
+    ("king-county", {"promotes_prostitution": True}, "promotes_prostitution"),
+    ("king-county", {"disqualifying_convictions": ("robbery",)}, "disqualifying_conviction"),
+    ("santa-fe", {"amenable": False}, "not_amenable"),
+    ("santa-fe", {"dealing_for_profit": True}, "dealing_for_profit"),
+    ("santa-fe", {"exploits_minors": True}, "exploits_minors"),
+    ("santa-fe", {"promotes_prostitution": True}, "promotes_prostitution"),
+    ("santa-fe", {"disqualifying_convictions": ("armed robbery",)}, "disqualifying_conviction"),
+    ("santa-fe", {"on_state_probation": True}, "on_state_probation"),
+    ("albany", {"exploits_minors": True}, "exploits_minors"),
+    ("albany", {"disqualifying_convictions": ("assault 1st",)}, "disqualifying_conviction"),
+]
+
+
+@pytest.mark.parametrize(("jurisdiction", "answers", "code"), EXCLUSIONS)
+def test_each_exclusion_reports_its_code(jurisdiction: str, answers: dict[str, Any], code: str) -> None:
+    assert codes(jurisdiction, facts(screening=screened(**answers))) == [code]
+
+
+@pytest.mark.parametrize("jurisdiction", ["king-county", "santa-fe", "albany", "demo"])
+def test_a_clean_arrest_diversion_is_eligible_and_names_the_policy_version(jurisdiction: str) -> None:
+    decision = decide(policy(jurisdiction), facts())
     assert decision.eligible and decision.reasons == ()
-    assert (decision.policy, decision.policy_version) == ("king-county", KING.version)
+    assert (decision.policy, decision.policy_version) == (jurisdiction, "2026-01-01")
 
 
-def test_every_failing_rule_is_reported() -> None:
-    screening = CLEAN.model_copy(
-        update={"amenable": False, "dealing_for_profit": True, "disqualifying_convictions": ("robbery",)}
-    )
-    decision = decide(KING, "community", Offense(category="drug_possession", drug_quantity_grams=4.0), screening)
+@pytest.mark.parametrize(
+    ("jurisdiction", "offense", "expected"),
+    [
+        ("king-county", drugs(3.0), []),
+        ("king-county", drugs(3.01), ["drug_quantity_over_limit"]),
+        ("king-county", drugs(3.01, category="drug_delivery_subsistence"), ["drug_quantity_over_limit"]),
+        ("king-county", drugs(50, drug_type="prescription_opioid_pills"), ["drug_quantity_over_limit"]),
+        ("santa-fe", drugs(6.0), []),
+        ("santa-fe", drugs(6.01), ["drug_quantity_over_limit"]),
+        ("santa-fe", drugs(6.01, category="drug_delivery_subsistence"), ["drug_quantity_over_limit"]),
+        ("santa-fe", drugs(50, drug_type="prescription_opioid_pills"), []),
+        ("santa-fe", drugs(float("nan")), ["drug_quantity_over_limit"]),  # not a number fails closed
+        ("albany", drugs(500), []),  # Albany sets no gram limit
+        ("king-county", Offense(category="drug_possession"), []),  # quantity not reported: no limit to apply
+        ("king-county", Offense(category="burglary"), ["offense_not_eligible"]),
+        ("santa-fe", Offense(category="trespass"), ["offense_not_eligible"]),
+        ("albany", Offense(category="mental_health_crisis"), []),
+    ],
+)
+def test_offense_and_quantity_edges(jurisdiction: str, offense: Offense, expected: list[str]) -> None:
+    assert codes(jurisdiction, facts(offense=offense)) == expected
+
+
+def test_the_2025_king_county_rules_judge_referrals_dated_2025() -> None:
+    older = BOOK.effective("king-county", date(2025, 12, 31))
+    assert older is not None and older.version == "2025-01-01"
+    given = replace(facts(offense=drugs(2.5)), referred_on=date(2025, 12, 31))
+    assert [r.code for r in decide(older, given).reasons] == ["drug_quantity_over_limit"]
+    assert decide(policy("king-county"), facts(offense=drugs(2.5))).eligible
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "pathway", "accepted"),
+    [
+        ("king-county", "arrest_diversion", True),
+        ("king-county", "social_contact", True),
+        ("king-county", "community", False),
+        ("santa-fe", "arrest_diversion", True),
+        ("santa-fe", "social_contact", False),
+        ("santa-fe", "community", False),
+        ("albany", "arrest_diversion", True),
+        ("albany", "social_contact", True),
+        ("albany", "community", False),
+        ("demo", "community", True),
+    ],
+)
+def test_each_pathway_is_accepted_or_reported(jurisdiction: str, pathway: str, accepted: bool) -> None:
+    found = codes(jurisdiction, facts(pathway=pathway, screening=CLEAN_SOCIAL))
+    assert found == ([] if accepted else ["pathway_not_accepted"])
+
+
+@pytest.mark.parametrize(("age", "expected"), [(17, ["under_minimum_age"]), (18, []), (None, [])])
+def test_santa_fe_diverts_adults_only(age: int | None, expected: list[str]) -> None:
+    # `age` is whole years on the referral date, so 18 means the 18th birthday is today or earlier.
+    assert codes("santa-fe", facts(age=age)) == expected
+
+
+@pytest.mark.parametrize("jurisdiction", ["king-county", "albany"])
+def test_no_minimum_age_unless_the_policy_sets_one(jurisdiction: str) -> None:
+    assert codes(jurisdiction, facts(age=16)) == []
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "drivers", "expected"),
+    [
+        ("albany", ("drug_use",), []),
+        ("albany", ("mental_illness", "poverty"), []),
+        ("albany", (), ["no_qualifying_contact_driver"]),
+        ("king-county", (), []),
+        ("santa-fe", (), []),
+    ],
+)
+def test_albany_needs_a_contact_driven_by_need(
+    jurisdiction: str, drivers: tuple[str, ...], expected: list[str]
+) -> None:
+    assert codes(jurisdiction, facts(drivers=drivers)) == expected
+
+
+@pytest.mark.parametrize("jurisdiction", ["king-county", "albany", "demo"])
+@pytest.mark.parametrize(
+    ("documented_on", "expected"),
+    [
+        (date(2024, 12, 30), []),  # 23 months before 2026-11-30
+        (date(2024, 11, 30), []),  # exactly 24 months: still within
+        (date(2024, 11, 29), ["no_recent_documented_involvement"]),
+        (date(2024, 10, 30), ["no_recent_documented_involvement"]),  # 25 months
+        (None, ["no_recent_documented_involvement"]),
+        (date(2026, 12, 1), ["no_recent_documented_involvement"]),  # after the referral: not documented then
+    ],
+)
+def test_social_contact_needs_involvement_within_24_months(
+    jurisdiction: str, documented_on: date | None, expected: list[str]
+) -> None:
+    screening = screened(prior_involvement_documented_on=documented_on)
+    assert codes(jurisdiction, facts(pathway="social_contact", screening=screening)) == expected
+
+
+def test_the_look_back_is_not_asked_of_arrest_diversions() -> None:
+    assert codes("king-county", facts(screening=CLEAN)) == []
+
+
+@pytest.mark.parametrize("jurisdiction", ["king-county", "albany"])
+@pytest.mark.parametrize("answer", ["in_treatment_court", "no_contact_order_with_participant"])
+def test_exclusions_scoped_to_social_contact(jurisdiction: str, answer: str) -> None:
+    screening = CLEAN_SOCIAL.model_copy(update={answer: True})
+    assert codes(jurisdiction, facts(pathway="social_contact", screening=screening)) == [answer]
+    assert codes(jurisdiction, facts(pathway="arrest_diversion", screening=screening)) == []
+
+
+def test_every_failing_rule_is_reported_together() -> None:
+    screening = screened(amenable=False, on_state_probation=True, disqualifying_convictions=("robbery",))
+    given = facts(pathway="community", offense=drugs(7), screening=screening, age=16)
+    decision = decide(policy("santa-fe"), given)
     assert not decision.eligible
     assert [r.code for r in decision.reasons] == [
         "pathway_not_accepted",
         "drug_quantity_over_limit",
+        "under_minimum_age",
         "not_amenable",
-        "dealing_for_profit",
         "disqualifying_conviction",
+        "on_state_probation",
     ]
     assert all(r.message for r in decision.reasons)
 
 
-def test_an_offense_outside_the_list_is_not_eligible() -> None:
-    decision = decide(KING, "arrest_diversion", Offense(category="burglary"), CLEAN)
-    assert [r.code for r in decision.reasons] == ["offense_not_eligible"]
+def test_social_contact_failures_are_reported_together() -> None:
+    screening = screened(in_treatment_court=True, no_contact_order_with_participant=True, exploits_minors=True)
+    given = facts(pathway="social_contact", offense=Offense(category="burglary"), screening=screening, drivers=())
+    assert codes("albany", given) == [
+        "offense_not_eligible",
+        "no_qualifying_contact_driver",
+        "no_recent_documented_involvement",
+        "exploits_minors",
+        "in_treatment_court",
+        "no_contact_order_with_participant",
+    ]
 
 
-def test_exactly_the_limit_is_still_eligible() -> None:
-    assert decide(
-        KING, "arrest_diversion", Offense(category="drug_possession", drug_quantity_grams=3.0), CLEAN
-    ).eligible
+def test_messages_never_carry_the_facts() -> None:
+    # Reasons are stored and shown; they must not leak the offense or the screening answers.
+    screening = screened(disqualifying_convictions=("robbery 1998",))
+    given = facts(pathway="community", offense=Offense(category="secret-category"), screening=screening)
+    text = " ".join(r.message for r in decide(policy("king-county"), given).reasons)
+    assert "robbery 1998" not in text and "secret-category" not in text and "community" not in text
 
 
-def test_a_policy_rule_must_name_a_real_screening_fact() -> None:
-    with pytest.raises(ValidationError, match="unknown screening fact"):
-        ExclusionRule(code="x", fact="favourite_colour", excluded_if=True, message="no")
-
-
-def test_shipped_policies_load_and_include_demo() -> None:
-    ids = [policy.id for policy in load_policy_book().all()]
-    assert "king-county" in ids and "demo" in ids
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2026, 11, 30), 24, date(2024, 11, 30)),
+        (date(2026, 3, 31), 1, date(2026, 2, 28)),
+        (date(2028, 3, 31), 1, date(2028, 2, 29)),
+        (date(2026, 1, 15), 1, date(2025, 12, 15)),
+        (date(1, 6, 1), 24, date.min),
+    ],
+)
+def test_calendar_months_before(day: date, months: int, expected: date) -> None:
+    assert months_before(day, months) == expected

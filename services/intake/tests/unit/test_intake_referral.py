@@ -9,7 +9,7 @@ from divert_contracts.referrals import Location, RmsReference, Subject
 from divert_intake.domain import events
 from divert_intake.domain.facts import Offense, Screening
 from divert_intake.domain.policy import load_policy_book
-from divert_intake.domain.referral import InvalidReferral, Referral, ReferralStatus, SubmitReferral
+from divert_intake.domain.referral import InvalidReferral, InvalidTransition, Referral, ReferralStatus, SubmitReferral
 from divert_intake.service_layer.integration import to_integration_event
 
 DEMO = load_policy_book().get("demo")
@@ -35,6 +35,7 @@ def command(*, pathway: str = "arrest_diversion", amenable: bool = True, referre
             on_state_probation=True,
             in_treatment_court=False,
             no_contact_order_with_participant=False,
+            prior_involvement_documented_on=(NOW - timedelta(days=60)).date(),
         ),
         contact_drivers=("drug_use",),
     )
@@ -56,12 +57,14 @@ def test_social_contact_never_gets_a_deadline() -> None:
     assert referral.status == ReferralStatus.ACCEPTED
 
 
-def test_ineligible_referral_keeps_no_subject_details() -> None:
+def test_a_declined_referral_keeps_and_publishes_no_subject_details() -> None:
     referral = Referral.submit(command(amenable=False), DEMO, NOW)
-    assert referral.status == ReferralStatus.INELIGIBLE
+    assert referral.status == ReferralStatus.DECLINED
     [event] = referral.pending
     assert "subject" not in event.model_dump()
-    assert to_integration_event(event) is None  # nothing goes to case agencies
+    published = to_integration_event(event)
+    assert published is not None and published.event_type == "org.divert.referral.declined.v1"
+    assert "subject" not in published.model_dump() and [r.code for r in published.reasons] == ["not_amenable"]
 
 
 def test_a_referral_from_the_future_is_refused() -> None:
@@ -95,3 +98,52 @@ def test_a_late_assessment_is_recorded_as_not_on_time() -> None:
     referral.record_assessment(NOW + timedelta(minutes=5))
     recorded = referral.pending[-1]
     assert isinstance(recorded, events.AssessmentRecorded) and recorded.on_time is False
+
+
+def test_withdrawal_stops_the_referral_and_is_refused_twice() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    referral.withdraw("wrong person", NOW + timedelta(seconds=1))
+    assert referral.status == ReferralStatus.WITHDRAWN
+    with pytest.raises(InvalidTransition) as error:
+        referral.withdraw("again", NOW + timedelta(seconds=2))
+    assert error.value.current == ReferralStatus.WITHDRAWN
+    referral.record_lapse(NOW + timedelta(days=1))  # a late lapse changes nothing
+    assert referral.status == ReferralStatus.WITHDRAWN
+
+
+def test_a_declined_referral_cannot_be_withdrawn() -> None:
+    referral = Referral.submit(command(amenable=False), DEMO, NOW)
+    with pytest.raises(InvalidTransition):
+        referral.withdraw("error", NOW)
+
+
+def test_extensions_only_move_the_due_time_later_and_may_repeat() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    first_due = referral.assessment_due_by
+    assert first_due is not None
+    referral.extend_deadline(first_due + timedelta(days=7), "hospitalised", NOW)
+    referral.extend_deadline(first_due + timedelta(days=14), "still in hospital", NOW)
+    assert referral.assessment_due_by == first_due + timedelta(days=14)
+    with pytest.raises(InvalidReferral) as error:
+        referral.extend_deadline(first_due + timedelta(days=10), "shorter", NOW)
+    assert error.value.field == "assessment_due_by"
+    replayed = Referral.from_events(referral.id, referral.pending)
+    assert replayed.assessment_due_by == first_due + timedelta(days=14)
+
+
+def test_only_a_pending_arrest_diversion_can_be_extended() -> None:
+    social = Referral.submit(command(pathway="social_contact"), DEMO, NOW)
+    with pytest.raises(InvalidTransition):
+        social.extend_deadline(NOW + timedelta(days=40), "n/a", NOW)
+    lapsed = Referral.submit(command(), DEMO, NOW)
+    lapsed.record_lapse(NOW + timedelta(minutes=1))
+    with pytest.raises(InvalidTransition):
+        lapsed.extend_deadline(NOW + timedelta(days=40), "too late", NOW)
+
+
+def test_a_warrant_request_is_noted_once() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    request_id = uuid4()
+    referral.note_warrant_request(request_id)
+    referral.note_warrant_request(request_id)
+    assert referral.warrant_requested and len(referral.pending) == 2

@@ -17,5 +17,16 @@ referral_status = Table(
     Column("referred_at", DateTime(timezone=True), nullable=False),
     Column("assessment_due_by", DateTime(timezone=True)),
     Column("assessed_on_time", Boolean),
+    Column("enrolled", Boolean, nullable=False, default=False),
+    Column("warrant_requested", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+active_referrals = Table(
+    "active_referrals",
+    metadata,
+    Column("agency", String(64), primary_key=True),
+    Column("case_number", String(64), primary_key=True),
+    Column("pathway", String(32), primary_key=True),
+    Column("referral_id", String(36), nullable=False, unique=True),
 )

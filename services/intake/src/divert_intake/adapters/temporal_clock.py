@@ -1,24 +1,50 @@
 """The deadline clock on Temporal: one `ReferralDeadlineWorkflow` per arrest diversion."""
 
 from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
-from divert_intake.deadline.models import TASK_QUEUE, AssessmentNotice, DeadlineInput, workflow_id
+from divert_intake.deadline.models import (
+    TASK_QUEUE,
+    AssessmentNotice,
+    DeadlineInput,
+    ExtensionNotice,
+    WithdrawalNotice,
+    workflow_id,
+)
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 
 
 class TemporalDeadlineClock:
-    """Starts and signals deadline workflows; every call is safe to repeat."""
+    """Starts and signals deadline workflows. Signals use signal-with-start, so a notice that
+    overtakes `referral.accepted` still reaches the (then started) workflow; a finished workflow
+    is never restarted."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
     async def start(self, deadline: DeadlineInput) -> None:
         """Start the workflow; a running one is reused and a finished one is never restarted."""
+        await self._start(deadline)
+
+    async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
+        """Signal the completed assessment."""
+        await self._start(deadline, "assessment_recorded", AssessmentNotice(completed_at=completed_at))
+
+    async def withdraw(self, deadline: DeadlineInput, withdrawn_at: datetime) -> None:
+        """Signal the withdrawal."""
+        await self._start(deadline, "withdrawn", WithdrawalNotice(withdrawn_at=withdrawn_at))
+
+    async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
+        """Signal the new due time."""
+        await self._start(deadline, "deadline_extended", ExtensionNotice(assessment_due_by=assessment_due_by))
+
+    async def _start(self, deadline: DeadlineInput, signal: str | None = None, notice: BaseModel | None = None) -> None:
+        options: dict[str, Any] = {"start_signal": signal, "start_signal_args": [notice]} if signal else {}
         try:
             await self._client.start_workflow(
                 ReferralDeadlineWorkflow.run,
@@ -27,25 +53,7 @@ class TemporalDeadlineClock:
                 task_queue=TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                **options,
             )
         except WorkflowAlreadyStartedError:
             pass  # it ran and finished already: the referral's clock is settled
-
-    async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
-        """Signal the assessment, starting the workflow first if its start has not happened yet."""
-        try:
-            await self._client.start_workflow(
-                ReferralDeadlineWorkflow.run,
-                deadline,
-                id=workflow_id(deadline.referral_id),
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                start_signal="assessment_recorded",
-                start_signal_args=[AssessmentNotice(completed_at=completed_at)],
-            )
-        except WorkflowAlreadyStartedError:
-            pass  # the clock already stopped (assessed or lapsed); nothing left to tell it
-        except RPCError as error:
-            if error.status != RPCStatusCode.ALREADY_EXISTS:
-                raise

@@ -33,7 +33,21 @@ class AssessmentNotice(BaseModel):
     completed_at: datetime
 
 
-DeadlineState = Literal["waiting", "assessed", "lapsing", "lapsed"]
+class ExtensionNotice(BaseModel):
+    """Signal: the program manager moved the due time later."""
+
+    model_config = ConfigDict(frozen=True)
+    assessment_due_by: datetime
+
+
+class WithdrawalNotice(BaseModel):
+    """Signal: the referral was withdrawn; the clock stops for good."""
+
+    model_config = ConfigDict(frozen=True)
+    withdrawn_at: datetime
+
+
+DeadlineState = Literal["waiting", "assessed", "withdrawn", "lapsing", "lapsed"]
 
 
 class DeadlineStatus(BaseModel):
@@ -60,5 +74,5 @@ class LapseNotice(BaseModel):
 class DeadlineOutcome(BaseModel):
     """Workflow result."""
 
-    outcome: Literal["assessed", "lapsed"]
+    outcome: Literal["assessed", "withdrawn", "lapsed"]
     warrant_request_id: str | None = None

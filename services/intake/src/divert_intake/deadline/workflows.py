@@ -13,7 +13,9 @@ with workflow.unsafe.imports_passed_through():
         DeadlineOutcome,
         DeadlineState,
         DeadlineStatus,
+        ExtensionNotice,
         LapseNotice,
+        WithdrawalNotice,
     )
 
 # Warrants being down for hours must only delay the request: retry without a cap on attempts.
@@ -26,9 +28,8 @@ WARRANTS_RETRY = RetryPolicy(
 class ReferralDeadlineWorkflow:
     """Waits for the assessment until the due time; on lapse, asks warrants to act, once.
 
-    The due time comes from the referral event. An assessment counts only if it was completed at
-    or before the due time, so a late-recorded but timely assessment is honoured even if its
-    notice arrives after the timer would have fired in wall-clock terms.
+    The due time comes from the referral event and moves only later (extensions). An assessment
+    counts if it was completed at or before the due time in force; a withdrawal stops the clock.
     """
 
     @workflow.init
@@ -42,19 +43,21 @@ class ReferralDeadlineWorkflow:
 
     @workflow.run
     async def run(self, deadline: DeadlineInput) -> DeadlineOutcome:
-        remaining = max(deadline.assessment_due_by - workflow.now(), timedelta(0))
-        try:
-            await workflow.wait_condition(lambda: self._completed_at is not None, timeout=remaining)
-        except TimeoutError:
-            pass
-        if self._completed_at is not None:
-            self._state = "assessed"
-            return DeadlineOutcome(outcome="assessed")
-        self._state = "lapsing"
+        while self._state == "waiting":
+            due = self._due
+            try:
+                await workflow.wait_condition(
+                    lambda due=due: self._state != "waiting" or self._due != due,  # type: ignore[misc]
+                    timeout=max(due - workflow.now(), timedelta(0)),
+                )
+            except TimeoutError:
+                self._state = "lapsing"
+        if self._state in ("assessed", "withdrawn"):
+            return DeadlineOutcome(outcome=self._state)
         notice = LapseNotice(
             referral_id=deadline.referral_id,
             jurisdiction=deadline.jurisdiction,
-            assessment_due_by=deadline.assessment_due_by,
+            assessment_due_by=self._due,
             lapse_action=deadline.lapse_action,
             lapsed_at=workflow.now(),
         )
@@ -75,9 +78,22 @@ class ReferralDeadlineWorkflow:
 
     @workflow.signal
     def assessment_recorded(self, notice: AssessmentNotice) -> None:
-        """The case agency completed the assessment; ignored unless it was on time and still waiting."""
+        """The case agency completed the assessment; honoured if on time and still waiting."""
         if self._state == "waiting" and notice.completed_at <= self._due:
             self._completed_at = notice.completed_at
+            self._state = "assessed"
+
+    @workflow.signal
+    def withdrawn(self, notice: WithdrawalNotice) -> None:
+        """The referral was withdrawn: stop waiting, request nothing."""
+        if self._state == "waiting":
+            self._state = "withdrawn"
+
+    @workflow.signal
+    def deadline_extended(self, notice: ExtensionNotice) -> None:
+        """Move the due time; an earlier time is ignored (extensions never shorten the window)."""
+        if self._state == "waiting" and notice.assessment_due_by > self._due:
+            self._due = notice.assessment_due_by
 
     @workflow.query
     def status(self) -> DeadlineStatus:

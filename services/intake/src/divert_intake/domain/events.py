@@ -43,15 +43,15 @@ class ReferralAccepted(DomainEvent):
     rms: RmsReference
     subject: Subject
     location: Location
-    offense_category: str
+    offense_category: str | None
     offense_statute: str | None
     contact_drivers: tuple[str, ...]
 
 
-class ReferralFoundIneligible(DomainEvent):
-    """Recorded without the subject's details: an ineligible referral goes no further."""
+class ReferralDeclined(DomainEvent):
+    """Recorded without the subject's details: a declined referral goes no further."""
 
-    name = "ReferralFoundIneligible"
+    name = "ReferralDeclined"
 
     jurisdiction: str
     pathway: Pathway
@@ -60,6 +60,7 @@ class ReferralFoundIneligible(DomainEvent):
     policy_version: str
     reasons: tuple[ReasonRecord, ...]
     rms: RmsReference
+    precinct: str | None = None
 
 
 class AssessmentRecorded(DomainEvent):
@@ -78,6 +79,41 @@ class AssessmentDeadlineLapsed(DomainEvent):
     lapse_action: LapseAction
 
 
+class ReferralWithdrawn(DomainEvent):
+    name = "ReferralWithdrawn"
+
+    jurisdiction: str
+    reason: str
+    withdrawn_at: datetime
+
+
+class DeadlineExtended(DomainEvent):
+    name = "DeadlineExtended"
+
+    jurisdiction: str
+    previous_due_by: datetime
+    assessment_due_by: datetime
+    reason: str
+    extended_at: datetime
+
+
+class WarrantRequestNoted(DomainEvent):
+    """The warrants service reported a request for this referral (shown to police as yes/no)."""
+
+    name = "WarrantRequestNoted"
+
+    warrant_request_id: UUID
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls for cls in (ReferralAccepted, ReferralFoundIneligible, AssessmentRecorded, AssessmentDeadlineLapsed)
+    cls.name: cls
+    for cls in (
+        ReferralAccepted,
+        ReferralDeclined,
+        ReferralWithdrawn,
+        DeadlineExtended,
+        AssessmentRecorded,
+        AssessmentDeadlineLapsed,
+        WarrantRequestNoted,
+    )
 }

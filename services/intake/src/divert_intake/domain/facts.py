@@ -1,6 +1,12 @@
 """What the officer reports about the offense and the screening questions."""
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from divert_contracts.referrals import Pathway
+from divert_contracts.timestamps import IsoDate
 
 
 class Offense(BaseModel):
@@ -10,7 +16,7 @@ class Offense(BaseModel):
 
     category: str
     statute: str | None = None
-    drug_quantity_grams: float | None = None
+    drug_quantity_grams: float | None = Field(None, ge=0, allow_inf_nan=False)
     drug_type: str | None = None
 
 
@@ -27,3 +33,23 @@ class Screening(BaseModel):
     on_state_probation: bool
     in_treatment_court: bool
     no_contact_order_with_participant: bool
+    prior_involvement_documented_on: IsoDate | None = Field(
+        None,
+        description="Most recent documented drug or sex-work involvement in the program area "
+        "(social contact referrals require one within the policy's look-back).",
+    )
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """Everything a jurisdiction's rules may read about one referral."""
+
+    pathway: Pathway
+    referred_on: date
+    """The referral's date in the jurisdiction's time zone."""
+    offense: Offense | None
+    """Required for arrest diversions; optional for social contact and community referrals."""
+    screening: Screening
+    age: int | None
+    """Whole years on `referred_on`, when the date of birth is known."""
+    contact_drivers: tuple[str, ...]

@@ -1,18 +1,36 @@
 """Jurisdiction policies: versioned data files, validated when intake starts.
 
-A new jurisdiction is a new file in `policies/`, not new code.
+A new jurisdiction, or a change to a jurisdiction's rules, is a new file in `policies/`, not new
+code. Old versions stay so that a referral is always judged by the rules in force on its date.
 """
 
 import tomllib
-from datetime import date, timedelta
+import typing
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from importlib import resources
-from typing import Literal
-from zoneinfo import ZoneInfo
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain.facts import Screening
+
+# Codes the eligibility rules report themselves; an exclusion may not reuse one, or a reason code
+# would stop meaning one thing.
+BUILT_IN_REASON_CODES = frozenset(
+    {
+        "pathway_not_accepted",
+        "offense_not_eligible",
+        "drug_quantity_over_limit",
+        "under_minimum_age",
+        "no_qualifying_contact_driver",
+        "no_recent_documented_involvement",
+    }
+)
 
 
 class _PolicyModel(BaseModel):
@@ -22,20 +40,29 @@ class _PolicyModel(BaseModel):
 class OffenseRule(_PolicyModel):
     """An eligible offense category, with its drug-quantity threshold where one applies."""
 
-    category: str
-    max_drug_grams: float | None = None
+    category: str = Field(min_length=1)
+    max_drug_grams: float | None = Field(None, gt=0, allow_inf_nan=False)
     drug_types_without_limit: tuple[str, ...] = Field(
         (), description="Drug types the quantity limit does not apply to (e.g. prescription pills)."
     )
+
+    @model_validator(mode="after")
+    def _exception_needs_a_limit(self) -> Self:
+        if self.drug_types_without_limit and self.max_drug_grams is None:
+            raise ValueError(f"{self.category}: drug_types_without_limit without a max_drug_grams to except from")
+        return self
 
 
 class ExclusionRule(_PolicyModel):
     """A screening fact that excludes a person, with a stable reason code and a plain sentence."""
 
-    code: str
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     fact: str = Field(description="Name of the screening field the rule reads.")
     excluded_if: bool | Literal["non_empty"]
-    message: str
+    message: str = Field(min_length=1)
+    pathways: tuple[Pathway, ...] | None = Field(
+        None, description="The pathways the exclusion applies to; every pathway when absent."
+    )
 
     @field_validator("fact")
     @classmethod
@@ -44,13 +71,40 @@ class ExclusionRule(_PolicyModel):
             raise ValueError(f"unknown screening fact {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _test_fits_the_fact(self) -> Self:
+        # A yes/no fact takes true/false; a list takes "non_empty". Anything else would compare a
+        # list with a boolean and silently never (or always) exclude.
+        annotation = Screening.model_fields[self.fact].annotation
+        if annotation is bool:
+            takes_a_boolean, expected = True, "true or false"
+        elif typing.get_origin(annotation) is tuple:
+            takes_a_boolean, expected = False, '"non_empty"'
+        else:
+            raise ValueError(f"screening fact {self.fact!r} cannot be used as an exclusion")
+        if takes_a_boolean != isinstance(self.excluded_if, bool):
+            raise ValueError(f"{self.code}: excluded_if for {self.fact!r} must be {expected}")
+        return self
+
+    def applies_to(self, pathway: Pathway) -> bool:
+        """Whether the exclusion is checked for referrals through `pathway`."""
+        return self.pathways is None or pathway in self.pathways
+
+
+class SocialContactRules(_PolicyModel):
+    """Extra requirements for social contact referrals (no probable cause, so a documented history)."""
+
+    prior_involvement_within_months: int = Field(
+        gt=0, description="Documented drug or sex-work involvement in the area within this many calendar months."
+    )
+
 
 class JurisdictionPolicy(_PolicyModel):
     """One jurisdiction's eligibility and deadline rules at one version."""
 
-    id: str
-    version: str
-    name: str
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(min_length=1)
+    name: str = Field(min_length=1)
     time_zone: str
     effective_date: date
     assessment_window: timedelta = Field(description="ISO-8601 duration, e.g. P30D.")
@@ -58,18 +112,63 @@ class JurisdictionPolicy(_PolicyModel):
         description="Due at the end of the local calendar day `window` days after the referral."
     )
     lapse_action: LapseAction
-    pathways: tuple[Pathway, ...]
+    pathways: tuple[Pathway, ...] = Field(min_length=1)
     offenses: tuple[OffenseRule, ...]
     exclusions: tuple[ExclusionRule, ...]
+    minimum_age: int | None = Field(None, gt=0, description="Whole years on the referral date.")
+    requires_contact_driver: bool = Field(
+        False, description="The contact must be driven by drug use, mental illness or poverty."
+    )
+    social_contact: SocialContactRules | None = None
 
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
         return value
+
+    @field_validator("assessment_window")
+    @classmethod
+    def _positive_window(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("assessment_window must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = [*self._pathway_problems(), *self._duplicate_problems()]
+        if self.due_at_end_of_local_day and self.assessment_window % timedelta(days=1):
+            # The due date counts whole local days; a part day would be silently dropped.
+            problems.append("an end-of-local-day assessment_window must be whole days")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _pathway_problems(self) -> Iterable[str]:
+        if len(set(self.pathways)) != len(self.pathways):
+            yield "pathways lists a pathway twice"
+        if ("social_contact" in self.pathways) != (self.social_contact is not None):
+            yield "a [social_contact] section is required exactly when pathways include social_contact"
+        for rule in self.exclusions:
+            if rule.pathways is not None and not set(rule.pathways) <= set(self.pathways):
+                yield f"exclusion {rule.code} names a pathway the policy does not accept"
+
+    def _duplicate_problems(self) -> Iterable[str]:
+        categories = [rule.category for rule in self.offenses]
+        if len(set(categories)) != len(categories):
+            yield "an offense category is listed twice"
+        codes = [rule.code for rule in self.exclusions]
+        if len(set(codes)) != len(codes):
+            yield "an exclusion code is used twice"
+        if clashes := BUILT_IN_REASON_CODES.intersection(codes):
+            yield f"exclusion codes {sorted(clashes)} are reserved for built-in rules"
 
     @property
     def zone(self) -> ZoneInfo:
+        """The jurisdiction's time zone."""
         return ZoneInfo(self.time_zone)
 
     def offense_rule(self, category: str) -> OffenseRule | None:
@@ -78,29 +177,89 @@ class JurisdictionPolicy(_PolicyModel):
 
 
 class PolicyBook:
-    """Every jurisdiction's policy, by id."""
+    """Every version of every jurisdiction's policy."""
 
-    def __init__(self, policies: list[JurisdictionPolicy]) -> None:
-        self._policies = {policy.id: policy for policy in policies}
-        if len(self._policies) != len(policies):
-            raise ValueError("two policy files declare the same jurisdiction id")
+    def __init__(self, policies: Iterable[JurisdictionPolicy]) -> None:
+        by_id: dict[str, list[JurisdictionPolicy]] = {}
+        for policy in policies:
+            by_id.setdefault(policy.id, []).append(policy)
+        for jurisdiction, versions in by_id.items():
+            _check_versions(jurisdiction, versions)
+        self._versions = {key: sorted(versions, key=lambda p: p.effective_date) for key, versions in by_id.items()}
 
-    def get(self, jurisdiction: str) -> JurisdictionPolicy | None:
-        """The policy for `jurisdiction`, or None."""
-        return self._policies.get(jurisdiction)
+    def ids(self) -> list[str]:
+        """Every jurisdiction id, sorted."""
+        return sorted(self._versions)
+
+    def versions(self, jurisdiction: str) -> list[JurisdictionPolicy]:
+        """Every version of `jurisdiction`'s policy, oldest effective date first; empty if unknown."""
+        return list(self._versions.get(jurisdiction, []))
+
+    def latest(self, jurisdiction: str) -> JurisdictionPolicy | None:
+        """The version with the newest effective date, or None for an unknown jurisdiction."""
+        versions = self._versions.get(jurisdiction)
+        return versions[-1] if versions else None
+
+    get = latest  # the name callers used before policies were versioned
+
+    def version(self, jurisdiction: str, version: str) -> JurisdictionPolicy | None:
+        """One named version (e.g. the one a stored decision cites), or None."""
+        return next((p for p in self._versions.get(jurisdiction, []) if p.version == version), None)
+
+    def effective(self, jurisdiction: str, on: date) -> JurisdictionPolicy | None:
+        """The version in force on the local date `on`; None if unknown or `on` precedes every version."""
+        in_force = [p for p in self._versions.get(jurisdiction, []) if p.effective_date <= on]
+        return in_force[-1] if in_force else None
+
+    def effective_at(self, jurisdiction: str, moment: datetime) -> JurisdictionPolicy | None:
+        """The version in force at `moment` (timezone-aware), read as a date in the jurisdiction's zone."""
+        latest = self.latest(jurisdiction)
+        if latest is None:
+            return None
+        # Every version shares one zone (checked at load), so the latest one's zone is the zone.
+        return self.effective(jurisdiction, moment.astimezone(latest.zone).date())
 
     def all(self) -> list[JurisdictionPolicy]:
-        """Every policy, sorted by id."""
-        return [self._policies[key] for key in sorted(self._policies)]
+        """The latest version of every jurisdiction, sorted by id."""
+        return [self._versions[key][-1] for key in self.ids()]
 
 
-def load_policy_book() -> PolicyBook:
-    """Load and validate every `policies/*.toml` shipped with intake; fails loudly on a bad file."""
-    policies = []
-    for entry in sorted(resources.files("divert_intake.policies").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            try:
-                policies.append(JurisdictionPolicy.model_validate(tomllib.loads(entry.read_text("utf-8"))))
-            except Exception as error:
-                raise ValueError(f"invalid jurisdiction policy {entry.name}: {error}") from error
-    return PolicyBook(policies)
+def _check_versions(jurisdiction: str, versions: list[JurisdictionPolicy]) -> None:
+    names = [p.version for p in versions]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{jurisdiction}: two policies declare the same version")
+    dates = [p.effective_date for p in versions]
+    if len(set(dates)) != len(dates):
+        raise ValueError(f"{jurisdiction}: two versions take effect on the same date")
+    if len({p.time_zone for p in versions}) != 1:
+        raise ValueError(f"{jurisdiction}: versions disagree on the time zone")
+
+
+class InvalidPolicy(ValueError):
+    """A policy file is malformed or contradicts another; intake refuses to start."""
+
+
+def load_policy_book(directory: Traversable | Path | None = None) -> PolicyBook:
+    """Load and validate every `*.toml` policy (by default those shipped with intake).
+
+    Fails loudly, naming the file, on a malformed file or a duplicated (id, version).
+    """
+    folder = directory if directory is not None else resources.files("divert_intake.policies")
+    policies: list[JurisdictionPolicy] = []
+    source: dict[tuple[str, str], str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        try:
+            policy = JurisdictionPolicy.model_validate(tomllib.loads(entry.read_text("utf-8")))
+        except (tomllib.TOMLDecodeError, ValueError) as error:
+            raise InvalidPolicy(f"invalid jurisdiction policy {entry.name}: {error}") from error
+        key = (policy.id, policy.version)
+        if key in source:
+            raise InvalidPolicy(f"{entry.name} repeats {policy.id} version {policy.version} from {source[key]}")
+        source[key] = entry.name
+        policies.append(policy)
+    try:
+        return PolicyBook(policies)
+    except ValueError as error:
+        raise InvalidPolicy(f"invalid jurisdiction policies: {error}") from error

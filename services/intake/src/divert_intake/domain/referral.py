@@ -9,7 +9,7 @@ from divert_contracts.referrals import LapseAction, Location, Pathway, RmsRefere
 from divert_intake.domain import events
 from divert_intake.domain.deadlines import assessment_due_by
 from divert_intake.domain.eligibility import Decision, Reason, decide
-from divert_intake.domain.facts import Offense, Screening
+from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
 from divert_intake.domain.policy import JurisdictionPolicy
 
 
@@ -17,17 +17,26 @@ class ReferralStatus(StrEnum):
     """What police may see of a referral: status only, never case content."""
 
     ACCEPTED = "accepted"
-    INELIGIBLE = "ineligible"
+    DECLINED = "declined"
     ASSESSED = "assessed"
     LAPSED = "lapsed"
+    WITHDRAWN = "withdrawn"
 
 
 class InvalidReferral(ValueError):
-    """A command that contradicts the referral's own data (e.g. a referral dated in the future)."""
+    """A command that contradicts the referral's own data; `field` names the request field at fault."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidTransition(Exception):
+    """The command is not allowed in the referral's current state."""
+
+    def __init__(self, message: str, current: ReferralStatus | None) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,30 @@ class SubmitReferral:
     rms: RmsReference
     subject: Subject
     location: Location
-    offense: Offense
+    offense: Offense | None
     screening: Screening
     contact_drivers: tuple[str, ...]
+
+
+def eligibility_facts(command: SubmitReferral, policy: JurisdictionPolicy) -> EligibilityFacts:
+    """The facts the policy's rules read, with dates taken in the jurisdiction's time zone."""
+    referred_on = command.referred_at.astimezone(policy.zone).date()
+    born = command.subject.date_of_birth
+    age = None
+    if born is not None:
+        age = referred_on.year - born.year - ((referred_on.month, referred_on.day) < (born.month, born.day))
+    return EligibilityFacts(
+        pathway=command.pathway,
+        referred_on=referred_on,
+        offense=command.offense,
+        screening=command.screening,
+        age=age,
+        contact_drivers=command.contact_drivers,
+    )
+
+
+# A withdrawal also undoes a lapse: no warrant may stand for a withdrawn referral.
+_WITHDRAWABLE = {ReferralStatus.ACCEPTED, ReferralStatus.ASSESSED, ReferralStatus.LAPSED}
 
 
 @dataclass
@@ -58,6 +88,7 @@ class Referral:
     assessment_due_by: datetime | None = None
     lapse_action: LapseAction | None = None
     decision: Decision | None = None
+    warrant_requested: bool = False
     pending: list[events.DomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -65,11 +96,11 @@ class Referral:
         """Decide eligibility and record the outcome; screening facts end here."""
         if command.referred_at > now:
             raise InvalidReferral("referred_at", "referred_at is in the future")
-        decision = decide(policy, command.pathway, command.offense, command.screening)
+        decision = decide(policy, eligibility_facts(command, policy))
         referral = cls(id=command.referral_id)
         if not decision.eligible:
             referral._record(
-                events.ReferralFoundIneligible(
+                events.ReferralDeclined(
                     referral_id=command.referral_id,
                     jurisdiction=policy.id,
                     pathway=command.pathway,
@@ -78,6 +109,7 @@ class Referral:
                     policy_version=policy.version,
                     reasons=tuple(events.ReasonRecord(code=r.code, message=r.message) for r in decision.reasons),
                     rms=command.rms,
+                    precinct=command.location.precinct,
                 )
             )
             return referral
@@ -95,8 +127,8 @@ class Referral:
                 rms=command.rms,
                 subject=command.subject,
                 location=command.location,
-                offense_category=command.offense.category,
-                offense_statute=command.offense.statute,
+                offense_category=command.offense.category if command.offense else None,
+                offense_statute=command.offense.statute if command.offense else None,
                 contact_drivers=command.contact_drivers,
             )
         )
@@ -132,6 +164,42 @@ class Referral:
             )
         )
 
+    def withdraw(self, reason: str, now: datetime) -> None:
+        """The referring agency withdraws the referral; its clock stops and no warrant may stand."""
+        if self.status not in _WITHDRAWABLE:
+            raise InvalidTransition(f"a {self.status} referral cannot be withdrawn", self.status)
+        self._record(
+            events.ReferralWithdrawn(
+                referral_id=self.id, jurisdiction=self.jurisdiction, reason=reason, withdrawn_at=now
+            )
+        )
+
+    def extend_deadline(self, new_due: datetime, reason: str, now: datetime) -> None:
+        """Move a pending arrest diversion's due time later (several extensions are allowed)."""
+        if self.status != ReferralStatus.ACCEPTED or self.assessment_due_by is None:
+            raise InvalidTransition(
+                "only an arrest diversion awaiting assessment has a deadline to extend", self.status
+            )
+        if new_due <= self.assessment_due_by:
+            raise InvalidReferral("assessment_due_by", "an extension must move the due time later, never earlier")
+        if new_due <= now:
+            raise InvalidReferral("assessment_due_by", "an extension must end in the future")
+        self._record(
+            events.DeadlineExtended(
+                referral_id=self.id,
+                jurisdiction=self.jurisdiction,
+                previous_due_by=self.assessment_due_by,
+                assessment_due_by=new_due,
+                reason=reason,
+                extended_at=now,
+            )
+        )
+
+    def note_warrant_request(self, warrant_request_id: UUID) -> None:
+        """Remember that warrants recorded a request (police see only yes/no); repeats change nothing."""
+        if not self.warrant_requested:
+            self._record(events.WarrantRequestNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
+
     def _record(self, event: events.DomainEvent) -> None:
         self._apply(event)
         self.pending.append(event)
@@ -143,8 +211,8 @@ class Referral:
                 self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
                 self.assessment_due_by, self.lapse_action = event.assessment_due_by, event.lapse_action
                 self.decision = Decision(True, event.policy, event.policy_version, ())
-            case events.ReferralFoundIneligible():
-                self.status = ReferralStatus.INELIGIBLE
+            case events.ReferralDeclined():
+                self.status = ReferralStatus.DECLINED
                 self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
                 reasons = tuple(Reason(r.code, r.message) for r in event.reasons)
                 self.decision = Decision(False, event.policy, event.policy_version, reasons)
@@ -152,3 +220,9 @@ class Referral:
                 self.status = ReferralStatus.ASSESSED
             case events.AssessmentDeadlineLapsed():
                 self.status = ReferralStatus.LAPSED
+            case events.ReferralWithdrawn():
+                self.status = ReferralStatus.WITHDRAWN
+            case events.DeadlineExtended():
+                self.assessment_due_by = event.assessment_due_by
+            case events.WarrantRequestNoted():
+                self.warrant_requested = True

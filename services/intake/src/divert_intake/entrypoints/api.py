@@ -1,25 +1,41 @@
-"""Intake's REST API: police RMS submit referrals and read their status."""
+"""Intake's REST API: police RMS submit referrals, withdraw them and read their status."""
 
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, FastAPI, Header, Response
+from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Response
 from temporalio.client import Client
 
-from divert_intake.adapters.referrals import find_status
+from divert_contracts.referrals import Pathway
+from divert_contracts.timestamps import IsoDateTime
+from divert_intake.adapters.referral_queries import InvalidCursor, ReferralFilter, find_status, list_statuses
+from divert_intake.adapters.referrals import DuplicateActiveReferral
 from divert_intake.bootstrap import Intake, bootstrap, connect_temporal
-from divert_intake.domain.referral import InvalidReferral, SubmitReferral
-from divert_intake.entrypoints.schemas import DecisionView, ReferralRequest, ReferralView, RmsView
+from divert_intake.domain.policy import JurisdictionPolicy
+from divert_intake.domain.referral import InvalidReferral, InvalidTransition, Referral, SubmitReferral
+from divert_intake.entrypoints.jurisdictions import jurisdictions_router
+from divert_intake.entrypoints.schemas import (
+    DecisionView,
+    ExtensionRequest,
+    ReasonView,
+    ReferralPage,
+    ReferralRequest,
+    ReferralStatusView,
+    Status,
+    SubmittedReferral,
+    WithdrawalRequest,
+)
 from divert_intake.service_layer import handlers
 from divert_platform.app import create_app
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 from divert_platform.idempotency import IdempotencyKeys, request_fingerprint
-from divert_platform.problems import NotFound, Unprocessable
+from divert_platform.problems import Conflict, NotFound, Unprocessable, problem_responses
 
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retry-safe key: a repeat returns the first response."),
 ]
+ReferralId = Annotated[UUID, Path(description="The id intake returned when the referral was submitted.")]
 
 
 def build_api(intake: Intake) -> FastAPI:
@@ -33,34 +49,84 @@ def build_api(intake: Intake) -> FastAPI:
 
     app = create_app(
         title="Divert intake",
-        description="Referrals from police records-management systems, decided by each jurisdiction's rules.",
+        description="Referrals from police records-management systems, decided by each jurisdiction's rules. "
+        "Police views show status only, never case content.",
         settings=intake.settings,
         engine=intake.engine,
         extra_checks={"temporal": temporal_check},
     )
     app.include_router(_referrals_router(intake))
+    app.include_router(jurisdictions_router(intake.policies))
     return app
 
 
-def _referrals_router(intake: Intake) -> APIRouter:
-    router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+def _invalid(field: str, message: str) -> Unprocessable:
+    return Unprocessable(message, errors=[{"field": field, "message": message, "code": "invalid"}])
 
-    @router.post("", status_code=201, response_model=ReferralView, summary="Submit a referral")
+
+def _policy_for(intake: Intake, body: ReferralRequest) -> JurisdictionPolicy:
+    """The policy in force on the referral date, or a 422 naming the field that rules it out."""
+    if intake.policies.latest(body.jurisdiction) is None:
+        raise _invalid("body.jurisdiction", f"unknown jurisdiction {body.jurisdiction!r}")
+    policy = intake.policies.effective_at(body.jurisdiction, body.referred_at)
+    if policy is None:
+        raise _invalid("body.referred_at", "referred_at is before the jurisdiction's first policy took effect")
+    if body.pathway not in policy.pathways:
+        raise _invalid("body.pathway", f"{policy.name} does not accept {body.pathway} referrals")
+    if body.pathway == "arrest_diversion" and body.offense is None:
+        raise _invalid("body.offense", "an arrest diversion needs the offense")
+    if policy.minimum_age is not None and body.subject.date_of_birth is None:
+        raise _invalid("body.subject.date_of_birth", f"{policy.name} has a minimum age: the date of birth is needed")
+    return policy
+
+
+def _status_view(intake: Intake, row: dict[str, Any]) -> ReferralStatusView:
+    policy = intake.policies.latest(row["jurisdiction"])
+    zone = policy.zone if policy else None
+    return ReferralStatusView(
+        referral_id=row["referral_id"],
+        status=row["status"],
+        pathway=row["pathway"],
+        jurisdiction=row["jurisdiction"],
+        assessment_due_by=row["assessment_due_by"].astimezone(zone) if row["assessment_due_by"] else None,
+        assessed_on_time=row["assessed_on_time"],
+        enrolled=row["enrolled"],
+        warrant_requested=row["warrant_requested"],
+    )
+
+
+def _submitted(referral: Referral, policy: JurisdictionPolicy) -> dict[str, Any]:
+    assert referral.decision is not None and referral.status is not None and referral.pathway is not None
+    return SubmittedReferral(
+        referral_id=referral.id,
+        status=referral.status.value,  # type: ignore[arg-type]
+        jurisdiction=policy.id,
+        pathway=referral.pathway,
+        decision=DecisionView(
+            eligible=referral.decision.eligible,
+            policy=referral.decision.policy,
+            policy_version=referral.decision.policy_version,
+            reasons=[ReasonView(code=r.code, message=r.message) for r in referral.decision.reasons],
+        ),
+        assessment_due_by=referral.assessment_due_by.astimezone(policy.zone) if referral.assessment_due_by else None,
+    ).model_dump(mode="json")
+
+
+def _referrals_router(intake: Intake) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/referrals", tags=["referrals"], responses=problem_responses(400, 404, 409, 413, 422, 500)
+    )
+
+    @router.post("", status_code=201, response_model=SubmittedReferral, summary="Submit a referral")
     async def submit_referral(body: ReferralRequest, response: Response, idempotency_key: IdempotencyKey = None) -> Any:
-        """Decide the referral under its jurisdiction's current policy and record it.
+        """Decide the referral under the jurisdiction's policy in force on its date, and record it.
 
         An eligible referral is `accepted` and published to case agencies; an ineligible one is
-        recorded with every reason it failed. Screening facts are used for the decision and
-        discarded. Send an `Idempotency-Key` so a retry never creates a second referral.
+        `declined` (still 201: programs count every referral) with every reason it failed.
+        Screening facts are used for the decision and discarded. Send an `Idempotency-Key` so a
+        retry returns the first response; one active referral is allowed per RMS case and pathway.
         """
-        policy = intake.policies.get(body.jurisdiction)
-        if policy is None:
-            raise Unprocessable(
-                f"unknown jurisdiction {body.jurisdiction!r}",
-                errors=[
-                    {"field": "body.jurisdiction", "message": "no policy for this jurisdiction", "code": "unknown"}
-                ],
-            )
+        policy = _policy_for(intake, body)
         fingerprint = request_fingerprint(body.model_dump(mode="json"))
         async with intake.unit_of_work() as uow:
             keys = IdempotencyKeys(uow.session, "referrals")
@@ -83,54 +149,89 @@ def _referrals_router(intake: Intake) -> APIRouter:
             try:
                 referral = await handlers.submit_referral(uow, command, policy, utcnow(), actor)
             except InvalidReferral as error:
-                raise Unprocessable(
-                    str(error), errors=[{"field": f"body.{error.field}", "message": str(error), "code": "invalid"}]
-                ) from error
-            assert referral.decision is not None and referral.status is not None
-            view = ReferralView(
-                referral_id=referral.id,
-                status=referral.status.value,
-                jurisdiction=policy.id,
-                pathway=body.pathway,
-                rms=RmsView(agency=body.rms.agency, case_number=body.rms.case_number),
-                decision=DecisionView(
-                    eligible=referral.decision.eligible,
-                    policy=referral.decision.policy,
-                    policy_version=referral.decision.policy_version,
-                    reasons=[{"code": r.code, "message": r.message} for r in referral.decision.reasons],  # type: ignore[misc]
-                ),
-                referred_at=body.referred_at,
-                assessment_due_by=referral.assessment_due_by.astimezone(policy.zone)
-                if referral.assessment_due_by
-                else None,
-            ).model_dump(mode="json")
+                raise _invalid(f"body.{error.field}", str(error)) from error
+            except DuplicateActiveReferral as error:
+                raise Conflict(str(error), existing_referral_id=error.existing_referral_id) from error
+            view = _submitted(referral, policy)
             if idempotency_key:
                 await keys.remember(idempotency_key, fingerprint, 201, view)
             await uow.commit()
         return view
 
-    @router.get("/{referral_id}", response_model=ReferralView, summary="A referral's status")
-    async def get_referral(referral_id: UUID) -> ReferralView:
-        """The police status view: accepted, ineligible, assessed or lapsed, and when it is due."""
+    @router.get("", response_model=ReferralPage, summary="Find and list referrals")
+    async def list_referrals(
+        agency: Annotated[str | None, Query(max_length=64, description="RMS agency, e.g. SPD.")] = None,
+        case_number: Annotated[str | None, Query(max_length=64, description="RMS case number.")] = None,
+        jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
+        pathway: Pathway | None = None,
+        status: Status | None = None,
+        referred_from: Annotated[IsoDateTime | None, Query(description="Referred at or after (inclusive).")] = None,
+        referred_to: Annotated[IsoDateTime | None, Query(description="Referred before (exclusive).")] = None,
+        cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> ReferralPage:
+        """Referrals matching every given filter, newest first, a page at a time (status views only)."""
+        where = ReferralFilter(agency, case_number, jurisdiction, pathway, status, referred_from, referred_to)
         async with intake.unit_of_work() as uow:
-            row = await find_status(uow, referral_id)
-        if row is None:
-            raise NotFound(f"no referral {referral_id}")
-        policy = intake.policies.get(row["jurisdiction"])
-        zone = policy.zone if policy else None
-        return ReferralView(
-            referral_id=referral_id,
-            status=row["status"],
-            jurisdiction=row["jurisdiction"],
-            pathway=row["pathway"],
-            rms=RmsView(agency=row["agency"], case_number=row["case_number"]),
-            decision=DecisionView.model_validate(row["decision"]),
-            referred_at=row["referred_at"].astimezone(zone),
-            assessment_due_by=as_utc(row["assessment_due_by"]).astimezone(zone) if row["assessment_due_by"] else None,
-            assessed_on_time=row["assessed_on_time"],
+            try:
+                rows, next_cursor = await list_statuses(uow, where, cursor=cursor, limit=limit)
+            except InvalidCursor as error:
+                raise _invalid("query.cursor", str(error)) from error
+        return ReferralPage(items=[_status_view(intake, row) for row in rows], next_cursor=next_cursor)
+
+    @router.get("/{referral_id}", response_model=ReferralStatusView, summary="A referral's status")
+    async def get_referral(referral_id: ReferralId) -> ReferralStatusView:
+        """Status, pathway, jurisdiction, due time, and yes/no for assessed on time, enrolled and
+        warrant requested — nothing else reaches police."""
+        return await _read_status(intake, referral_id)
+
+    @router.post("/{referral_id}/withdrawal", response_model=ReferralStatusView, summary="Withdraw a referral")
+    async def withdraw(referral_id: ReferralId, body: Annotated[WithdrawalRequest, Body()]) -> ReferralStatusView:
+        """Withdraw a referral made in error. Its assessment clock stops; no warrant may follow."""
+        await _change(
+            intake, lambda uow: handlers.withdraw_referral(uow, referral_id, body.reason, utcnow(), _officer())
         )
+        return await _read_status(intake, referral_id)
+
+    @router.post("/{referral_id}/extension", response_model=ReferralStatusView, summary="Extend the deadline")
+    async def extend(referral_id: ReferralId, body: Annotated[ExtensionRequest, Body()]) -> ReferralStatusView:
+        """Move a pending arrest diversion's assessment due time later (program managers; several allowed)."""
+        await _change(
+            intake,
+            lambda uow: handlers.extend_deadline(
+                uow, referral_id, body.assessment_due_by, body.reason, utcnow(), {"role": "program_manager"}
+            ),
+        )
+        return await _read_status(intake, referral_id)
 
     return router
+
+
+def _officer() -> dict[str, Any]:
+    # Until authentication lands (issue 6) the acting person is not known beyond the role.
+    return {"role": "officer"}
+
+
+async def _change(intake: Intake, command: Any) -> None:
+    """Run a command on one referral in a unit of work, mapping domain refusals to problems."""
+    async with intake.unit_of_work() as uow:
+        try:
+            await command(uow)
+        except handlers.ReferralNotFound as error:
+            raise NotFound(str(error)) from error
+        except InvalidTransition as error:
+            raise Conflict(str(error), current_state=str(error.current)) from error
+        except InvalidReferral as error:
+            raise _invalid(f"body.{error.field}", str(error)) from error
+        await uow.commit()
+
+
+async def _read_status(intake: Intake, referral_id: UUID) -> ReferralStatusView:
+    async with intake.unit_of_work() as uow:
+        row = await find_status(uow, referral_id)
+    if row is None:
+        raise NotFound(f"no referral {referral_id}")
+    return _status_view(intake, row)
 
 
 def create_api() -> FastAPI:

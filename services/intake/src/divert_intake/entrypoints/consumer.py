@@ -1,12 +1,13 @@
-"""`divert-intake consumer`: starts deadline clocks for accepted arrest diversions and stops them
-when the case agency completes the assessment."""
+"""`divert-intake consumer`: runs the deadline clocks from events (accepted → start; withdrawn,
+extended, assessed → signal) and notes warrant requests for the police status view."""
 
 import asyncio
 from functools import partial
 
 from divert_contracts.cases import CaseAssessmentCompleted
-from divert_contracts.referrals import ReferralAccepted
-from divert_contracts.topics import CASES, REFERRALS
+from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
+from divert_contracts.topics import CASES, REFERRALS, WARRANTS
+from divert_contracts.warrants import WarrantRequested
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
 from divert_intake.bootstrap import bootstrap, connect_temporal
 from divert_intake.service_layer import handlers
@@ -19,10 +20,13 @@ async def main(stop: asyncio.Event) -> None:
     try:
         await run_consumer(
             intake.settings,
-            topics=[REFERRALS, CASES],
+            topics=[REFERRALS, CASES, WARRANTS],
             handlers={
                 ReferralAccepted: partial(handlers.when_referral_accepted_start_deadline, clock=clock),
+                ReferralWithdrawn: partial(handlers.when_referral_withdrawn_stop_deadline, clock=clock),
+                ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
                 CaseAssessmentCompleted: partial(handlers.when_case_assessment_completed_stop_deadline, clock=clock),
+                WarrantRequested: handlers.when_warrant_requested_note_it,
             },
             unit_of_work=intake.unit_of_work,
             stop=stop,

@@ -4,12 +4,14 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts.referrals import Location, Pathway, RmsReference, Subject
+from divert_contracts.timestamps import IsoDateTime
 from divert_intake.domain.facts import Offense, Screening
 
 ContactDriver = Literal["drug_use", "mental_illness", "poverty"]
+Status = Literal["accepted", "declined", "assessed", "lapsed", "withdrawn"]
 
 
 class ReferralRequest(BaseModel):
@@ -19,17 +21,35 @@ class ReferralRequest(BaseModel):
 
     jurisdiction: str = Field(description="Jurisdiction policy id, e.g. `king-county`.", max_length=64)
     pathway: Pathway
-    referred_at: AwareDatetime = Field(description="When the officer made the referral, with its UTC offset.")
+    referred_at: IsoDateTime = Field(
+        description="When the officer made the referral, with its UTC offset. May be in the past (back-entry), "
+        "never in the future or before the jurisdiction's first policy took effect."
+    )
     rms: RmsReference
     subject: Subject
     location: Location = Location()
-    offense: Offense
+    offense: Offense | None = Field(None, description="Required for arrest diversions.")
     screening: Screening = Field(description="Used for the eligibility decision, then discarded; never stored.")
-    contact_drivers: list[ContactDriver] = Field(default_factory=list)
+    contact_drivers: list[ContactDriver] = Field(default_factory=list, max_length=3)
+
+
+class WithdrawalRequest(BaseModel):
+    """Why the referring agency withdraws the referral (e.g. officer error)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ExtensionRequest(BaseModel):
+    """A later assessment due time granted by the program manager, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    assessment_due_by: IsoDateTime
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class ReasonView(BaseModel):
-    """Why a referral is not eligible."""
+    """Why a referral was declined."""
 
     code: str
     message: str
@@ -44,24 +64,34 @@ class DecisionView(BaseModel):
     reasons: list[ReasonView]
 
 
-class RmsView(BaseModel):
-    """The RMS reference the referral was filed under."""
-
-    agency: str
-    case_number: str
-
-
-class ReferralView(BaseModel):
-    """The police status view of a referral: status only, never case content."""
+class SubmittedReferral(BaseModel):
+    """The answer to a submission: the decision, and the due time of an arrest diversion."""
 
     referral_id: UUID
-    status: Literal["accepted", "ineligible", "assessed", "lapsed"]
+    status: Literal["accepted", "declined"]
     jurisdiction: str
     pathway: Pathway
-    rms: RmsView
     decision: DecisionView
-    referred_at: datetime
     assessment_due_by: datetime | None = Field(
         description="End of the assessment window in the jurisdiction's time zone (arrest diversions only)."
     )
-    assessed_on_time: bool | None = None
+
+
+class ReferralStatusView(BaseModel):
+    """The police status view of a referral: status only, never case content."""
+
+    referral_id: UUID
+    status: Status
+    pathway: Pathway
+    jurisdiction: str
+    assessment_due_by: datetime | None = Field(description="In the jurisdiction's time zone; arrest diversions only.")
+    assessed_on_time: bool | None = Field(description="Null until the assessment is recorded.")
+    enrolled: bool
+    warrant_requested: bool
+
+
+class ReferralPage(BaseModel):
+    """One page of referrals, newest first; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[ReferralStatusView]
+    next_cursor: str | None

@@ -32,5 +32,33 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
                 lapsed_at=event.lapsed_at,
                 lapse_action=event.lapse_action,
             )
+        case events.ReferralDeclined():
+            return contract.ReferralDeclined(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                pathway=event.pathway,
+                referred_at=event.referred_at,
+                policy=event.policy,
+                policy_version=event.policy_version,
+                reasons=tuple(contract.ReasonCode(code=r.code, message=r.message) for r in event.reasons),
+                agency=event.rms.agency,
+                precinct=event.precinct,
+            )
+        case events.ReferralWithdrawn():
+            return contract.ReferralWithdrawn(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                withdrawn_at=event.withdrawn_at,
+                reason=event.reason,
+            )
+        case events.DeadlineExtended():
+            return contract.ReferralDeadlineExtended(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                previous_due_by=event.previous_due_by,
+                assessment_due_by=event.assessment_due_by,
+                reason=event.reason,
+                extended_at=event.extended_at,
+            )
         case _:
-            return None
+            return None  # assessment and warrant notes are other services' facts, already published

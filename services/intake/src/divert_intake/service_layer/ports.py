@@ -7,10 +7,20 @@ from divert_intake.deadline.models import DeadlineInput
 
 
 class DeadlineClock(Protocol):
-    """The durable assessment clock of arrest diversions (a Temporal workflow in production)."""
+    """The durable assessment clock of arrest diversions (a Temporal workflow in production).
+
+    Every call is safe to repeat, and safe before `start` (events of different topics carry no
+    order between them): a call for a clock not yet started starts it first.
+    """
 
     async def start(self, deadline: DeadlineInput) -> None:
-        """Start the clock for a referral; starting it again is harmless."""
+        """Start the clock for a referral."""
 
     async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
-        """Tell the clock the assessment was completed; harmless if it already stopped."""
+        """The assessment was completed at `completed_at`."""
+
+    async def withdraw(self, deadline: DeadlineInput, withdrawn_at: datetime) -> None:
+        """The referral was withdrawn: the clock stops without a lapse."""
+
+    async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
+        """The due time moved later."""

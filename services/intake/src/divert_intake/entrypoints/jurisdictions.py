@@ -1,0 +1,124 @@
+"""Jurisdictions API: the public rules each jurisdiction decides referrals by.
+
+These are published rules, not anyone's facts, so every field of a policy may be shown, including
+the name of the screening question an exclusion reads.
+"""
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from divert_contracts.referrals import LapseAction, Pathway
+from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_platform.problems import NotFound, problem_responses
+
+
+class OffenseView(BaseModel):
+    """An offense category the jurisdiction diverts, with its drug-quantity limit if any."""
+
+    category: str
+    max_drug_grams: float | None = Field(description="Over this many grams the referral is not eligible.")
+    drug_types_without_limit: list[str] = Field(description="Drug types the gram limit does not apply to.")
+
+
+class ExclusionView(BaseModel):
+    """A screening answer that excludes a person, with the reason code a declined referral reports."""
+
+    code: str
+    message: str
+    fact: str = Field(description="The screening question the rule reads.")
+    excluded_if: bool | Literal["non_empty"] = Field(description='The answer that excludes; "non_empty" for a list.')
+    pathways: list[Pathway] | None = Field(description="The pathways it applies to; every pathway when null.")
+
+
+class SocialContactView(BaseModel):
+    """What a social contact referral (no probable cause) additionally needs."""
+
+    prior_involvement_within_months: int = Field(
+        description="Documented drug or sex-work involvement in the area within this many calendar months."
+    )
+
+
+class JurisdictionView(BaseModel):
+    """One version of a jurisdiction's eligibility and deadline rules."""
+
+    id: str
+    name: str
+    version: str
+    effective_date: date = Field(description="The local date from which referrals are judged by this version.")
+    time_zone: str = Field(description="IANA zone; referral dates and due times are read in it.")
+    assessment_window: timedelta = Field(description="ISO-8601 duration an arrest diversion has for its assessment.")
+    due_at_end_of_local_day: bool = Field(description="Whether the window runs to the end of the local day.")
+    lapse_action: LapseAction = Field(description="What happens when an arrest diversion's window lapses.")
+    pathways: list[Pathway]
+    offenses: list[OffenseView]
+    exclusions: list[ExclusionView]
+    minimum_age: int | None = Field(description="When set, referrals must give the person's date of birth.")
+    requires_contact_driver: bool = Field(
+        description="Whether the contact must be driven by drug use, mental illness or poverty."
+    )
+    social_contact: SocialContactView | None
+
+
+class VersionRef(BaseModel):
+    """A version of a jurisdiction's policy and the date it took effect."""
+
+    version: str
+    effective_date: date
+
+
+class JurisdictionDetail(JurisdictionView):
+    """One version of a jurisdiction's rules, with every version the jurisdiction has had."""
+
+    versions: list[VersionRef] = Field(description="Oldest first.")
+
+
+JurisdictionId = Annotated[str, Path(max_length=64, description="The jurisdiction's id, e.g. king-county.")]
+VersionQuery = Annotated[str | None, Query(max_length=64, description="A specific version; the latest when omitted.")]
+
+
+def jurisdictions_router(policies: PolicyBook) -> APIRouter:
+    """Routes publishing every jurisdiction's policy (read-only; policies change only by deployment)."""
+    router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"], responses=problem_responses(500))
+
+    @router.get("", response_model=list[JurisdictionView])
+    async def list_jurisdictions() -> list[JurisdictionView]:
+        """The latest version of every jurisdiction's rules, sorted by id."""
+        return [view_of(policy) for policy in policies.all()]
+
+    @router.get("/{jurisdiction}", response_model=JurisdictionDetail, responses=problem_responses(404, 422))
+    async def get_jurisdiction(jurisdiction: JurisdictionId, version: VersionQuery = None) -> JurisdictionDetail:
+        """One jurisdiction's rules (the latest version, or `version`) and the list of its versions."""
+        policy = policies.latest(jurisdiction) if version is None else policies.version(jurisdiction, version)
+        if policy is None:
+            raise NotFound(f"No jurisdiction {jurisdiction!r}" + (f" at version {version!r}." if version else "."))
+        versions = [
+            VersionRef(version=p.version, effective_date=p.effective_date) for p in policies.versions(jurisdiction)
+        ]
+        return JurisdictionDetail(**view_of(policy).model_dump(), versions=versions)
+
+    return router
+
+
+def view_of(policy: JurisdictionPolicy) -> JurisdictionView:
+    """The public view of one policy version."""
+    return JurisdictionView(
+        id=policy.id,
+        name=policy.name,
+        version=policy.version,
+        effective_date=policy.effective_date,
+        time_zone=policy.time_zone,
+        assessment_window=policy.assessment_window,
+        due_at_end_of_local_day=policy.due_at_end_of_local_day,
+        lapse_action=policy.lapse_action,
+        pathways=list(policy.pathways),
+        offenses=[OffenseView.model_validate(rule.model_dump()) for rule in policy.offenses],
+        exclusions=[ExclusionView.model_validate(rule.model_dump()) for rule in policy.exclusions],
+        minimum_age=policy.minimum_age,
+        requires_contact_driver=policy.requires_contact_driver,
+        social_contact=(
+            SocialContactView.model_validate(policy.social_contact.model_dump()) if policy.social_contact else None
+        ),
+    )

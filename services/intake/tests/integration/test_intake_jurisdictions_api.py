@@ -1,0 +1,65 @@
+"""The jurisdictions API publishes each jurisdiction's rules and their versions."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+
+from divert_intake.domain.policy import load_policy_book
+from divert_intake.entrypoints.jurisdictions import jurisdictions_router
+from divert_platform.problems import PROBLEM_JSON, install_problem_handlers
+
+
+@pytest_asyncio.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    install_problem_handlers(app, max_request_bytes=1_000_000)
+    app.include_router(jurisdictions_router(load_policy_book()))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as http:
+        yield http
+
+
+async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/jurisdictions")
+    assert response.status_code == 200
+    listed = {item["id"]: item for item in response.json()}
+    assert sorted(listed) == ["albany", "demo", "king-county", "santa-fe"]
+    king = listed["king-county"]
+    assert king["version"] == "2026-01-01" and king["time_zone"] == "America/Los_Angeles"
+    assert (king["assessment_window"], king["due_at_end_of_local_day"]) == ("P30D", True)
+    assert king["social_contact"] == {"prior_involvement_within_months": 24}
+    assert {"category": "drug_possession", "max_drug_grams": 3.0, "drug_types_without_limit": []} in king["offenses"]
+    scoped = next(e for e in king["exclusions"] if e["code"] == "in_treatment_court")
+    assert scoped["pathways"] == ["social_contact"] and scoped["message"]
+    assert listed["santa-fe"]["minimum_age"] == 18 and listed["santa-fe"]["lapse_action"] == "return_for_charging"
+    assert listed["albany"]["requires_contact_driver"] is True
+    assert listed["demo"]["assessment_window"] == "PT20S"
+
+
+async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.AsyncClient) -> None:
+    latest = (await client.get("/v1/jurisdictions/king-county")).json()
+    assert latest["version"] == "2026-01-01"
+    assert latest["versions"] == [
+        {"version": "2025-01-01", "effective_date": "2025-01-01"},
+        {"version": "2026-01-01", "effective_date": "2026-01-01"},
+    ]
+    older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2025-01-01"})).json()
+    assert older["version"] == "2025-01-01" and older["versions"] == latest["versions"]
+    assert older["offenses"][0]["max_drug_grams"] == 2.0
+
+
+async def test_unknown_jurisdictions_and_versions_are_problem_404s(client: httpx.AsyncClient) -> None:
+    for path, params in [("/v1/jurisdictions/atlantis", {}), ("/v1/jurisdictions/king-county", {"version": "1999"})]:
+        response = await client.get(path, params=params)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith(PROBLEM_JSON)
+        assert response.json()["status"] == 404
+
+
+async def test_the_routes_are_documented_under_their_tag(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    route = schema["paths"]["/v1/jurisdictions/{jurisdiction}"]["get"]
+    assert route["tags"] == ["jurisdictions"] and route["description"]
+    assert PROBLEM_JSON in route["responses"]["404"]["content"]
+    assert schema["components"]["schemas"]["JurisdictionView"]["description"]
