@@ -22,7 +22,7 @@ offenses = st.builds(
     Offense,
     category=st.sampled_from(CATEGORIES) | st.text(max_size=20),
     statute=st.none() | st.text(max_size=10),
-    drug_quantity_grams=st.none() | st.floats(),
+    drug_quantity_grams=st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False),  # as the API admits
     drug_type=st.none() | st.sampled_from([*DRUG_TYPES, "opioid"]) | st.text(max_size=10),
 )
 screenings = st.builds(
