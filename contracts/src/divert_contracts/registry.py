@@ -9,7 +9,12 @@ from divert_contracts.referrals import (
     ReferralDeclined,
     ReferralWithdrawn,
 )
-from divert_contracts.warrants import WarrantRequested
+from divert_contracts.warrants import (
+    WarrantRequestAcknowledged,
+    WarrantRequested,
+    WarrantRequestFlagged,
+    WarrantRequestRescinded,
+)
 
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     model.event_type: model
@@ -22,5 +27,8 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         CaseOpened,
         CaseAssessmentCompleted,
         WarrantRequested,
+        WarrantRequestRescinded,
+        WarrantRequestAcknowledged,
+        WarrantRequestFlagged,
     )
 }

@@ -4,6 +4,7 @@ Warrant data never includes case content (needs, contacts, consent): LEAD's gold
 """
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -25,3 +26,46 @@ class WarrantRequested(IntegrationEvent):
     assessment_due_by: datetime
     lapsed_at: datetime | None = Field(None, description="When the assessment window was seen to close.")
     requested_at: datetime
+
+
+RescissionReason = Literal["assessed_before_deadline", "referral_withdrawn"]
+AcknowledgingRole = Literal["prosecutor", "court"]
+
+
+class WarrantRequestRescinded(IntegrationEvent):
+    """The request was wrongful or moot and is withdrawn; the prosecutor or court must not act on it."""
+
+    event_type = "org.divert.warrant.request_rescinded.v1"
+    topic = WARRANTS.name
+
+    warrant_request_id: UUID
+    jurisdiction: str
+    reason: RescissionReason
+    rescinded_at: datetime
+
+
+class WarrantRequestAcknowledged(IntegrationEvent):
+    """The prosecutor or court took the request; what they do next happens outside Divert."""
+
+    event_type = "org.divert.warrant.request_acknowledged.v1"
+    topic = WARRANTS.name
+
+    warrant_request_id: UUID
+    jurisdiction: str
+    acknowledged_by: AcknowledgingRole
+    acknowledged_at: datetime
+
+
+class WarrantRequestFlagged(IntegrationEvent):
+    """An acknowledged request was later found wrongful: the prosecutor must review it.
+
+    Acknowledged requests are never changed silently; this flag is how the error reaches them.
+    """
+
+    event_type = "org.divert.warrant.request_flagged.v1"
+    topic = WARRANTS.name
+
+    warrant_request_id: UUID
+    jurisdiction: str
+    reason: RescissionReason
+    flagged_at: datetime

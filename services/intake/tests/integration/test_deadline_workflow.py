@@ -24,15 +24,18 @@ class RecordingActivities:
     def __init__(self) -> None:
         self.warrant_requests: list[LapseNotice] = []
         self.lapses: list[LapseNotice] = []
+        self.order: list[tuple[str, str]] = []
 
     @activity.defn(name="request_warrant")
     async def request_warrant(self, notice: LapseNotice) -> str:
         self.warrant_requests.append(notice)
+        self.order.append(("request_warrant", notice.referral_id))
         return f"wr-{notice.referral_id}"
 
     @activity.defn(name="record_lapse")
     async def record_lapse(self, notice: LapseNotice) -> None:
         self.lapses.append(notice)
+        self.order.append(("record_lapse", notice.referral_id))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -177,3 +180,34 @@ async def test_after_an_extension_the_lapse_reports_the_extended_due_time(
     assert (await handle.result()).outcome == "lapsed"
     [notice] = [n for n in activities.warrant_requests if n.referral_id == deadline.referral_id]
     assert notice.assessment_due_by == extended and notice.lapsed_at >= extended
+
+
+async def test_an_assessment_one_second_before_the_due_time_counts_one_second_after_does_not(
+    env: WorkflowEnvironment, activities: RecordingActivities
+) -> None:
+    clock = TemporalDeadlineClock(env.client)
+    outcomes = {}
+    for label, offset in (("before", -1), ("after", +1)):
+        deadline = await _deadline(env)
+        await clock.start(deadline)
+        handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+        await clock.record_assessment(deadline, deadline.assessment_due_by + timedelta(seconds=offset))
+        if label == "after":
+            await env.fast_forward(handle, timedelta(days=31))
+        outcomes[label] = ((await handle.result()).outcome, deadline.referral_id)
+    assert outcomes["before"][0] == "assessed"
+    assert outcomes["after"][0] == "lapsed"
+    requested = {n.referral_id for n in activities.warrant_requests}
+    assert outcomes["after"][1] in requested and outcomes["before"][1] not in requested
+
+
+async def test_a_lapse_records_itself_before_asking_warrants(
+    env: WorkflowEnvironment, activities: RecordingActivities
+) -> None:
+    deadline = await _deadline(env, days=1)
+    clock = TemporalDeadlineClock(env.client)
+    await clock.start(deadline)
+    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    await env.fast_forward(handle, timedelta(days=2))
+    await handle.result()
+    assert activities.order[-2:] == [("record_lapse", deadline.referral_id), ("request_warrant", deadline.referral_id)]

@@ -147,3 +147,32 @@ def test_a_warrant_request_is_noted_once() -> None:
     referral.note_warrant_request(request_id)
     referral.note_warrant_request(request_id)
     assert referral.warrant_requested and len(referral.pending) == 2
+
+
+def test_a_timely_assessment_reported_after_the_lapse_turns_it_into_assessed_on_time() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    due = referral.assessment_due_by
+    assert due is not None
+    referral.record_lapse(due + timedelta(seconds=1))
+    referral.record_assessment(due - timedelta(seconds=1))
+    assert referral.status == ReferralStatus.ASSESSED
+    recorded = referral.pending[-1]
+    assert isinstance(recorded, events.AssessmentRecorded) and recorded.on_time
+
+
+def test_a_late_assessment_after_the_lapse_leaves_it_lapsed() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    due = referral.assessment_due_by
+    assert due is not None
+    referral.record_lapse(due + timedelta(seconds=1))
+    referral.record_assessment(due + timedelta(seconds=1))
+    assert referral.status == ReferralStatus.LAPSED
+
+
+def test_a_rescinded_warrant_is_no_longer_shown_as_requested() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    request_id = uuid4()
+    referral.note_warrant_request(request_id)
+    referral.note_warrant_rescission(request_id)
+    referral.note_warrant_rescission(request_id)
+    assert not referral.warrant_requested and len(referral.pending) == 3

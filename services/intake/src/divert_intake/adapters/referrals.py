@@ -78,6 +78,8 @@ class ReferralRepository:
                 await self._update(key, assessment_due_by=as_utc(event.assessment_due_by))
             case events.WarrantRequestNoted():
                 await self._update(key, warrant_requested=True)
+            case events.WarrantRescissionNoted():
+                await self._update(key, warrant_requested=False)
 
     async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
         session = self._uow.session

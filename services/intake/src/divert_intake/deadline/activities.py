@@ -8,7 +8,8 @@ from temporalio.exceptions import ApplicationError
 
 from divert_intake.deadline.models import LapseNotice
 
-_RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
+# 409: a concurrent request for the same referral is still being written; 429: slow down.
+_RETRYABLE_CLIENT_ERRORS = {409, 429}
 
 
 class DeadlineActivities:

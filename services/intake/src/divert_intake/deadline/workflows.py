@@ -18,6 +18,9 @@ with workflow.unsafe.imports_passed_through():
         WithdrawalNotice,
     )
 
+# Patch ids: each names one change of behaviour that running workflows must not see mid-flight.
+RECORD_LAPSE_FIRST = "record-lapse-before-requesting-warrant"
+
 # Warrants being down for hours must only delay the request: retry without a cap on attempts.
 WARRANTS_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
@@ -61,20 +64,32 @@ class ReferralDeadlineWorkflow:
             lapse_action=deadline.lapse_action,
             lapsed_at=workflow.now(),
         )
+        if workflow.patched(RECORD_LAPSE_FIRST):
+            # Record the lapse first: intake and program managers see it at once, even while
+            # warrants is down and the request is still being retried.
+            await self._record_lapse(notice)
+            await self._request_warrant(notice)
+        else:  # workflows started by v1 workers requested the warrant first
+            await self._request_warrant(notice)
+            await self._record_lapse(notice)
+        self._state = "lapsed"
+        return DeadlineOutcome(outcome="lapsed", warrant_request_id=self._warrant_request_id)
+
+    async def _request_warrant(self, notice: LapseNotice) -> None:
         self._warrant_request_id = await workflow.execute_activity_method(
             DeadlineActivities.request_warrant,
             notice,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=WARRANTS_RETRY,
         )
+
+    async def _record_lapse(self, notice: LapseNotice) -> None:
         await workflow.execute_activity_method(
             DeadlineActivities.record_lapse,
             notice,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=WARRANTS_RETRY,
         )
-        self._state = "lapsed"
-        return DeadlineOutcome(outcome="lapsed", warrant_request_id=self._warrant_request_id)
 
     @workflow.signal
     def assessment_recorded(self, notice: AssessmentNotice) -> None:

@@ -105,6 +105,14 @@ class WarrantRequestNoted(DomainEvent):
     warrant_request_id: UUID
 
 
+class WarrantRescissionNoted(DomainEvent):
+    """The warrants service rescinded the request (the police view goes back to "no")."""
+
+    name = "WarrantRescissionNoted"
+
+    warrant_request_id: UUID
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -115,5 +123,6 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         AssessmentRecorded,
         AssessmentDeadlineLapsed,
         WarrantRequestNoted,
+        WarrantRescissionNoted,
     )
 }

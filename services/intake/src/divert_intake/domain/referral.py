@@ -144,11 +144,15 @@ class Referral:
         return referral
 
     def record_assessment(self, completed_at: datetime) -> None:
-        """The case agency completed the assessment; a repeat notice changes nothing."""
-        if self.status != ReferralStatus.ACCEPTED:
-            return
+        """The case agency completed the assessment; a repeat notice changes nothing.
+
+        A lapsed referral whose assessment was in fact completed by the due time (its notice was
+        delayed) becomes assessed on time: warrants rescinds the request on the same event.
+        """
         on_time = self.assessment_due_by is None or completed_at <= self.assessment_due_by
-        self._record(events.AssessmentRecorded(referral_id=self.id, completed_at=completed_at, on_time=on_time))
+        timely_but_late_news = self.status == ReferralStatus.LAPSED and on_time
+        if self.status == ReferralStatus.ACCEPTED or timely_but_late_news:
+            self._record(events.AssessmentRecorded(referral_id=self.id, completed_at=completed_at, on_time=on_time))
 
     def record_lapse(self, lapsed_at: datetime) -> None:
         """The assessment window closed first; only an accepted arrest diversion can lapse."""
@@ -200,6 +204,11 @@ class Referral:
         if not self.warrant_requested:
             self._record(events.WarrantRequestNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
 
+    def note_warrant_rescission(self, warrant_request_id: UUID) -> None:
+        """Warrants rescinded the request: police no longer see one standing."""
+        if self.warrant_requested:
+            self._record(events.WarrantRescissionNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
+
     def _record(self, event: events.DomainEvent) -> None:
         self._apply(event)
         self.pending.append(event)
@@ -226,3 +235,5 @@ class Referral:
                 self.assessment_due_by = event.assessment_due_by
             case events.WarrantRequestNoted():
                 self.warrant_requested = True
+            case events.WarrantRescissionNoted():
+                self.warrant_requested = False

@@ -7,7 +7,7 @@ from functools import partial
 from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.topics import CASES, REFERRALS, WARRANTS
-from divert_contracts.warrants import WarrantRequested
+from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
 from divert_intake.bootstrap import bootstrap, connect_temporal
 from divert_intake.service_layer import handlers
@@ -27,6 +27,7 @@ async def main(stop: asyncio.Event) -> None:
                 ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
                 CaseAssessmentCompleted: partial(handlers.when_case_assessment_completed_stop_deadline, clock=clock),
                 WarrantRequested: handlers.when_warrant_requested_note_it,
+                WarrantRequestRescinded: handlers.when_warrant_request_rescinded_note_it,
             },
             unit_of_work=intake.unit_of_work,
             stop=stop,

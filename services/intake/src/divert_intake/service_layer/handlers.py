@@ -7,7 +7,7 @@ from uuid import UUID
 from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
-from divert_contracts.warrants import WarrantRequested
+from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.referrals import ReferralRepository
 from divert_intake.deadline.models import DeadlineInput, LapseNotice
 from divert_intake.domain.policy import JurisdictionPolicy
@@ -114,6 +114,16 @@ async def when_warrant_requested_note_it(uow: UnitOfWork, message: DecodedEvent)
     referral = await ReferralRepository(uow).get(event.referral_id)
     if referral is not None:
         referral.note_warrant_request(event.warrant_request_id)
+        await _save(uow, referral, _caused_by(message))
+
+
+async def when_warrant_request_rescinded_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
+    """Police see "warrant requested: no" again once warrants has rescinded the request."""
+    event = message.event
+    assert isinstance(event, WarrantRequestRescinded)
+    referral = await ReferralRepository(uow).get(event.referral_id)
+    if referral is not None:
+        referral.note_warrant_rescission(event.warrant_request_id)
         await _save(uow, referral, _caused_by(message))
 
 

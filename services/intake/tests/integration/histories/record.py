@@ -1,0 +1,79 @@
+"""Record workflow histories for the replay test: `python record.py <label>`.
+
+Run it once per released version of `ReferralDeadlineWorkflow`, before changing the workflow,
+and commit the files it writes: the replay test then proves the new code still replays every
+history an older worker may have left running. Never re-record an existing file.
+"""
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+from temporalio import activity
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
+from divert_intake.deadline.models import TASK_QUEUE, DeadlineInput, LapseNotice, workflow_id
+from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
+from divert_platform.embedded import venv_bin
+
+
+@activity.defn(name="request_warrant")
+async def request_warrant(notice: LapseNotice) -> str:
+    return f"wr-{notice.referral_id}"
+
+
+@activity.defn(name="record_lapse")
+async def record_lapse(notice: LapseNotice) -> None:
+    return None
+
+
+async def record(label: str) -> None:
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=venv_bin("temporal"),
+        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        data_converter=pydantic_data_converter,
+    )
+    async with (
+        env,
+        Worker(
+            env.client,
+            task_queue=TASK_QUEUE,
+            workflows=[ReferralDeadlineWorkflow],
+            activities=[request_warrant, record_lapse],
+        ),
+    ):
+        clock = TemporalDeadlineClock(env.client)
+        scenarios = {}
+        for scenario in ("lapsed", "assessed", "extended-then-lapsed", "withdrawn"):
+            deadline = DeadlineInput(
+                referral_id=str(uuid4()),
+                jurisdiction="king-county",
+                assessment_due_by=datetime.now(UTC) + timedelta(days=30),
+                lapse_action="warrant_request",
+            )
+            await clock.start(deadline)
+            handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+            if scenario == "assessed":
+                await clock.record_assessment(deadline, deadline.assessment_due_by - timedelta(days=3))
+            elif scenario == "withdrawn":
+                await clock.withdraw(deadline, datetime.now(UTC))
+            else:
+                if scenario == "extended-then-lapsed":
+                    await clock.extend(deadline, deadline.assessment_due_by + timedelta(days=7))
+                await env.fast_forward(handle, timedelta(days=40))
+            await handle.result()
+            scenarios[scenario] = (await handle.fetch_history()).to_json()
+    for scenario, history in scenarios.items():
+        path = Path(__file__).parent / f"{label}-{scenario}.json"
+        path.write_text(json.dumps(json.loads(history), indent=1) + "\n")
+        print(f"wrote {path.name}")
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1]))
