@@ -187,6 +187,21 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
             "warrant_requested",
         }
 
+        # 6b. Blake's referral turns out to have been an officer's error: withdrawn after the lapse,
+        #     the warrant request is rescinded and police no longer see one standing.
+        response = await http.post(f"{intake}/v1/referrals/{blake}/withdrawal", json={"reason": "wrong person"})
+        assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+        rescinded = await eventually(
+            "warrant rescinded",
+            lambda: _json_where(
+                http, f"{warrants}/v1/warrant-requests/{listed[0]['warrant_request_id']}", status="rescinded"
+            ),
+        )
+        assert rescinded["rescission_reason"] == "referral_withdrawn"
+        await eventually(
+            "police flag cleared", lambda: _json_where(http, f"{intake}/v1/referrals/{blake}", warrant_requested=False)
+        )
+
         # 7. The request's trace continued through the outbox and Kafka into another service's consumer.
         accepted = topics.of("divert.referrals", avery, "org.divert.referral.accepted.v1")[0]
         trace_id = dict(accepted.headers)["traceparent"].decode().split("-")[1]

@@ -38,7 +38,7 @@ SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("intake", "divert-intake", ("relay", "consumer", "worker")),
     ("assessment", "divert-assessment", ("relay", "consumer")),
     ("directory", "divert-directory", ("relay",)),
-    ("warrants", "divert-warrants", ("relay",)),
+    ("warrants", "divert-warrants", ("relay", "consumer")),
 )
 
 

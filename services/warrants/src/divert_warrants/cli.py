@@ -11,5 +11,9 @@ app = build_cli(
     api_factory="divert_warrants.entrypoints.api:create_api",
     roles={
         "relay": ("divert_warrants.entrypoints.relay", "Publish the outbox to Kafka (divert.warrants)."),
+        "consumer": (
+            "divert_warrants.entrypoints.consumer",
+            "Rescind requests made wrongful by on-time assessments or withdrawals (divert.cases, divert.referrals).",
+        ),
     },
 )

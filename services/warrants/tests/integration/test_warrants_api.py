@@ -1,7 +1,8 @@
-"""The warrants REST API over a real, migrated database (SQLite; PostgreSQL when configured)."""
+"""The warrants REST API over a real, migrated database (SQLite; PostgreSQL when configured).
+
+Fixtures `warrants` and `client` come from conftest.py."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -11,30 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from divert_platform.schema import events, outbox
-from divert_platform.testing import migrate
-from divert_warrants.bootstrap import MIGRATIONS, Warrants, bootstrap
-from divert_warrants.config import WarrantsSettings
-from divert_warrants.entrypoints.api import build_api
+from divert_warrants.bootstrap import Warrants
 
-PROBLEM_JSON = "application/problem+json"
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
-
-
-@pytest.fixture
-async def warrants(database_url: str) -> AsyncIterator[Warrants]:
-    await migrate(database_url, MIGRATIONS)
-    parts = bootstrap(WarrantsSettings(database_url=database_url, kafka_bootstrap="127.0.0.1:1"))
-    try:
-        yield parts
-    finally:
-        await parts.engine.dispose()
-
-
-@pytest.fixture
-async def client(warrants: Warrants) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_api(warrants))
-    async with httpx.AsyncClient(transport=transport, base_url="http://warrants") as http:
-        yield http
 
 
 def lapse(**changes: Any) -> dict[str, Any]:
@@ -48,6 +28,9 @@ def lapse(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+
+PROBLEM_JSON = "application/problem+json"
 
 
 def key_for(body: dict[str, Any]) -> dict[str, str]:
@@ -77,7 +60,20 @@ async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
         "assessment_due_by",
         "lapsed_at",
         "requested_at",
+        "rescinded_at",
+        "rescission_reason",
+        "acknowledged_at",
+        "acknowledged_by",
+        "flagged",
+        "flag_reason",
+        "flagged_at",
     }
+    assert (view["rescinded_at"], view["acknowledged_by"], view["flagged"], view["flag_reason"]) == (
+        None,
+        None,
+        False,
+        None,
+    )
     assert (view["referral_id"], view["status"], view["kind"]) == (body["referral_id"], "requested", "warrant_request")
     assert datetime.fromisoformat(view["assessment_due_by"]) == DUE
     async with warrants.unit_of_work() as uow:

@@ -90,3 +90,36 @@ def test_the_published_event_carries_no_case_content() -> None:
         "lapsed_at",
         "requested_at",
     }
+
+
+@pytest.mark.parametrize(
+    ("act", "contract_type", "fields"),
+    [
+        (
+            lambda r: r.rescind("referral_withdrawn", NOW),
+            "org.divert.warrant.request_rescinded.v1",
+            {"reason", "rescinded_at"},
+        ),
+        (
+            lambda r: r.acknowledge("court", NOW),
+            "org.divert.warrant.request_acknowledged.v1",
+            {"acknowledged_by", "acknowledged_at"},
+        ),
+        (
+            lambda r: (r.acknowledge("court", NOW), r.set_right("assessed_before_deadline", NOW)),
+            "org.divert.warrant.request_flagged.v1",
+            {"reason", "flagged_at"},
+        ),
+    ],
+)
+def test_lifecycle_events_map_to_their_contracts_without_case_content(act, contract_type, fields) -> None:  # type: ignore[no-untyped-def]
+    request = WarrantRequest.request(command(), NOW)
+    request.pending = []
+
+    act(request)
+
+    published = to_integration_event(request.pending[-1])
+    assert published is not None
+    assert published.event_type == contract_type
+    assert published.partition_key == str(request.referral_id)
+    assert set(published.model_dump()) == {"referral_id", "warrant_request_id", "jurisdiction", *fields}

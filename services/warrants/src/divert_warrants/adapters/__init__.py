@@ -1,1 +1,1 @@
-"""Warrants adapters: SQLAlchemy tables and the warrant-request repository."""
+"""Warrants adapters: SQLAlchemy tables, the warrant-request repository and the referral facts."""

@@ -1,6 +1,6 @@
 """Warrants' read-model tables (the schema itself is created by Alembic migrations)."""
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, UniqueConstraint, false
 
 metadata = MetaData()
 
@@ -16,5 +16,24 @@ warrant_requests = Table(
     Column("lapsed_at", DateTime(timezone=True), nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("rescinded_at", DateTime(timezone=True)),
+    Column("rescission_reason", String(32)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", String(32)),
+    Column("flagged", Boolean, nullable=False, server_default=false()),
+    Column("flag_reason", String(32)),
+    Column("flagged_at", DateTime(timezone=True)),
     UniqueConstraint("referral_id", name="uq_warrant_requests_referral_id"),
+)
+
+# Times and event ids only: never needs, contacts, consent or withdrawal reasons.
+referral_facts = Table(
+    "referral_facts",
+    metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("assessment_completed_at", DateTime(timezone=True)),
+    Column("assessment_event_id", String(64)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawal_event_id", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,10 +1,14 @@
-"""The warrant-request repository: event store for truth, `warrant_requests` as the read model."""
+"""The warrant-request repository: event store for truth, `warrant_requests` as the read model.
+
+Every stored event updates the read model in the same transaction; times are stored and read
+back in UTC (SQLite drops offsets).
+"""
 
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from divert_platform.clock import as_utc, utcnow
@@ -14,7 +18,7 @@ from divert_warrants.adapters.tables import warrant_requests
 from divert_warrants.domain import events
 from divert_warrants.domain.warrant_request import WarrantRequest, WarrantRequestStatus
 
-_TIMES = ("assessment_due_by", "lapsed_at", "requested_at", "updated_at")
+_TIMES = ("assessment_due_by", "lapsed_at", "requested_at", "rescinded_at", "acknowledged_at", "flagged_at")
 
 
 class DuplicateWarrantRequest(Exception):
@@ -43,6 +47,13 @@ class WarrantRequestRepository:
             return None
         history = [events.EVENT_TYPES[e.event_type].model_validate(e.data) for e in stored]
         return WarrantRequest.from_events(warrant_request_id, history)
+
+    async def get_for_referral(self, referral_id: UUID) -> WarrantRequest | None:
+        """The referral's request (there is never more than one), or None."""
+        found = await self._uow.session.scalar(
+            select(warrant_requests.c.warrant_request_id).where(warrant_requests.c.referral_id == str(referral_id))
+        )
+        return None if found is None else await self.get(UUID(found))
 
     async def save(self, request: WarrantRequest, metadata: dict[str, Any]) -> list[events.DomainEvent]:
         """Append the request's pending events and project them; returns what was appended.
@@ -81,6 +92,29 @@ class WarrantRequestRepository:
                     )
                 except IntegrityError as error:
                     raise DuplicateWarrantRequest(event.referral_id) from error
+            case events.RequestRescinded():
+                await self._update(
+                    event,
+                    status=WarrantRequestStatus.RESCINDED.value,
+                    rescinded_at=as_utc(event.rescinded_at),
+                    rescission_reason=event.reason,
+                )
+            case events.RequestAcknowledged():
+                await self._update(
+                    event,
+                    status=WarrantRequestStatus.ACKNOWLEDGED.value,
+                    acknowledged_at=as_utc(event.acknowledged_at),
+                    acknowledged_by=event.acknowledged_by,
+                )
+            case events.WrongfulRequestFlagged():
+                await self._update(event, flagged=True, flag_reason=event.reason, flagged_at=as_utc(event.flagged_at))
+
+    async def _update(self, event: events.DomainEvent, **values: Any) -> None:
+        await self._uow.session.execute(
+            update(warrant_requests)
+            .where(warrant_requests.c.warrant_request_id == str(event.warrant_request_id))
+            .values(**values, updated_at=utcnow())
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +125,7 @@ class WarrantRequestFilter:
     status: str | None = None
     jurisdiction: str | None = None
     kind: str | None = None
+    flagged: bool | None = None
     limit: int = 100
 
 
@@ -99,7 +134,7 @@ def _view(row: Any) -> dict[str, Any]:
     view.pop("updated_at")
     for column in _TIMES:
         if column in view:
-            view[column] = as_utc(view[column])  # SQLite returns naive datetimes
+            view[column] = as_utc(view[column]) if view[column] is not None else None  # SQLite drops offsets
     return view
 
 
@@ -132,6 +167,8 @@ async def list_requests(uow: UnitOfWork, where: WarrantRequestFilter) -> list[di
         query = query.where(warrant_requests.c.jurisdiction == where.jurisdiction)
     if where.kind is not None:
         query = query.where(warrant_requests.c.kind == where.kind)
+    if where.flagged is not None:
+        query = query.where(warrant_requests.c.flagged == where.flagged)
     # The id breaks ties so two requests recorded in the same instant keep a stable order.
     query = query.order_by(warrant_requests.c.requested_at, warrant_requests.c.warrant_request_id).limit(where.limit)
     return [_view(row) for row in await uow.session.execute(query)]

@@ -1,1 +1,2 @@
-"""Warrants domain: the warrant request and its events. Imports no adapters."""
+"""Warrants domain: the warrant request, its events and the referral facts that make one wrongful.
+Imports no adapters."""

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from divert_contracts.referrals import LapseAction
+from divert_contracts.warrants import AcknowledgingRole, RescissionReason
 
 
 class DomainEvent(BaseModel):
@@ -35,4 +36,36 @@ class WarrantRequested(DomainEvent):
     requested_at: datetime
 
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.name: cls for cls in (WarrantRequested,)}
+class RequestRescinded(DomainEvent):
+    """The request was wrongful or moot before anyone acted on it; it is withdrawn."""
+
+    name = "RequestRescinded"
+
+    jurisdiction: str
+    reason: RescissionReason
+    rescinded_at: datetime
+
+
+class RequestAcknowledged(DomainEvent):
+    """The prosecutor or court took the request; what they do next happens outside Divert."""
+
+    name = "RequestAcknowledged"
+
+    jurisdiction: str
+    acknowledged_by: AcknowledgingRole
+    acknowledged_at: datetime
+
+
+class WrongfulRequestFlagged(DomainEvent):
+    """An acknowledged request turned out wrongful; it stays acknowledged and is flagged for review."""
+
+    name = "WrongfulRequestFlagged"
+
+    jurisdiction: str
+    reason: RescissionReason
+    flagged_at: datetime
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.name: cls for cls in (WarrantRequested, RequestRescinded, RequestAcknowledged, WrongfulRequestFlagged)
+}

@@ -1,4 +1,9 @@
-"""The warrant-request aggregate: one referral's request, rebuilt from its events."""
+"""The warrant-request aggregate: one referral's request, rebuilt from its events.
+
+Lifecycle: `requested` → `rescinded` (wrongful or moot before anyone acted) or `acknowledged`
+(the prosecutor or court took it and acts outside Divert). An acknowledged request found wrongful
+afterwards is never changed silently: it stays acknowledged and is flagged, once, for review.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -6,13 +11,16 @@ from enum import StrEnum
 from uuid import UUID
 
 from divert_contracts.referrals import LapseAction
+from divert_contracts.warrants import AcknowledgingRole, RescissionReason
 from divert_warrants.domain import events
 
 
 class WarrantRequestStatus(StrEnum):
-    """Where a warrant request stands (rescinded and acknowledged come with later issues)."""
+    """Where a warrant request stands."""
 
     REQUESTED = "requested"
+    RESCINDED = "rescinded"
+    ACKNOWLEDGED = "acknowledged"
 
 
 class InvalidWarrantRequest(ValueError):
@@ -21,6 +29,15 @@ class InvalidWarrantRequest(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidTransition(Exception):
+    """The request's current state does not allow the command; `current_state` says where it is."""
+
+    def __init__(self, action: str, current_state: WarrantRequestStatus | None, detail: str = "") -> None:
+        super().__init__(f"cannot {action} a request that is {current_state or 'not recorded'}{detail}")
+        self.action = action
+        self.current_state = current_state
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,15 @@ class WarrantRequest:
     assessment_due_by: datetime | None = None
     lapsed_at: datetime | None = None
     requested_at: datetime | None = None
+    rescission_reason: RescissionReason | None = None
+    acknowledged_by: AcknowledgingRole | None = None
+    flag_reason: RescissionReason | None = None
     pending: list[events.DomainEvent] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        """True once an acknowledged request was found wrongful."""
+        return self.flag_reason is not None
 
     @classmethod
     def request(cls, command: RequestWarrant, now: datetime) -> "WarrantRequest":
@@ -78,6 +103,39 @@ class WarrantRequest:
             request.version += 1
         return request
 
+    def rescind(self, reason: RescissionReason, now: datetime) -> None:
+        """Withdraw a request nobody has acted on yet."""
+        if self.status is not WarrantRequestStatus.REQUESTED:
+            raise InvalidTransition("rescind", self.status)
+        self._record(events.RequestRescinded(**self._ids(), reason=reason, rescinded_at=now))
+
+    def acknowledge(self, by: AcknowledgingRole, now: datetime) -> None:
+        """The prosecutor or court takes the request. The same role acknowledging again changes
+        nothing (a retry); another role, or a rescinded request, is an invalid transition."""
+        if self.status is WarrantRequestStatus.ACKNOWLEDGED and self.acknowledged_by == by:
+            return
+        if self.status is not WarrantRequestStatus.REQUESTED:
+            by_whom = f" (by the {self.acknowledged_by})" if self.acknowledged_by else ""
+            raise InvalidTransition("acknowledge", self.status, by_whom)
+        self._record(events.RequestAcknowledged(**self._ids(), acknowledged_by=by, acknowledged_at=now))
+
+    def flag(self, reason: RescissionReason, now: datetime) -> None:
+        """Flag an acknowledged request found wrongful, for the prosecutor's review (once only)."""
+        if self.status is not WarrantRequestStatus.ACKNOWLEDGED or self.flagged:
+            raise InvalidTransition("flag", self.status, " and flagged" if self.flagged else "")
+        self._record(events.WrongfulRequestFlagged(**self._ids(), reason=reason, flagged_at=now))
+
+    def set_right(self, reason: RescissionReason, now: datetime) -> None:
+        """The request turned out wrongful or moot: rescind it if nobody acted on it yet, flag it
+        if the prosecutor or court already did; a request already rescinded or flagged stays as is."""
+        if self.status is WarrantRequestStatus.REQUESTED:
+            self.rescind(reason, now)
+        elif self.status is WarrantRequestStatus.ACKNOWLEDGED and not self.flagged:
+            self.flag(reason, now)
+
+    def _ids(self) -> dict[str, object]:
+        return {"warrant_request_id": self.id, "referral_id": self.referral_id, "jurisdiction": self.jurisdiction}
+
     def _record(self, event: events.DomainEvent) -> None:
         self._apply(event)
         self.pending.append(event)
@@ -89,3 +147,9 @@ class WarrantRequest:
                 self.referral_id, self.jurisdiction, self.kind = event.referral_id, event.jurisdiction, event.kind
                 self.assessment_due_by, self.lapsed_at = event.assessment_due_by, event.lapsed_at
                 self.requested_at = event.requested_at
+            case events.RequestRescinded():
+                self.status, self.rescission_reason = WarrantRequestStatus.RESCINDED, event.reason
+            case events.RequestAcknowledged():
+                self.status, self.acknowledged_by = WarrantRequestStatus.ACKNOWLEDGED, event.acknowledged_by
+            case events.WrongfulRequestFlagged():
+                self.flag_reason = event.reason

@@ -1,1 +1,1 @@
-"""Warrants entrypoints: the REST API and the outbox relay."""
+"""Warrants entrypoints: the REST API, the outbox relay and the consumer of case and referral events."""

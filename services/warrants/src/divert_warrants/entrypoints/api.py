@@ -1,4 +1,5 @@
-"""Warrants' REST API: the deadline workflow raises requests; prosecutors, courts and RMS read them."""
+"""Warrants' REST API: the deadline workflow raises requests; prosecutors and courts acknowledge
+them; prosecutors, courts and RMS read them, rescissions and review flags included."""
 
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -9,11 +10,21 @@ from divert_contracts.referrals import LapseAction
 from divert_platform.app import create_app
 from divert_platform.clock import utcnow
 from divert_platform.idempotency import request_fingerprint
-from divert_platform.problems import Conflict, NotFound, Unprocessable
+from divert_platform.problems import Conflict, NotFound, Unprocessable, problem_responses
 from divert_warrants.adapters.warrant_requests import WarrantRequestFilter, find_request, list_requests
 from divert_warrants.bootstrap import Warrants, bootstrap
-from divert_warrants.domain.warrant_request import InvalidWarrantRequest, RequestWarrant, WarrantRequestStatus
-from divert_warrants.entrypoints.schemas import WarrantRequestBody, WarrantRequestList, WarrantRequestView
+from divert_warrants.domain.warrant_request import (
+    InvalidTransition,
+    InvalidWarrantRequest,
+    RequestWarrant,
+    WarrantRequestStatus,
+)
+from divert_warrants.entrypoints.schemas import (
+    AcknowledgementBody,
+    WarrantRequestBody,
+    WarrantRequestList,
+    WarrantRequestView,
+)
 from divert_warrants.service_layer import handlers
 
 IdempotencyKey = Annotated[
@@ -41,7 +52,11 @@ def build_api(warrants: Warrants) -> FastAPI:
 
 
 def _warrant_requests_router(warrants: Warrants) -> APIRouter:
-    router = APIRouter(prefix="/v1/warrant-requests", tags=["warrant requests"])
+    router = APIRouter(
+        prefix="/v1/warrant-requests",
+        tags=["warrant requests"],
+        responses=problem_responses(400, 404, 409, 413, 422, 500),
+    )
 
     @router.post(
         "",
@@ -59,6 +74,12 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         `warrant.requested`; every later call for the same referral returns that request as it
         stands now (200) and publishes nothing. Reusing an `Idempotency-Key` with a different
         body is a 409.
+
+        No wrongful warrant: if the referral's assessment was already completed at or before
+        `assessment_due_by`, or the referral was already withdrawn (events can overtake the
+        lapse), the request is recorded and rescinded together. The answer is still 201, with
+        status `rescinded` and the reason, and both `warrant.requested` and
+        `warrant.request_rescinded` are published, so the audit trail shows both.
         """
         command = RequestWarrant(
             warrant_request_id=uuid4(),
@@ -89,6 +110,7 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         status: WarrantRequestStatus | None = None,
         jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
         kind: LapseAction | None = None,
+        flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
         limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest first.")] = 100,
     ) -> Any:
         """Warrant requests matching every filter given, oldest first."""
@@ -97,6 +119,7 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
             status=status.value if status else None,
             jurisdiction=jurisdiction,
             kind=kind,
+            flagged=flagged,
             limit=limit,
         )
         async with warrants.unit_of_work() as uow:
@@ -104,12 +127,37 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
 
     @router.get("/{warrant_request_id}", response_model=WarrantRequestView, summary="A warrant request")
     async def get_warrant_request(warrant_request_id: UUID) -> Any:
-        """One warrant request: its referral, kind, status and dates."""
+        """One warrant request: its referral, kind, status, dates, rescission and review flag."""
         async with warrants.unit_of_work() as uow:
             view = await find_request(uow, warrant_request_id)
         if view is None:
             raise NotFound(f"no warrant request {warrant_request_id}")
         return view
+
+    @router.post(
+        "/{warrant_request_id}/acknowledgement",
+        response_model=WarrantRequestView,
+        summary="Acknowledge a warrant request",
+    )
+    async def acknowledge_warrant_request(warrant_request_id: UUID, body: AcknowledgementBody) -> Any:
+        """The prosecutor or court takes the request and acts on it outside Divert.
+
+        Publishes `warrant.request_acknowledged`. Repeating the call with the same
+        `acknowledged_by` is a harmless retry (200, nothing new recorded). Acknowledging a
+        rescinded request, or one the other role already acknowledged, is a 409 whose
+        `current_state` says where the request stands. Should an acknowledged request later
+        turn out wrongful, it is not changed but `flagged` for the prosecutor's review.
+        """
+        # Until authentication arrives (a later issue) the caller names its own role.
+        actor = {"actor": "unauthenticated", "role": body.acknowledged_by}
+        try:
+            return await handlers.acknowledge_request(
+                warrants.unit_of_work, warrant_request_id, body.acknowledged_by, utcnow(), actor
+            )
+        except handlers.RequestNotFound as error:
+            raise NotFound(str(error)) from error
+        except InvalidTransition as error:
+            raise Conflict(str(error), current_state=error.current_state) from error
 
     return router
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from divert_contracts.referrals import LapseAction
+from divert_contracts.warrants import AcknowledgingRole, RescissionReason
 from divert_platform.clock import as_utc
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
 
@@ -31,8 +32,16 @@ class WarrantRequestBody(BaseModel):
         return as_utc(moment)
 
 
+class AcknowledgementBody(BaseModel):
+    """Who takes the request. Until authentication exists, the caller names its own role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    acknowledged_by: AcknowledgingRole = Field(description="`prosecutor` or `court`.")
+
+
 class WarrantRequestView(BaseModel):
-    """A warrant request as prosecutors, courts and RMS see it: status and dates, in UTC."""
+    """A warrant request as prosecutors, courts and RMS see it: status, reasons and dates, in UTC."""
 
     warrant_request_id: UUID
     referral_id: UUID
@@ -42,6 +51,15 @@ class WarrantRequestView(BaseModel):
     assessment_due_by: datetime
     lapsed_at: datetime
     requested_at: datetime
+    rescinded_at: datetime | None = Field(
+        description="When the request was rescinded; the prosecutor must not act on it."
+    )
+    rescission_reason: RescissionReason | None
+    acknowledged_at: datetime | None
+    acknowledged_by: AcknowledgingRole | None
+    flagged: bool = Field(description="An acknowledged request later found wrongful: the prosecutor must review it.")
+    flag_reason: RescissionReason | None
+    flagged_at: datetime | None
 
 
 class WarrantRequestList(BaseModel):

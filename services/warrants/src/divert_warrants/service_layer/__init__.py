@@ -1,1 +1,1 @@
-"""Warrants command handlers."""
+"""Warrants command handlers and reactions to events."""

@@ -7,16 +7,31 @@ from divert_warrants.domain import events
 
 def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
     """The contract event to publish for `event`, or None when nothing leaves the service."""
+    ids = {"warrant_request_id": event.warrant_request_id, "referral_id": event.referral_id}
     match event:
         case events.WarrantRequested():
             return contract.WarrantRequested(
-                warrant_request_id=event.warrant_request_id,
-                referral_id=event.referral_id,
+                **ids,
                 jurisdiction=event.jurisdiction,
                 kind=event.kind,
                 assessment_due_by=event.assessment_due_by,
                 lapsed_at=event.lapsed_at,
                 requested_at=event.requested_at,
+            )
+        case events.RequestRescinded():
+            return contract.WarrantRequestRescinded(
+                **ids, jurisdiction=event.jurisdiction, reason=event.reason, rescinded_at=event.rescinded_at
+            )
+        case events.RequestAcknowledged():
+            return contract.WarrantRequestAcknowledged(
+                **ids,
+                jurisdiction=event.jurisdiction,
+                acknowledged_by=event.acknowledged_by,
+                acknowledged_at=event.acknowledged_at,
+            )
+        case events.WrongfulRequestFlagged():
+            return contract.WarrantRequestFlagged(
+                **ids, jurisdiction=event.jurisdiction, reason=event.reason, flagged_at=event.flagged_at
             )
         case _:
             return None

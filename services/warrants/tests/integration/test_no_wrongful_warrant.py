@@ -1,0 +1,228 @@
+"""No wrongful warrant: on-time assessments and withdrawals rescind (or flag) the referral's
+request, whether they arrive after the lapse or before it. The consumer's handlers are driven
+directly with decoded events, each in its own committed transaction, over a real database."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from sqlalchemy import inspect
+
+from divert_platform.schema import events, outbox
+from divert_warrants.adapters.tables import referral_facts
+
+SECOND = timedelta(seconds=1)
+REQUESTED = "org.divert.warrant.requested.v1"
+RESCINDED = "org.divert.warrant.request_rescinded.v1"
+ACKNOWLEDGED = "org.divert.warrant.request_acknowledged.v1"
+FLAGGED = "org.divert.warrant.request_flagged.v1"
+
+
+async def raise_request(client: httpx.AsyncClient, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+    response = await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": body["referral_id"]})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def published(rows, referral_id: str) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    return [(row["event_type"], row["data"]) for row in await rows(outbox, outbox.c.message_key == referral_id)]
+
+
+async def stored(rows, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    stream = f"warrant-request-{request['warrant_request_id']}"
+    return [(e["event_type"], e["metadata"]) for e in await rows(events, events.c.stream_id == stream)]
+
+
+async def current(client: httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
+    return (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}")).json()
+
+
+@pytest.mark.parametrize(("offset", "rescinds"), [(-SECOND, True), (SECOND, False)])
+async def test_an_assessment_arriving_after_the_lapse_rescinds_only_if_it_was_on_time(
+    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, rescinds
+) -> None:
+    request = await raise_request(client, make_lapse())
+
+    message = await deliver(make_assessment_completed(request["referral_id"], due + offset))
+
+    view = await current(client, request)
+    if rescinds:
+        assert (view["status"], view["rescission_reason"]) == ("rescinded", "assessed_before_deadline")
+        assert view["rescinded_at"] is not None
+        [_, (rescinded_type, rescinded)] = await published(rows, request["referral_id"])
+        assert rescinded_type == RESCINDED
+        assert rescinded["reason"] == "assessed_before_deadline"
+        assert rescinded["warrant_request_id"] == request["warrant_request_id"]
+        assert (await stored(rows, request))[1] == (
+            "RequestRescinded",
+            {"actor": "/divert/assessment", "role": "service", "causation_id": message.id},
+        )
+    else:
+        assert (view["status"], view["rescission_reason"], view["rescinded_at"]) == ("requested", None, None)
+        assert [t for t, _ in await published(rows, request["referral_id"])] == [REQUESTED]
+
+
+@pytest.mark.parametrize(("offset", "status"), [(-SECOND, "rescinded"), (SECOND, "requested")])
+async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_request(
+    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, status
+) -> None:
+    body = make_lapse()
+    message = await deliver(make_assessment_completed(body["referral_id"], due + offset))
+
+    request = await raise_request(client, body)
+
+    assert request["status"] == status
+    types = [t for t, _ in await published(rows, body["referral_id"])]
+    history = await stored(rows, request)
+    if status == "rescinded":
+        assert request["rescission_reason"] == "assessed_before_deadline"
+        assert types == [REQUESTED, RESCINDED]  # the audit trail shows both
+        assert history == [
+            ("WarrantRequested", {"actor": "referral-deadline-workflow", "role": "service"}),
+            ("RequestRescinded", {"actor": "/divert/warrants", "role": "service", "causation_id": message.id}),
+        ]
+    else:
+        assert types == [REQUESTED]
+        assert [t for t, _ in history] == ["WarrantRequested"]
+
+
+async def test_a_withdrawal_after_the_lapse_rescinds(
+    client, make_lapse, make_referral_withdrawn, deliver, rows
+) -> None:
+    request = await raise_request(client, make_lapse())
+
+    await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
+
+    assert (await current(client, request))["rescission_reason"] == "referral_withdrawn"
+    [_, (event_type, data)] = await published(rows, request["referral_id"])
+    assert (event_type, data["reason"], data["jurisdiction"]) == (RESCINDED, "referral_withdrawn", "king-county")
+
+
+async def test_a_withdrawal_before_the_lapse_records_the_request_already_rescinded(
+    client, make_lapse, make_referral_withdrawn, deliver, rows
+) -> None:
+    body = make_lapse()
+    await deliver(make_referral_withdrawn(body["referral_id"]), "/divert/intake")
+
+    request = await raise_request(client, body)
+
+    assert (request["status"], request["rescission_reason"]) == ("rescinded", "referral_withdrawn")
+    assert [t for t, _ in await published(rows, body["referral_id"])] == [REQUESTED, RESCINDED]
+
+
+async def test_an_acknowledged_request_found_wrongful_is_flagged_once_not_changed(
+    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+) -> None:
+    request = await raise_request(client, make_lapse())
+    await client.post(
+        f"/v1/warrant-requests/{request['warrant_request_id']}/acknowledgement", json={"acknowledged_by": "prosecutor"}
+    )
+
+    await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
+    await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")  # no second flag
+
+    view = await current(client, request)
+    assert (view["status"], view["acknowledged_by"], view["rescinded_at"]) == ("acknowledged", "prosecutor", None)
+    assert (view["flagged"], view["flag_reason"]) == (True, "assessed_before_deadline")
+    assert view["flagged_at"] is not None
+    sent = await published(rows, request["referral_id"])
+    assert [t for t, _ in sent] == [REQUESTED, ACKNOWLEDGED, FLAGGED]
+    assert sent[2][1]["reason"] == "assessed_before_deadline"
+    assert [t for t, _ in await stored(rows, request)] == [
+        "WarrantRequested",
+        "RequestAcknowledged",
+        "WrongfulRequestFlagged",
+    ]
+
+
+async def test_a_rescinded_request_stays_as_it_is(
+    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+) -> None:
+    request = await raise_request(client, make_lapse())
+    await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
+
+    await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
+    await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
+
+    assert (await current(client, request))["rescission_reason"] == "referral_withdrawn"
+    assert [t for t, _ in await published(rows, request["referral_id"])] == [REQUESTED, RESCINDED]
+
+
+async def test_duplicate_lapses_after_a_fact_give_one_request_rescinded_once(
+    client, make_lapse, make_assessment_completed, deliver, rows, due
+) -> None:
+    body = make_lapse()
+    await deliver(make_assessment_completed(body["referral_id"], due))  # exactly at the due time: on time
+
+    first = await raise_request(client, body)
+    again = await raise_request(client, body, status=200)
+    unkeyed = await client.post("/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()})
+
+    assert unkeyed.status_code == 200
+    assert first == again == unkeyed.json()
+    assert first["status"] == "rescinded"
+    assert [t for t, _ in await published(rows, body["referral_id"])] == [REQUESTED, RESCINDED]
+
+
+async def test_facts_about_referrals_without_requests_wait_for_the_lapse(
+    client, make_assessment_completed, deliver, rows, due
+) -> None:
+    event = make_assessment_completed(uuid4(), due - SECOND)
+
+    await deliver(event)
+
+    assert await rows(outbox) == []
+    [fact] = await rows(referral_facts)
+    assert fact["referral_id"] == str(event.referral_id)
+
+
+async def test_warrants_keeps_times_never_case_content(
+    warrants, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+) -> None:
+    body = make_lapse()
+    assessed = await deliver(make_assessment_completed(body["referral_id"], due - SECOND))
+    withdrawn = await deliver(make_referral_withdrawn(body["referral_id"]), "/divert/intake")
+
+    [fact] = await rows(referral_facts)
+
+    assert set(fact) == {
+        "referral_id",
+        "assessment_completed_at",
+        "assessment_event_id",
+        "withdrawn_at",
+        "withdrawal_event_id",
+        "updated_at",
+    }
+    assert (fact["assessment_event_id"], fact["withdrawal_event_id"]) == (assessed.id, withdrawn.id)
+    async with warrants.engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        columns = {
+            column["name"]
+            for table in tables
+            for column in await connection.run_sync(lambda sync, t=table: inspect(sync).get_columns(t))
+        }
+    assert not columns & {"needs", "need", "contacts", "consent", "notes", "reason"}
+
+
+async def test_a_lapse_racing_an_on_time_assessment_never_leaves_a_warrant_standing(
+    client, make_lapse, make_assessment_completed, deliver, rows, due
+) -> None:
+    bodies = [make_lapse() for _ in range(8)]
+
+    async def lapse_then_view(body: dict[str, Any]) -> None:
+        await client.post("/v1/warrant-requests", json=body)
+
+    # Whichever commits first, the other must see it (the referral-facts row orders them).
+    await asyncio.gather(
+        *(lapse_then_view(body) for body in bodies),
+        *(deliver(make_assessment_completed(body["referral_id"], due)) for body in bodies),
+    )
+
+    listed = (await client.get("/v1/warrant-requests")).json()["items"]
+    assert sorted(item["referral_id"] for item in listed) == sorted(body["referral_id"] for body in bodies)
+    assert {item["status"] for item in listed} == {"rescinded"}
+    for body in bodies:
+        assert [t for t, _ in await published(rows, body["referral_id"])] == [REQUESTED, RESCINDED]

@@ -1,0 +1,149 @@
+"""Prosecutors and courts acknowledge requests: `POST /v1/warrant-requests/{id}/acknowledgement`."""
+
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from divert_platform.schema import events, outbox
+
+PROBLEM_JSON = "application/problem+json"
+
+
+async def raise_request(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    created = await client.post("/v1/warrant-requests", json=body)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def ack_url(request: dict[str, Any]) -> str:
+    return f"/v1/warrant-requests/{request['warrant_request_id']}/acknowledgement"
+
+
+@pytest.mark.parametrize("role", ["prosecutor", "court"])
+async def test_acknowledging_records_who_and_when_and_publishes_it(
+    client: httpx.AsyncClient, make_lapse, rows, role: str
+) -> None:
+    request = await raise_request(client, make_lapse())
+
+    response = await client.post(ack_url(request), json={"acknowledged_by": role})
+
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert (view["status"], view["acknowledged_by"], view["flagged"]) == ("acknowledged", role, False)
+    assert datetime.fromisoformat(view["acknowledged_at"]).utcoffset().total_seconds() == 0
+    assert (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}")).json() == view
+    published = await rows(outbox, outbox.c.message_key == request["referral_id"])
+    assert [row["event_type"] for row in published] == [
+        "org.divert.warrant.requested.v1",
+        "org.divert.warrant.request_acknowledged.v1",
+    ]
+    assert published[1]["data"]["acknowledged_by"] == role
+    stored = await rows(events, events.c.stream_id == f"warrant-request-{request['warrant_request_id']}")
+    assert [(e["event_type"], e["metadata"]) for e in stored][1] == (
+        "RequestAcknowledged",
+        {"actor": "unauthenticated", "role": role},
+    )
+
+
+async def test_the_same_role_acknowledging_again_is_a_harmless_retry(
+    client: httpx.AsyncClient, make_lapse, rows
+) -> None:
+    request = await raise_request(client, make_lapse())
+    first = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+
+    again = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert len(await rows(outbox, outbox.c.message_key == request["referral_id"])) == 2
+
+
+async def test_the_other_role_acknowledging_is_a_conflict_naming_the_state(
+    client: httpx.AsyncClient, make_lapse
+) -> None:
+    request = await raise_request(client, make_lapse())
+    await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+
+    refused = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    assert refused.json()["current_state"] == "acknowledged"
+    assert "prosecutor" in refused.json()["detail"]
+
+
+async def test_a_rescinded_request_cannot_be_acknowledged(
+    client: httpx.AsyncClient, make_lapse, make_referral_withdrawn, deliver, rows
+) -> None:
+    request = await raise_request(client, make_lapse())
+    await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
+
+    refused = await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    assert refused.json()["current_state"] == "rescinded"
+    assert [row["event_type"] for row in await rows(outbox, outbox.c.message_key == request["referral_id"])] == [
+        "org.divert.warrant.requested.v1",
+        "org.divert.warrant.request_rescinded.v1",
+    ]
+
+
+async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    missing = await client.post(f"/v1/warrant-requests/{uuid4()}/acknowledgement", json={"acknowledged_by": "court"})
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM_JSON
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"acknowledged_by": "police"}, "body.acknowledged_by"),
+        ({}, "body.acknowledged_by"),
+        ({"acknowledged_by": "court", "needs": ["housing"]}, "body.needs"),
+    ],
+)
+async def test_invalid_acknowledgements_are_422_problems(
+    client: httpx.AsyncClient, make_lapse, body: dict[str, Any], field: str
+) -> None:
+    request = await raise_request(client, make_lapse())
+
+    response = await client.post(ack_url(request), json=body)
+
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_requests_are_filtered_by_lifecycle_status_and_flag(
+    client: httpx.AsyncClient, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, due
+) -> None:
+    open_, acked, withdrawn, wrongful = [await raise_request(client, make_lapse()) for _ in range(4)]
+    for request in (acked, wrongful):
+        await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+    await deliver(make_referral_withdrawn(withdrawn["referral_id"]), "/divert/intake")
+    await deliver(make_assessment_completed(wrongful["referral_id"], due))
+
+    async def listed(**params: str) -> list[str]:
+        response = await client.get("/v1/warrant-requests", params=params)
+        assert response.status_code == 200, response.text
+        return [item["warrant_request_id"] for item in response.json()["items"]]
+
+    ids = lambda *requests: [r["warrant_request_id"] for r in requests]  # noqa: E731
+    assert await listed(status="requested") == ids(open_)
+    assert await listed(status="acknowledged") == ids(acked, wrongful)
+    assert await listed(status="rescinded") == ids(withdrawn)
+    assert await listed(flagged="true") == ids(wrongful)
+    assert await listed(status="acknowledged", flagged="false") == ids(acked)
+
+
+async def test_the_openapi_document_lists_the_problem_responses(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    acknowledgement = paths["/v1/warrant-requests/{warrant_request_id}/acknowledgement"]["post"]["responses"]
+
+    assert {"200", "400", "404", "409", "413", "422", "500"} <= set(acknowledgement)
+    assert "application/problem+json" in acknowledgement["409"]["content"]
