@@ -1,7 +1,19 @@
 """Every integration event type, looked up by its CloudEvents `type`."""
 
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.cases import CaseAssessmentCompleted, CaseOpened
+from divert_contracts.cases import (
+    CaseAssessmentCompleted,
+    CaseClosed,
+    CaseConsentRecorded,
+    CaseConsentRevoked,
+    CaseContactRecorded,
+    CaseEngagementChanged,
+    CaseManagerAssigned,
+    CaseOpened,
+    CaseParticipantDeclined,
+    CaseParticipantEnrolled,
+    CaseReopened,
+)
 from divert_contracts.referrals import (
     ReferralAccepted,
     ReferralAssessmentDeadlineLapsed,
@@ -25,7 +37,16 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         ReferralDeadlineExtended,
         ReferralAssessmentDeadlineLapsed,
         CaseOpened,
+        CaseManagerAssigned,
+        CaseContactRecorded,
+        CaseConsentRecorded,
+        CaseConsentRevoked,
         CaseAssessmentCompleted,
+        CaseParticipantEnrolled,
+        CaseParticipantDeclined,
+        CaseEngagementChanged,
+        CaseClosed,
+        CaseReopened,
         WarrantRequested,
         WarrantRequestRescinded,
         WarrantRequestAcknowledged,
