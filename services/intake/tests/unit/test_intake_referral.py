@@ -176,3 +176,12 @@ def test_a_rescinded_warrant_is_no_longer_shown_as_requested() -> None:
     referral.note_warrant_rescission(request_id)
     referral.note_warrant_rescission(request_id)
     assert not referral.warrant_requested and len(referral.pending) == 3
+
+
+def test_enrollment_is_noted_once() -> None:
+    referral = Referral.submit(command(), DEMO, NOW)
+    referral.record_assessment(NOW + timedelta(seconds=5))
+    referral.note_enrollment(NOW + timedelta(days=1))
+    referral.note_enrollment(NOW + timedelta(days=2))
+    assert referral.enrolled and len(referral.pending) == 3
+    assert Referral.from_events(referral.id, referral.pending).enrolled

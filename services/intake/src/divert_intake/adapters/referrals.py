@@ -80,6 +80,8 @@ class ReferralRepository:
                 await self._update(key, warrant_requested=True)
             case events.WarrantRescissionNoted():
                 await self._update(key, warrant_requested=False)
+            case events.EnrollmentNoted():
+                await self._update(key, enrolled=True)
 
     async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
         session = self._uow.session

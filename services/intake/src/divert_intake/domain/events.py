@@ -113,6 +113,14 @@ class WarrantRescissionNoted(DomainEvent):
     warrant_request_id: UUID
 
 
+class EnrollmentNoted(DomainEvent):
+    """The case agency enrolled the person (police see only "enrolled: yes")."""
+
+    name = "EnrollmentNoted"
+
+    enrolled_at: datetime
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
@@ -124,5 +132,6 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         AssessmentDeadlineLapsed,
         WarrantRequestNoted,
         WarrantRescissionNoted,
+        EnrollmentNoted,
     )
 }

@@ -89,6 +89,7 @@ class Referral:
     lapse_action: LapseAction | None = None
     decision: Decision | None = None
     warrant_requested: bool = False
+    enrolled: bool = False
     pending: list[events.DomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -204,6 +205,11 @@ class Referral:
         if not self.warrant_requested:
             self._record(events.WarrantRequestNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
 
+    def note_enrollment(self, enrolled_at: datetime) -> None:
+        """The person enrolled with the case agency; repeats change nothing."""
+        if not self.enrolled:
+            self._record(events.EnrollmentNoted(referral_id=self.id, enrolled_at=enrolled_at))
+
     def note_warrant_rescission(self, warrant_request_id: UUID) -> None:
         """Warrants rescinded the request: police no longer see one standing."""
         if self.warrant_requested:
@@ -237,3 +243,5 @@ class Referral:
                 self.warrant_requested = True
             case events.WarrantRescissionNoted():
                 self.warrant_requested = False
+            case events.EnrollmentNoted():
+                self.enrolled = True

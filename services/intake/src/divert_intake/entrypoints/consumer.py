@@ -4,7 +4,7 @@ extended, assessed → signal) and notes warrant requests for the police status 
 import asyncio
 from functools import partial
 
-from divert_contracts.cases import CaseAssessmentCompleted
+from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.topics import CASES, REFERRALS, WARRANTS
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
@@ -26,6 +26,7 @@ async def main(stop: asyncio.Event) -> None:
                 ReferralWithdrawn: partial(handlers.when_referral_withdrawn_stop_deadline, clock=clock),
                 ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
                 CaseAssessmentCompleted: partial(handlers.when_case_assessment_completed_stop_deadline, clock=clock),
+                CaseParticipantEnrolled: handlers.when_participant_enrolled_note_it,
                 WarrantRequested: handlers.when_warrant_requested_note_it,
                 WarrantRequestRescinded: handlers.when_warrant_request_rescinded_note_it,
             },

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from divert_contracts.cases import CaseAssessmentCompleted
+from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
@@ -114,6 +114,16 @@ async def when_warrant_requested_note_it(uow: UnitOfWork, message: DecodedEvent)
     referral = await ReferralRepository(uow).get(event.referral_id)
     if referral is not None:
         referral.note_warrant_request(event.warrant_request_id)
+        await _save(uow, referral, _caused_by(message))
+
+
+async def when_participant_enrolled_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
+    """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
+    event = message.event
+    assert isinstance(event, CaseParticipantEnrolled)
+    referral = await ReferralRepository(uow).get(event.referral_id)
+    if referral is not None:
+        referral.note_enrollment(event.enrolled_at)
         await _save(uow, referral, _caused_by(message))
 
 
