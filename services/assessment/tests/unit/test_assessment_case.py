@@ -1,4 +1,4 @@
-"""The case aggregate's state machine and the assessment rules (no I/O)."""
+"""Opening a case and the assessment rules (no I/O); the rest of the lifecycle is in test_case_lifecycle."""
 
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -6,15 +6,9 @@ from uuid import uuid4
 import pytest
 
 from divert_assessment.domain import events
-from divert_assessment.domain.case import (
-    Case,
-    CaseNotPending,
-    CaseStatus,
-    CompleteAssessment,
-    InvalidAssessment,
-    NeedFound,
-    OpenCase,
-)
+from divert_assessment.domain.case import Case, CaseStatus
+from divert_assessment.domain.commands import CompleteAssessment, NeedFound, OpenCase
+from divert_assessment.domain.errors import InvalidTransition, RulesBroken
 from divert_contracts.referrals import Subject
 
 REFERRED = datetime(2025, 3, 3, 18, 0, tzinfo=UTC)
@@ -41,7 +35,7 @@ def opened_case(*, due=DUE) -> Case:  # type: ignore[no-untyped-def]
 
 
 def assess(case: Case, completed_at: datetime, *needs: NeedFound) -> None:
-    case.complete_assessment(CompleteAssessment(case.id, completed_at, "cm-7", tuple(needs)), NOW)
+    case.handle(CompleteAssessment(case.id, completed_at, "cm-7", tuple(needs)), NOW)
 
 
 def test_opening_records_a_case_pending_assessment_with_its_due_time() -> None:
@@ -123,7 +117,7 @@ def test_a_case_is_assessed_only_once() -> None:
     case = opened_case()
     assess(case, DUE)
 
-    with pytest.raises(CaseNotPending) as raised:
+    with pytest.raises(InvalidTransition) as raised:
         assess(case, DUE)
 
     assert raised.value.current_state == CaseStatus.ASSESSED
@@ -131,7 +125,7 @@ def test_a_case_is_assessed_only_once() -> None:
 
 
 def test_a_case_never_opened_cannot_be_assessed() -> None:
-    with pytest.raises(CaseNotPending) as raised:
+    with pytest.raises(InvalidTransition) as raised:
         assess(Case(id=uuid4()), DUE)
 
     assert raised.value.current_state is None
@@ -150,7 +144,7 @@ def test_a_case_never_opened_cannot_be_assessed() -> None:
 def test_an_assessment_breaking_a_rule_is_refused_and_changes_nothing(completed_at, needs, field, code) -> None:  # type: ignore[no-untyped-def]
     case = opened_case()
 
-    with pytest.raises(InvalidAssessment) as raised:
+    with pytest.raises(RulesBroken) as raised:
         assess(case, completed_at, *needs)
 
     assert [(v.field, v.code) for v in raised.value.violations] == [(field, code)]
@@ -161,7 +155,7 @@ def test_an_assessment_breaking_a_rule_is_refused_and_changes_nothing(completed_
 def test_every_broken_rule_is_reported_at_once() -> None:
     case = opened_case()
 
-    with pytest.raises(InvalidAssessment) as raised:
+    with pytest.raises(RulesBroken) as raised:
         assess(case, NOW + timedelta(days=1), NeedFound("food", 2), NeedFound("food", 2))
 
     assert {v.code for v in raised.value.violations} == {"in_future", "duplicate_domain"}

@@ -4,8 +4,12 @@ from datetime import UTC, datetime
 from typing import get_args
 from uuid import uuid4
 
+import pytest
+
 from divert_assessment.domain import events, rules
+from divert_assessment.domain.status import CaseStatus
 from divert_assessment.service_layer.integration import to_integration_event
+from divert_contracts import cases as contract
 from divert_contracts.cases import CaseAssessmentCompleted, CaseOpened, NeedDomain
 from divert_contracts.referrals import Subject
 
@@ -59,3 +63,75 @@ def test_assessment_completed_is_published_with_on_time_and_part2_labels() -> No
 
 def test_substance_use_treatment_is_the_only_part2_need_domain() -> None:
     assert [domain for domain in get_args(NeedDomain) if rules.is_part2(domain)] == ["substance_use_treatment"]
+
+
+RID = uuid4()
+KC = {"referral_id": RID, "jurisdiction": "king-county"}
+LIFECYCLE = [
+    (events.ManagerAssigned(**KC, case_manager_id="cm-9", agency="dcs", assigned_at=AT), contract.CaseManagerAssigned),
+    (
+        events.ContactRecorded(**KC, contact_id=uuid4(), at=AT, method="phone", outcome="made", first_made=True),
+        contract.CaseContactRecorded,
+    ),
+    (
+        events.ConsentRecorded(
+            **KC,
+            consent_id=uuid4(),
+            parties=("org-housing",),
+            purpose="housing_application",
+            scope="contact_details",
+            part2=False,
+            recorded_at=AT,
+            expires_at=AT,
+        ),
+        contract.CaseConsentRecorded,
+    ),
+    (events.ConsentRevoked(**KC, consent_id=uuid4(), revoked_at=AT), contract.CaseConsentRevoked),
+    (events.ParticipantEnrolled(**KC, enrolled_at=AT), contract.CaseParticipantEnrolled),
+    (events.ParticipantDeclined(**KC, reason="unreachable", declined_at=AT), contract.CaseParticipantDeclined),
+    (events.EngagementChanged(**KC, engagement="inactive", changed_at=AT), contract.CaseEngagementChanged),
+    (events.CaseClosed(**KC, reason="transferred", closed_at=AT), contract.CaseClosed),
+    (
+        events.CaseReopened(**KC, reopened_at=AT, status=CaseStatus.ENROLLED, engagement="active"),
+        contract.CaseReopened,
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "published_type"), LIFECYCLE, ids=lambda value: getattr(value, "name", ""))
+def test_every_lifecycle_event_is_published_as_its_contract(event: events.DomainEvent, published_type: type) -> None:
+    published = to_integration_event(event)
+
+    assert type(published) is published_type
+    assert published.referral_id == RID
+    stated = event.model_dump(exclude={"status"})  # where a reopened case returned to stays home
+    assert {k: v for k, v in published.model_dump().items() if k in stated} == {
+        k: v for k, v in stated.items() if k in published.model_dump()
+    }
+
+
+def test_every_domain_event_type_is_published() -> None:
+    mapped = {type(event).name for event, _ in LIFECYCLE} | {"CaseOpened", "AssessmentCompleted"}
+
+    assert mapped == set(events.EVENT_TYPES)
+
+
+def test_a_rereferral_is_published_with_its_link_and_referral_time() -> None:
+    previous = uuid4()
+    opened = events.CaseOpened(
+        referral_id=uuid4(),
+        jurisdiction="king-county",
+        pathway="social_contact",
+        referred_at=AT,
+        assessment_due_by=None,
+        opened_at=AT,
+        subject=Subject(given_name="Ana", family_name="Diaz", rms_person_id="P-9"),
+        rms_agency="SPD",
+        previous_referral_id=previous,
+    )
+
+    published = to_integration_event(opened)
+
+    assert isinstance(published, CaseOpened)
+    assert published.previous_referral_id == previous and published.referred_at == AT
+    assert "P-9" not in published.model_dump_json()

@@ -1,18 +1,30 @@
-"""The case repository: event store for truth, `cases` as the case-agency view."""
+"""The case repository: event store for truth, `cases` and `consents` as the case-agency view."""
 
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
-from divert_assessment.adapters.tables import cases
+from divert_assessment.adapters.projections import project
+from divert_assessment.adapters.tables import cases, consents, person_cases
 from divert_assessment.domain import events
-from divert_assessment.domain.case import Case, CaseStatus
+from divert_assessment.domain.case import Case
+from divert_assessment.domain.rules import EarlierCase
 from divert_platform.clock import as_utc, utcnow
 from divert_platform.event_store import NewEvent
 from divert_platform.unit_of_work import UnitOfWork
 
-_TIMES = ("referred_at", "assessment_due_by", "opened_at", "completed_at", "updated_at")
+_CASE_TIMES = (
+    "referred_at",
+    "assessment_due_by",
+    "opened_at",
+    "completed_at",
+    "first_contact_at",
+    "enrolled_at",
+    "closed_at",
+    "updated_at",
+)
+_CONSENT_TIMES = ("recorded_at", "expires_at", "revoked_at")
 
 
 def stream_id(referral_id: UUID) -> str:
@@ -47,54 +59,48 @@ class CaseRepository:
             metadata,
         )
         case.version += len(pending)
+        now = utcnow()
         for event in pending:
-            await self._project(event)
+            await project(self._uow, event, recorded_at=now)
         return pending
 
-    async def _project(self, event: events.DomainEvent) -> None:
-        session, key, now = self._uow.session, str(event.referral_id), utcnow()
-        match event:
-            case events.CaseOpened():
-                await session.execute(
-                    insert(cases).values(
-                        referral_id=key,
-                        status=CaseStatus.PENDING_ASSESSMENT.value,
-                        jurisdiction=event.jurisdiction,
-                        pathway=event.pathway,
-                        rms_agency=event.rms_agency,
-                        referred_at=as_utc(event.referred_at),
-                        assessment_due_by=as_utc(event.assessment_due_by) if event.assessment_due_by else None,
-                        opened_at=as_utc(event.opened_at),
-                        given_name=event.subject.given_name,
-                        family_name=event.subject.family_name,
-                        date_of_birth=event.subject.date_of_birth,
-                        phone=event.subject.phone,
-                        rms_person_id=event.subject.rms_person_id,
-                        updated_at=now,
-                    )
-                )
-            case events.AssessmentCompleted():
-                await session.execute(
-                    update(cases)
-                    .where(cases.c.referral_id == key)
-                    .values(
-                        status=CaseStatus.ASSESSED.value,
-                        completed_at=as_utc(event.completed_at),
-                        case_manager_id=event.case_manager_id,
-                        on_time=event.on_time,
-                        needs=[need.model_dump(mode="json") for need in event.needs],
-                        updated_at=now,
-                    )
-                )
+    async def earlier_cases(self, rms_agency: str, rms_person_id: str) -> list[EarlierCase]:
+        """The cases of the person the RMS agency knows by `rms_person_id`."""
+        rows = await self._uow.session.execute(
+            select(person_cases).where(
+                person_cases.c.rms_agency == rms_agency, person_cases.c.rms_person_id == rms_person_id
+            )
+        )
+        return [
+            EarlierCase(
+                referral_id=UUID(row.referral_id),
+                rms_agency=row.rms_agency,
+                rms_person_id=row.rms_person_id,
+                opened_at=as_utc(row.opened_at),
+                closed=row.closed,
+            )
+            for row in rows
+        ]
 
 
 async def find_case(uow: UnitOfWork, referral_id: UUID) -> dict[str, Any] | None:
     """The case-agency view of one case as a row mapping (times in UTC), or None."""
     row = (await uow.session.execute(select(cases).where(cases.c.referral_id == str(referral_id)))).first()
-    if row is None:
-        return None
-    view = dict(row._mapping)
-    for column in _TIMES:
+    return _in_utc(dict(row._mapping), _CASE_TIMES) if row else None
+
+
+async def find_consents(uow: UnitOfWork, referral_id: UUID) -> list[dict[str, Any]]:
+    """Every consent recorded on a case, oldest first, as row mappings (times in UTC)."""
+    rows = await uow.session.execute(
+        select(consents)
+        .where(consents.c.referral_id == str(referral_id))
+        .order_by(consents.c.recorded_at, consents.c.consent_id)
+    )
+    return [_in_utc(dict(row._mapping), _CONSENT_TIMES) for row in rows]
+
+
+def _in_utc(view: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    for column in columns:
         if view[column] is not None:
             view[column] = as_utc(view[column])  # SQLite hands back naive values
     return view

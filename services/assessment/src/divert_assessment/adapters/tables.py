@@ -1,6 +1,10 @@
-"""Assessment's read-model tables (the schema itself is created by Alembic migrations)."""
+"""Assessment's read-model tables (the schema itself is created by Alembic migrations).
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, MetaData, String, Table, Text
+Every row here is derived from the event store by `adapters/projections.py`, so it can be
+rebuilt from the events at any time. Times are stored in UTC.
+"""
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -23,9 +27,49 @@ cases = Table(
     Column("phone", Text),
     Column("rms_person_id", Text),
     Column("completed_at", DateTime(timezone=True)),
+    # the assigned case manager; whoever assessed the case until one is assigned
     Column("case_manager_id", String(64)),
-    Column("on_time", Boolean),
+    Column("assessed_by", String(64)),
+    Column("assessed_on_time", Boolean),
     Column("needs", JSON),
+    Column("engagement", String(16)),
+    # the first contact made (the warm hand-off), and how many contacts were recorded, made or not
+    Column("first_contact_at", DateTime(timezone=True)),
+    Column("contacts_attempted", Integer, nullable=False, server_default="0"),
+    Column("enrolled_at", DateTime(timezone=True)),
+    Column("declined_reason", String(32)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("close_reason", String(32)),
+    Column("previous_referral_id", String(36)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_cases_status_due", "status", "assessment_due_by"),
+)
+
+# Every consent recorded on a case, active or not (whether it is in force is decided at read time).
+consents = Table(
+    "consents",
+    metadata,
+    Column("consent_id", String(36), primary_key=True),
+    Column("referral_id", String(36), nullable=False),
+    Column("parties", JSON, nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("part2", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_consents_referral", "referral_id"),
+)
+
+# Cases by the RMS agency's own person id: how a re-referral finds the person's earlier case.
+# Only cases whose referral carried an rms_person_id are here; names are never used to match.
+person_cases = Table(
+    "person_cases",
+    metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("rms_agency", Text, nullable=False),
+    Column("rms_person_id", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Index("ix_person_cases_person", "rms_agency", "rms_person_id"),
 )

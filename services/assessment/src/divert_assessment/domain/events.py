@@ -1,7 +1,9 @@
 """Assessment's domain events: what happened to a case, as stored in assessment's event store.
 
 They stay inside assessment; `service_layer/integration.py` maps them to the published contracts.
-They hold need categories and priorities only: there is no place for free-text clinical notes.
+They hold codes, ids and times only (need categories, consent purposes and scopes, decline and
+close reasons): there is no place for free-text clinical notes. Every event after `CaseOpened`
+repeats the case's jurisdiction so it can be published without reading the rest of the stream.
 """
 
 from datetime import datetime
@@ -10,7 +12,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from divert_contracts.cases import NeedDomain
+from divert_assessment.domain.status import CaseStatus
+from divert_contracts.cases import (
+    CloseReason,
+    ConsentPurpose,
+    ConsentScope,
+    ContactMethod,
+    ContactOutcome,
+    DeclineReason,
+    Engagement,
+    NeedDomain,
+)
 from divert_contracts.referrals import Pathway, Subject
 
 
@@ -35,6 +47,7 @@ class CaseOpened(DomainEvent):
     opened_at: datetime
     subject: Subject
     rms_agency: str
+    previous_referral_id: UUID | None = None
 
 
 class NeedRecord(BaseModel):
@@ -60,4 +73,119 @@ class AssessmentCompleted(DomainEvent):
     needs: tuple[NeedRecord, ...]
 
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.name: cls for cls in (CaseOpened, AssessmentCompleted)}
+class ManagerAssigned(DomainEvent):
+    """A case manager took the case."""
+
+    name = "ManagerAssigned"
+
+    jurisdiction: str
+    case_manager_id: str
+    agency: str | None
+    assigned_at: datetime
+
+
+class ContactRecorded(DomainEvent):
+    """A contact with the person was attempted or made; `first_made` marks the first one made."""
+
+    name = "ContactRecorded"
+
+    jurisdiction: str
+    contact_id: UUID
+    at: datetime
+    method: ContactMethod
+    outcome: ContactOutcome
+    first_made: bool
+
+
+class ConsentRecorded(DomainEvent):
+    """The person consented to share with the named parties, for a purpose and scope, until expiry."""
+
+    name = "ConsentRecorded"
+
+    jurisdiction: str
+    consent_id: UUID
+    parties: tuple[str, ...]
+    purpose: ConsentPurpose
+    scope: ConsentScope
+    part2: bool
+    recorded_at: datetime
+    expires_at: datetime
+
+
+class ConsentRevoked(DomainEvent):
+    """The person revoked a consent."""
+
+    name = "ConsentRevoked"
+
+    jurisdiction: str
+    consent_id: UUID
+    revoked_at: datetime
+
+
+class ParticipantEnrolled(DomainEvent):
+    """The person enrolled; they start out actively engaged."""
+
+    name = "ParticipantEnrolled"
+
+    jurisdiction: str
+    enrolled_at: datetime
+
+
+class ParticipantDeclined(DomainEvent):
+    """The person chose not to enroll."""
+
+    name = "ParticipantDeclined"
+
+    jurisdiction: str
+    reason: DeclineReason
+    declined_at: datetime
+
+
+class EngagementChanged(DomainEvent):
+    """An enrolled participant became active or inactive."""
+
+    name = "EngagementChanged"
+
+    jurisdiction: str
+    engagement: Engagement
+    changed_at: datetime
+
+
+class CaseClosed(DomainEvent):
+    """The case was closed with a reason code."""
+
+    name = "CaseClosed"
+
+    jurisdiction: str
+    reason: CloseReason
+    closed_at: datetime
+
+
+class CaseReopened(DomainEvent):
+    """A closed case was opened again; `status` and `engagement` are what it returned to, so a
+    read model can apply this event without the rest of the stream."""
+
+    name = "CaseReopened"
+
+    jurisdiction: str
+    reopened_at: datetime
+    status: CaseStatus
+    engagement: Engagement | None
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.name: cls
+    for cls in (
+        CaseOpened,
+        AssessmentCompleted,
+        ManagerAssigned,
+        ContactRecorded,
+        ConsentRecorded,
+        ConsentRevoked,
+        ParticipantEnrolled,
+        ParticipantDeclined,
+        EngagementChanged,
+        CaseClosed,
+        CaseReopened,
+    )
+}

@@ -1,4 +1,4 @@
-"""Assessment rules, each a sentence that returns the violation it finds (or None).
+"""Case rules, each a sentence that returns the violation it finds (or None).
 
 A violation names the request field at fault and a stable code, so the API can answer 422 with
 field paths and clients can act on the code rather than the wording.
@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from divert_contracts.cases import PART2_DOMAINS
 
@@ -23,17 +24,46 @@ class Violation:
     message: str
 
 
-def completed_at_is_not_in_the_future(completed_at: datetime, now: datetime) -> Violation | None:
-    """An assessment cannot be recorded as completed later than now."""
-    if completed_at > now:
-        return Violation("completed_at", "in_future", "completed_at is in the future")
+def is_not_in_the_future(field: str, moment: datetime, now: datetime) -> Violation | None:
+    """Nothing can be recorded as having happened later than now."""
+    if moment > now:
+        return Violation(field, "in_future", f"{field} is in the future")
     return None
 
 
-def completed_at_is_not_before_the_referral(completed_at: datetime, referred_at: datetime) -> Violation | None:
-    """A person cannot be assessed for a referral that had not been made yet."""
-    if completed_at < referred_at:
-        return Violation("completed_at", "before_referral", "completed_at is before the referral was made")
+def is_not_before_the_referral(field: str, moment: datetime, referred_at: datetime) -> Violation | None:
+    """Nothing happens to a case before the referral that started it was made."""
+    if moment < referred_at:
+        return Violation(field, "before_referral", f"{field} is before the referral was made")
+    return None
+
+
+def is_not_before_the_opening(field: str, moment: datetime, opened_at: datetime) -> Violation | None:
+    """A case cannot be closed before it was opened."""
+    if moment < opened_at:
+        return Violation(field, "before_opening", f"{field} is before the case was opened")
+    return None
+
+
+def is_not_before_the_assessment(field: str, moment: datetime, completed_at: datetime | None) -> Violation | None:
+    """A person enrolls after being assessed, not before."""
+    if completed_at is not None and moment < completed_at:
+        return Violation(field, "before_assessment", f"{field} is before the assessment was completed")
+    return None
+
+
+def expires_after_now(expires_at: datetime, now: datetime) -> Violation | None:
+    """A consent must still be in force when it is recorded."""
+    if expires_at <= now:
+        return Violation("expires_at", "not_in_future", "expires_at must be in the future")
+    return None
+
+
+def each_party_is_named_once(parties: Iterable[str]) -> Violation | None:
+    """A consent names each recipient once; repeats suggest a typo in who may receive what."""
+    repeated = sorted(party for party, count in Counter(parties).items() if count > 1)
+    if repeated:
+        return Violation("parties", "duplicate_party", f"parties named more than once: {', '.join(repeated)}")
     return None
 
 
@@ -60,3 +90,33 @@ def is_on_time(completed_at: datetime, assessment_due_by: datetime | None) -> bo
 def is_part2(domain: str) -> bool:
     """True when information about this need domain is protected by 42 CFR Part 2."""
     return domain in PART2_DOMAINS
+
+
+@dataclass(frozen=True)
+class EarlierCase:
+    """Another case of someone known to the RMS: enough to decide whether a new referral re-refers them."""
+
+    referral_id: UUID
+    rms_agency: str
+    rms_person_id: str
+    opened_at: datetime
+    closed: bool
+
+
+def previous_case_of_the_same_person(
+    rms_agency: str, rms_person_id: str | None, earlier: Iterable[EarlierCase]
+) -> UUID | None:
+    """The latest closed case of the same person, identified by the RMS agency's own person id.
+
+    Never matched on names or dates of birth: two people can share them, and linking a stranger's
+    history into someone's case would be a privacy breach. Without an RMS person id there is no link.
+    """
+    if not rms_person_id:
+        return None
+    same_person = [
+        case
+        for case in earlier
+        if case.closed and case.rms_agency == rms_agency and case.rms_person_id == rms_person_id
+    ]
+    latest = max(same_person, key=lambda case: case.opened_at, default=None)
+    return latest.referral_id if latest else None

@@ -1,17 +1,33 @@
 """Request and response bodies of assessment's REST API (what case-agency systems code against).
 
-Needs are categories with a priority; there is deliberately no free-text field anywhere, so
-clinical notes cannot leak into events, logs or the police-facing status.
+Needs are categories with a priority, consents name recipients by id with a purpose and scope
+from fixed lists, decline and close reasons are codes: there is deliberately no free-text field
+anywhere, so clinical notes cannot leak into events, logs or the police-facing status. Request
+date-times are ISO 8601 text with a UTC offset.
 """
 
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from divert_contracts.cases import NeedDomain
+from divert_contracts.cases import (
+    CloseReason,
+    ConsentPurpose,
+    ConsentScope,
+    ContactMethod,
+    ContactOutcome,
+    DeclineReason,
+    Engagement,
+    NeedDomain,
+)
 from divert_contracts.referrals import Pathway
+from divert_contracts.timestamps import IsoDateTime
+
+PartyId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+"""A recipient's id (an organisation or programme id), never a sentence."""
+MAX_PARTIES = 20
 
 
 class NeedRequest(BaseModel):
@@ -23,16 +39,76 @@ class NeedRequest(BaseModel):
     priority: int = Field(ge=1, le=10, description="1 is most urgent, 10 least.")
 
 
-class AssessmentRequest(BaseModel):
-    """A completed intake assessment, as the case manager records it."""
+class Request(BaseModel):
+    """Base of request bodies: unknown fields are refused (422), so no free text slips in."""
 
     model_config = ConfigDict(extra="forbid")
 
-    completed_at: AwareDatetime = Field(description="When the assessment was completed, with its UTC offset.")
+
+class AssessmentRequest(Request):
+    """A completed intake assessment, as the case manager records it."""
+
+    completed_at: IsoDateTime = Field(description="When the assessment was completed, with its UTC offset.")
     case_manager_id: str = Field(min_length=1, max_length=64, description="Who completed it (recorded as the actor).")
     needs: list[NeedRequest] = Field(
         max_length=len(get_args(NeedDomain)), description="Each need domain at most once; may be empty."
     )
+
+
+class ManagerRequest(Request):
+    """The case manager who takes the case."""
+
+    case_manager_id: str = Field(min_length=1, max_length=64, description="The case manager's id.")
+    agency: str | None = Field(None, min_length=1, max_length=64, description="The case manager's agency.")
+
+
+class ContactRequest(Request):
+    """A contact with the person, attempted or made."""
+
+    at: IsoDateTime = Field(description="When the contact happened, with its UTC offset.")
+    method: ContactMethod
+    outcome: ContactOutcome = Field(description="`made` when the person was reached; `attempted` otherwise.")
+
+
+class ConsentRequest(Request):
+    """A consent the person gave: who may receive what, for which purpose, until when."""
+
+    parties: list[PartyId] = Field(
+        min_length=1, max_length=MAX_PARTIES, description="Named recipients by id (e.g. organisation ids), each once."
+    )
+    purpose: ConsentPurpose
+    scope: ConsentScope = Field(description="What may be shared, from contact details up to the full case.")
+    part2: bool = Field(description="Covers 42 CFR Part 2 substance-use-treatment information.")
+    expires_at: IsoDateTime = Field(description="When the consent ends; must be in the future.")
+
+
+class EmptyRequest(Request):
+    """No fields: the path says it all."""
+
+
+class EnrollmentRequest(Request):
+    """The person enrolled in the program."""
+
+    enrolled_at: IsoDateTime = Field(description="When they enrolled, with its UTC offset.")
+
+
+class DeclineRequest(Request):
+    """The person chose not to enroll."""
+
+    reason: DeclineReason
+
+
+class EngagementRequest(Request):
+    """An enrolled participant's engagement."""
+
+    status: Engagement
+
+
+class ClosureRequest(Request):
+    """Why and when the case closed."""
+
+    reason: CloseReason
+    closed_at: IsoDateTime = Field(description="When the case closed, with its UTC offset; not before it opened.")
 
 
 class SubjectView(BaseModel):
@@ -57,16 +133,30 @@ class AssessmentView(BaseModel):
     """The completed assessment."""
 
     completed_at: datetime
-    case_manager_id: str
+    case_manager_id: str = Field(description="Who completed the assessment.")
     on_time: bool = Field(description="Completed at or before `assessment_due_by` (always true without one).")
     needs: list[NeedView]
+
+
+class ConsentView(BaseModel):
+    """A consent; `active` is computed when read: not revoked and not yet expired."""
+
+    consent_id: UUID
+    parties: list[str]
+    purpose: ConsentPurpose
+    scope: ConsentScope
+    part2: bool
+    recorded_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    active: bool
 
 
 class CaseView(BaseModel):
     """A case as case-agency staff see it (never shown to police; they see referral status only)."""
 
     referral_id: UUID
-    status: Literal["pending_assessment", "assessed"]
+    status: Literal["pending_assessment", "assessed", "enrolled", "declined", "closed"]
     jurisdiction: str
     pathway: Pathway
     referred_at: datetime
@@ -74,3 +164,14 @@ class CaseView(BaseModel):
     opened_at: datetime
     subject: SubjectView
     assessment: AssessmentView | None
+    case_manager_id: str | None = Field(description="The assigned case manager (whoever assessed, until one is).")
+    engagement: Engagement | None = Field(description="An enrolled participant's engagement; kept while closed.")
+    first_contact_at: datetime | None = Field(description="The first contact made with the person (warm hand-off).")
+    contacts_attempted: int = Field(description="Contacts recorded, whether or not the person was reached.")
+    enrolled_at: datetime | None
+    declined_reason: DeclineReason | None
+    closed_at: datetime | None = Field(description="Set while the case is closed.")
+    close_reason: CloseReason | None
+    previous_referral_id: UUID | None = Field(description="The person's earlier, closed case when re-referred.")
+    updated_at: datetime
+    consents: list[ConsentView] = Field(description="Every consent recorded, active and past, oldest first.")

@@ -5,7 +5,9 @@ from typing import Any
 from uuid import UUID
 
 from divert_assessment.adapters.cases import CaseRepository
-from divert_assessment.domain.case import Case, CompleteAssessment, OpenCase
+from divert_assessment.domain.case import Case
+from divert_assessment.domain.commands import CaseCommand, OpenCase
+from divert_assessment.domain.rules import previous_case_of_the_same_person
 from divert_assessment.service_layer.integration import to_integration_event
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralAccepted
@@ -22,9 +24,19 @@ class CaseNotFound(LookupError):
 
 
 async def when_referral_accepted_open_case(uow: UnitOfWork, message: DecodedEvent) -> None:
-    """Open the case of an accepted referral, once, and announce it (the consumer commits)."""
+    """Open the case of an accepted referral, once, and announce it (the consumer commits).
+
+    A person the RMS agency already knows (same agency, same `rms_person_id`) whose earlier case
+    is closed is re-referred: the new case links to the latest such case.
+    """
     event = message.event
     assert isinstance(event, ReferralAccepted)
+    repository = CaseRepository(uow)
+    case = await repository.get(event.referral_id) or Case(id=event.referral_id)
+    if case.status is not None:
+        return  # a redelivery: the case is open already and nothing is recorded
+    person_id = event.subject.rms_person_id
+    earlier = await repository.earlier_cases(event.rms.agency, person_id) if person_id else []
     command = OpenCase(
         referral_id=event.referral_id,
         jurisdiction=event.jurisdiction,
@@ -34,20 +46,23 @@ async def when_referral_accepted_open_case(uow: UnitOfWork, message: DecodedEven
         assessment_due_by=as_utc(event.assessment_due_by) if event.assessment_due_by else None,
         subject=event.subject,
         rms_agency=event.rms.agency,
+        previous_referral_id=previous_case_of_the_same_person(event.rms.agency, person_id, earlier),
     )
-    repository = CaseRepository(uow)
-    case = await repository.get(event.referral_id) or Case(id=event.referral_id)
     case.open(command, utcnow())
     await _save(uow, case, {"actor": message.source, "role": "service", "causation_id": message.id})
 
 
-async def complete_assessment(uow: UnitOfWork, command: CompleteAssessment, now: datetime) -> Case:
-    """Record a completed assessment with its outbox event (the caller commits)."""
+async def handle(uow: UnitOfWork, command: CaseCommand, now: datetime, actor: dict[str, Any]) -> Case:
+    """Apply a command to its case and stage its events, outbox rows and read models (the caller commits).
+
+    Raises `CaseNotFound`, or the case's refusal (`InvalidTransition`, `RulesBroken`,
+    `ConsentNotFound`, `ConsentAlreadyRevoked`), or `ConcurrencyConflict` on a concurrent change.
+    """
     case = await CaseRepository(uow).get(command.referral_id)
     if case is None:
         raise CaseNotFound(command.referral_id)
-    case.complete_assessment(command, now)
-    await _save(uow, case, {"actor": command.case_manager_id, "role": "case_manager"})
+    case.handle(command, now)
+    await _save(uow, case, actor)
     return case
 
 

@@ -1,5 +1,5 @@
 """Domain events → integration events (the published contract). Internal detail stays home:
-the subject's identity and the case manager never leave assessment on `divert.cases`."""
+the subject's identity, the RMS agency and who assessed never leave assessment on `divert.cases`."""
 
 from divert_assessment.domain import events
 from divert_contracts import cases as contract
@@ -16,6 +16,8 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
                 pathway=event.pathway,
                 opened_at=event.opened_at,
                 assessment_due_by=event.assessment_due_by,
+                referred_at=event.referred_at,
+                previous_referral_id=event.previous_referral_id,
             )
         case events.AssessmentCompleted():
             return contract.CaseAssessmentCompleted(
@@ -27,6 +29,72 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
                 needs=tuple(
                     contract.Need(domain=need.domain, priority=need.priority, part2=need.part2) for need in event.needs
                 ),
+            )
+        case events.ManagerAssigned():
+            return contract.CaseManagerAssigned(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                case_manager_id=event.case_manager_id,
+                agency=event.agency,
+                assigned_at=event.assigned_at,
+            )
+        case events.ContactRecorded():
+            return contract.CaseContactRecorded(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                contact_id=event.contact_id,
+                at=event.at,
+                method=event.method,
+                outcome=event.outcome,
+                first_made=event.first_made,
+            )
+        case events.ConsentRecorded():
+            return contract.CaseConsentRecorded(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                consent_id=event.consent_id,
+                parties=event.parties,
+                purpose=event.purpose,
+                scope=event.scope,
+                part2=event.part2,
+                recorded_at=event.recorded_at,
+                expires_at=event.expires_at,
+            )
+        case events.ConsentRevoked():
+            return contract.CaseConsentRevoked(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                consent_id=event.consent_id,
+                revoked_at=event.revoked_at,
+            )
+        case events.ParticipantEnrolled():
+            return contract.CaseParticipantEnrolled(
+                referral_id=event.referral_id, jurisdiction=event.jurisdiction, enrolled_at=event.enrolled_at
+            )
+        case events.ParticipantDeclined():
+            return contract.CaseParticipantDeclined(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                declined_at=event.declined_at,
+                reason=event.reason,
+            )
+        case events.EngagementChanged():
+            return contract.CaseEngagementChanged(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                engagement=event.engagement,
+                changed_at=event.changed_at,
+            )
+        case events.CaseClosed():
+            return contract.CaseClosed(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                reason=event.reason,
+                closed_at=event.closed_at,
+            )
+        case events.CaseReopened():
+            return contract.CaseReopened(
+                referral_id=event.referral_id, jurisdiction=event.jurisdiction, reopened_at=event.reopened_at
             )
         case _:
             return None

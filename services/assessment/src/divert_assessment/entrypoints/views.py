@@ -1,0 +1,61 @@
+"""Read-model rows → the API's views."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from divert_assessment.entrypoints.schemas import AssessmentView, CaseView, ConsentView, SubjectView
+
+
+def consent_view(row: dict[str, Any], now: datetime) -> ConsentView:
+    """A `consents` row, judged active at `now`: not revoked and not yet expired."""
+    return ConsentView(
+        consent_id=UUID(row["consent_id"]),
+        parties=row["parties"],
+        purpose=row["purpose"],
+        scope=row["scope"],
+        part2=row["part2"],
+        recorded_at=row["recorded_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        active=row["revoked_at"] is None and now < row["expires_at"],
+    )
+
+
+def case_view(row: dict[str, Any], consents: list[dict[str, Any]], now: datetime) -> CaseView:
+    """A `cases` row with its `consents` rows."""
+    return CaseView(
+        referral_id=UUID(row["referral_id"]),
+        status=row["status"],
+        jurisdiction=row["jurisdiction"],
+        pathway=row["pathway"],
+        referred_at=row["referred_at"],
+        assessment_due_by=row["assessment_due_by"],
+        opened_at=row["opened_at"],
+        subject=SubjectView(
+            given_name=row["given_name"],
+            family_name=row["family_name"],
+            date_of_birth=row["date_of_birth"],
+            phone=row["phone"],
+            rms_person_id=row["rms_person_id"],
+        ),
+        assessment=AssessmentView(
+            completed_at=row["completed_at"],
+            case_manager_id=row["assessed_by"],
+            on_time=row["assessed_on_time"],
+            needs=row["needs"],
+        )
+        if row["completed_at"] is not None
+        else None,
+        case_manager_id=row["case_manager_id"],
+        engagement=row["engagement"],
+        first_contact_at=row["first_contact_at"],
+        contacts_attempted=row["contacts_attempted"],
+        enrolled_at=row["enrolled_at"],
+        declined_reason=row["declined_reason"],
+        closed_at=row["closed_at"],
+        close_reason=row["close_reason"],
+        previous_referral_id=UUID(row["previous_referral_id"]) if row["previous_referral_id"] else None,
+        updated_at=row["updated_at"],
+        consents=[consent_view(consent, now) for consent in consents],
+    )
