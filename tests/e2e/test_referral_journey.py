@@ -145,6 +145,16 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
         completed = topics.of("divert.cases", avery, "org.divert.case.assessment_completed.v1")
         assert completed and json.loads(completed[0].value)["on_time"] is True
 
+        # 5a. Avery enrolls; police see "enrolled: yes" and nothing of the case itself.
+        response = await http.post(
+            f"{assessment}/v1/cases/{avery}/enrollment", json={"enrolled_at": datetime.now(UTC).isoformat()}
+        )
+        assert response.status_code == 200, response.text
+        police_view = await eventually(
+            "police see the enrollment", lambda: _json_where(http, f"{intake}/v1/referrals/{avery}", enrolled=True)
+        )
+        assert police_view["assessed_on_time"] is True and "needs" not in police_view
+
         # 5b. Carey's referral was an officer's error: withdrawn, the clock stops, no warrant ever.
         response = await http.post(f"{intake}/v1/referrals/{carey}/withdrawal", json={"reason": "officer error"})
         assert response.status_code == 200 and response.json()["status"] == "withdrawn"
