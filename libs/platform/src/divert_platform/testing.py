@@ -5,6 +5,8 @@
   `DIVERT_TEST_POSTGRES_URL` is set (CI sets it; the PostgreSQL case is skipped with that reason
   otherwise).
 - `migrate(url, path)`: apply a service's migrations from inside the event loop.
+- `produce(...)` and `records_keyed(...)`: put integration events on a real topic exactly as a
+  relay encodes them, and read back the records of one key.
 """
 
 import asyncio
@@ -15,9 +17,15 @@ from uuid import uuid4
 
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy.engine import make_url
 
+from divert_contracts import codec
+from divert_contracts.base import IntegrationEvent
+from divert_contracts.topics import by_name
+from divert_platform.clock import utcnow
 from divert_platform.embedded import free_port, start_broker, stop_process
+from divert_platform.kafka import create_producer
 from divert_platform.migrations import upgrade_to_head
 
 POSTGRES_ENV = "DIVERT_TEST_POSTGRES_URL"
@@ -73,4 +81,43 @@ async def migrate(database_url: str, migrations: Path) -> None:
     await asyncio.to_thread(upgrade_to_head, database_url, migrations)
 
 
-__all__ = ["database_url", "kafka_bootstrap", "migrate"]
+async def produce(bootstrap: str, event: IntegrationEvent, *, source: str, event_ids: list[str]) -> None:
+    """Publish `event` once per CloudEvents id (several ids = redeliveries), as a relay would."""
+    producer = create_producer(bootstrap, "divert-test")
+    await producer.start()
+    try:
+        for event_id in event_ids:
+            message = codec.encode(
+                event_id=event_id,
+                source=source,
+                event_type=event.event_type,
+                subject=event.cloudevent_subject,
+                time=utcnow(),
+                key=event.partition_key,
+                data=event.model_dump(mode="json"),
+            )
+            await producer.send_and_wait(
+                event.topic, value=message.value, key=str(message.key).encode(), headers=list(message.headers.items())
+            )
+    finally:
+        await producer.stop()
+
+
+async def records_keyed(bootstrap: str, topic: str, key: str, count: int) -> list[ConsumerRecord]:
+    """The first `count` records of `topic` whose key is `key`, from the beginning (30 s at most)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(by_name(topic).partitions)])
+        await consumer.seek_to_beginning()
+        found: list[ConsumerRecord] = []
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batches = await consumer.getmany(timeout_ms=500)
+                found += [r for records in batches.values() for r in records if r.key == key.encode()]
+        return found
+    finally:
+        await consumer.stop()
+
+
+__all__ = ["database_url", "kafka_bootstrap", "migrate", "produce", "records_keyed"]

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -25,7 +25,7 @@ from divert_platform.kafka import create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import inbox, outbox
 from divert_platform.telemetry import configure_telemetry
-from divert_platform.testing import migrate
+from divert_platform.testing import migrate, records_keyed
 from divert_platform.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "platform_migrations"
@@ -76,23 +76,6 @@ def accepted(referral_id: UUID) -> ReferralAccepted:
     )
 
 
-async def read_until(bootstrap: str, topic: str, key: bytes, count: int = 1) -> list[ConsumerRecord]:
-    """Read `topic` from the start until `count` records with `key` arrived."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid4()}", auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    found: list[ConsumerRecord] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                batches = await consumer.getmany(timeout_ms=500)
-                found += [r for records in batches.values() for r in records if r.key == key]
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def write_to_outbox(sessions: async_sessionmaker[AsyncSession], event: ReferralAccepted) -> None:
     async with UnitOfWork(sessions, SOURCE) as uow:
         await uow.outbox.add(event)
@@ -113,7 +96,7 @@ async def test_relay_publishes_cloudevents_continuing_the_writers_trace(
     assert await OutboxRelay(sessions, producer).publish_pending() == 1
     assert await OutboxRelay(sessions, producer).publish_pending() == 0  # nothing left to publish
 
-    [record] = await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode())
+    [record] = await records_keyed(kafka_bootstrap, REFERRALS.name, str(referral_id), 1)
     headers = {name: value.decode() for name, value in record.headers}
     assert headers["ce_specversion"] == "1.0"
     assert headers["ce_type"] == "org.divert.referral.accepted.v1"
@@ -178,7 +161,7 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
 
     await consume_until(lambda: len(applied) == 1)
 
-    dead = await read_until(kafka_bootstrap, REFERRALS.dead_letter.name, poison_key, count=2)
+    dead = await records_keyed(kafka_bootstrap, REFERRALS.dead_letter.name, poison_key.decode(), 2)
     errors = [dict(r.headers)["divert_dlq_error"].decode() for r in dead]
     assert "not a CloudEvent" in errors[0] or "not a CloudEvent" in errors[1]
     assert any("violates its schema" in e for e in errors)
@@ -188,7 +171,7 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
     async with sessions() as session, session.begin():
         await session.execute(update(outbox).values(published_at=None))
     await OutboxRelay(sessions, producer).publish_pending()
-    await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode(), count=2)
+    await records_keyed(kafka_bootstrap, REFERRALS.name, str(referral_id), 2)
 
     async def inbox_rows() -> int:
         async with sessions() as session:
@@ -218,7 +201,7 @@ async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attem
     referral_id = uuid4()
     await write_to_outbox(sessions, accepted(referral_id))
     await OutboxRelay(sessions, producer).publish_pending()
-    [record] = await read_until(kafka_bootstrap, REFERRALS.name, str(referral_id).encode())
+    [record] = await records_keyed(kafka_bootstrap, REFERRALS.name, str(referral_id), 1)
     calls = 0
 
     async def broken(uow: UnitOfWork, message: DecodedEvent) -> None:
@@ -238,7 +221,7 @@ async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attem
     )
     await runner.handle(record)
     assert calls == 3
-    [dead] = await read_until(kafka_bootstrap, REFERRALS.dead_letter.name, str(referral_id).encode())
+    [dead] = await records_keyed(kafka_bootstrap, REFERRALS.dead_letter.name, str(referral_id), 1)
     reason = dict(dead.headers)["divert_dlq_error"].decode()
     assert reason == "handler failed 3 times: ValueError"  # the type only: messages may hold personal data
     async with sessions() as session:  # the failed attempts left nothing behind
