@@ -2,9 +2,10 @@
 to open a case the way the consumer does."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -115,3 +116,86 @@ def rows(assessment: Assessment) -> Rows:
             return [dict(row._mapping) for row in await uow.session.execute(select(table).where(*where))]
 
     return read
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """The mixed caseload's referral ids by name, and a window that holds all but `old`."""
+
+    ids: dict[str, UUID]
+    referred_from: datetime
+    referred_to: datetime
+
+
+@pytest_asyncio.fixture
+async def caseload(client: httpx.AsyncClient, open_case: OpenCase) -> Caseload:
+    """A realistic mix built through the API, in two jurisdictions (see `report_of_the_caseload`).
+
+    king-county: k1 contacted 2 h after referral, assessed on time, enrolled, now inactive, with a
+    Part 2 consent; k2 contacted after 10 h, assessed late, declined and closed as declined; k3
+    pending with a revoked consent. snohomish: s1 (no due time) contacted after 30 h, assessed,
+    enrolled, closed as moved away and reopened; s2 assessed, enrolled, closed as transferred;
+    s3 only attempted, closed for long-term no contact, then re-referred as r1. `old` was
+    referred 40 days ago, outside the window.
+    """
+    now = utcnow()
+    ids: dict[str, UUID] = {}
+
+    async def opened(name: str, days_ago: float, due_in_days: float | None, jurisdiction: str, **extra: Any) -> str:
+        referred_at = now - timedelta(days=days_ago)
+        due = referred_at + timedelta(days=due_in_days) if due_in_days is not None else None
+        subject = Subject(given_name=name.upper(), family_name="Doe", rms_person_id=f"P-{name}", phone="555-0101")
+        fields = {"jurisdiction": jurisdiction, "policy": jurisdiction, "subject": subject} | extra
+        accepted = await open_case(referred_at=referred_at, assessment_due_by=due, **fields)
+        ids[name] = accepted.referral_id
+        return f"/v1/cases/{accepted.referral_id}"
+
+    async def post(url: str, path: str, body: dict[str, Any] | None = None, status: int = 200) -> None:
+        response = await client.post(f"{url}/{path}", json=body or {})
+        assert response.status_code == status, response.text
+
+    def at(url_referred: float, hours: float) -> str:
+        return (now - timedelta(days=url_referred) + timedelta(hours=hours)).isoformat()
+
+    def assessment(completed_at: str, *needs: tuple[str, int]) -> dict[str, Any]:
+        return {
+            "completed_at": completed_at,
+            "case_manager_id": "cm-7",
+            "needs": [dict(zip(("domain", "priority"), n, strict=True)) for n in needs],
+        }
+
+    consent = {"purpose": "care_coordination", "expires_at": (now + timedelta(days=60)).isoformat()}
+    k1 = await opened("k1", 5, 3, "king-county")
+    await post(k1, "contacts", {"at": at(5, 1), "method": "phone", "outcome": "attempted"}, 201)
+    await post(k1, "contacts", {"at": at(5, 2), "method": "in_person", "outcome": "made"}, 201)
+    await post(k1, "consents", consent | {"parties": ["org-clinic"], "scope": "full_case", "part2": True}, 201)
+    await post(k1, "assessment", assessment(at(5, 24), ("substance_use_treatment", 1), ("housing", 2)), 201)
+    await post(k1, "manager", {"case_manager_id": "cm-9", "agency": "reach"})
+    await post(k1, "enrollment", {"enrolled_at": at(5, 30)})
+    await post(k1, "engagement", {"status": "inactive"})
+    k2 = await opened("k2", 6, 3, "king-county")
+    await post(k2, "contacts", {"at": at(6, 10), "method": "outreach", "outcome": "made"}, 201)
+    await post(k2, "assessment", assessment(at(1, 0), ("food", 3)), 201)
+    await post(k2, "decline", {"reason": "not_interested"})
+    await post(k2, "closure", {"reason": "declined", "closed_at": utcnow().isoformat()})
+    k3 = await opened("k3", 2, 3, "king-county")
+    revoked = await client.post(
+        f"{k3}/consents", json=consent | {"parties": ["org-a"], "scope": "contact_details", "part2": False}
+    )
+    await post(k3, f"consents/{revoked.json()['consent_id']}/revocation")
+    s1 = await opened("s1", 8, None, "snohomish", pathway="social_contact", lapse_action=None)
+    await post(s1, "contacts", {"at": at(8, 30), "method": "text", "outcome": "made"}, 201)
+    await post(s1, "assessment", assessment(at(7, 0), ("mental_health", 1)), 201)
+    await post(s1, "enrollment", {"enrolled_at": at(7, 1)})
+    await post(s1, "closure", {"reason": "moved_away", "closed_at": utcnow().isoformat()})
+    await post(s1, "reopening")
+    s2 = await opened("s2", 4, 3, "snohomish")
+    await post(s2, "assessment", assessment(at(4, 5), ("id_documents", 4)), 201)
+    await post(s2, "enrollment", {"enrolled_at": at(4, 6)})
+    await post(s2, "closure", {"reason": "transferred", "closed_at": utcnow().isoformat()})
+    s3 = await opened("s3", 3, 3, "snohomish")
+    await post(s3, "contacts", {"at": at(3, 1), "method": "phone", "outcome": "attempted"}, 201)
+    await post(s3, "closure", {"reason": "long_term_no_contact", "closed_at": utcnow().isoformat()})
+    await opened("r1", 1, 3, "snohomish", subject=Subject(given_name="S3", family_name="Doe", rms_person_id="P-s3"))
+    await opened("old", 40, 3, "king-county")
+    return Caseload(ids, now - timedelta(days=30), now + timedelta(minutes=1))

@@ -79,7 +79,9 @@ async def test_recording_an_assessment_publishes_it_in_the_same_transaction(clie
         {"domain": "substance_use_treatment", "priority": 1, "part2": True},
         {"domain": "housing", "priority": 2, "part2": False},
     ]
-    assert (await client.get(f"/v1/cases/{accepted.referral_id}")).json() == case
+    detail = (await client.get(f"/v1/cases/{accepted.referral_id}")).json()
+    assert [entry["event"] for entry in detail.pop("timeline")] == ["case_opened", "assessment_completed"]
+    assert detail == case  # the detail is the command's answer plus the case's timeline
 
     [published] = await rows(outbox, outbox.c.event_type == CaseAssessmentCompleted.event_type)
     assert published["message_key"] == str(accepted.referral_id)

@@ -14,7 +14,7 @@ from divert_platform.clock import as_utc, utcnow
 from divert_platform.event_store import NewEvent
 from divert_platform.unit_of_work import UnitOfWork
 
-_CASE_TIMES = (
+CASE_TIMES = (
     "referred_at",
     "assessment_due_by",
     "opened_at",
@@ -24,7 +24,7 @@ _CASE_TIMES = (
     "closed_at",
     "updated_at",
 )
-_CONSENT_TIMES = ("recorded_at", "expires_at", "revoked_at")
+CONSENT_TIMES = ("recorded_at", "expires_at", "revoked_at")
 
 
 def stream_id(referral_id: UUID) -> str:
@@ -86,7 +86,7 @@ class CaseRepository:
 async def find_case(uow: UnitOfWork, referral_id: UUID) -> dict[str, Any] | None:
     """The case-agency view of one case as a row mapping (times in UTC), or None."""
     row = (await uow.session.execute(select(cases).where(cases.c.referral_id == str(referral_id)))).first()
-    return _in_utc(dict(row._mapping), _CASE_TIMES) if row else None
+    return in_utc(dict(row._mapping), CASE_TIMES) if row else None
 
 
 async def find_consents(uow: UnitOfWork, referral_id: UUID) -> list[dict[str, Any]]:
@@ -96,10 +96,11 @@ async def find_consents(uow: UnitOfWork, referral_id: UUID) -> list[dict[str, An
         .where(consents.c.referral_id == str(referral_id))
         .order_by(consents.c.recorded_at, consents.c.consent_id)
     )
-    return [_in_utc(dict(row._mapping), _CONSENT_TIMES) for row in rows]
+    return [in_utc(dict(row._mapping), CONSENT_TIMES) for row in rows]
 
 
-def _in_utc(view: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+def in_utc(view: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    """`view` with its time `columns` in UTC."""
     for column in columns:
         if view[column] is not None:
             view[column] = as_utc(view[column])  # SQLite hands back naive values

@@ -175,3 +175,38 @@ class CaseView(BaseModel):
     previous_referral_id: UUID | None = Field(description="The person's earlier, closed case when re-referred.")
     updated_at: datetime
     consents: list[ConsentView] = Field(description="Every consent recorded, active and past, oldest first.")
+
+
+class SubjectName(BaseModel):
+    """Whom the case is about, by name only (the detail has the rest)."""
+
+    given_name: str
+    family_name: str
+
+
+class CaseSummary(BaseModel):
+    """A case in a list: where it stands and who has it; no contact details, consents or needs."""
+
+    referral_id: UUID
+    status: Literal["pending_assessment", "assessed", "enrolled", "declined", "closed"]
+    jurisdiction: str
+    pathway: Pathway
+    subject: SubjectName
+    referred_at: datetime
+    assessment_due_by: datetime | None
+    case_manager_id: str | None
+    engagement: Engagement | None
+    first_contact_at: datetime | None
+    completed_at: datetime | None = Field(description="When the assessment was completed.")
+    assessed_on_time: bool | None
+    enrolled_at: datetime | None
+    closed_at: datetime | None
+    close_reason: CloseReason | None
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    """One page of cases; pass `next_cursor` as `cursor` for the next page (None on the last)."""
+
+    items: list[CaseSummary]
+    next_cursor: str | None

@@ -4,7 +4,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from divert_assessment.entrypoints.schemas import AssessmentView, CaseView, ConsentView, SubjectView
+from divert_assessment.entrypoints.schemas import (
+    AssessmentView,
+    CaseSummary,
+    CaseView,
+    ConsentView,
+    SubjectName,
+    SubjectView,
+)
 
 
 def consent_view(row: dict[str, Any], now: datetime) -> ConsentView:
@@ -58,4 +65,13 @@ def case_view(row: dict[str, Any], consents: list[dict[str, Any]], now: datetime
         previous_referral_id=UUID(row["previous_referral_id"]) if row["previous_referral_id"] else None,
         updated_at=row["updated_at"],
         consents=[consent_view(consent, now) for consent in consents],
+    )
+
+
+def case_summary(row: dict[str, Any]) -> CaseSummary:
+    """A `cases` row as a list item."""
+    return CaseSummary(
+        referral_id=UUID(row["referral_id"]),
+        subject=SubjectName(given_name=row["given_name"], family_name=row["family_name"]),
+        **{name: row[name] for name in CaseSummary.model_fields if name not in ("referral_id", "subject")},
     )

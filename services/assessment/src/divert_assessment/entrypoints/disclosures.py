@@ -1,0 +1,119 @@
+"""Disclosures over REST: a case's data for a named party, only as far as the person consented."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from divert_assessment.bootstrap import Assessment
+from divert_assessment.domain.consent_gate import Need
+from divert_assessment.domain.rules import is_part2
+from divert_assessment.domain.status import CaseStatus
+from divert_assessment.entrypoints.actors import actor_of
+from divert_assessment.entrypoints.errors import CONSENT_MISSING_RESPONSE, ConsentMissing
+from divert_assessment.entrypoints.schemas import PartyId, Request
+from divert_assessment.service_layer.disclosures import DisclosureRefused, disclose
+from divert_assessment.service_layer.handlers import CaseNotFound
+from divert_contracts.cases import ConsentScope, Engagement, NeedDomain
+from divert_platform.clock import utcnow
+from divert_platform.problems import NotFound, problem_responses
+
+
+class DisclosureRequest(Request):
+    """Who is to receive the case's data, and how much of it."""
+
+    party: PartyId = Field(description="The recipient, as consents name it (e.g. an organisation id).")
+    scope: ConsentScope = Field(description="What to disclose; a consent for this scope or a wider one is needed.")
+
+
+class DisclosedContact(BaseModel):
+    """How to reach the person."""
+
+    given_name: str
+    family_name: str
+    phone: str | None
+
+
+class DisclosedStatus(BaseModel):
+    """Where the person stands in the program."""
+
+    status: CaseStatus
+    engagement: Engagement | None
+    enrolled: bool = Field(description="Whether the person enrolled (closed since or not).")
+
+
+class DisclosedNeed(BaseModel):
+    """A need found at assessment; `part2` marks 42 CFR Part 2 information."""
+
+    domain: NeedDomain
+    priority: int
+    part2: bool
+
+
+class Disclosure(BaseModel):
+    """The case data the request's scope covers; sections it does not cover are null."""
+
+    referral_id: UUID
+    party: str
+    scope: ConsentScope
+    consent_id: UUID = Field(description="The consent the disclosure relies on.")
+    disclosed_at: datetime
+    contact_details: DisclosedContact | None
+    program_status: DisclosedStatus | None
+    needs: list[DisclosedNeed] | None = Field(
+        description="Needs and priorities; Part 2 domains only under a consent marked `part2`."
+    )
+    redisclosure_notice: str | None = Field(
+        description="The federal no-redisclosure notice (42 CFR §2.32), present whenever Part 2 information is."
+    )
+
+
+def _need(need: Need) -> DisclosedNeed:
+    return DisclosedNeed(domain=need.domain, priority=need.priority, part2=is_part2(need.domain))
+
+
+def disclosures_router(assessment: Assessment) -> APIRouter:
+    """`POST /v1/cases/{referral_id}/disclosures`."""
+    router = APIRouter(
+        prefix="/v1/cases",
+        tags=["disclosures"],
+        responses=problem_responses(400, 404, 413, 422, 500) | CONSENT_MISSING_RESPONSE,
+    )
+
+    @router.post("/{referral_id}/disclosures", response_model=Disclosure, summary="Disclose under consent")
+    async def disclose_case(referral_id: UUID, body: DisclosureRequest) -> Any:
+        """The case data `scope` covers, for `party`: `contact_details` (name and phone),
+        `program_status` (status, engagement, enrolled or not), `assessment_needs` (need domains
+        and priorities) or `full_case` (all three). Only when a consent that is neither revoked
+        nor expired names the party with that scope or a wider one (scopes run contact_details <
+        program_status < assessment_needs < full_case); otherwise 403, saying which consent is
+        missing. Substance-use-treatment needs (42 CFR Part 2) go only under a consent marked
+        `part2`, with the federal no-redisclosure notice."""
+        now = utcnow()
+        async with assessment.unit_of_work() as uow:
+            try:
+                result = await disclose(uow, referral_id, body.party, body.scope, now, actor_of(body))
+            except CaseNotFound as error:
+                raise NotFound(str(error)) from error
+            except DisclosureRefused as error:
+                decision = error.decision
+                raise ConsentMissing(
+                    decision.explanation,
+                    reason=decision.refusal,
+                    missing={"party": decision.party, "scope": decision.scope},
+                ) from error
+        return Disclosure(
+            referral_id=referral_id,
+            party=body.party,
+            scope=body.scope,
+            consent_id=result.decision.consent_id,
+            disclosed_at=now,
+            contact_details=result.contact_details,
+            program_status=result.program_status,
+            needs=None if result.needs is None else [_need(need) for need in result.needs],
+            redisclosure_notice=result.notice,
+        )
+
+    return router

@@ -1,0 +1,203 @@
+"""A case's history for case-agency staff, rendered from its event stream (the audit trail).
+
+Each entry is a whitelist: the entry model declares the few fields of its event worth showing,
+and everything else the event holds (the subject's identity, the RMS agency) is dropped when the
+entry is built. Events hold no free text, so neither does the timeline.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from divert_assessment.domain import events
+from divert_assessment.domain.status import CaseStatus
+from divert_assessment.entrypoints.schemas import CaseView, NeedView
+from divert_contracts.cases import (
+    CloseReason,
+    ConsentPurpose,
+    ConsentScope,
+    ContactMethod,
+    ContactOutcome,
+    DeclineReason,
+    Engagement,
+)
+from divert_contracts.referrals import Pathway
+from divert_platform.clock import as_utc
+from divert_platform.event_store import RecordedEvent
+
+
+class Entry(BaseModel):
+    """What happened, when, and who recorded it."""
+
+    time_field: ClassVar[str]
+
+    at: datetime = Field(description="When it happened (the event's own time, e.g. `completed_at`), in UTC.")
+    recorded_at: datetime = Field(description="When it was recorded in the event store, in UTC.")
+    actor: str | None = Field(description="Who recorded it (a user id, or the service that did).")
+    role: str | None
+    agency: str | None = None
+
+
+class CaseOpenedEntry(Entry):
+    """The case was opened for an accepted referral."""
+
+    time_field = "opened_at"
+    event: Literal["case_opened"]
+    pathway: Pathway
+    referred_at: datetime
+    assessment_due_by: datetime | None
+    previous_referral_id: UUID | None
+
+
+class AssessmentCompletedEntry(Entry):
+    """The intake assessment was completed, with the needs found."""
+
+    time_field = "completed_at"
+    event: Literal["assessment_completed"]
+    on_time: bool
+    needs: list[NeedView]
+
+
+class ManagerAssignedEntry(Entry):
+    """A case manager took the case."""
+
+    time_field = "assigned_at"
+    event: Literal["manager_assigned"]
+    case_manager_id: str
+
+
+class ContactRecordedEntry(Entry):
+    """A contact with the person was attempted or made."""
+
+    time_field = "at"
+    event: Literal["contact_recorded"]
+    method: ContactMethod
+    outcome: ContactOutcome
+    first_made: bool
+
+
+class ConsentRecordedEntry(Entry):
+    """The person consented to share with the named parties."""
+
+    time_field = "recorded_at"
+    event: Literal["consent_recorded"]
+    consent_id: UUID
+    parties: list[str]
+    purpose: ConsentPurpose
+    scope: ConsentScope
+    part2: bool
+    expires_at: datetime
+
+
+class ConsentRevokedEntry(Entry):
+    """The person revoked a consent."""
+
+    time_field = "revoked_at"
+    event: Literal["consent_revoked"]
+    consent_id: UUID
+
+
+class ParticipantEnrolledEntry(Entry):
+    """The person enrolled."""
+
+    time_field = "enrolled_at"
+    event: Literal["participant_enrolled"]
+
+
+class ParticipantDeclinedEntry(Entry):
+    """The person chose not to enroll."""
+
+    time_field = "declined_at"
+    event: Literal["participant_declined"]
+    reason: DeclineReason
+
+
+class EngagementChangedEntry(Entry):
+    """The participant became active or inactive."""
+
+    time_field = "changed_at"
+    event: Literal["engagement_changed"]
+    engagement: Engagement
+
+
+class CaseClosedEntry(Entry):
+    """The case was closed."""
+
+    time_field = "closed_at"
+    event: Literal["case_closed"]
+    reason: CloseReason
+
+
+class CaseReopenedEntry(Entry):
+    """The case was reopened."""
+
+    time_field = "reopened_at"
+    event: Literal["case_reopened"]
+    status: CaseStatus = Field(description="The state the case returned to.")
+    engagement: Engagement | None
+
+
+TimelineEntry = Annotated[
+    CaseOpenedEntry
+    | AssessmentCompletedEntry
+    | ManagerAssignedEntry
+    | ContactRecordedEntry
+    | ConsentRecordedEntry
+    | ConsentRevokedEntry
+    | ParticipantEnrolledEntry
+    | ParticipantDeclinedEntry
+    | EngagementChangedEntry
+    | CaseClosedEntry
+    | CaseReopenedEntry,
+    Field(discriminator="event"),
+]
+
+
+class CaseDetail(CaseView):
+    """A case with its history: every recorded change, oldest first."""
+
+    timeline: list[TimelineEntry] = Field(
+        description="The case's events in the order they were recorded: what happened, when, and who recorded it."
+    )
+
+
+_ENTRIES: dict[str, type[Entry]] = {
+    events.CaseOpened.name: CaseOpenedEntry,
+    events.AssessmentCompleted.name: AssessmentCompletedEntry,
+    events.ManagerAssigned.name: ManagerAssignedEntry,
+    events.ContactRecorded.name: ContactRecordedEntry,
+    events.ConsentRecorded.name: ConsentRecordedEntry,
+    events.ConsentRevoked.name: ConsentRevokedEntry,
+    events.ParticipantEnrolled.name: ParticipantEnrolledEntry,
+    events.ParticipantDeclined.name: ParticipantDeclinedEntry,
+    events.EngagementChanged.name: EngagementChangedEntry,
+    events.CaseClosed.name: CaseClosedEntry,
+    events.CaseReopened.name: CaseReopenedEntry,
+}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def timeline(stored: Iterable[RecordedEvent]) -> list[Entry]:
+    """The entries of a case's stored events, in the order they were recorded (oldest first)."""
+    entries = []
+    for record in stored:
+        event = events.EVENT_TYPES[record.event_type].model_validate(record.data)
+        fields = {key: as_utc(v) if isinstance(v, datetime) else v for key, v in event.model_dump().items()}
+        entry = _ENTRIES[record.event_type]
+        fields |= {
+            "event": _snake(record.event_type),
+            "at": fields[entry.time_field],
+            "recorded_at": as_utc(record.recorded_at),
+            "actor": record.metadata.get("actor"),
+            "role": record.metadata.get("role"),
+            "agency": record.metadata.get("agency"),
+        }
+        entries.append(entry.model_validate(fields))
+    return entries

@@ -1,0 +1,78 @@
+"""The program funnel report, over the mixed caseload (see `caseload` in conftest)."""
+
+from datetime import timedelta, timezone
+
+import pytest
+
+from divert_platform.clock import utcnow
+
+REASONS = ("moved_away", "deceased", "transferred", "declined", "long_term_no_contact", "program_decision")
+NO_CLOSURES = dict.fromkeys(REASONS, 0)
+PACIFIC = timezone(timedelta(hours=-8))
+
+
+def window(caseload, **params: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"from": caseload.referred_from.isoformat(), "to": caseload.referred_to.isoformat()} | params
+
+
+async def test_the_funnel_of_every_jurisdiction_counts_the_window(client, caseload) -> None:  # type: ignore[no-untyped-def]
+    report = (await client.get("/v1/reports/funnel", params=window(caseload))).json()
+
+    assert report["jurisdiction"] is None
+    assert (report["referred"], report["contacted"], report["assessed"], report["declined"]) == (7, 3, 4, 1)
+    assert report["median_hours_to_first_contact"] == 10.0  # of 2, 10 and 30 hours
+    assert report["assessed_on_time"] == {"count": 3, "percent": 75.0}  # k2 was late
+    assert report["enrolled"] == {"count": 3, "percent": 75.0}  # s2 closed since, still counted
+    # s1 was reopened, so it is not closed any more
+    assert report["closed_by_reason"] == NO_CLOSURES | {"declined": 1, "transferred": 1, "long_term_no_contact": 1}
+
+
+async def test_the_funnel_of_one_jurisdiction(client, caseload) -> None:  # type: ignore[no-untyped-def]
+    report = (await client.get("/v1/reports/funnel", params=window(caseload, jurisdiction="king-county"))).json()
+
+    assert report["jurisdiction"] == "king-county"
+    assert (report["referred"], report["contacted"], report["assessed"]) == (3, 2, 2)
+    assert report["median_hours_to_first_contact"] == 6.0
+    assert report["assessed_on_time"] == {"count": 1, "percent": 50.0}
+    assert report["enrolled"] == {"count": 1, "percent": 50.0}
+    assert report["closed_by_reason"] == NO_CLOSURES | {"declined": 1}
+
+
+async def test_an_empty_window_reports_zeros_and_no_rates(client, caseload) -> None:  # type: ignore[no-untyped-def]
+    later = utcnow() + timedelta(days=1)
+    params = {"from": later.isoformat(), "to": (later + timedelta(days=1)).isoformat()}
+    report = (await client.get("/v1/reports/funnel", params=params)).json()
+
+    assert report["referred"] == 0 and report["median_hours_to_first_contact"] is None
+    assert report["assessed_on_time"] == {"count": 0, "percent": None}
+
+
+async def test_the_window_is_read_with_its_offset(client, caseload) -> None:  # type: ignore[no-untyped-def]
+    params = {
+        "from": caseload.referred_from.astimezone(PACIFIC).isoformat(),
+        "to": caseload.referred_to.isoformat().replace("+00:00", "Z"),
+    }
+    assert (await client.get("/v1/reports/funnel", params=params)).json()["referred"] == 7
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"to": "2026-01-01T00:00:00+00:00"}, "query.from"),
+        ({"from": "2026-01-01T00:00:00", "to": "2026-02-01T00:00:00+00:00"}, "query.from"),
+        ({"from": "2026-02-01T00:00:00+00:00", "to": "2026-01-01T00:00:00+00:00"}, "query.to"),
+        ({"from": "2026-01-01T00:00:00+00:00", "to": "2026-01-01T00:00:00+00:00"}, "query.to"),
+        ({"from": "yesterday", "to": "2026-01-01T00:00:00+00:00"}, "query.from"),
+    ],
+)
+async def test_bad_parameters_are_422_naming_them(client, params, field) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/v1/reports/funnel", params=params)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+
+
+async def test_the_report_is_documented_under_reports(client) -> None:  # type: ignore[no-untyped-def]
+    operation = (await client.get("/openapi.json")).json()["paths"]["/v1/reports/funnel"]["get"]
+    assert operation["tags"] == ["reports"] and "422" in operation["responses"]
