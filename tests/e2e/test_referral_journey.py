@@ -7,33 +7,21 @@ speaks REST, reads the topics with a plain aiokafka consumer, and asks Temporal 
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from divert_local.journey import assessment_of, demo_referral
-from divert_local.stack import Ports, Stack
+from divert_local.journey import RoleTokens, assessment_of, demo_referral
+from divert_local.stack import Stack
 
 TOPICS = ["divert.referrals", "divert.cases", "divert.warrants", "divert.cases.dlq"]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(data_dir=tmp_path_factory.mktemp("divert"), ports=Ports.free(), ui=False)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-        assert running.processes == []
 
 
 class TopicReader:
@@ -92,9 +80,8 @@ async def eventually(what: str, probe, within: float = 60.0):  # type: ignore[no
 
 async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, topics: TopicReader) -> None:
     temporal = await Client.connect(stack.temporal_address, data_converter=pydantic_data_converter)
-    async with httpx.AsyncClient(timeout=10) as http:
-        intake, assessment, warrants = stack.url("intake"), stack.url("assessment"), stack.url("warrants")
-
+    intake, assessment, warrants = stack.url("intake"), stack.url("assessment"), stack.url("warrants")
+    async with httpx.AsyncClient(timeout=10, auth=_tokens(stack)) as http:
         # 1. The RMS refers three people under the demo policy (a window of seconds).
         ids = {}
         for name in ("Avery", "Blake", "Carey"):
@@ -226,7 +213,7 @@ async def test_screening_facts_are_used_then_discarded_everywhere(stack: Stack, 
     marker = f"ZZSCREENING{uuid4().hex}"
     referral = demo_referral("Dana")
     referral["screening"]["disqualifying_convictions"] = [marker]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, auth=_tokens(stack)) as http:
         response = await http.post(f"{stack.url('intake')}/v1/referrals", json=referral)
     assert response.status_code == 201 and response.json()["status"] == "declined"
     declined_id = response.json()["referral_id"]
@@ -241,7 +228,7 @@ async def test_screening_facts_are_used_then_discarded_everywhere(stack: Stack, 
 
 
 async def test_bad_input_gets_problem_details(stack: Stack) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, auth=_tokens(stack)) as http:
         response = await http.post(f"{stack.url('intake')}/v1/referrals", json={"pathway": "arrest_diversion"})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
@@ -255,6 +242,10 @@ async def test_bad_input_gets_problem_details(stack: Stack) -> None:
             assert missing.status_code == 404, (service, missing.text)
         root = await http.get(f"{stack.url('directory')}/")
         assert root.status_code == 200 and root.json()["version"].startswith("3.0")
+
+
+def _tokens(stack: Stack) -> RoleTokens:
+    return RoleTokens(intake=stack.url("intake"), assessment=stack.url("assessment"), warrants=stack.url("warrants"))
 
 
 def _async(probe):  # type: ignore[no-untyped-def]

@@ -3,12 +3,15 @@
 import signal
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from divert_local.stack import Stack
+from divert_platform.auth import ROLES, mint_token
+from divert_platform.settings import ServiceSettings
 
 app = typer.Typer(help="Divert on one machine: the embedded stack and its demo.", no_args_is_help=True)
 
@@ -50,6 +53,30 @@ def run(
         typer.echo("stopping every process…")
         stack.stop()
     sys.exit(code)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    agency: Annotated[str | None, typer.Option(help="Agency scope (officers, case managers).")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="Jurisdiction scope (program managers).")] = None,
+    subject: Annotated[str | None, typer.Option(help="Who the token names (default: <role>-demo).")] = None,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
+) -> None:
+    """Mint a bearer token signed with this deployment's shared key (development and tests only)."""
+    if role not in ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}", param_hint="--role")
+    settings = ServiceSettings()
+    typer.echo(
+        mint_token(
+            settings,
+            subject=subject or f"{role}-demo",
+            role=role,  # type: ignore[arg-type]
+            agency=agency,
+            jurisdiction=jurisdiction,
+            lifetime=timedelta(hours=hours),
+        )
+    )
 
 
 @app.command()

@@ -6,13 +6,13 @@ from uuid import uuid4
 
 import httpx
 
-from divert_local.journey import assessment_of, demo_referral, json_if, wait_for
+from divert_local.journey import RoleTokens, assessment_of, demo_referral, json_if, wait_for
 
 
 def run_demo(*, intake: str, assessment: str, warrants: str, say: Callable[[str], None]) -> bool:
     """Run the demo against a running stack; returns False (after saying why) if a step fails."""
     try:
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=RoleTokens(intake=intake, assessment=assessment, warrants=warrants)) as http:
             _walk(http, intake, assessment, warrants, say)
     except (TimeoutError, AssertionError, httpx.HTTPError) as error:
         say(f"✗ demo failed: {error}")

@@ -8,7 +8,35 @@ from uuid import uuid4
 
 import httpx
 
+from divert_platform.auth import mint_token
+from divert_platform.settings import ServiceSettings
+
 Poll = Callable[[], Any]
+
+DEMO_AGENCY = "DEMO-PD"
+DEMO_CASE_AGENCY = "demo-case-agency"
+
+
+class RoleTokens(httpx.Auth):
+    """Sends each request with the token of the person who would make it: an officer of the demo
+    police agency to intake, a case manager of the demo case agency to assessment, the demo
+    program manager to warrants. Tokens are minted with this deployment's development key."""
+
+    def __init__(self, *, intake: str, assessment: str, warrants: str) -> None:
+        settings = ServiceSettings()
+        self._by_base_url = {
+            intake: mint_token(
+                settings, subject="officer-0001", role="officer", agency=DEMO_AGENCY, jurisdiction="demo"
+            ),
+            assessment: mint_token(settings, subject="cm-demo", role="case_manager", agency=DEMO_CASE_AGENCY),
+            warrants: mint_token(settings, subject="pm-demo", role="program_manager", jurisdiction="demo"),
+        }
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        for base_url, token in self._by_base_url.items():
+            if str(request.url).startswith(base_url):
+                request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
 
 def demo_referral(given_name: str, *, referred_at: datetime | None = None) -> dict[str, Any]:
@@ -18,7 +46,7 @@ def demo_referral(given_name: str, *, referred_at: datetime | None = None) -> di
         "jurisdiction": "demo",
         "pathway": "arrest_diversion",
         "referred_at": referred_at.isoformat(),
-        "rms": {"agency": "DEMO-PD", "case_number": f"D-{uuid4().hex[:8]}", "officer_id": "0001"},
+        "rms": {"agency": DEMO_AGENCY, "case_number": f"D-{uuid4().hex[:8]}", "officer_id": "0001"},
         "subject": {
             "given_name": given_name,
             "family_name": "Example",

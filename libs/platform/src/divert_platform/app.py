@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from divert_platform.auth import Access
+from divert_platform.hardening import JsonBodiesOnly, RateLimit, SecurityHeaders
 from divert_platform.health import Check, broker_check, database_check, health_router
 from divert_platform.problems import install_problem_handlers
 from divert_platform.settings import ServiceSettings
@@ -23,7 +25,8 @@ def create_app(
     """A FastAPI app with problem+json errors, request tracing and health routes.
 
     Readiness always checks the service's database and broker, plus `extra_checks`; the engine is
-    disposed when the app shuts down.
+    disposed when the app shuts down. Routes get their authentication from `app.state.access`
+    (an `Access`): `dependencies=[Depends(access.allow("officer", ...))]`.
     """
 
     @asynccontextmanager
@@ -33,6 +36,11 @@ def create_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(JsonBodiesOnly)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(SecurityHeaders)  # added last, so it wraps every response, problems included
+    app.state.access = Access(settings)
     checks = {
         "database": database_check(engine),
         "broker": broker_check(settings.kafka_bootstrap),

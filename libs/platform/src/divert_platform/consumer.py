@@ -9,6 +9,7 @@ so at-least-once delivery never applies an effect twice.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import propagate, trace
@@ -65,6 +66,7 @@ class ConsumerRunner:
         dead_letters: AIOKafkaProducer,
         max_backoff: float = 30.0,
         max_attempts: int = 5,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._group_id = group_id
         self._bootstrap = bootstrap
@@ -74,6 +76,7 @@ class ConsumerRunner:
         self._dead_letters = dead_letters
         self._max_backoff = max_backoff
         self._max_attempts = max_attempts
+        self._kafka_options = dict(kafka_options or {})
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
@@ -83,6 +86,7 @@ class ConsumerRunner:
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            **self._kafka_options,
         )
         await consumer.start()
         try:

@@ -42,6 +42,10 @@ class ProblemDetails(BaseModel):
 
 _DESCRIPTIONS = {
     400: "The body could not be parsed",
+    401: "No valid bearer token",
+    403: "The caller's role or scope does not allow this",
+    415: "Only application/json bodies are accepted",
+    429: "Too many requests from this client; retry after `Retry-After` seconds",
     404: "No such resource",
     409: "Conflicts with the resource's current state",
     413: "Request body too large",
@@ -69,10 +73,25 @@ class Problem(Exception):
     title: str = "Internal error"
     kind: str = "internal"
 
+    headers: dict[str, str] | None = None
+
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions
+
+
+class Unauthorized(Problem):
+    """No valid bearer token."""
+
+    status, title, kind = 401, "Unauthorized", "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(Problem):
+    """The caller's role or scope does not allow this."""
+
+    status, title, kind = 403, "Forbidden", "forbidden"
 
 
 class NotFound(Problem):
@@ -145,7 +164,9 @@ def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, error.kind, **error.extensions)
+        return problem_response(
+            error.status, error.title, error.detail, error.kind, headers=error.headers, **error.extensions
+        )
 
     @app.exception_handler(ConcurrencyConflict)
     async def _concurrent(_: Request, error: ConcurrencyConflict) -> JSONResponse:

@@ -31,8 +31,10 @@ async def run_relay(settings: ServiceSettings, sessions: async_sessionmaker[Asyn
     broker forgets them when it restarts."""
     async for attempt in until_reachable():
         with attempt:
-            await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS)
-    producer = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-relay")
+            await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, **settings.kafka_options())
+    producer = create_producer(
+        settings.kafka_bootstrap, f"divert-{settings.service_name}-relay", **settings.kafka_options()
+    )
     async for attempt in until_reachable():
         with attempt:
             await producer.start()
@@ -54,8 +56,10 @@ async def run_consumer(
     """Consume `topics` as the service's consumer group until stopped."""
     async for attempt in until_reachable():
         with attempt:
-            await ensure_topics(settings.kafka_bootstrap, topics)
-    dead_letters = create_producer(settings.kafka_bootstrap, f"divert-{settings.service_name}-dlq")
+            await ensure_topics(settings.kafka_bootstrap, topics, **settings.kafka_options())
+    dead_letters = create_producer(
+        settings.kafka_bootstrap, f"divert-{settings.service_name}-dlq", **settings.kafka_options()
+    )
     async for attempt in until_reachable():
         with attempt:
             await dead_letters.start()
@@ -66,6 +70,7 @@ async def run_consumer(
         handlers=handlers,
         unit_of_work=unit_of_work,
         dead_letters=dead_letters,
+        kafka_options=settings.kafka_options(),
     )
     try:
         await runner.run(stop)

@@ -3,10 +3,24 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+
+DEVELOPMENT_JWT_SECRET = "divert-development-signing-key-never-use-in-production"
+"""Signs the tokens `divert token` mints for demos and tests; refused outside development."""
+
+_PLACEHOLDER_SECRETS = {
+    "",
+    "changeme",
+    "change-me",
+    "secret",
+    "password",
+    "development",
+    "test",
+    DEVELOPMENT_JWT_SECRET,
+}
 
 
 class ServiceSettings(BaseSettings):
@@ -30,6 +44,24 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "divert"
 
+    # Authentication: HS256 with the development key by default; production verifies RS256/ES256
+    # tokens against the identity provider's JWKS and checks issuer and audience.
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwks_url: str | None = None
+    jwt_issuer: str = "divert-development"
+    jwt_audience: str = "divert"
+    service_token: SecretStr | None = Field(
+        None, description="Bearer token this service presents to other services (minted locally in development)."
+    )
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client; 0 turns the limit off.")
+
+    # Kafka transport security for production brokers.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+
     @model_validator(mode="after")
     def _default_database(self) -> "ServiceSettings":
         if not self.database_url:
@@ -37,6 +69,38 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("DIVERT_DATABASE_URL must be set in production")
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
         return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> "ServiceSettings":
+        if self.environment == "development":
+            return self
+        if self.jwks_url is None:
+            secret = self.jwt_secret.get_secret_value()
+            if secret.lower() in _PLACEHOLDER_SECRETS or len(secret) < 32:
+                raise ValueError(
+                    "refusing to start outside development with the development or a placeholder JWT secret: "
+                    "set DIVERT_JWKS_URL (production) or a random DIVERT_JWT_SECRET of 32+ characters"
+                )
+        if self.kafka_sasl_mechanism and not self.kafka_sasl_password:
+            raise ValueError("DIVERT_KAFKA_SASL_PASSWORD is required with DIVERT_KAFKA_SASL_MECHANISM")
+        return self
+
+    def kafka_options(self) -> dict[str, object]:
+        """Transport-security options for every aiokafka client (empty for the embedded broker)."""
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+            )
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            options["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        return options
 
     @property
     def event_source(self) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from divert_assessment.config import AssessmentSettings
+from divert_platform.audit import AuditTrail
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.unit_of_work import UnitOfWork
 
@@ -23,6 +24,10 @@ class Assessment:
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work on assessment's database."""
         return UnitOfWork(self.sessions, self.settings.event_source)
+
+    def audit_trail(self) -> AuditTrail:
+        """The trail of reads of personal data, on assessment's database (each read committed alone)."""
+        return AuditTrail(self.sessions)
 
 
 def bootstrap(settings: AssessmentSettings | None = None) -> Assessment:

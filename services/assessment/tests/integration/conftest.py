@@ -1,9 +1,14 @@
-"""Fixtures of assessment's integration tests: a migrated database, the API over it, and a way
-to open a case the way the consumer does."""
+"""Fixtures of assessment's integration tests: a migrated database, the API over it, tokens to
+call it with, and a way to open a case the way the consumer does.
+
+Cases of king-county and snohomish belong to `CASE_AGENCY`; `client` is one of its case managers
+(`cm-7`). `bearer(role, ...)` mints the headers of any other caller, signed like the app expects.
+"""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,34 +18,85 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from divert_assessment.bootstrap import MIGRATIONS, Assessment, bootstrap
-from divert_assessment.config import AssessmentSettings
+from divert_assessment.config import DEFAULT_CASE_AGENCIES, AssessmentSettings
 from divert_assessment.entrypoints.api import build_api
 from divert_assessment.service_layer import handlers
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
+from divert_platform.auth import Role, mint_token
 from divert_platform.clock import utcnow
 from divert_platform.testing import migrate
 
 UNREACHABLE_BROKER = "127.0.0.1:1"
+CASE_AGENCY = DEFAULT_CASE_AGENCIES["king-county"]
+"""The agency of `client`'s case manager: it serves king-county, and snohomish in these tests."""
+OTHER_AGENCY = DEFAULT_CASE_AGENCIES["albany"]
+"""Another case agency (albany's), whose case managers must see nothing of `CASE_AGENCY`'s."""
+CASE_AGENCIES = DEFAULT_CASE_AGENCIES | {"snohomish": CASE_AGENCY}
+DEFAULT_CLAIMS: dict[str, dict[str, str | None]] = {
+    "case_manager": {"agency": CASE_AGENCY},
+    "program_manager": {"jurisdiction": "king-county"},
+    "officer": {"agency": "SPD"},
+}
+
+Bearer = Callable[..., dict[str, str]]
+
+
+def settings_for(database_url: str, **overrides: Any) -> AssessmentSettings:
+    """The settings every test app is built with (tokens must be minted with the same ones)."""
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap": UNREACHABLE_BROKER,
+        "case_agencies": CASE_AGENCIES,
+    }
+    return AssessmentSettings(**(fields | overrides))
+
+
+def bearer_headers(settings: AssessmentSettings, role: Role = "case_manager", **claims: Any) -> dict[str, str]:
+    """`Authorization` for a caller in `role`: subject `cm-7` and the role's usual scope unless
+    `subject`, `agency` or `jurisdiction` say otherwise (None leaves the claim out)."""
+    claims = {"subject": "cm-7"} | DEFAULT_CLAIMS.get(role, {}) | claims
+    return {"Authorization": f"Bearer {mint_token(settings, role=role, **claims)}"}
 
 
 @pytest_asyncio.fixture
 async def assessment(database_url: str) -> AsyncIterator[Assessment]:
     """Assessment's parts over a freshly migrated database."""
     await migrate(database_url, MIGRATIONS)
-    parts = bootstrap(AssessmentSettings(database_url=database_url, kafka_bootstrap=UNREACHABLE_BROKER))
+    parts = bootstrap(settings_for(database_url))
     try:
         yield parts
     finally:
         await parts.engine.dispose()
 
 
+@pytest.fixture
+def bearer(assessment: Assessment) -> Bearer:
+    """Headers with a token the app accepts: `bearer("program_manager", jurisdiction="snohomish")`."""
+    return partial(bearer_headers, assessment.settings)
+
+
 @pytest_asyncio.fixture
-async def client(assessment: Assessment) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the API in-process."""
+async def anonymous(assessment: Assessment) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the API in-process, with no token."""
     transport = httpx.ASGITransport(app=build_api(assessment))
     async with httpx.AsyncClient(transport=transport, base_url="http://assessment") as http:
         yield http
+
+
+@pytest_asyncio.fixture
+async def client(assessment: Assessment, bearer: Bearer) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the API in-process as `cm-7`, a case manager of `CASE_AGENCY`
+    (a request's own `Authorization` header takes over from it)."""
+    transport = httpx.ASGITransport(app=build_api(assessment))
+    async with httpx.AsyncClient(transport=transport, base_url="http://assessment", headers=bearer()) as http:
+        yield http
+
+
+@pytest.fixture
+def program_manager(bearer: Bearer) -> dict[str, str]:
+    """Headers of a program manager of king-county."""
+    return bearer("program_manager", subject="pm-1")
 
 
 def referral_accepted(**overrides: Any) -> ReferralAccepted:
@@ -93,6 +149,17 @@ def as_delivered() -> Callable[..., DecodedEvent]:
     return delivered
 
 
+def handler_of(assessment: Assessment) -> Any:
+    """The consumer's handler, configured with this assessment's case agencies (as the consumer is)."""
+    return partial(handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies)
+
+
+@pytest.fixture
+def open_case_handler(assessment: Assessment) -> Any:
+    """`when_referral_accepted_open_case` as the consumer calls it: `await open_case_handler(uow, message)`."""
+    return handler_of(assessment)
+
+
 @pytest.fixture
 def open_case(assessment: Assessment) -> OpenCase:
     """Open a case through the consumer's handler, in its own committed transaction."""
@@ -100,7 +167,7 @@ def open_case(assessment: Assessment) -> OpenCase:
     async def open_one(**overrides: Any) -> ReferralAccepted:
         event = referral_accepted(**overrides)
         async with assessment.unit_of_work() as uow:
-            await handlers.when_referral_accepted_open_case(uow, delivered(event))
+            await handler_of(assessment)(uow, delivered(event))
             await uow.commit()
         return event
 
@@ -170,7 +237,7 @@ async def caseload(client: httpx.AsyncClient, open_case: OpenCase) -> Caseload:
     await post(k1, "contacts", {"at": at(5, 2), "method": "in_person", "outcome": "made"}, 201)
     await post(k1, "consents", consent | {"parties": ["org-clinic"], "scope": "full_case", "part2": True}, 201)
     await post(k1, "assessment", assessment(at(5, 24), ("substance_use_treatment", 1), ("housing", 2)), 201)
-    await post(k1, "manager", {"case_manager_id": "cm-9", "agency": "reach"})
+    await post(k1, "manager", {"case_manager_id": "cm-9"})
     await post(k1, "enrollment", {"enrolled_at": at(5, 30)})
     await post(k1, "engagement", {"status": "inactive"})
     k2 = await opened("k2", 6, 3, "king-county")

@@ -90,7 +90,8 @@ async def test_recording_an_assessment_publishes_it_in_the_same_transaction(clie
 
     recorded = await rows(events, events.c.stream_id == stream_id(accepted.referral_id))
     assert [e["event_type"] for e in recorded] == ["CaseOpened", "AssessmentCompleted"]
-    assert recorded[1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": None}
+    # attributed to the caller's token (subject cm-7 of the king-county case agency)
+    assert recorded[1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}
 
 
 async def test_an_assessment_after_the_due_time_is_late(client, open_case, rows) -> None:

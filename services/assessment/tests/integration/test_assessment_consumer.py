@@ -9,7 +9,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from divert_assessment.adapters.cases import find_case, stream_id
 from divert_assessment.adapters.tables import cases
 from divert_assessment.entrypoints.consumer import GROUP_ID
-from divert_assessment.service_layer import handlers
 from divert_contracts import codec
 from divert_contracts.cases import CaseOpened
 from divert_contracts.referrals import ReferralAccepted
@@ -65,7 +64,7 @@ async def fetch(bootstrap: str, key: str, count: int) -> list[ConsumerRecord]:
 
 
 async def test_an_accepted_referral_opens_exactly_one_case_however_often_it_arrives(
-    kafka_bootstrap, assessment, make_referral_accepted, rows
+    kafka_bootstrap, assessment, make_referral_accepted, rows, open_case_handler
 ) -> None:
     await ensure_topics(kafka_bootstrap, [REFERRALS])
     accepted = make_referral_accepted(referral_id=uuid4())
@@ -81,7 +80,7 @@ async def test_an_accepted_referral_opens_exactly_one_case_however_often_it_arri
             group_id=GROUP_ID,
             bootstrap=kafka_bootstrap,
             topics=[REFERRALS],
-            handlers={ReferralAccepted: handlers.when_referral_accepted_open_case},
+            handlers={ReferralAccepted: open_case_handler},
             unit_of_work=assessment.unit_of_work,
             dead_letters=dead_letters,
         )
@@ -102,18 +101,20 @@ async def test_an_accepted_referral_opens_exactly_one_case_however_often_it_arri
     assert len(await rows(cases, cases.c.referral_id == key)) == 1
     assert len(await rows(inbox, inbox.c.consumer == GROUP_ID)) == 2  # two distinct CloudEvents ids
     async with assessment.unit_of_work() as uow:
-        case = await find_case(uow, accepted.referral_id)
+        case = await find_case(uow, accepted.referral_id, agency="reach-king-county")
     assert case is not None
     assert case["status"] == "pending_assessment" and case["rms_agency"] == "SPD"
     assert case["assessment_due_by"] == accepted.assessment_due_by
 
 
-async def test_the_opening_records_who_caused_it(assessment, make_referral_accepted, as_delivered, rows) -> None:
+async def test_the_opening_records_who_caused_it(
+    assessment, make_referral_accepted, as_delivered, rows, open_case_handler
+) -> None:
     accepted = make_referral_accepted()
     message = as_delivered(accepted)
 
     async with assessment.unit_of_work() as uow:
-        await handlers.when_referral_accepted_open_case(uow, message)
+        await open_case_handler(uow, message)
         await uow.commit()
 
     [recorded] = await rows(events, events.c.stream_id == stream_id(accepted.referral_id))

@@ -1,11 +1,17 @@
 """Property-based API testing with schemathesis: whatever a client sends, assessment answers with
-a documented status and a body that matches its own OpenAPI schema, and never with a 5xx."""
+a documented status and a body that matches its own OpenAPI schema, and never with a 5xx.
+
+Each request carries the token of a caller its route admits (a case manager of the agency owning
+the seeded cases, or a program manager of their jurisdiction), so the fuzzer gets past 401/403
+into the routes themselves.
+"""
 
 import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,6 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -25,6 +32,7 @@ from divert_assessment.entrypoints.api import build_api
 from divert_assessment.service_layer import handlers
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
+from divert_platform.auth import Principal, mint_token
 from divert_platform.db import create_session_factory
 from divert_platform.migrations import upgrade_to_head
 
@@ -41,6 +49,14 @@ _ASSESSMENT = Assessment(_SETTINGS, _ENGINE, create_session_factory(_ENGINE))
 _APP = build_api(_ASSESSMENT)
 # Cases the fuzzer can find: random ids only ever reach the 404s, these reach 200s, 403s and 409s.
 _CASES = [UUID(int=n) for n in range(1, 5)]
+_JURISDICTION = "king-county"
+_AGENCY = _SETTINGS.case_agencies[_JURISDICTION]  # owns the seeded cases
+_CASE_MANAGER = Principal("cm-1", "case_manager", _AGENCY)
+_HEADERS = {
+    "/v1/cases": mint_token(_SETTINGS, subject="cm-1", role="case_manager", agency=_AGENCY),
+    "/v1/reports": mint_token(_SETTINGS, subject="pm-1", role="program_manager", jurisdiction=_JURISDICTION),
+    "/v1/audit": mint_token(_SETTINGS, subject="pm-1", role="program_manager", jurisdiction=_JURISDICTION),
+}
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
@@ -56,13 +72,22 @@ def flatmap_path_parameters(
     return st.just(path_parameters) | known
 
 
+@schema.hook
+def flatmap_query(context: Any, query: dict[str, Any] | None) -> st.SearchStrategy[dict[str, Any] | None]:
+    """Half the time, ask for the audit trail of a case that exists."""
+    if not query or "referral_id" not in query:
+        return st.just(query)
+    known = st.sampled_from(_CASES).map(lambda referral_id: query | {"referral_id": str(referral_id)})
+    return st.just(query) | known
+
+
 async def _seed() -> None:
     """A case in each state, with needs, consents and contacts, opened and moved as in production."""
     now = datetime.now(UTC)
     for n, referral_id in enumerate(_CASES):
         accepted = ReferralAccepted(
             referral_id=referral_id,
-            jurisdiction="king-county",
+            jurisdiction=_JURISDICTION,
             pathway="arrest_diversion",
             referred_at=now - timedelta(days=2),
             policy="king-county",
@@ -90,10 +115,11 @@ async def _seed() -> None:
             commands.Enroll(referral_id, now - timedelta(hours=1)),
             commands.Close(referral_id, "transferred", now),
         ]
+        open_case = partial(handlers.when_referral_accepted_open_case, case_agencies=_SETTINGS.case_agencies)
         async with _ASSESSMENT.unit_of_work() as uow:
-            await handlers.when_referral_accepted_open_case(uow, message)
+            await open_case(uow, message)
             for command in steps[:n]:
-                await handlers.handle(uow, command, now, {"actor": "cm-1", "role": "case_manager", "agency": None})
+                await handlers.handle(uow, command, now, _CASE_MANAGER.metadata())
             await uow.commit()
 
 
@@ -112,4 +138,15 @@ def test_no_5xx_and_every_response_matches_the_schema(case: schemathesis.Case) -
     # allow, a date in the future, a window that ends before it starts or a forged cursor are
     # rightly 404s, 409s and 422s. The issue asks for no 5xx and schema-true responses, so only
     # that one check is left out.
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(headers=_headers_for(case), excluded_checks=[positive_data_acceptance])
+
+
+def _headers_for(case: schemathesis.Case) -> dict[str, str]:
+    """The token of a caller the route admits; none for the public routes, and none when the
+    fuzzer is deliberately sending bad headers (a missing or forged token must then be refused)."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return {}
+    for prefix, token in _HEADERS.items():
+        if case.path.startswith(prefix):
+            return {"Authorization": f"Bearer {token}"}
+    return {}

@@ -87,8 +87,16 @@ async def test_assigning_a_manager_shows_them_and_records_who_did_it(case, rows)
     [assigned] = await published(rows, contract.CaseManagerAssigned.event_type, referral_id)
     assert (assigned["case_manager_id"], assigned["agency"]) == ("cm-9", "dcs")
     recorded = await rows(events, events.c.stream_id == stream_id(UUID(referral_id)))
-    assert recorded[-1]["metadata"] == {"actor": "cm-9", "role": "case_manager", "agency": "dcs"}
+    # who did it is the caller's token, not the manager named in the body
+    assert recorded[-1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}
     assert conflict_state(await case.post("manager", {"case_manager_id": "cm-9"})) == "pending_assessment"
+
+
+async def test_a_manager_is_of_the_callers_agency_unless_the_body_names_one(case, rows) -> None:  # type: ignore[no-untyped-def]
+    response = await case.post("manager", {"case_manager_id": "cm-3"})
+
+    [assigned] = await published(rows, contract.CaseManagerAssigned.event_type, response.json()["referral_id"])
+    assert assigned["agency"] == "reach-king-county"
 
 
 async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +117,7 @@ async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows
         ("made", False),
     ]
     recorded = await rows(events, events.c.stream_id == stream_id(UUID(view["referral_id"])))
-    assert recorded[-1]["metadata"] == {"actor": "unauthenticated", "role": "case_manager", "agency": None}
+    assert recorded[-1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ async def test_entries_say_when_it_happened_and_who_recorded_it(client, caseload
         ("housing", 2, False),
     ]
     assert (assessed["actor"], assessed["role"]) == ("cm-7", "case_manager")
-    assert (manager["case_manager_id"], manager["actor"], manager["agency"]) == ("cm-9", "cm-9", "reach")
+    # recorded by the caller (cm-7, per its token) for the manager it assigned
+    assert (manager["case_manager_id"], manager["actor"], manager["agency"]) == ("cm-9", "cm-7", "reach-king-county")
     assert enrolled["at"] == case["enrolled_at"] and inactive["engagement"] == "inactive"
 
 

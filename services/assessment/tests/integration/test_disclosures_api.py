@@ -3,7 +3,11 @@
 from datetime import timedelta
 from uuid import uuid4
 
+import pytest
+
+from divert_assessment.adapters.tables import consents
 from divert_assessment.domain.consent_gate import REDISCLOSURE_NOTICE
+from divert_platform.audit import audit_log
 from divert_platform.clock import utcnow
 
 PROBLEM = "application/problem+json"
@@ -55,14 +59,14 @@ async def test_without_part2_consent_part2_needs_are_left_out_without_a_trace(cl
 
 
 async def test_a_party_no_consent_names_gets_403_saying_what_is_missing(client, caseload) -> None:  # type: ignore[no-untyped-def]
-    response = await disclose(client, caseload.ids["k1"], "spd-east", "program_status")
+    response = await disclose(client, caseload.ids["k1"], "org-food-bank", "program_status")
 
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert problem["reason"] == "no_consent_for_party"
-    assert problem["missing"] == {"party": "spd-east", "scope": "program_status"}
-    assert "'spd-east'" in problem["detail"] and "K1" not in response.text
+    assert problem["missing"] == {"party": "org-food-bank", "scope": "program_status"}
+    assert "'org-food-bank'" in problem["detail"] and "K1" not in response.text
 
 
 async def test_a_scope_wider_than_consented_is_403(client, caseload) -> None:  # type: ignore[no-untyped-def]
@@ -88,3 +92,46 @@ async def test_an_unknown_case_is_404_and_a_bad_body_422(client) -> None:  # typ
     assert (await disclose(client, uuid4(), "org-a", "full_case")).status_code == 404
     for body in ({"party": "org-a", "scope": "everything"}, {"party": "a note about them", "scope": "full_case"}):
         assert (await client.post(f"/v1/cases/{uuid4()}/disclosures", json=body)).status_code == 422
+
+
+@pytest.mark.parametrize("party", ["police", "SPD", "spd-east", "court:municipal", "king-county-prosecutor"])
+async def test_enforcement_parties_get_nothing_even_under_a_consent_naming_them(client, caseload, party) -> None:  # type: ignore[no-untyped-def]
+    # a consent naming an enforcement party cannot be recorded (422), so whatever consent a case
+    # holds, a disclosure to police, prosecution or a court is refused before consents are read
+    response = await disclose(client, caseload.ids["k1"], party, "contact_details")
+
+    assert response.status_code == 403
+    assert response.json()["reason"] == "party_is_enforcement"
+    assert "K1" not in response.text and "555" not in response.text
+
+
+@pytest.mark.parametrize("parties", [["spd"], ["org-clinic", "Police"], ["court-east"], ["prosecutor"]])
+async def test_a_consent_naming_an_enforcement_party_is_422_naming_parties(client, caseload, rows, parties) -> None:  # type: ignore[no-untyped-def]
+    body = {"parties": parties, "purpose": "care_coordination", "scope": "program_status", "part2": False}
+    body |= {"expires_at": (utcnow() + timedelta(days=30)).isoformat()}
+
+    response = await client.post(f"/v1/cases/{caseload.ids['k3']}/consents", json=body)
+
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("body.parties", "enforcement_party")]
+    assert len(await rows(consents, consents.c.referral_id == str(caseload.ids["k3"]))) == 1  # the earlier one
+
+
+async def test_parties_that_merely_resemble_enforcement_are_not_refused(client, caseload) -> None:  # type: ignore[no-untyped-def]
+    referral_id = caseload.ids["s1"]
+    await consent(client, referral_id, parties=["courtyard-housing", "org-spdx"], scope="program_status")
+
+    assert (await disclose(client, referral_id, "courtyard-housing", "program_status")).status_code == 200
+
+
+async def test_another_agencys_case_is_404_and_nothing_is_recorded(client, caseload, bearer, rows) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = bearer(agency="albany-lead", subject="cm-albany")
+
+    response = await client.post(
+        f"/v1/cases/{caseload.ids['k1']}/disclosures",
+        json={"party": "org-clinic", "scope": "full_case"},
+        headers=elsewhere,
+    )
+
+    assert response.status_code == 404 and "K1" not in response.text
+    assert await rows(audit_log, audit_log.c.actor == "cm-albany") == []

@@ -15,44 +15,68 @@ def window(caseload, **params: str) -> dict[str, str]:  # type: ignore[no-untype
     return {"from": caseload.referred_from.isoformat(), "to": caseload.referred_to.isoformat()} | params
 
 
-async def test_the_funnel_of_every_jurisdiction_counts_the_window(client, caseload) -> None:  # type: ignore[no-untyped-def]
-    report = (await client.get("/v1/reports/funnel", params=window(caseload))).json()
-
-    assert report["jurisdiction"] is None
-    assert (report["referred"], report["contacted"], report["assessed"], report["declined"]) == (7, 3, 4, 1)
-    assert report["median_hours_to_first_contact"] == 10.0  # of 2, 10 and 30 hours
-    assert report["assessed_on_time"] == {"count": 3, "percent": 75.0}  # k2 was late
-    assert report["enrolled"] == {"count": 3, "percent": 75.0}  # s2 closed since, still counted
-    # s1 was reopened, so it is not closed any more
-    assert report["closed_by_reason"] == NO_CLOSURES | {"declined": 1, "transferred": 1, "long_term_no_contact": 1}
-
-
-async def test_the_funnel_of_one_jurisdiction(client, caseload) -> None:  # type: ignore[no-untyped-def]
-    report = (await client.get("/v1/reports/funnel", params=window(caseload, jurisdiction="king-county"))).json()
+async def test_a_program_manager_gets_the_funnel_of_their_jurisdiction(client, caseload, program_manager) -> None:  # type: ignore[no-untyped-def]
+    report = (await client.get("/v1/reports/funnel", params=window(caseload), headers=program_manager)).json()
 
     assert report["jurisdiction"] == "king-county"
-    assert (report["referred"], report["contacted"], report["assessed"]) == (3, 2, 2)
-    assert report["median_hours_to_first_contact"] == 6.0
-    assert report["assessed_on_time"] == {"count": 1, "percent": 50.0}
+    assert (report["referred"], report["contacted"], report["assessed"], report["declined"]) == (3, 2, 2, 1)
+    assert report["median_hours_to_first_contact"] == 6.0  # of 2 and 10 hours
+    assert report["assessed_on_time"] == {"count": 1, "percent": 50.0}  # k2 was late
     assert report["enrolled"] == {"count": 1, "percent": 50.0}
     assert report["closed_by_reason"] == NO_CLOSURES | {"declined": 1}
 
 
-async def test_an_empty_window_reports_zeros_and_no_rates(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_another_jurisdictions_program_manager_gets_theirs(client, caseload, bearer) -> None:  # type: ignore[no-untyped-def]
+    headers = bearer("program_manager", jurisdiction="snohomish")
+    report = (await client.get("/v1/reports/funnel", params=window(caseload), headers=headers)).json()
+
+    assert report["jurisdiction"] == "snohomish"
+    assert (report["referred"], report["contacted"], report["assessed"], report["declined"]) == (4, 1, 2, 0)
+    assert report["median_hours_to_first_contact"] == 30.0
+    assert report["assessed_on_time"] == {"count": 2, "percent": 100.0}  # s1 has no due time
+    assert report["enrolled"] == {"count": 2, "percent": 100.0}  # s2 closed since, still counted
+    # s1 was reopened, so it is not closed any more
+    assert report["closed_by_reason"] == NO_CLOSURES | {"transferred": 1, "long_term_no_contact": 1}
+
+
+async def test_naming_their_own_jurisdiction_is_the_same_report(client, caseload, program_manager) -> None:  # type: ignore[no-untyped-def]
+    own = await client.get("/v1/reports/funnel", params=window(caseload), headers=program_manager)
+    named = await client.get(
+        "/v1/reports/funnel", params=window(caseload, jurisdiction="king-county"), headers=program_manager
+    )
+
+    assert named.status_code == 200 and named.json() == own.json()
+
+
+async def test_another_jurisdiction_or_none_in_the_token_is_403(client, caseload, program_manager, bearer) -> None:  # type: ignore[no-untyped-def]
+    other = await client.get(
+        "/v1/reports/funnel", params=window(caseload, jurisdiction="snohomish"), headers=program_manager
+    )
+    unscoped = await client.get(
+        "/v1/reports/funnel", params=window(caseload), headers=bearer("program_manager", jurisdiction=None)
+    )
+
+    for response in (other, unscoped):
+        assert response.status_code == 403
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "referred" not in response.json()
+
+
+async def test_an_empty_window_reports_zeros_and_no_rates(client, caseload, program_manager) -> None:  # type: ignore[no-untyped-def]
     later = utcnow() + timedelta(days=1)
     params = {"from": later.isoformat(), "to": (later + timedelta(days=1)).isoformat()}
-    report = (await client.get("/v1/reports/funnel", params=params)).json()
+    report = (await client.get("/v1/reports/funnel", params=params, headers=program_manager)).json()
 
     assert report["referred"] == 0 and report["median_hours_to_first_contact"] is None
     assert report["assessed_on_time"] == {"count": 0, "percent": None}
 
 
-async def test_the_window_is_read_with_its_offset(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_the_window_is_read_with_its_offset(client, caseload, program_manager) -> None:  # type: ignore[no-untyped-def]
     params = {
         "from": caseload.referred_from.astimezone(PACIFIC).isoformat(),
         "to": caseload.referred_to.isoformat().replace("+00:00", "Z"),
     }
-    assert (await client.get("/v1/reports/funnel", params=params)).json()["referred"] == 7
+    assert (await client.get("/v1/reports/funnel", params=params, headers=program_manager)).json()["referred"] == 3
 
 
 @pytest.mark.parametrize(
@@ -65,8 +89,8 @@ async def test_the_window_is_read_with_its_offset(client, caseload) -> None:  # 
         ({"from": "yesterday", "to": "2026-01-01T00:00:00+00:00"}, "query.from"),
     ],
 )
-async def test_bad_parameters_are_422_naming_them(client, params, field) -> None:  # type: ignore[no-untyped-def]
-    response = await client.get("/v1/reports/funnel", params=params)
+async def test_bad_parameters_are_422_naming_them(client, program_manager, params, field) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/v1/reports/funnel", params=params, headers=program_manager)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -75,4 +99,4 @@ async def test_bad_parameters_are_422_naming_them(client, params, field) -> None
 
 async def test_the_report_is_documented_under_reports(client) -> None:  # type: ignore[no-untyped-def]
     operation = (await client.get("/openapi.json")).json()["paths"]["/v1/reports/funnel"]["get"]
-    assert operation["tags"] == ["reports"] and "422" in operation["responses"]
+    assert operation["tags"] == ["reports"] and {"401", "403", "422"} <= operation["responses"].keys()

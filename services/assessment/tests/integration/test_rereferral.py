@@ -76,18 +76,18 @@ async def test_the_same_name_without_a_person_id_is_never_linked(client, open_ca
     namesake = await open_case(subject=subject(None), rms=rms("SPD"))
 
     async with assessment.unit_of_work() as uow:
-        row = await find_case(uow, namesake.referral_id)
+        row = await find_case(uow, namesake.referral_id, agency="reach-king-county")
     assert row is not None and row["previous_referral_id"] is None
 
 
-async def test_a_redelivered_acceptance_does_not_relink_or_reopen(client, open_case, assessment, as_delivered) -> None:  # type: ignore[no-untyped-def]
-    from divert_assessment.service_layer import handlers
-
+async def test_a_redelivered_acceptance_does_not_relink_or_reopen(
+    client, open_case, assessment, as_delivered, open_case_handler
+) -> None:  # type: ignore[no-untyped-def]
     first = await open_case(subject=subject("P-9"), rms=rms("SPD"))
     await close(client, first.referral_id)
 
     async with assessment.unit_of_work() as uow:
-        await handlers.when_referral_accepted_open_case(uow, as_delivered(first))
+        await open_case_handler(uow, as_delivered(first))
         await uow.commit()
 
     view = (await client.get(f"/v1/cases/{first.referral_id}")).json()

@@ -8,7 +8,7 @@ the real `divert-warrants api` process, reached over HTTP like in production.
 import asyncio
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from divert_intake.domain.facts import Offense, Screening
 from divert_intake.domain.referral import SubmitReferral
 from divert_intake.entrypoints.worker import lapse_recorder
 from divert_intake.service_layer import handlers
+from divert_platform.auth import mint_token, service_token
 from divert_platform.embedded import free_port, start_temporal, stop_process, venv_bin, wait_for_port
 from divert_platform.testing import migrate
 
@@ -71,7 +72,14 @@ class Warrants:
             stop_process(self.process)
 
     def requests_for(self, referral_id: str) -> list[dict[str, object]]:
-        response = httpx.get(f"{self.url}/v1/warrant-requests", params={"referral_id": referral_id}, timeout=5)
+        prosecutor = mint_token(IntakeSettings(), subject="prosecutor-test", role="prosecutor")
+        response = httpx.get(
+            f"{self.url}/v1/warrant-requests",
+            params={"referral_id": referral_id},
+            headers={"Authorization": f"Bearer {prosecutor}"},
+            timeout=5,
+        )
+        assert response.status_code == 200, response.text
         return response.json()["items"]
 
 
@@ -150,6 +158,12 @@ async def refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
     )
 
 
+def service_token_of(intake: Intake) -> Callable[[], str]:
+    """Intake's service token, as the worker passes it: warrants (a separate process on the same
+    development key) must accept it, or no request would ever arrive."""
+    return lambda: service_token(intake.settings)
+
+
 async def connect(temporal: Temporal) -> Client:
     return await Client.connect(f"127.0.0.1:{temporal.port}", data_converter=pydantic_data_converter)
 
@@ -165,7 +179,7 @@ async def test_warrants_down_during_the_lapse_delays_the_request_and_never_loses
 ) -> None:
     client = await connect(temporal)
     async with httpx.AsyncClient(timeout=5) as http:
-        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake))
+        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake), token=service_token_of(intake))
         async with Worker(
             client,
             task_queue=TASK_QUEUE,
@@ -203,7 +217,7 @@ async def test_the_timer_survives_a_temporal_restart_mid_window(
 
     client = await connect(temporal)
     async with httpx.AsyncClient(timeout=5) as http:
-        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake))
+        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake), token=service_token_of(intake))
         async with Worker(
             client,
             task_queue=TASK_QUEUE,

@@ -1,74 +1,25 @@
-"""Intake's REST API over real SQLite and PostgreSQL databases."""
+"""Intake's REST API over real SQLite and PostgreSQL databases, called as an SPD officer (and King
+County's program manager for extensions). Fixtures come from conftest.py."""
 
 import copy
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import func, select
 
-from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap
-from divert_intake.config import IntakeSettings
-from divert_intake.entrypoints.api import build_api
+from divert_intake.bootstrap import Intake
 from divert_platform.schema import events, outbox
-from divert_platform.testing import migrate
 
-REFERRAL: dict[str, Any] = {
-    "jurisdiction": "king-county",
-    "pathway": "arrest_diversion",
-    "referred_at": "2026-11-02T14:05:00-08:00",
-    "rms": {"agency": "SPD", "case_number": "2026-334455", "officer_id": "7781"},
-    "subject": {
-        "given_name": "Jordan",
-        "family_name": "Doe",
-        "date_of_birth": "1988-04-02",
-        "rms_person_id": "P-99812",
-        "phone": "+12065550100",
-    },
-    "location": {"precinct": "West", "neighborhood": "Belltown"},
-    "offense": {
-        "category": "drug_possession",
-        "statute": "RCW 69.50.4013",
-        "drug_quantity_grams": 1.2,
-        "drug_type": "opioid",
-    },
-    "screening": {
-        "amenable": True,
-        "dealing_for_profit": False,
-        "exploits_minors": False,
-        "promotes_prostitution": False,
-        "disqualifying_convictions": [],
-        "on_state_probation": False,
-        "in_treatment_court": False,
-        "no_contact_order_with_participant": False,
-    },
-    "contact_drivers": ["drug_use"],
-}
-
-
-@pytest_asyncio.fixture
-async def intake(database_url: str) -> AsyncIterator[Intake]:
-    await migrate(database_url, MIGRATIONS)
-    parts = bootstrap(IntakeSettings(database_url=database_url, kafka_bootstrap="127.0.0.1:1"))
-    yield parts
-    await parts.engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def client(intake: Intake) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_api(intake))
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
-        yield http
+Headers = dict[str, str]
 
 
 async def test_an_eligible_arrest_diversion_is_accepted_and_queued_for_case_agencies(
-    client: httpx.AsyncClient, intake: Intake
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, referral_body: dict[str, Any]
 ) -> None:
-    response = await client.post("/v1/referrals", json=REFERRAL)
+    response = await client.post("/v1/referrals", json=referral_body, headers=officer)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "accepted"
@@ -87,10 +38,12 @@ async def test_an_eligible_arrest_diversion_is_accepted_and_queued_for_case_agen
     assert row.data["subject"]["given_name"] == "Jordan"
 
 
-async def test_screening_facts_are_never_stored(client: httpx.AsyncClient, intake: Intake) -> None:
-    referral = copy.deepcopy(REFERRAL)
+async def test_screening_facts_are_never_stored(
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    referral = copy.deepcopy(referral_body)
     referral["screening"]["disqualifying_convictions"] = ["ZZ-UNIQUE-CONVICTION-MARKER"]
-    assert (await client.post("/v1/referrals", json=referral)).status_code == 201
+    assert (await client.post("/v1/referrals", json=referral, headers=officer)).status_code == 201
     async with intake.sessions() as session:
         stored = [dict(row._mapping) for table in (events, outbox) for row in await session.execute(select(table))]
     dump = json.dumps(stored, default=str)
@@ -98,9 +51,11 @@ async def test_screening_facts_are_never_stored(client: httpx.AsyncClient, intak
     assert "disqualifying_conviction" in dump  # the reason code is kept, the fact is not
 
 
-async def test_the_police_view_shows_status_and_nothing_else(client: httpx.AsyncClient) -> None:
-    created = (await client.post("/v1/referrals", json=REFERRAL)).json()
-    response = await client.get(f"/v1/referrals/{created['referral_id']}")
+async def test_the_police_view_shows_status_and_nothing_else(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    created = (await client.post("/v1/referrals", json=referral_body, headers=officer)).json()
+    response = await client.get(f"/v1/referrals/{created['referral_id']}", headers=officer)
     assert response.status_code == 200
     assert response.json() == {
         "referral_id": created["referral_id"],
@@ -115,31 +70,37 @@ async def test_the_police_view_shows_status_and_nothing_else(client: httpx.Async
 
 
 async def test_a_retry_with_the_same_idempotency_key_creates_nothing_new(
-    client: httpx.AsyncClient, intake: Intake
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, referral_body: dict[str, Any]
 ) -> None:
-    first = await client.post("/v1/referrals", json=REFERRAL, headers={"Idempotency-Key": "rms-retry-1"})
-    again = await client.post("/v1/referrals", json=REFERRAL, headers={"Idempotency-Key": "rms-retry-1"})
+    first = await client.post(
+        "/v1/referrals", json=referral_body, headers={**officer, "Idempotency-Key": "rms-retry-1"}
+    )
+    again = await client.post(
+        "/v1/referrals", json=referral_body, headers={**officer, "Idempotency-Key": "rms-retry-1"}
+    )
     assert (first.status_code, again.status_code) == (201, 201)
     assert first.json() == again.json()
     async with intake.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(outbox)) == 1
 
 
-async def test_reusing_an_idempotency_key_for_another_body_is_a_conflict(client: httpx.AsyncClient) -> None:
-    await client.post("/v1/referrals", json=REFERRAL, headers={"Idempotency-Key": "k"})
-    other = copy.deepcopy(REFERRAL)
+async def test_reusing_an_idempotency_key_for_another_body_is_a_conflict(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    await client.post("/v1/referrals", json=referral_body, headers={**officer, "Idempotency-Key": "k"})
+    other = copy.deepcopy(referral_body)
     other["rms"]["case_number"] = "different"
-    response = await client.post("/v1/referrals", json=other, headers={"Idempotency-Key": "k"})
+    response = await client.post("/v1/referrals", json=other, headers={**officer, "Idempotency-Key": "k"})
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
-    client: httpx.AsyncClient, intake: Intake
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, referral_body: dict[str, Any]
 ) -> None:
-    referral = copy.deepcopy(REFERRAL)
+    referral = copy.deepcopy(referral_body)
     referral["screening"].update(amenable=False, exploits_minors=True)
-    response = await client.post("/v1/referrals", json=referral)
+    response = await client.post("/v1/referrals", json=referral, headers=officer)
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "declined" and body["assessment_due_by"] is None
@@ -148,7 +109,7 @@ async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
         [row] = (await session.execute(select(outbox))).all()
     assert row.event_type == "org.divert.referral.declined.v1"
     assert "subject" not in row.data and row.data["agency"] == "SPD"
-    listed = (await client.get("/v1/referrals", params={"status": "declined"})).json()["items"]
+    listed = (await client.get("/v1/referrals", params={"status": "declined"}, headers=officer)).json()["items"]
     assert [item["referral_id"] for item in listed] == [body["referral_id"]]
 
 
@@ -171,25 +132,27 @@ async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
         (lambda r: r["rms"].update(case_number=""), "body.rms.case_number"),
     ],
 )
-async def test_bad_input_is_a_422_problem_naming_the_field(client: httpx.AsyncClient, mutate, field: str) -> None:  # type: ignore[no-untyped-def]
-    referral = copy.deepcopy(REFERRAL)
+async def test_bad_input_is_a_422_problem_naming_the_field(
+    client: httpx.AsyncClient, mutate, field: str, officer: Headers, referral_body: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
+    referral = copy.deepcopy(referral_body)
     mutate(referral)
-    response = await client.post("/v1/referrals", json=referral)
+    response = await client.post("/v1/referrals", json=referral, headers=officer)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [error["field"] for error in response.json()["errors"]]
 
 
-async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient, officer: Headers) -> None:
     response = await client.post(
-        "/v1/referrals", content=b'{"jurisdiction": ', headers={"content-type": "application/json"}
+        "/v1/referrals", content=b'{"jurisdiction": ', headers={**officer, "content-type": "application/json"}
     )
     assert response.status_code == 422
     assert response.json()["status"] == 422
 
 
-async def test_unknown_referral_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/v1/referrals/8a0f0e55-5b5e-4c39-9d43-2d7c1f3b6a10")
+async def test_unknown_referral_is_a_404_problem(client: httpx.AsyncClient, officer: Headers) -> None:
+    response = await client.get("/v1/referrals/8a0f0e55-5b5e-4c39-9d43-2d7c1f3b6a10", headers=officer)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -201,61 +164,79 @@ async def test_readiness_reports_an_unreachable_broker(client: httpx.AsyncClient
     assert checks["database"] == "ok" and checks["broker"].startswith("unavailable")
 
 
-async def test_one_active_referral_per_rms_case_and_pathway(client: httpx.AsyncClient) -> None:
-    first = (await client.post("/v1/referrals", json=REFERRAL)).json()
-    second = await client.post("/v1/referrals", json=REFERRAL)
+async def test_one_active_referral_per_rms_case_and_pathway(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    first = (await client.post("/v1/referrals", json=referral_body, headers=officer)).json()
+    second = await client.post("/v1/referrals", json=referral_body, headers=officer)
     assert second.status_code == 409
     assert second.json()["existing_referral_id"] == first["referral_id"]
     # Once the first is withdrawn the RMS case may be referred again.
-    withdrawn = await client.post(f"/v1/referrals/{first['referral_id']}/withdrawal", json={"reason": "wrong case"})
+    withdrawn = await client.post(
+        f"/v1/referrals/{first['referral_id']}/withdrawal", json={"reason": "wrong case"}, headers=officer
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
-    assert (await client.post("/v1/referrals", json=REFERRAL)).status_code == 201
+    assert (await client.post("/v1/referrals", json=referral_body, headers=officer)).status_code == 201
 
 
-async def test_withdrawal_is_published_and_refused_twice(client: httpx.AsyncClient, intake: Intake) -> None:
-    created = (await client.post("/v1/referrals", json=REFERRAL)).json()
+async def test_withdrawal_is_published_and_refused_twice(
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    created = (await client.post("/v1/referrals", json=referral_body, headers=officer)).json()
     url = f"/v1/referrals/{created['referral_id']}/withdrawal"
-    assert (await client.post(url, json={"reason": "officer error"})).status_code == 200
-    again = await client.post(url, json={"reason": "officer error"})
+    assert (await client.post(url, json={"reason": "officer error"}, headers=officer)).status_code == 200
+    again = await client.post(url, json={"reason": "officer error"}, headers=officer)
     assert again.status_code == 409 and again.json()["current_state"] == "withdrawn"
-    assert (await client.post(url, json={})).status_code == 422
+    assert (await client.post(url, json={}, headers=officer)).status_code == 422
     async with intake.sessions() as session:
         types = [row.event_type for row in await session.execute(select(outbox).order_by(outbox.c.id))]
     assert types == ["org.divert.referral.accepted.v1", "org.divert.referral.withdrawn.v1"]
 
 
-async def test_extensions_move_the_due_time_later_only(client: httpx.AsyncClient, intake: Intake) -> None:
-    created = (await client.post("/v1/referrals", json=REFERRAL)).json()
+async def test_extensions_move_the_due_time_later_only(
+    client: httpx.AsyncClient, intake: Intake, officer: Headers, manager: Headers, referral_body: dict[str, Any]
+) -> None:
+    created = (await client.post("/v1/referrals", json=referral_body, headers=officer)).json()
     url = f"/v1/referrals/{created['referral_id']}/extension"
     later = {"assessment_due_by": "2026-12-16T23:59:59-08:00", "reason": "in hospital"}
-    response = await client.post(url, json=later)
+    response = await client.post(url, json=later, headers=manager)
     assert response.status_code == 200
     assert response.json()["assessment_due_by"] == "2026-12-16T23:59:59-08:00"
-    earlier = await client.post(url, json={"assessment_due_by": "2026-12-10T23:59:59-08:00", "reason": "oops"})
+    earlier = await client.post(
+        url, json={"assessment_due_by": "2026-12-10T23:59:59-08:00", "reason": "oops"}, headers=manager
+    )
     assert earlier.status_code == 422 and earlier.json()["errors"][0]["field"] == "body.assessment_due_by"
-    assert (await client.post(f"/v1/referrals/{uuid4()}/extension", json=later)).status_code == 404
+    assert (await client.post(f"/v1/referrals/{uuid4()}/extension", json=later, headers=manager)).status_code == 404
     async with intake.sessions() as session:
         [row] = [r for r in await session.execute(select(outbox)) if r.event_type.endswith("deadline_extended.v1")]
     assert row.data["previous_due_by"].startswith("2026-12-02T23:59:59")
 
 
-async def test_lists_filter_and_page_with_a_cursor(client: httpx.AsyncClient) -> None:
+async def test_lists_filter_and_page_with_a_cursor(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
     ids = []
     for day in range(1, 6):
-        referral = copy.deepcopy(REFERRAL)
+        referral = copy.deepcopy(referral_body)
         referral["rms"]["case_number"] = f"case-{day}"
         referral["referred_at"] = f"2026-11-0{day}T10:00:00-08:00"
-        ids.append((await client.post("/v1/referrals", json=referral)).json()["referral_id"])
-    by_case = (await client.get("/v1/referrals", params={"agency": "SPD", "case_number": "case-3"})).json()
+        ids.append((await client.post("/v1/referrals", json=referral, headers=officer)).json()["referral_id"])
+    by_case = (
+        await client.get("/v1/referrals", params={"agency": "SPD", "case_number": "case-3"}, headers=officer)
+    ).json()
     assert [item["referral_id"] for item in by_case["items"]] == [ids[2]]
 
     seen, cursor = [], None
     while True:
         params = {"jurisdiction": "king-county", "limit": 2, "referred_from": "2026-11-02T00:00:00-08:00"}
-        page = (await client.get("/v1/referrals", params={**params, **({"cursor": cursor} if cursor else {})})).json()
+        page = (
+            await client.get(
+                "/v1/referrals", params={**params, **({"cursor": cursor} if cursor else {})}, headers=officer
+            )
+        ).json()
         seen += [item["referral_id"] for item in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
     assert seen == list(reversed(ids[1:]))  # newest first, day 1 filtered out
-    bad = await client.get("/v1/referrals", params={"cursor": "not-a-cursor"})
+    bad = await client.get("/v1/referrals", params={"cursor": "not-a-cursor"}, headers=officer)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"

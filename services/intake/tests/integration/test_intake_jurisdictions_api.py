@@ -1,23 +1,27 @@
-"""The jurisdictions API publishes each jurisdiction's rules and their versions."""
+"""The jurisdictions API publishes each jurisdiction's rules and their versions, to anyone: they
+are public rules, so these tests call intake's real app without a token."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from fastapi import FastAPI
 
-from divert_intake.domain.policy import load_policy_book
-from divert_intake.entrypoints.jurisdictions import jurisdictions_router
-from divert_platform.problems import PROBLEM_JSON, install_problem_handlers
+from divert_intake.bootstrap import bootstrap
+from divert_intake.config import IntakeSettings
+from divert_intake.entrypoints.api import build_api
+from divert_platform.problems import PROBLEM_JSON
 
 
 @pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_problem_handlers(app, max_request_bytes=1_000_000)
-    app.include_router(jurisdictions_router(load_policy_book()))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as http:
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole intake API, anonymous (policies come from files: the database is never touched)."""
+    intake = bootstrap(IntakeSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_api(intake)), base_url="http://intake"
+    ) as http:
         yield http
+    await intake.engine.dispose()
 
 
 async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: httpx.AsyncClient) -> None:
@@ -62,4 +66,5 @@ async def test_the_routes_are_documented_under_their_tag(client: httpx.AsyncClie
     route = schema["paths"]["/v1/jurisdictions/{jurisdiction}"]["get"]
     assert route["tags"] == ["jurisdictions"] and route["description"]
     assert PROBLEM_JSON in route["responses"]["404"]["content"]
+    assert "security" not in route and "401" not in route["responses"]  # public: no token asked for
     assert schema["components"]["schemas"]["JurisdictionView"]["description"]

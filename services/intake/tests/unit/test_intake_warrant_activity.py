@@ -31,7 +31,9 @@ async def _request(status: int, body: dict[str, str] | None = None) -> tuple[str
         async def record(_: LapseNotice) -> None:
             return None
 
-        result = await DeadlineActivities(http, "http://warrants", record).request_warrant(NOTICE)
+        tokens = iter(["first-token", "second-token"])
+        activities = DeadlineActivities(http, "http://warrants", record, token=lambda: next(tokens))
+        result = await activities.request_warrant(NOTICE)
     return result, seen[0]
 
 
@@ -40,11 +42,31 @@ async def test_a_created_or_existing_request_returns_its_id_and_sends_the_referr
     result, request = await _request(status, {"warrant_request_id": "wr-1"})
     assert result == "wr-1"
     assert request.headers["Idempotency-Key"] == f"deadline-lapse-{NOTICE.referral_id}"
+    assert request.headers["Authorization"] == "Bearer first-token"
     assert request.url.path == "/v1/warrant-requests"
 
 
-@pytest.mark.parametrize("status", [409, 429, 500, 503])
-async def test_conflicts_throttling_and_server_errors_are_retried(status: int) -> None:
+async def test_every_call_sends_the_service_token_it_is_given_at_that_moment() -> None:
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["Authorization"])
+        return httpx.Response(201, json={"warrant_request_id": "wr-1"})
+
+    async def record(_: LapseNotice) -> None:
+        return None
+
+    tokens = iter(["minted-first", "minted-later"])  # e.g. a fresh token once the first expired
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        activities = DeadlineActivities(http, "http://warrants", record, token=lambda: next(tokens))
+        await activities.request_warrant(NOTICE)
+        await activities.request_warrant(NOTICE)
+    assert sent == ["Bearer minted-first", "Bearer minted-later"]
+
+
+@pytest.mark.parametrize("status", [401, 403, 409, 429, 500, 503])
+async def test_credentials_conflicts_throttling_and_server_errors_are_retried(status: int) -> None:
+    # A refused token is a deployment fault, fixed without changing the request: keep retrying.
     with pytest.raises(RuntimeError, match="will retry"):
         await _request(status)
 

@@ -118,3 +118,16 @@ async def test_readiness_is_ready_when_database_and_broker_answer(database_url: 
 
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def test_the_hsds_root_is_public_and_carries_the_security_headers(client: httpx.AsyncClient) -> None:
+    # HSDS directory data is public: no bearer token is needed, for the root or for health
+    response = await client.get("/")
+
+    assert response.status_code == 200
+    assert "authorization" not in {name.lower() for name in client.headers}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert (await client.get("/healthz")).status_code == 200

@@ -1,5 +1,6 @@
 """Fixtures of warrants' integration tests: a migrated database (SQLite, and PostgreSQL when
-configured), the API over it, lapse bodies, and case/referral events as the consumer delivers them."""
+configured), the API over it, bearer tokens minted with the settings it was built with, lapse
+bodies, and case/referral events as the consumer delivers them."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralWithdrawn
+from divert_platform.auth import Role, mint_token
 from divert_platform.testing import migrate
 from divert_warrants.bootstrap import MIGRATIONS, Warrants, bootstrap
 from divert_warrants.config import WarrantsSettings
@@ -38,10 +40,37 @@ async def warrants(database_url: str) -> AsyncIterator[Warrants]:
 
 @pytest_asyncio.fixture
 async def client(warrants: Warrants) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the API in-process."""
+    """An HTTP client talking to the API in-process; it sends no token of its own."""
     transport = httpx.ASGITransport(app=build_api(warrants))
     async with httpx.AsyncClient(transport=transport, base_url="http://warrants") as http:
         yield http
+
+
+Headers = dict[str, str]
+Token = Callable[..., Headers]
+
+
+@pytest.fixture
+def token(warrants: Warrants) -> Token:
+    """Headers for any caller: `token("program_manager", jurisdiction="king-county")`."""
+
+    def headers(role: Role, **claims: Any) -> Headers:
+        claims.setdefault("subject", f"{role}-test")
+        return {"Authorization": f"Bearer {mint_token(warrants.settings, role=role, **claims)}"}
+
+    return headers
+
+
+@pytest.fixture
+def service(token: Token) -> Headers:
+    """Intake's deadline workflow, the one caller that raises requests."""
+    return token("service", subject="divert-intake")
+
+
+@pytest.fixture
+def prosecutor(token: Token) -> Headers:
+    """A prosecutor's office without a jurisdiction claim: it reads every jurisdiction."""
+    return token("prosecutor", subject="pao-1")
 
 
 def lapse(**changes: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 from divert_platform.schema import events, outbox
 from divert_warrants.adapters.tables import referral_facts
 
+Headers = dict[str, str]
 SECOND = timedelta(seconds=1)
 REQUESTED = "org.divert.warrant.requested.v1"
 RESCINDED = "org.divert.warrant.request_rescinded.v1"
@@ -21,8 +22,12 @@ ACKNOWLEDGED = "org.divert.warrant.request_acknowledged.v1"
 FLAGGED = "org.divert.warrant.request_flagged.v1"
 
 
-async def raise_request(client: httpx.AsyncClient, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
-    response = await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": body["referral_id"]})
+async def raise_request(
+    client: httpx.AsyncClient, body: dict[str, Any], service: Headers, status: int = 201
+) -> dict[str, Any]:
+    """Raise a request as intake's deadline workflow does (its service token, the referral as key)."""
+    headers = {**service, "Idempotency-Key": body["referral_id"]}
+    response = await client.post("/v1/warrant-requests", json=body, headers=headers)
     assert response.status_code == status, response.text
     return response.json()
 
@@ -36,19 +41,19 @@ async def stored(rows, request: dict[str, Any]) -> list[tuple[str, dict[str, Any
     return [(e["event_type"], e["metadata"]) for e in await rows(events, events.c.stream_id == stream)]
 
 
-async def current(client: httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
-    return (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}")).json()
+async def current(client: httpx.AsyncClient, request: dict[str, Any], reader: Headers) -> dict[str, Any]:
+    return (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}", headers=reader)).json()
 
 
 @pytest.mark.parametrize(("offset", "rescinds"), [(-SECOND, True), (SECOND, False)])
 async def test_an_assessment_arriving_after_the_lapse_rescinds_only_if_it_was_on_time(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, rescinds
+    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, rescinds, service, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
 
     message = await deliver(make_assessment_completed(request["referral_id"], due + offset))
 
-    view = await current(client, request)
+    view = await current(client, request, prosecutor)
     if rescinds:
         assert (view["status"], view["rescission_reason"]) == ("rescinded", "assessed_before_deadline")
         assert view["rescinded_at"] is not None
@@ -67,12 +72,12 @@ async def test_an_assessment_arriving_after_the_lapse_rescinds_only_if_it_was_on
 
 @pytest.mark.parametrize(("offset", "status"), [(-SECOND, "rescinded"), (SECOND, "requested")])
 async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_request(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, status
+    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, status, service
 ) -> None:
     body = make_lapse()
     message = await deliver(make_assessment_completed(body["referral_id"], due + offset))
 
-    request = await raise_request(client, body)
+    request = await raise_request(client, body, service)
 
     assert request["status"] == status
     types = [t for t, _ in await published(rows, body["referral_id"])]
@@ -81,7 +86,7 @@ async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_reque
         assert request["rescission_reason"] == "assessed_before_deadline"
         assert types == [REQUESTED, RESCINDED]  # the audit trail shows both
         assert history == [
-            ("WarrantRequested", {"actor": "referral-deadline-workflow", "role": "service"}),
+            ("WarrantRequested", {"actor": "divert-intake", "role": "service", "agency": None}),
             ("RequestRescinded", {"actor": "/divert/warrants", "role": "service", "causation_id": message.id}),
         ]
     else:
@@ -90,41 +95,39 @@ async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_reque
 
 
 async def test_a_withdrawal_after_the_lapse_rescinds(
-    client, make_lapse, make_referral_withdrawn, deliver, rows
+    client, make_lapse, make_referral_withdrawn, deliver, rows, service, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
 
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
-    assert (await current(client, request))["rescission_reason"] == "referral_withdrawn"
+    assert (await current(client, request, prosecutor))["rescission_reason"] == "referral_withdrawn"
     [_, (event_type, data)] = await published(rows, request["referral_id"])
     assert (event_type, data["reason"], data["jurisdiction"]) == (RESCINDED, "referral_withdrawn", "king-county")
 
 
 async def test_a_withdrawal_before_the_lapse_records_the_request_already_rescinded(
-    client, make_lapse, make_referral_withdrawn, deliver, rows
+    client, make_lapse, make_referral_withdrawn, deliver, rows, service
 ) -> None:
     body = make_lapse()
     await deliver(make_referral_withdrawn(body["referral_id"]), "/divert/intake")
 
-    request = await raise_request(client, body)
+    request = await raise_request(client, body, service)
 
     assert (request["status"], request["rescission_reason"]) == ("rescinded", "referral_withdrawn")
     assert [t for t, _ in await published(rows, body["referral_id"])] == [REQUESTED, RESCINDED]
 
 
 async def test_an_acknowledged_request_found_wrongful_is_flagged_once_not_changed(
-    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due, service, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse())
-    await client.post(
-        f"/v1/warrant-requests/{request['warrant_request_id']}/acknowledgement", json={"acknowledged_by": "prosecutor"}
-    )
+    request = await raise_request(client, make_lapse(), service)
+    await client.post(f"/v1/warrant-requests/{request['warrant_request_id']}/acknowledgement", headers=prosecutor)
 
     await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")  # no second flag
 
-    view = await current(client, request)
+    view = await current(client, request, prosecutor)
     assert (view["status"], view["acknowledged_by"], view["rescinded_at"]) == ("acknowledged", "prosecutor", None)
     assert (view["flagged"], view["flag_reason"]) == (True, "assessed_before_deadline")
     assert view["flagged_at"] is not None
@@ -139,27 +142,29 @@ async def test_an_acknowledged_request_found_wrongful_is_flagged_once_not_change
 
 
 async def test_a_rescinded_request_stays_as_it_is(
-    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due, service, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
     await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
-    assert (await current(client, request))["rescission_reason"] == "referral_withdrawn"
+    assert (await current(client, request, prosecutor))["rescission_reason"] == "referral_withdrawn"
     assert [t for t, _ in await published(rows, request["referral_id"])] == [REQUESTED, RESCINDED]
 
 
 async def test_duplicate_lapses_after_a_fact_give_one_request_rescinded_once(
-    client, make_lapse, make_assessment_completed, deliver, rows, due
+    client, make_lapse, make_assessment_completed, deliver, rows, due, service
 ) -> None:
     body = make_lapse()
     await deliver(make_assessment_completed(body["referral_id"], due))  # exactly at the due time: on time
 
-    first = await raise_request(client, body)
-    again = await raise_request(client, body, status=200)
-    unkeyed = await client.post("/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()})
+    first = await raise_request(client, body, service)
+    again = await raise_request(client, body, service, status=200)
+    unkeyed = await client.post(
+        "/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()}, headers=service
+    )
 
     assert unkeyed.status_code == 200
     assert first == again == unkeyed.json()
@@ -208,12 +213,12 @@ async def test_warrants_keeps_times_never_case_content(
 
 
 async def test_a_lapse_racing_an_on_time_assessment_never_leaves_a_warrant_standing(
-    client, make_lapse, make_assessment_completed, deliver, rows, due
+    client, make_lapse, make_assessment_completed, deliver, rows, due, service, prosecutor
 ) -> None:
     bodies = [make_lapse() for _ in range(8)]
 
     async def lapse_then_view(body: dict[str, Any]) -> None:
-        await client.post("/v1/warrant-requests", json=body)
+        await client.post("/v1/warrant-requests", json=body, headers=service)
 
     # Whichever commits first, the other must see it (the referral-facts row orders them).
     await asyncio.gather(
@@ -221,7 +226,7 @@ async def test_a_lapse_racing_an_on_time_assessment_never_leaves_a_warrant_stand
         *(deliver(make_assessment_completed(body["referral_id"], due)) for body in bodies),
     )
 
-    listed = (await client.get("/v1/warrant-requests")).json()["items"]
+    listed = (await client.get("/v1/warrant-requests", headers=prosecutor)).json()["items"]
     assert sorted(item["referral_id"] for item in listed) == sorted(body["referral_id"] for body in bodies)
     assert {item["status"] for item in listed} == {"rescinded"}
     for body in bodies:

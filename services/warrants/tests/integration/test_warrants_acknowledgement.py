@@ -1,5 +1,9 @@
-"""Prosecutors and courts acknowledge requests: `POST /v1/warrant-requests/{id}/acknowledgement`."""
+"""Prosecutors and courts acknowledge requests: `POST /v1/warrant-requests/{id}/acknowledgement`.
 
+Who acknowledges is the caller's role, from its token; `acknowledged_by` in the body is accepted
+only when it names that role."""
+
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -10,10 +14,12 @@ import pytest
 from divert_platform.schema import events, outbox
 
 PROBLEM_JSON = "application/problem+json"
+Headers = dict[str, str]
+Token = Callable[..., Headers]
 
 
-async def raise_request(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    created = await client.post("/v1/warrant-requests", json=body)
+async def raise_request(client: httpx.AsyncClient, body: dict[str, Any], service: Headers) -> dict[str, Any]:
+    created = await client.post("/v1/warrant-requests", json=body, headers=service)
     assert created.status_code == 201, created.text
     return created.json()
 
@@ -24,17 +30,18 @@ def ack_url(request: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("role", ["prosecutor", "court"])
 async def test_acknowledging_records_who_and_when_and_publishes_it(
-    client: httpx.AsyncClient, make_lapse, rows, role: str
+    client: httpx.AsyncClient, make_lapse, rows, role: str, token: Token, service: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
+    caller = token(role, subject=f"{role}-office-1")
 
-    response = await client.post(ack_url(request), json={"acknowledged_by": role})
+    response = await client.post(ack_url(request), headers=caller)
 
     assert response.status_code == 200, response.text
     view = response.json()
     assert (view["status"], view["acknowledged_by"], view["flagged"]) == ("acknowledged", role, False)
     assert datetime.fromisoformat(view["acknowledged_at"]).utcoffset().total_seconds() == 0
-    assert (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}")).json() == view
+    assert (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}", headers=caller)).json() == view
     published = await rows(outbox, outbox.c.message_key == request["referral_id"])
     assert [row["event_type"] for row in published] == [
         "org.divert.warrant.requested.v1",
@@ -44,17 +51,17 @@ async def test_acknowledging_records_who_and_when_and_publishes_it(
     stored = await rows(events, events.c.stream_id == f"warrant-request-{request['warrant_request_id']}")
     assert [(e["event_type"], e["metadata"]) for e in stored][1] == (
         "RequestAcknowledged",
-        {"actor": "unauthenticated", "role": role},
+        {"actor": f"{role}-office-1", "role": role, "agency": None},
     )
 
 
 async def test_the_same_role_acknowledging_again_is_a_harmless_retry(
-    client: httpx.AsyncClient, make_lapse, rows
+    client: httpx.AsyncClient, make_lapse, rows, token: Token, service: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse())
-    first = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+    request = await raise_request(client, make_lapse(), service)
+    first = await client.post(ack_url(request), json={"acknowledged_by": "court"}, headers=token("court"))
 
-    again = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+    again = await client.post(ack_url(request), headers=token("court", subject="another-clerk"))
 
     assert again.status_code == 200
     assert again.json() == first.json()
@@ -62,12 +69,12 @@ async def test_the_same_role_acknowledging_again_is_a_harmless_retry(
 
 
 async def test_the_other_role_acknowledging_is_a_conflict_naming_the_state(
-    client: httpx.AsyncClient, make_lapse
+    client: httpx.AsyncClient, make_lapse, token: Token, service: Headers, prosecutor: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse())
-    await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+    request = await raise_request(client, make_lapse(), service)
+    await client.post(ack_url(request), headers=prosecutor)
 
-    refused = await client.post(ack_url(request), json={"acknowledged_by": "court"})
+    refused = await client.post(ack_url(request), headers=token("court"))
 
     assert refused.status_code == 409
     assert refused.headers["content-type"] == PROBLEM_JSON
@@ -76,12 +83,12 @@ async def test_the_other_role_acknowledging_is_a_conflict_naming_the_state(
 
 
 async def test_a_rescinded_request_cannot_be_acknowledged(
-    client: httpx.AsyncClient, make_lapse, make_referral_withdrawn, deliver, rows
+    client: httpx.AsyncClient, make_lapse, make_referral_withdrawn, deliver, rows, service: Headers, prosecutor: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
-    refused = await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+    refused = await client.post(ack_url(request), headers=prosecutor)
 
     assert refused.status_code == 409
     assert refused.headers["content-type"] == PROBLEM_JSON
@@ -92,8 +99,8 @@ async def test_a_rescinded_request_cannot_be_acknowledged(
     ]
 
 
-async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    missing = await client.post(f"/v1/warrant-requests/{uuid4()}/acknowledgement", json={"acknowledged_by": "court"})
+async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient, token: Token) -> None:
+    missing = await client.post(f"/v1/warrant-requests/{uuid4()}/acknowledgement", headers=token("court"))
 
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM_JSON
@@ -103,32 +110,38 @@ async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) ->
     ("body", "field"),
     [
         ({"acknowledged_by": "police"}, "body.acknowledged_by"),
-        ({}, "body.acknowledged_by"),
         ({"acknowledged_by": "court", "needs": ["housing"]}, "body.needs"),
     ],
 )
 async def test_invalid_acknowledgements_are_422_problems(
-    client: httpx.AsyncClient, make_lapse, body: dict[str, Any], field: str
+    client: httpx.AsyncClient, make_lapse, body: dict[str, Any], field: str, token: Token, service: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse())
+    request = await raise_request(client, make_lapse(), service)
 
-    response = await client.post(ack_url(request), json=body)
+    response = await client.post(ack_url(request), json=body, headers=token("court"))
 
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
 async def test_requests_are_filtered_by_lifecycle_status_and_flag(
-    client: httpx.AsyncClient, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, due
+    client: httpx.AsyncClient,
+    make_lapse,
+    make_assessment_completed,
+    make_referral_withdrawn,
+    deliver,
+    due,
+    service: Headers,
+    prosecutor: Headers,
 ) -> None:
-    open_, acked, withdrawn, wrongful = [await raise_request(client, make_lapse()) for _ in range(4)]
+    open_, acked, withdrawn, wrongful = [await raise_request(client, make_lapse(), service) for _ in range(4)]
     for request in (acked, wrongful):
-        await client.post(ack_url(request), json={"acknowledged_by": "prosecutor"})
+        await client.post(ack_url(request), headers=prosecutor)
     await deliver(make_referral_withdrawn(withdrawn["referral_id"]), "/divert/intake")
     await deliver(make_assessment_completed(wrongful["referral_id"], due))
 
     async def listed(**params: str) -> list[str]:
-        response = await client.get("/v1/warrant-requests", params=params)
+        response = await client.get("/v1/warrant-requests", params=params, headers=prosecutor)
         assert response.status_code == 200, response.text
         return [item["warrant_request_id"] for item in response.json()["items"]]
 
@@ -145,5 +158,54 @@ async def test_the_openapi_document_lists_the_problem_responses(client: httpx.As
 
     acknowledgement = paths["/v1/warrant-requests/{warrant_request_id}/acknowledgement"]["post"]["responses"]
 
-    assert {"200", "400", "404", "409", "413", "422", "500"} <= set(acknowledgement)
+    assert {"200", "400", "401", "403", "404", "409", "413", "415", "422", "500"} <= set(acknowledgement)
     assert "application/problem+json" in acknowledgement["409"]["content"]
+
+
+@pytest.mark.parametrize(("role", "claimed"), [("prosecutor", "court"), ("court", "prosecutor")])
+async def test_acknowledging_in_another_roles_name_is_forbidden(
+    client: httpx.AsyncClient, make_lapse, rows, role: str, claimed: str, token: Token, service: Headers
+) -> None:
+    request = await raise_request(client, make_lapse(), service)
+
+    refused = await client.post(ack_url(request), json={"acknowledged_by": claimed}, headers=token(role))
+
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    assert len(await rows(outbox, outbox.c.message_key == request["referral_id"])) == 1  # nothing acknowledged
+
+
+@pytest.mark.parametrize("body", [None, {}, {"acknowledged_by": "court"}])
+async def test_the_body_may_be_omitted_or_name_the_callers_own_role(
+    client: httpx.AsyncClient, make_lapse, body: dict[str, Any] | None, token: Token, service: Headers
+) -> None:
+    request = await raise_request(client, make_lapse(), service)
+
+    response = await client.post(ack_url(request), json=body, headers=token("court"))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["acknowledged_by"] == "court"
+
+
+@pytest.mark.parametrize("role", ["program_manager", "officer", "case_manager", "service", "ops"])
+async def test_only_prosecutors_and_courts_acknowledge(
+    client: httpx.AsyncClient, make_lapse, role: str, token: Token, service: Headers
+) -> None:
+    request = await raise_request(client, make_lapse(), service)
+
+    refused = await client.post(ack_url(request), headers=token(role, jurisdiction="king-county", agency="SPD"))
+
+    assert refused.status_code == 403
+
+
+async def test_a_scoped_court_cannot_reach_another_jurisdictions_request(
+    client: httpx.AsyncClient, make_lapse, rows, token: Token, service: Headers
+) -> None:
+    request = await raise_request(client, make_lapse(jurisdiction="king-county"), service)
+
+    missing = await client.post(ack_url(request), headers=token("court", jurisdiction="santa-fe"))
+    taken = await client.post(ack_url(request), headers=token("court", jurisdiction="king-county"))
+
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == f"no warrant request {request['warrant_request_id']}"
+    assert taken.status_code == 200

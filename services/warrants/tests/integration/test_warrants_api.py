@@ -31,6 +31,7 @@ def lapse(**changes: Any) -> dict[str, Any]:
 
 
 PROBLEM_JSON = "application/problem+json"
+Headers = dict[str, str]
 
 
 def key_for(body: dict[str, Any]) -> dict[str, str]:
@@ -43,11 +44,11 @@ async def count(warrants: Warrants, table: Any) -> int:
 
 
 async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
-    client: httpx.AsyncClient, warrants: Warrants
+    client: httpx.AsyncClient, warrants: Warrants, service: Headers
 ) -> None:
     body = lapse()
 
-    created = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
+    created = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
 
     assert created.status_code == 201, created.text
     view = created.json()
@@ -85,22 +86,22 @@ async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
         body["referral_id"],
     )
     assert row.data["warrant_request_id"] == view["warrant_request_id"]
-    assert event.metadata == {"actor": "referral-deadline-workflow", "role": "service"}
+    assert event.metadata == {"actor": "divert-intake", "role": "service", "agency": None}  # the caller's token
 
 
 async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
-    client: httpx.AsyncClient, warrants: Warrants
+    client: httpx.AsyncClient, warrants: Warrants, service: Headers
 ) -> None:
     body = lapse()
-    first = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
-    retried = await client.post("/v1/warrant-requests", json=body, headers=key_for(body))
+    first = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
+    retried = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
     # Another caller, another key, a later lapse time: still the same referral's one request.
     later = await client.post(
         "/v1/warrant-requests",
         json={**body, "lapsed_at": (DUE + timedelta(hours=1)).isoformat()},
-        headers={"Idempotency-Key": "another-key"},
+        headers={**service, "Idempotency-Key": "another-key"},
     )
-    unkeyed = await client.post("/v1/warrant-requests", json=body)
+    unkeyed = await client.post("/v1/warrant-requests", json=body, headers=service)
 
     assert first.status_code == 201
     assert [r.status_code for r in (retried, later, unkeyed)] == [200, 200, 200]
@@ -110,12 +111,15 @@ async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
 
 
 async def test_concurrent_lapse_notices_for_one_referral_create_one_request(
-    client: httpx.AsyncClient, warrants: Warrants
+    client: httpx.AsyncClient, warrants: Warrants, service: Headers
 ) -> None:
     body = lapse()
 
     responses = await asyncio.gather(
-        *(client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": f"k{i}"}) for i in range(5))
+        *(
+            client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": f"k{i}"})
+            for i in range(5)
+        )
     )
 
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
@@ -123,30 +127,34 @@ async def test_concurrent_lapse_notices_for_one_referral_create_one_request(
     assert await count(warrants, outbox) == 1
 
 
-async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client: httpx.AsyncClient) -> None:
+async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(
+    client: httpx.AsyncClient, service: Headers
+) -> None:
     body = lapse()
-    await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": "shared"})
+    await client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": "shared"})
 
-    reused = await client.post("/v1/warrant-requests", json=lapse(), headers={"Idempotency-Key": "shared"})
+    reused = await client.post("/v1/warrant-requests", json=lapse(), headers={**service, "Idempotency-Key": "shared"})
 
     assert reused.status_code == 409
     assert reused.headers["content-type"] == PROBLEM_JSON
     assert reused.json()["status"] == 409
 
 
-async def test_the_same_instant_in_another_offset_is_the_same_body(client: httpx.AsyncClient) -> None:
+async def test_the_same_instant_in_another_offset_is_the_same_body(client: httpx.AsyncClient, service: Headers) -> None:
     body = lapse()
-    await client.post("/v1/warrant-requests", json=body, headers={"Idempotency-Key": "offsets"})
+    await client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": "offsets"})
     pacific = timezone(timedelta(hours=-8))
     shifted = {**body, "assessment_due_by": DUE.astimezone(pacific).isoformat()}
 
-    again = await client.post("/v1/warrant-requests", json=shifted, headers={"Idempotency-Key": "offsets"})
+    again = await client.post("/v1/warrant-requests", json=shifted, headers={**service, "Idempotency-Key": "offsets"})
 
     assert again.status_code == 200
     assert datetime.fromisoformat(again.json()["assessment_due_by"]).utcoffset() == timedelta(0)
 
 
-async def test_requests_are_listed_oldest_first_and_filtered(client: httpx.AsyncClient) -> None:
+async def test_requests_are_listed_oldest_first_and_filtered(
+    client: httpx.AsyncClient, service: Headers, prosecutor: Headers
+) -> None:
     bodies = [
         lapse(jurisdiction="king-county", kind="warrant_request"),
         lapse(jurisdiction="king-county", kind="return_for_charging"),
@@ -154,10 +162,10 @@ async def test_requests_are_listed_oldest_first_and_filtered(client: httpx.Async
     ]
     ids = []
     for body in bodies:
-        ids.append((await client.post("/v1/warrant-requests", json=body)).json()["warrant_request_id"])
+        ids.append((await client.post("/v1/warrant-requests", json=body, headers=service)).json()["warrant_request_id"])
 
     async def listed(**params: str) -> list[str]:
-        response = await client.get("/v1/warrant-requests", params=params)
+        response = await client.get("/v1/warrant-requests", params=params, headers=prosecutor)
         assert response.status_code == 200, response.text
         return [item["warrant_request_id"] for item in response.json()["items"]]
 
@@ -171,17 +179,17 @@ async def test_requests_are_listed_oldest_first_and_filtered(client: httpx.Async
     assert await listed(limit="2") == ids[:2]
 
 
-async def test_one_request_is_read_by_id(client: httpx.AsyncClient) -> None:
-    created = (await client.post("/v1/warrant-requests", json=lapse())).json()
+async def test_one_request_is_read_by_id(client: httpx.AsyncClient, service: Headers, prosecutor: Headers) -> None:
+    created = (await client.post("/v1/warrant-requests", json=lapse(), headers=service)).json()
 
-    read = await client.get(f"/v1/warrant-requests/{created['warrant_request_id']}")
+    read = await client.get(f"/v1/warrant-requests/{created['warrant_request_id']}", headers=prosecutor)
 
     assert read.status_code == 200
     assert read.json() == created
 
 
-async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    missing = await client.get(f"/v1/warrant-requests/{uuid4()}")
+async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient, prosecutor: Headers) -> None:
+    missing = await client.get(f"/v1/warrant-requests/{uuid4()}", headers=prosecutor)
 
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM_JSON
@@ -198,9 +206,9 @@ async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient) ->
     ],
 )
 async def test_invalid_filters_are_422_problems_naming_the_field(
-    client: httpx.AsyncClient, params: dict[str, str], field: str
+    client: httpx.AsyncClient, params: dict[str, str], field: str, prosecutor: Headers
 ) -> None:
-    response = await client.get("/v1/warrant-requests", params=params)
+    response = await client.get("/v1/warrant-requests", params=params, headers=prosecutor)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -217,9 +225,9 @@ async def test_invalid_filters_are_422_problems_naming_the_field(
     ],
 )
 async def test_invalid_bodies_are_422_problems_and_record_nothing(
-    client: httpx.AsyncClient, warrants: Warrants, changes: dict[str, Any], field: str
+    client: httpx.AsyncClient, warrants: Warrants, changes: dict[str, Any], field: str, service: Headers
 ) -> None:
-    response = await client.post("/v1/warrant-requests", json=lapse(**changes))
+    response = await client.post("/v1/warrant-requests", json=lapse(**changes), headers=service)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -227,8 +235,8 @@ async def test_invalid_bodies_are_422_problems_and_record_nothing(
     assert await count(warrants, outbox) == 0
 
 
-async def test_an_invalid_id_in_the_path_is_a_422_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/v1/warrant-requests/nope")
+async def test_an_invalid_id_in_the_path_is_a_422_problem(client: httpx.AsyncClient, prosecutor: Headers) -> None:
+    response = await client.get("/v1/warrant-requests/nope", headers=prosecutor)
 
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["path.warrant_request_id"]

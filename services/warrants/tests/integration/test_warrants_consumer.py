@@ -13,11 +13,11 @@ from divert_warrants.entrypoints.consumer import GROUP_ID, HANDLERS, TOPICS
 
 
 async def test_an_on_time_assessment_record_rescinds_the_request(
-    kafka_bootstrap, warrants, client, make_lapse, make_assessment_completed, rows, due
+    kafka_bootstrap, warrants, client, make_lapse, make_assessment_completed, rows, due, service, prosecutor
 ) -> None:
     assert {topic.name for topic in TOPICS} == {CASES.name, REFERRALS.name}
     await ensure_topics(kafka_bootstrap, [CASES])
-    request = (await client.post("/v1/warrant-requests", json=make_lapse())).json()
+    request = (await client.post("/v1/warrant-requests", json=make_lapse(), headers=service)).json()
     assessed = make_assessment_completed(request["referral_id"], due)
     redelivered_id = str(uuid4())
     await produce(
@@ -43,7 +43,7 @@ async def test_an_on_time_assessment_record_rescinds_the_request(
     finally:
         await dead_letters.stop()
 
-    view = (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}")).json()
+    view = (await client.get(f"/v1/warrant-requests/{request['warrant_request_id']}", headers=prosecutor)).json()
     assert (view["status"], view["rescission_reason"]) == ("rescinded", "assessed_before_deadline")
     assert [row["event_type"] for row in await rows(outbox, outbox.c.message_key == request["referral_id"])] == [
         "org.divert.warrant.requested.v1",

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from divert_contracts import codec
 from divert_contracts.topics import WARRANTS
 from divert_contracts.warrants import WarrantRequested
+from divert_platform.auth import mint_token
 from divert_platform.kafka import create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.testing import migrate
@@ -42,7 +43,9 @@ async def test_a_warrant_request_is_published_as_warrant_requested(database_url:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=build_api(warrants)), base_url="http://w"
         ) as http:
-            created = (await http.post("/v1/warrant-requests", json=body)).json()
+            service = mint_token(warrants.settings, subject="divert-intake", role="service")
+            headers = {"Authorization": f"Bearer {service}"}
+            created = (await http.post("/v1/warrant-requests", json=body, headers=headers)).json()
         assert await OutboxRelay(warrants.sessions, producer).publish_pending() == 1
         assert await OutboxRelay(warrants.sessions, producer).publish_pending() == 0  # marked published
 

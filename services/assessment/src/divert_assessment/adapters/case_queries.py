@@ -24,13 +24,14 @@ class InvalidCursor(ValueError):
 
 @dataclass(frozen=True)
 class CaseFilter:
-    """AND-combined filters of the case list; None means "any".
+    """AND-combined filters of the case list within one owning `agency`; None means "any".
 
     `due_within_days` keeps cases pending assessment due between `now` and `now` plus that many
     days, and orders the list by due time, soonest first (cases already overdue are not "due
     within" anything and are left out).
     """
 
+    agency: str
     status: str | None = None
     jurisdiction: str | None = None
     case_manager_id: str | None = None
@@ -73,7 +74,7 @@ async def list_cases(
     """
     table = cases.c
     mode = _SOONEST_DUE if where.due_within_days is not None else _NEWEST
-    query = select(cases)
+    query = select(cases).where(table.agency == where.agency)
     for column, value in (
         (table.status, where.status),
         (table.jurisdiction, where.jurisdiction),

@@ -83,10 +83,20 @@ class CaseRepository:
         ]
 
 
-async def find_case(uow: UnitOfWork, referral_id: UUID) -> dict[str, Any] | None:
-    """The case-agency view of one case as a row mapping (times in UTC), or None."""
-    row = (await uow.session.execute(select(cases).where(cases.c.referral_id == str(referral_id)))).first()
+async def find_case(uow: UnitOfWork, referral_id: UUID, *, agency: str | None) -> dict[str, Any] | None:
+    """The case-agency view of one case as a row mapping (times in UTC), or None when there is no
+    such case or another agency owns it. A case without an owning agency is no agency's."""
+    if agency is None:
+        return None
+    query = select(cases).where(cases.c.referral_id == str(referral_id), cases.c.agency == agency)
+    row = (await uow.session.execute(query)).first()
     return in_utc(dict(row._mapping), CASE_TIMES) if row else None
+
+
+async def jurisdiction_of(uow: UnitOfWork, referral_id: str) -> str | None:
+    """The jurisdiction of the case opened for `referral_id`, whichever agency owns it, or None."""
+    query = select(cases.c.jurisdiction).where(cases.c.referral_id == referral_id)
+    return (await uow.session.execute(query)).scalar_one_or_none()
 
 
 async def find_consents(uow: UnitOfWork, referral_id: UUID) -> list[dict[str, Any]]:

@@ -79,6 +79,7 @@ async def _case_opened(uow: UnitOfWork, event: events.CaseOpened, now: datetime)
             rms_person_id=subject.rms_person_id,
             contacts_attempted=0,
             previous_referral_id=str(event.previous_referral_id) if event.previous_referral_id else None,
+            agency=event.agency,
             updated_at=now,
         )
     )

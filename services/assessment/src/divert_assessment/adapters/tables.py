@@ -42,7 +42,11 @@ cases = Table(
     Column("close_reason", String(32)),
     Column("previous_referral_id", String(36)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # the case agency that owns the case (whose case managers see it); null when the jurisdiction
+    # had no agency configured when the case was opened: then only program reports count it
+    Column("agency", String(64)),
     Index("ix_cases_status_due", "status", "assessment_due_by"),
+    Index("ix_cases_agency_referred", "agency", "referred_at"),
 )
 
 # Every consent recorded on a case, active or not (whether it is in force is decided at read time).

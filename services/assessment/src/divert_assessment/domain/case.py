@@ -67,6 +67,7 @@ class Case(CaseState):
                 subject=command.subject,
                 rms_agency=command.rms_agency,
                 previous_referral_id=command.previous_referral_id,
+                agency=command.agency,
             )
         )
 

@@ -33,6 +33,7 @@ class OpenCase:
     subject: Subject
     rms_agency: str
     previous_referral_id: UUID | None = None
+    agency: str | None = None  # the case agency serving the jurisdiction, which will own the case
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,22 @@
 """The consent gate: whether a case's data may go to a party, and which of it (DOMAIN.md §5).
 
-Nothing about a case leaves the agency without a consent in force — not revoked, not expired —
+Nothing about a case ever goes to police, prosecution or a court, whatever a consent says (LEAD's
+golden rule; 42 CFR Part 2 forbids use to investigate or prosecute the patient). Beyond them,
+nothing about a case leaves the agency without a consent in force — not revoked, not expired —
 that names the recipient and whose scope covers what is asked. Scopes are ordered from least to
 most as the contract lists them, so a wider consent covers every narrower request. Needs that
 42 CFR Part 2 protects go only under a consent marked `part2`, and every disclosure that carries
 them carries the federal no-redisclosure notice (42 CFR §2.32).
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal, get_args
 from uuid import UUID
 
-from divert_assessment.domain.rules import is_part2
+from divert_assessment.domain.rules import is_enforcement, is_part2
 from divert_contracts.cases import ConsentScope, NeedDomain
 
 SCOPES: tuple[ConsentScope, ...] = get_args(ConsentScope)
@@ -66,6 +68,7 @@ class Consent:
 class Refusal(StrEnum):
     """Why nothing may be disclosed, from the most to the least basic reason."""
 
+    ENFORCEMENT_PARTY = "party_is_enforcement"
     NO_CONSENT_FOR_PARTY = "no_consent_for_party"
     SCOPE_TOO_NARROW = "scope_too_narrow"
     REVOKED = "consent_revoked"
@@ -94,6 +97,11 @@ class Decision:
         match self.refusal:
             case None:
                 return f"disclosed to {self.party!r} under consent {self.consent_id}"
+            case Refusal.ENFORCEMENT_PARTY:
+                return (
+                    f"{self.party!r} is police, prosecution or a court: case information is never disclosed for "
+                    "enforcement, whatever a consent says (LEAD's golden rule; 42 CFR Part 2)"
+                )
             case Refusal.NO_CONSENT_FOR_PARTY:
                 return f"no consent names {self.party!r}; {wanted} is needed"
             case Refusal.SCOPE_TOO_NARROW:
@@ -104,13 +112,23 @@ class Decision:
                 return f"the consent covering this for {self.party!r} has expired; {wanted} is needed"
 
 
-def may_disclose(consents: Iterable[Consent], party: str, scope: ConsentScope, now: datetime) -> Decision:
+def may_disclose(
+    consents: Iterable[Consent],
+    party: str,
+    scope: ConsentScope,
+    now: datetime,
+    *,
+    enforcement_parties: Collection[str],
+) -> Decision:
     """Whether the data `scope` covers may go to `party` at `now`, and under which consent.
 
+    Never to one of `enforcement_parties` (or a unit of one), even under a consent naming it.
     Of several consents that would do, one marked `part2` is relied on (so Part 2 needs may go);
     otherwise the one that lasts longest. Refused, the decision says what is missing: a consent
     for the party at all, a wide enough scope, or one that is not revoked or expired.
     """
+    if is_enforcement(party, enforcement_parties):
+        return Decision(party, scope, refusal=Refusal.ENFORCEMENT_PARTY)
     named = [consent for consent in consents if party in consent.parties]
     usable = [consent for consent in named if consent.in_force(now) and consent.covers(scope)]
     if usable:

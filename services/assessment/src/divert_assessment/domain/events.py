@@ -48,6 +48,9 @@ class CaseOpened(DomainEvent):
     subject: Subject
     rms_agency: str
     previous_referral_id: UUID | None = None
+    agency: str | None = None
+    """The case agency that owns the case: the one serving its jurisdiction when it was opened
+    (None when none was configured, and in events recorded before owning agencies existed)."""
 
 
 class NeedRecord(BaseModel):

@@ -5,7 +5,7 @@ field paths and clients can act on the code rather than the wording.
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -64,6 +64,32 @@ def each_party_is_named_once(parties: Iterable[str]) -> Violation | None:
     repeated = sorted(party for party, count in Counter(parties).items() if count > 1)
     if repeated:
         return Violation("parties", "duplicate_party", f"parties named more than once: {', '.join(repeated)}")
+    return None
+
+
+_UNIT_SEPARATORS = ("-", ".", ":")
+
+
+def is_enforcement(party: str, enforcement_parties: Collection[str]) -> bool:
+    """The party is police, prosecution, a court or supervision, or a unit of one (`spd-east` of
+    `spd`): LEAD's golden rule and 42 CFR Part 2 forbid letting case information reach them."""
+    party = party.lower()
+    return any(
+        party == listed or party.startswith(tuple(listed + separator for separator in _UNIT_SEPARATORS))
+        for listed in (name.lower() for name in enforcement_parties)
+    )
+
+
+def names_no_enforcement_party(parties: Iterable[str], enforcement_parties: Collection[str]) -> Violation | None:
+    """A consent cannot name police, prosecution or a court: what a person shares in care
+    coordination is never used for enforcement, even with their signature (the golden rule)."""
+    named = sorted({party for party in parties if is_enforcement(party, enforcement_parties)})
+    if named:
+        return Violation(
+            "parties",
+            "enforcement_party",
+            f"enforcement parties may not receive case information: {', '.join(named)}",
+        )
     return None
 
 

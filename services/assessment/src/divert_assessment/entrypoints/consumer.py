@@ -1,6 +1,7 @@
 """`divert-assessment consumer`: opens a case for every accepted referral on `divert.referrals`."""
 
 import asyncio
+from functools import partial
 
 from divert_assessment.bootstrap import bootstrap
 from divert_assessment.service_layer import handlers
@@ -18,7 +19,11 @@ async def main(stop: asyncio.Event) -> None:
         await run_consumer(
             assessment.settings,
             topics=[REFERRALS],
-            handlers={ReferralAccepted: handlers.when_referral_accepted_open_case},
+            handlers={
+                ReferralAccepted: partial(
+                    handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies
+                )
+            },
             unit_of_work=assessment.unit_of_work,
             stop=stop,
             group_id=GROUP_ID,

@@ -19,7 +19,10 @@ class ConsentMissing(Problem):
 CONSENT_MISSING_RESPONSE: dict[int | str, dict[str, Any]] = {
     403: {
         "model": ProblemDetails,
-        "description": "No consent in force names the party with a wide enough scope; `missing` says what is needed",
+        "description": (
+            "The caller's role or agency does not allow this; or no consent in force names the party with a wide "
+            "enough scope (`missing` says what is needed); or the party is enforcement (`party_is_enforcement`)"
+        ),
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
     }
 }

@@ -1,5 +1,6 @@
 """Disclosing a case's data to a party under the consent gate (42 CFR Part 2, the golden rule)."""
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,13 @@ from divert_assessment.domain.consent_gate import (
 )
 from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_contracts.cases import ConsentScope
+from divert_platform.audit import AuditTrail
+from divert_platform.auth import Principal
 from divert_platform.unit_of_work import UnitOfWork
 
 
 class DisclosureRefused(PermissionError):
-    """No consent in force lets the data go; `decision` says which consent is missing."""
+    """No consent in force lets the data go, or the party is enforcement; `decision` says why."""
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.explanation)
@@ -40,19 +43,38 @@ class Disclosure:
     notice: str | None
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a disclosure and why: the case manager's token and the purpose they stated."""
+
+    principal: Principal
+    purpose: str | None
+
+
 async def disclose(
-    uow: UnitOfWork, referral_id: UUID, party: str, scope: ConsentScope, now: datetime, actor: dict[str, Any]
+    unit_of_work: Callable[[], UnitOfWork],
+    trail: AuditTrail,
+    requester: Requester,
+    referral_id: UUID,
+    party: str,
+    scope: ConsentScope,
+    now: datetime,
+    *,
+    enforcement_parties: Collection[str],
 ) -> Disclosure:
     """The case data `scope` covers, for `party`, if a consent in force allows it.
 
+    Only a case of the requester's agency is found. Never to one of `enforcement_parties`. The
+    decision, granted or refused, is recorded in the audit trail before anything is returned.
     Raises `CaseNotFound`, or `DisclosureRefused` naming the consent that is missing.
     """
-    row = await find_case(uow, referral_id)
-    if row is None:
-        raise CaseNotFound(referral_id)
-    consents = [_consent(consent) for consent in await find_consents(uow, referral_id)]
-    decision = may_disclose(consents, party, scope, now)
-    await record_disclosure(uow, referral_id, decision, now, actor)
+    async with unit_of_work() as uow:
+        row = await find_case(uow, referral_id, agency=requester.principal.agency)
+        if row is None:
+            raise CaseNotFound(referral_id)
+        consents = [_consent(consent) for consent in await find_consents(uow, referral_id)]
+    decision = may_disclose(consents, party, scope, now, enforcement_parties=enforcement_parties)
+    await record_disclosure(trail, requester, referral_id, decision)
     if not decision.allowed:
         raise DisclosureRefused(decision)
     sections = SECTIONS[scope]
@@ -68,16 +90,20 @@ async def disclose(
     )
 
 
-async def record_disclosure(
-    uow: UnitOfWork, referral_id: UUID, decision: Decision, now: datetime, actor: dict[str, Any]
-) -> None:
-    """The one place every disclosure decision, granted or refused, is to be audited.
+async def record_disclosure(trail: AuditTrail, requester: Requester, referral_id: UUID, decision: Decision) -> None:
+    """Audit a disclosure decision, granted or refused: who asked (the token), for which party and
+    scope, under which consent or why not, and the purpose stated.
 
-    Nothing is recorded yet: the audit trail (who asked, for whom, under which consent, when)
-    comes with the security issue, which fills in this function. It runs before a refusal is
-    raised, and the request's transaction is otherwise read-only, so an audit record written
-    here has to be committed here too, or refusals would roll back with the 403.
+    Called once the case's read transaction is over and committed on its own (SQLite has one
+    writer at a time), so a refusal's record stays when the 403 goes out.
     """
+    outcome = f"under consent {decision.consent_id}" if decision.allowed else f"refused: {decision.refusal}"
+    await trail.record_read(
+        requester.principal,
+        resource=f"disclosure of {decision.scope} to {decision.party} {outcome}",
+        referral_ids=[str(referral_id)],
+        purpose=requester.purpose,
+    )
 
 
 def _consent(row: dict[str, Any]) -> Consent:

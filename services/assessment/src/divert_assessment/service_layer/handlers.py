@@ -1,5 +1,7 @@
 """Assessment's command handlers and reactions to events."""
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +16,8 @@ from divert_contracts.referrals import ReferralAccepted
 from divert_platform.clock import as_utc, utcnow
 from divert_platform.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 class CaseNotFound(LookupError):
     """No case was opened for this referral (not accepted, or not delivered yet)."""
@@ -23,9 +27,14 @@ class CaseNotFound(LookupError):
         self.referral_id = referral_id
 
 
-async def when_referral_accepted_open_case(uow: UnitOfWork, message: DecodedEvent) -> None:
+async def when_referral_accepted_open_case(
+    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: Mapping[str, str]
+) -> None:
     """Open the case of an accepted referral, once, and announce it (the consumer commits).
 
+    The case belongs to the case agency `case_agencies` names for its jurisdiction. With none
+    named it is opened without one — seen by no case manager, counted by program reports — and a
+    warning (with ids only, nothing about the person) says which jurisdiction needs an agency.
     A person the RMS agency already knows (same agency, same `rms_person_id`) whose earlier case
     is closed is re-referred: the new case links to the latest such case.
     """
@@ -47,7 +56,15 @@ async def when_referral_accepted_open_case(uow: UnitOfWork, message: DecodedEven
         subject=event.subject,
         rms_agency=event.rms.agency,
         previous_referral_id=previous_case_of_the_same_person(event.rms.agency, person_id, earlier),
+        agency=case_agencies.get(event.jurisdiction),
     )
+    if command.agency is None:
+        log.warning(
+            "no case agency serves jurisdiction %r (DIVERT_CASE_AGENCIES): case %s is opened without one "
+            "and no case manager can see it",
+            event.jurisdiction,
+            event.referral_id,
+        )
     case.open(command, utcnow())
     await _save(uow, case, {"actor": message.source, "role": "service", "causation_id": message.id})
 
@@ -55,7 +72,8 @@ async def when_referral_accepted_open_case(uow: UnitOfWork, message: DecodedEven
 async def handle(uow: UnitOfWork, command: CaseCommand, now: datetime, actor: dict[str, Any]) -> Case:
     """Apply a command to its case and stage its events, outbox rows and read models (the caller commits).
 
-    Raises `CaseNotFound`, or the case's refusal (`InvalidTransition`, `RulesBroken`,
+    `actor` is the events' metadata (who, in which role and agency); the caller has checked that
+    the case is the actor's agency's. Raises `CaseNotFound`, or the case's refusal (`InvalidTransition`, `RulesBroken`,
     `ConsentNotFound`, `ConsentAlreadyRevoked`), or `ConcurrencyConflict` on a concurrent change.
     """
     case = await CaseRepository(uow).get(command.referral_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from divert_intake.adapters.tables import referral_status
 from divert_platform.clock import as_utc
@@ -49,6 +49,13 @@ async def find_status(uow: UnitOfWork, referral_id: UUID) -> dict[str, Any] | No
     return _row_view(row) if row else None
 
 
+async def find_jurisdiction(uow: UnitOfWork, referral_id: str) -> str | None:
+    """The jurisdiction of a referral, or None when there is no such referral."""
+    return await uow.session.scalar(
+        select(referral_status.c.jurisdiction).where(referral_status.c.referral_id == referral_id)
+    )
+
+
 def encode_cursor(row: dict[str, Any]) -> str:
     """An opaque cursor pointing just after `row` in the list order."""
     raw = json.dumps([row["referred_at"].isoformat(), row["referral_id"]]).encode()
@@ -63,25 +70,41 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursor("the cursor is not one this API returned") from error
 
 
-async def list_statuses(
-    uow: UnitOfWork, where: ReferralFilter, *, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of status rows, newest referral first, and the cursor of the next page (or None)."""
+def _conditions(where: ReferralFilter) -> list[ColumnElement[bool]]:
     table = referral_status.c
-    query = select(referral_status)
-    for column, value in (
-        (table.agency, where.agency),
-        (table.case_number, where.case_number),
-        (table.jurisdiction, where.jurisdiction),
-        (table.pathway, where.pathway),
-        (table.status, where.status),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    conditions = [
+        column == value
+        for column, value in (
+            (table.agency, where.agency),
+            (table.case_number, where.case_number),
+            (table.jurisdiction, where.jurisdiction),
+            (table.pathway, where.pathway),
+            (table.status, where.status),
+        )
+        if value is not None
+    ]
     if where.referred_from is not None:
-        query = query.where(table.referred_at >= as_utc(where.referred_from))
+        conditions.append(table.referred_at >= as_utc(where.referred_from))
     if where.referred_to is not None:
-        query = query.where(table.referred_at < as_utc(where.referred_to))
+        conditions.append(table.referred_at < as_utc(where.referred_to))
+    return conditions
+
+
+async def list_statuses(
+    uow: UnitOfWork,
+    where: ReferralFilter,
+    *,
+    scope: ReferralFilter | None = None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of status rows, newest referral first, and the cursor of the next page (or None).
+
+    `where` is what the caller asked for; `scope` is what the caller may see. Both apply, so a
+    filter naming something out of scope finds nothing rather than something it should not.
+    """
+    table = referral_status.c
+    query = select(referral_status).where(*_conditions(where), *_conditions(scope or ReferralFilter()))
     if cursor:
         after_at, after_id = _decode_cursor(cursor)
         query = query.where(

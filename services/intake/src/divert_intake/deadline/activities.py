@@ -9,18 +9,28 @@ from temporalio.exceptions import ApplicationError
 from divert_intake.deadline.models import LapseNotice
 
 # 409: a concurrent request for the same referral is still being written; 429: slow down.
-_RETRYABLE_CLIENT_ERRORS = {409, 429}
+# 401/403: our credentials are deployment configuration (a rotated key, a missing service token):
+# once it is fixed the same request succeeds, while giving up would lose the warrant request.
+_RETRYABLE_CLIENT_ERRORS = {401, 403, 409, 429}
 
 
 class DeadlineActivities:
-    """Holds the adapters the activities use (an HTTP client, intake's lapse recorder)."""
+    """Holds the adapters the activities use (an HTTP client, intake's lapse recorder, and the
+    source of the service token warrants requires)."""
 
     def __init__(
-        self, http: httpx.AsyncClient, warrants_url: str, record_lapse: Callable[[LapseNotice], Awaitable[None]]
+        self,
+        http: httpx.AsyncClient,
+        warrants_url: str,
+        record_lapse: Callable[[LapseNotice], Awaitable[None]],
+        *,
+        token: Callable[[], str],
     ) -> None:
+        """`token` is asked on every call, so a long-running worker never sends an expired one."""
         self._http = http
         self._warrants_url = warrants_url.rstrip("/")
         self._record_lapse = record_lapse
+        self._token = token
 
     @activity.defn
     async def request_warrant(self, notice: LapseNotice) -> str:
@@ -38,7 +48,10 @@ class DeadlineActivities:
                 "assessment_due_by": notice.assessment_due_by.isoformat(),
                 "lapsed_at": notice.lapsed_at.isoformat(),
             },
-            headers={"Idempotency-Key": f"deadline-lapse-{notice.referral_id}"},
+            headers={
+                "Authorization": f"Bearer {self._token()}",
+                "Idempotency-Key": f"deadline-lapse-{notice.referral_id}",
+            },
         )
         if response.status_code in (200, 201):
             return str(response.json()["warrant_request_id"])

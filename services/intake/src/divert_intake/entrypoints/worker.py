@@ -10,6 +10,7 @@ from divert_intake.deadline.activities import DeadlineActivities
 from divert_intake.deadline.models import TASK_QUEUE, LapseNotice
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 from divert_intake.service_layer import handlers
+from divert_platform.auth import service_token
 
 
 def lapse_recorder(intake: Intake):  # type: ignore[no-untyped-def]
@@ -26,7 +27,13 @@ async def main(stop: asyncio.Event) -> None:
     intake = bootstrap()
     client = await connect_temporal(intake.settings)
     async with httpx.AsyncClient(timeout=20) as http:
-        activities = DeadlineActivities(http, intake.settings.warrants_url, lapse_recorder(intake))
+        activities = DeadlineActivities(
+            http,
+            intake.settings.warrants_url,
+            lapse_recorder(intake),
+            # Minted afresh per call in development (a day's lifetime); configured in production.
+            token=lambda: service_token(intake.settings),
+        )
         worker = Worker(
             client,
             task_queue=TASK_QUEUE,

@@ -1,16 +1,23 @@
 """Warrants' REST API: the deadline workflow raises requests; prosecutors and courts acknowledge
-them; prosecutors, courts and RMS read them, rescissions and review flags included."""
+them; prosecutors, courts and program managers read them, rescissions and review flags included.
 
-from typing import Annotated, Any
+Who may call what is docs/access.md. There is no read audit here: warrant requests carry referral
+ids, jurisdictions, kinds and dates, never a person's name or case content, so no personal data
+is read through this API (every write is still attributed in the event store).
+"""
+
+from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, FastAPI, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Response
 
 from divert_contracts.referrals import LapseAction
+from divert_contracts.warrants import AcknowledgingRole
 from divert_platform.app import create_app
+from divert_platform.auth import Access, Principal
 from divert_platform.clock import utcnow
 from divert_platform.idempotency import request_fingerprint
-from divert_platform.problems import Conflict, NotFound, Unprocessable, problem_responses
+from divert_platform.problems import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
 from divert_warrants.adapters.warrant_requests import WarrantRequestFilter, find_request, list_requests
 from divert_warrants.bootstrap import Warrants, bootstrap
 from divert_warrants.domain.warrant_request import (
@@ -34,8 +41,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-# Until service authentication arrives, the only caller of POST is intake's deadline workflow.
-DEADLINE_WORKFLOW = {"actor": "referral-deadline-workflow", "role": "service"}
+READERS = ("prosecutor", "court", "program_manager")
+ACKNOWLEDGERS = ("prosecutor", "court")
 
 
 def build_api(warrants: Warrants) -> FastAPI:
@@ -47,15 +54,31 @@ def build_api(warrants: Warrants) -> FastAPI:
         settings=warrants.settings,
         engine=warrants.engine,
     )
-    app.include_router(_warrant_requests_router(warrants))
+    app.include_router(_warrant_requests_router(warrants, app.state.access))
     return app
 
 
-def _warrant_requests_router(warrants: Warrants) -> APIRouter:
+def jurisdiction_scope(principal: Principal) -> str | None:
+    """The one jurisdiction whose requests the caller may see, or None for all of them.
+
+    A program manager sees its jurisdiction's (its token must name one: 403 otherwise); a
+    prosecutor or court sees every jurisdiction unless its token names one.
+    """
+    if principal.role == "program_manager" and not principal.jurisdiction:
+        raise Forbidden("a program manager's token must name its jurisdiction")
+    return principal.jurisdiction
+
+
+def _visible(view: dict[str, Any] | None, principal: Principal) -> bool:
+    scope = jurisdiction_scope(principal)
+    return view is not None and scope in (None, view["jurisdiction"])
+
+
+def _warrant_requests_router(warrants: Warrants, access: Access) -> APIRouter:
     router = APIRouter(
         prefix="/v1/warrant-requests",
         tags=["warrant requests"],
-        responses=problem_responses(400, 404, 409, 413, 422, 500),
+        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 500),
     )
 
     @router.post(
@@ -63,12 +86,20 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         status_code=201,
         response_model=WarrantRequestView,
         summary="Request a warrant for a lapsed referral",
-        responses={200: {"model": WarrantRequestView, "description": "The referral already had a request."}},
+        responses={
+            200: {"model": WarrantRequestView, "description": "The referral already had a request."},
+            **problem_responses(415),
+        },
     )
     async def request_warrant(
-        body: WarrantRequestBody, response: Response, idempotency_key: IdempotencyKey = None
+        body: WarrantRequestBody,
+        response: Response,
+        principal: Annotated[Principal, Depends(access.allow("service"))],
+        idempotency_key: IdempotencyKey = None,
     ) -> Any:
         """Record that a referral's assessment window lapsed and ask the prosecutor or court to act.
+
+        Only Divert services call this (intake's deadline workflow, with its service token).
 
         Idempotent per referral: the first call creates the request (201) and publishes
         `warrant.requested`; every later call for the same referral returns that request as it
@@ -93,7 +124,7 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         idempotency = handlers.Idempotency(idempotency_key, fingerprint) if idempotency_key else None
         try:
             outcome = await handlers.request_warrant(
-                warrants.unit_of_work, command, utcnow(), DEADLINE_WORKFLOW, idempotency
+                warrants.unit_of_work, command, utcnow(), principal.metadata(), idempotency
             )
         except InvalidWarrantRequest as error:
             raise Unprocessable(
@@ -106,6 +137,7 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
 
     @router.get("", response_model=WarrantRequestList, summary="List warrant requests")
     async def list_warrant_requests(
+        principal: Annotated[Principal, Depends(access.allow(*READERS))],
         referral_id: UUID | None = None,
         status: WarrantRequestStatus | None = None,
         jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
@@ -113,7 +145,15 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
         limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest first.")] = 100,
     ) -> Any:
-        """Warrant requests matching every filter given, oldest first."""
+        """Warrant requests matching every filter given, oldest first.
+
+        Only requests of the caller's jurisdiction are listed when its token names one (always,
+        for program managers); a `jurisdiction` filter naming another finds nothing."""
+        scope = jurisdiction_scope(principal)
+        if scope is not None:
+            if jurisdiction not in (None, scope):
+                return {"items": []}
+            jurisdiction = scope
         where = WarrantRequestFilter(
             referral_id=referral_id,
             status=status.value if status else None,
@@ -126,11 +166,15 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
             return {"items": await list_requests(uow, where)}
 
     @router.get("/{warrant_request_id}", response_model=WarrantRequestView, summary="A warrant request")
-    async def get_warrant_request(warrant_request_id: UUID) -> Any:
-        """One warrant request: its referral, kind, status, dates, rescission and review flag."""
+    async def get_warrant_request(
+        warrant_request_id: UUID, principal: Annotated[Principal, Depends(access.allow(*READERS))]
+    ) -> Any:
+        """One warrant request: its referral, kind, status, dates, rescission and review flag.
+
+        A request of a jurisdiction outside the caller's scope is a 404."""
         async with warrants.unit_of_work() as uow:
             view = await find_request(uow, warrant_request_id)
-        if view is None:
+        if not _visible(view, principal):
             raise NotFound(f"no warrant request {warrant_request_id}")
         return view
 
@@ -138,9 +182,19 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         "/{warrant_request_id}/acknowledgement",
         response_model=WarrantRequestView,
         summary="Acknowledge a warrant request",
+        responses=problem_responses(415),
     )
-    async def acknowledge_warrant_request(warrant_request_id: UUID, body: AcknowledgementBody) -> Any:
+    async def acknowledge_warrant_request(
+        warrant_request_id: UUID,
+        principal: Annotated[Principal, Depends(access.allow(*ACKNOWLEDGERS))],
+        body: Annotated[AcknowledgementBody | None, Body()] = None,
+    ) -> Any:
         """The prosecutor or court takes the request and acts on it outside Divert.
+
+        Who acknowledges is the caller's role (`prosecutor` or `court`, from its token). The body
+        may be omitted; an `acknowledged_by` in it is accepted for compatibility only when it
+        names the caller's own role (a 403 otherwise). A request outside the caller's
+        jurisdiction (when its token names one) is a 404.
 
         Publishes `warrant.request_acknowledged`. Repeating the call with the same
         `acknowledged_by` is a harmless retry (200, nothing new recorded). Acknowledging a
@@ -148,11 +202,15 @@ def _warrant_requests_router(warrants: Warrants) -> APIRouter:
         `current_state` says where the request stands. Should an acknowledged request later
         turn out wrongful, it is not changed but `flagged` for the prosecutor's review.
         """
-        # Until authentication arrives (a later issue) the caller names its own role.
-        actor = {"actor": "unauthenticated", "role": body.acknowledged_by}
+        role = cast(AcknowledgingRole, principal.role)
+        if body is not None and body.acknowledged_by not in (None, role):
+            raise Forbidden(f"a {role} may not acknowledge as {body.acknowledged_by}")
+        async with warrants.unit_of_work() as uow:
+            if not _visible(await find_request(uow, warrant_request_id), principal):
+                raise NotFound(f"no warrant request {warrant_request_id}")
         try:
             return await handlers.acknowledge_request(
-                warrants.unit_of_work, warrant_request_id, body.acknowledged_by, utcnow(), actor
+                warrants.unit_of_work, warrant_request_id, role, utcnow(), principal.metadata()
             )
         except handlers.RequestNotFound as error:
             raise NotFound(str(error)) from error

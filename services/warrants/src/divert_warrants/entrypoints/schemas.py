@@ -33,11 +33,14 @@ class WarrantRequestBody(BaseModel):
 
 
 class AcknowledgementBody(BaseModel):
-    """Who takes the request. Until authentication exists, the caller names its own role."""
+    """Optional: who acknowledges is the caller's role, from its token."""
 
     model_config = ConfigDict(extra="forbid")
 
-    acknowledged_by: AcknowledgingRole = Field(description="`prosecutor` or `court`.")
+    acknowledged_by: AcknowledgingRole | None = Field(
+        None,
+        description="`prosecutor` or `court`. Kept for older clients: when given it must be the caller's own role.",
+    )
 
 
 class WarrantRequestView(BaseModel):

@@ -1,0 +1,144 @@
+"""Bearer-token authentication and role checks for every Divert API.
+
+Development signs HS256 tokens with the development key (`divert token` mints them); production
+verifies RS256/ES256 tokens against the identity provider's JWKS, with issuer and audience
+checked. A token carries `sub`, `role` and, for scoped roles, `agency` and/or `jurisdiction`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from divert_platform.problems import Forbidden, Unauthorized
+from divert_platform.settings import ServiceSettings
+
+Role = Literal["officer", "program_manager", "case_manager", "prosecutor", "court", "service", "ops"]
+ROLES: tuple[Role, ...] = get_args(Role)
+
+PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "prosecutor", "court"})
+"""LEAD's golden rule: nothing learned in care coordination may reach enforcement."""
+
+_ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing a claim, expired, forged or for someone else."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject, role and scope."""
+
+    subject: str
+    role: Role
+    agency: str | None = None
+    jurisdiction: str | None = None
+
+    def metadata(self, **extra: Any) -> dict[str, Any]:
+        """Event-store metadata attributing a change to this caller."""
+        return {"actor": self.subject, "role": self.role, "agency": self.agency, **extra}
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience, and reads the caller from the claims."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        """The caller a valid token names; `InvalidToken` otherwise."""
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = _ASYMMETRIC
+            else:
+                key, algorithms = self._settings.jwt_secret.get_secret_value(), ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(type(error).__name__) from error
+        role = claims.get("role")
+        if role not in ROLES:
+            raise InvalidToken("unknown role")
+        return Principal(str(claims["sub"]), role, claims.get("agency"), claims.get("jurisdiction"))
+
+
+def mint_token(
+    settings: ServiceSettings,
+    *,
+    subject: str,
+    role: Role,
+    agency: str | None = None,
+    jurisdiction: str | None = None,
+    lifetime: timedelta = timedelta(hours=8),
+) -> str:
+    """An HS256 token signed with this deployment's shared secret (demos, tests, service calls in
+    development). Production tokens come from the identity provider, never from here."""
+    if settings.jwks_url is not None:
+        raise RuntimeError("with DIVERT_JWKS_URL set, tokens are issued by the identity provider")
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "role": role,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + lifetime,
+        **({"agency": agency} if agency else {}),
+        **({"jurisdiction": jurisdiction} if jurisdiction else {}),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def service_token(settings: ServiceSettings) -> str:
+    """The bearer token this service presents to others: configured in production, minted in development."""
+    if settings.service_token is not None:
+        return settings.service_token.get_secret_value()
+    return mint_token(settings, subject=f"divert-{settings.service_name}", role="service", lifetime=timedelta(days=1))
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Access:
+    """FastAPI dependencies for authentication and role checks, built once per app."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._verifier = TokenVerifier(settings)
+
+        async def current(
+            request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+        ) -> Principal:
+            if credentials is None or credentials.scheme.lower() != "bearer":
+                raise Unauthorized("a bearer token is required")
+            try:
+                principal = self._verifier.verify(credentials.credentials)
+            except InvalidToken as error:
+                raise Unauthorized(f"the bearer token is not valid ({error})") from error
+            request.state.principal = principal
+            return principal
+
+        self.current = current
+
+    def allow(self, *roles: Role) -> Callable[..., Any]:
+        """A dependency admitting only `roles`; it returns the caller."""
+        allowed = frozenset(roles)
+
+        async def check(principal: Annotated[Principal, Depends(self.current)]) -> Principal:
+            if principal.role not in allowed:
+                raise Forbidden(f"the {principal.role} role may not use this route")
+            return principal
+
+        return check

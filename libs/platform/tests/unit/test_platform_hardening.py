@@ -1,0 +1,79 @@
+"""HTTP hardening: security headers everywhere, JSON bodies only, a per-client rate limit,
+and authentication answered before anything else."""
+
+from typing import Annotated
+
+import httpx
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from divert_platform.app import create_app
+from divert_platform.auth import Principal, mint_token
+from divert_platform.settings import ServiceSettings
+
+
+def _app(per_minute: int = 0):  # type: ignore[no-untyped-def]
+    settings = ServiceSettings(rate_limit_per_minute=per_minute, kafka_bootstrap="127.0.0.1:1")
+    app = create_app(
+        title="t", description="t", settings=settings, engine=create_async_engine("sqlite+aiosqlite:///:memory:")
+    )
+    access = app.state.access
+
+    @app.post("/things")
+    async def create(
+        body: dict[str, str], caller: Annotated[Principal, Depends(access.allow("officer"))]
+    ) -> dict[str, str]:
+        return {"by": caller.subject}
+
+    return app, settings
+
+
+async def _client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_security_headers_on_success_and_on_problems() -> None:
+    app, settings = _app()
+    token = mint_token(settings, subject="o", role="officer")
+    async with await _client(app) as http:
+        ok = await http.post("/things", json={}, headers={"Authorization": f"Bearer {token}"})
+        denied = await http.post("/things", json={})
+    assert ok.status_code == 200 and ok.json() == {"by": "o"}
+    assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
+    for response in (ok, denied):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+async def test_the_wrong_role_is_403_before_the_body_is_validated() -> None:
+    app, settings = _app()
+    token = mint_token(settings, subject="p", role="prosecutor")
+    async with await _client(app) as http:
+        response = await http.post("/things", json={"not": 1}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403 and response.headers["content-type"] == "application/problem+json"
+
+
+async def test_only_json_bodies_are_accepted() -> None:
+    app, settings = _app()
+    token = mint_token(settings, subject="o", role="officer")
+    async with await _client(app) as http:
+        response = await http.post(
+            "/things", content=b"a=b", headers={"Authorization": f"Bearer {token}", "content-type": "text/plain"}
+        )
+    assert response.status_code == 415
+
+
+async def test_a_client_over_its_rate_is_told_when_to_come_back() -> None:
+    app, settings = _app(per_minute=3)
+    first = {"Authorization": f"Bearer {mint_token(settings, subject='a', role='officer')}"}
+    second = {"Authorization": f"Bearer {mint_token(settings, subject='b', role='officer')}"}
+    async with await _client(app) as http:
+        statuses = [(await http.post("/things", json={}, headers=first)).status_code for _ in range(4)]
+        limited = await http.post("/things", json={}, headers=first)
+        other = await http.post("/things", json={}, headers=second)
+        health = await http.get("/healthz", headers=first)
+    assert statuses == [200, 200, 200, 429]
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert other.status_code == 200  # buckets are per client
+    assert health.status_code == 200  # probes are never limited

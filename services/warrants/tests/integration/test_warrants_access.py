@@ -1,0 +1,126 @@
+"""Who may call warrants, and which requests each caller sees (docs/access.md).
+
+Warrants keeps no read audit: its data is referral ids, jurisdictions and dates, no personal data."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from divert_platform.auth import ROLES, mint_token
+from divert_platform.problems import PROBLEM_JSON
+from divert_warrants.bootstrap import Warrants
+from divert_warrants.config import WarrantsSettings
+
+Headers = dict[str, str]
+Token = Callable[..., Headers]
+UNKNOWN = str(uuid4())
+
+PROTECTED: list[tuple[str, str, set[str]]] = [
+    ("POST", "/v1/warrant-requests", {"service"}),
+    ("GET", "/v1/warrant-requests", {"prosecutor", "court", "program_manager"}),
+    ("GET", f"/v1/warrant-requests/{UNKNOWN}", {"prosecutor", "court", "program_manager"}),
+    ("POST", f"/v1/warrant-requests/{UNKNOWN}/acknowledgement", {"prosecutor", "court"}),
+]
+
+
+async def raise_requests(client: httpx.AsyncClient, service: Headers, make_lapse, *jurisdictions: str) -> list[str]:  # type: ignore[no-untyped-def]
+    ids = []
+    for jurisdiction in jurisdictions:
+        response = await client.post(
+            "/v1/warrant-requests", json=make_lapse(jurisdiction=jurisdiction), headers=service
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["warrant_request_id"])
+    return ids
+
+
+@pytest.mark.parametrize(("method", "path", "roles"), PROTECTED)
+async def test_every_protected_route_wants_a_valid_bearer_token(
+    client: httpx.AsyncClient, warrants: Warrants, make_lapse, method: str, path: str, roles: set[str]
+) -> None:
+    role = sorted(roles)[0]
+    expired = mint_token(warrants.settings, subject="x", role=role, lifetime=timedelta(seconds=-60))
+    someone_else = WarrantsSettings(jwt_secret="a-key-this-deployment-never-issued-tokens-with")
+    forged = mint_token(someone_else, subject="x", role=role)
+    body: dict[str, Any] | None = make_lapse() if method == "POST" else None
+    for headers in ({}, {"Authorization": f"Bearer {expired}"}, {"Authorization": f"Bearer {forged}"}):
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_every_other_role_is_forbidden(client: httpx.AsyncClient, token: Token, make_lapse) -> None:
+    for method, path, roles in PROTECTED:
+        for role in set(ROLES) - roles:
+            headers = token(role, agency="SPD", jurisdiction="king-county")
+            body = make_lapse() if path == "/v1/warrant-requests" and method == "POST" else None
+            response = await client.request(method, path, json=body, headers=headers)
+            assert response.status_code == 403, (method, path, role, response.text)
+
+
+async def test_a_program_manager_sees_only_its_jurisdictions_requests(
+    client: httpx.AsyncClient, token: Token, service: Headers, make_lapse
+) -> None:
+    king, demo = await raise_requests(client, service, make_lapse, "king-county", "demo")
+    manager = token("program_manager", jurisdiction="king-county")
+
+    async def listed(**params: str) -> list[str]:
+        response = await client.get("/v1/warrant-requests", params=params, headers=manager)
+        assert response.status_code == 200, response.text
+        return [item["warrant_request_id"] for item in response.json()["items"]]
+
+    assert await listed() == [king]
+    assert await listed(jurisdiction="demo") == []  # another jurisdiction finds nothing
+    assert await listed(jurisdiction="king-county") == [king]
+    assert (await client.get(f"/v1/warrant-requests/{king}", headers=manager)).status_code == 200
+    hidden = await client.get(f"/v1/warrant-requests/{demo}", headers=manager)
+    assert (hidden.status_code, hidden.json()["detail"]) == (404, f"no warrant request {demo}")
+    unscoped = token("program_manager")
+    assert (await client.get("/v1/warrant-requests", headers=unscoped)).status_code == 403
+    assert (await client.get(f"/v1/warrant-requests/{king}", headers=unscoped)).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["prosecutor", "court"])
+async def test_prosecutors_and_courts_see_every_jurisdiction_unless_their_token_names_one(
+    client: httpx.AsyncClient, token: Token, service: Headers, make_lapse, role: str
+) -> None:
+    king, demo = await raise_requests(client, service, make_lapse, "king-county", "demo")
+
+    async def listed(headers: Headers) -> list[str]:
+        return [
+            item["warrant_request_id"]
+            for item in (await client.get("/v1/warrant-requests", headers=headers)).json()["items"]
+        ]
+
+    assert await listed(token(role)) == [king, demo]
+    scoped = token(role, jurisdiction="demo")
+    assert await listed(scoped) == [demo]
+    assert (await client.get(f"/v1/warrant-requests/{king}", headers=scoped)).status_code == 404
+    assert (await client.get(f"/v1/warrant-requests/{demo}", headers=scoped)).status_code == 200
+
+
+async def test_there_is_no_rate_limit_by_default(warrants: Warrants) -> None:
+    assert warrants.settings.rate_limit_per_minute == 0
+
+
+async def test_a_body_that_is_not_json_is_a_415(client: httpx.AsyncClient, service: Headers) -> None:
+    response = await client.post(
+        "/v1/warrant-requests", content=b"referral_id=1", headers={**service, "content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_security_headers_are_on_answers_and_problems(client: httpx.AsyncClient, prosecutor: Headers) -> None:
+    for response in (
+        await client.get("/v1/warrant-requests", headers=prosecutor),
+        await client.get("/v1/warrant-requests"),
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
