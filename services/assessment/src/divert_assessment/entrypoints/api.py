@@ -15,7 +15,7 @@ from divert_assessment.adapters.case_queries import CaseFilter, InvalidCursor, l
 from divert_assessment.adapters.cases import find_case, find_consents, jurisdiction_of, stream_id
 from divert_assessment.bootstrap import Assessment, bootstrap
 from divert_assessment.domain.status import CaseStatus
-from divert_assessment.entrypoints.actors import case_manager, program_manager
+from divert_assessment.entrypoints.actors import case_manager
 from divert_assessment.entrypoints.disclosures import disclosures_router
 from divert_assessment.entrypoints.errors import invalid
 from divert_assessment.entrypoints.lifecycle import lifecycle_router
@@ -64,13 +64,7 @@ def _audit_router(assessment: Assessment, access: Access) -> APIRouter:
         # called only for an id `case_jurisdiction` found, so a case's own (valid) referral id
         return [stream_id(UUID(referral_id))]
 
-    router = APIRouter()
-    router.include_router(
-        audit_router(access, assessment.audit_trail(), jurisdiction_of=case_jurisdiction, streams_of=case_streams),
-        # the platform's route admits program managers; a token without a jurisdiction is refused here too
-        dependencies=[Depends(program_manager(access))],
-    )
-    return router
+    return audit_router(access, assessment.audit_trail(), jurisdiction_of=case_jurisdiction, streams_of=case_streams)
 
 
 def _cases_router(assessment: Assessment, access: Access) -> APIRouter:
