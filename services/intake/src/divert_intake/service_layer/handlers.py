@@ -1,5 +1,6 @@
 """Intake's command handlers and reactions to events."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -111,29 +112,28 @@ async def when_warrant_requested_note_it(uow: UnitOfWork, message: DecodedEvent)
     """Police see "warrant requested: yes" once warrants has recorded the request."""
     event = message.event
     assert isinstance(event, WarrantRequested)
-    referral = await ReferralRepository(uow).get(event.referral_id)
-    if referral is not None:
-        referral.note_warrant_request(event.warrant_request_id)
-        await _save(uow, referral, _caused_by(message))
+    await _note(uow, message, lambda referral: referral.note_warrant_request(event.warrant_request_id))
 
 
 async def when_participant_enrolled_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
     """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
     event = message.event
     assert isinstance(event, CaseParticipantEnrolled)
-    referral = await ReferralRepository(uow).get(event.referral_id)
-    if referral is not None:
-        referral.note_enrollment(event.enrolled_at)
-        await _save(uow, referral, _caused_by(message))
+    await _note(uow, message, lambda referral: referral.note_enrollment(event.enrolled_at))
 
 
 async def when_warrant_request_rescinded_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
     """Police see "warrant requested: no" again once warrants has rescinded the request."""
     event = message.event
     assert isinstance(event, WarrantRequestRescinded)
-    referral = await ReferralRepository(uow).get(event.referral_id)
+    await _note(uow, message, lambda referral: referral.note_warrant_rescission(event.warrant_request_id))
+
+
+async def _note(uow: UnitOfWork, message: DecodedEvent, change: Callable[[Referral], None]) -> None:
+    """Apply another service's news to the referral it concerns (if intake knows it) and save."""
+    referral = await ReferralRepository(uow).get(message.event.referral_id)
     if referral is not None:
-        referral.note_warrant_rescission(event.warrant_request_id)
+        change(referral)
         await _save(uow, referral, _caused_by(message))
 
 
