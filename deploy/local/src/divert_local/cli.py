@@ -12,6 +12,7 @@ import typer
 from divert_local.stack import Stack
 from divert_platform.auth import ROLES, mint_token
 from divert_platform.settings import ServiceSettings
+from divert_platform.trace_view import load_spans, render, traces_of
 
 app = typer.Typer(help="Divert on one machine: the embedded stack and its demo.", no_args_is_help=True)
 
@@ -77,6 +78,24 @@ def token(
             lifetime=timedelta(hours=hours),
         )
     )
+
+
+@app.command()
+def trace(
+    referral_id: Annotated[str, typer.Argument(help="The referral to follow.")],
+    data_dir: Annotated[Path, typer.Option(help="The stack's data directory.")] = Path(".divert"),
+    reads: Annotated[bool, typer.Option("--reads", help="Also show requests that only read it.")] = False,
+) -> None:
+    """Print the referral's traces as trees of spans: services, timings and errors."""
+    spans = load_spans(data_dir / "traces")
+    found = traces_of(spans, referral_id, with_reads=reads)
+    if not found:
+        typer.echo(f"no spans about {referral_id} in {data_dir / 'traces'} (spans reach the files within seconds)")
+        raise typer.Exit(1)
+    for trace_id, trace_spans in sorted(found.items(), key=lambda item: item[1][0].start):
+        typer.echo(f"trace {trace_id}  ({trace_spans[0].start:%Y-%m-%d %H:%M:%S} UTC, {len(trace_spans)} spans)")
+        for line in render(trace_spans):
+            typer.echo(f"  {line}")
 
 
 @app.command()

@@ -47,5 +47,5 @@ def create_app(
         **(extra_checks or {}),
     }
     app.include_router(health_router(checks))
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
     return app

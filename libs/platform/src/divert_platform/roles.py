@@ -80,4 +80,5 @@ async def run_consumer(
 
 def serve_api(factory: str, settings: ServiceSettings) -> None:
     """Serve the ASGI app built by `factory` ("module:function") on the configured host and port."""
-    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    # log_config=None: uvicorn logs through the root logger, so its lines are JSON with trace ids too
+    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from pythonjsonlogger.json import JsonFormatter
 
 _configured: TracerProvider | None = None
 
@@ -34,8 +35,38 @@ def configure_telemetry(
     AIOKafkaInstrumentor().instrument(tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     _configured = provider
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_json_logs(service_name, role)
     return provider
+
+
+class _TraceContext(logging.Filter):
+    """Stamps each record with the current trace and span ids, so a log line leads to its trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        record.span_id = format(context.span_id, "016x") if context.is_valid else None
+        return True
+
+
+def configure_json_logs(service_name: str, role: str) -> None:
+    """One JSON object per log line on stderr: time, level, logger, message, trace and span ids.
+
+    Log calls pass ids and types only, never personal data (see the consumer and problem
+    handlers), so these lines can go to any log store.
+    """
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": f"divert-{service_name}", "role": role},
+        )
+    )
+    handler.addFilter(_TraceContext())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
 
 
 def _default_exporter(service_name: str, role: str, otlp_endpoint: str | None, data_dir: Path) -> SpanExporter:

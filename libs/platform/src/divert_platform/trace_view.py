@@ -1,0 +1,90 @@
+"""Reading the local trace files: one referral's spans as a tree, for `divert trace <id>`.
+
+Each process of the embedded stack writes its finished spans as JSON lines to
+`<data_dir>/traces/<service>-<role>.jsonl`. A referral's traces are those holding a span about it:
+a Kafka record keyed by its id, or a request to a route with its id.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+_KAFKA_KEY = "messaging.kafka.message.key"
+_REQUEST_PATHS = ("url.path", "http.target", "http.url")
+
+
+@dataclass(frozen=True)
+class Span:
+    """One finished span, as exported."""
+
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    service: str
+    start: datetime
+    end: datetime
+    error: bool
+    attributes: dict[str, Any]
+
+    @property
+    def milliseconds(self) -> float:
+        return (self.end - self.start).total_seconds() * 1000
+
+
+def load_spans(trace_dir: Path) -> list[Span]:
+    """Every span in the directory's JSON-lines files (a half-written last line is skipped)."""
+    spans = []
+    for path in sorted(trace_dir.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            resource = raw.get("resource", {}).get("attributes", {})
+            spans.append(
+                Span(
+                    trace_id=raw["context"]["trace_id"],
+                    span_id=raw["context"]["span_id"],
+                    parent_id=raw.get("parent_id"),
+                    name=raw["name"],
+                    service=f"{resource.get('service.name', '?')}/{resource.get('divert.role', '?')}",
+                    start=datetime.fromisoformat(raw["start_time"].replace("Z", "+00:00")),
+                    end=datetime.fromisoformat(raw["end_time"].replace("Z", "+00:00")),
+                    error=raw.get("status", {}).get("status_code") == "ERROR",
+                    attributes=raw.get("attributes", {}),
+                )
+            )
+    return spans
+
+
+def traces_of(spans: list[Span], referral_id: str, *, with_reads: bool = False) -> dict[str, list[Span]]:
+    """The traces (by id) that changed the referral — those carrying one of its Kafka records — and,
+    with `with_reads`, also the requests that named it; each with all its spans."""
+    by_trace: dict[str, list[Span]] = defaultdict(list)
+    for span in spans:
+        by_trace[span.trace_id].append(span)
+    keys = (_KAFKA_KEY, *_REQUEST_PATHS) if with_reads else (_KAFKA_KEY,)
+    wanted = {span.trace_id for span in spans if any(referral_id in str(span.attributes.get(key, "")) for key in keys)}
+    return {trace_id: sorted(by_trace[trace_id], key=lambda s: s.start) for trace_id in wanted}
+
+
+def render(trace: list[Span]) -> list[str]:
+    """The trace as indented lines: service/role, span name, duration, errors flagged."""
+    known = {span.span_id for span in trace}
+    children: dict[str | None, list[Span]] = defaultdict(list)
+    for span in trace:
+        children[span.parent_id if span.parent_id in known else None].append(span)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in sorted(children[parent], key=lambda s: s.start):
+            flag = "  ✗ ERROR" if span.error else ""
+            lines.append(f"{'  ' * depth}{span.name}  [{span.service}]  {span.milliseconds:.1f} ms{flag}")
+            walk(span.span_id, depth + 1)
+
+    walk(None, 0)
+    return lines
