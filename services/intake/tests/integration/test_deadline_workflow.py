@@ -61,6 +61,11 @@ async def activities(env: WorkflowEnvironment) -> AsyncIterator[RecordingActivit
         yield recording
 
 
+def _handle(env: WorkflowEnvironment, deadline: DeadlineInput):  # type: ignore[no-untyped-def]
+    """The referral's deadline workflow, typed so results come back as models."""
+    return env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+
+
 async def _deadline(env: WorkflowEnvironment, days: int = 30) -> DeadlineInput:
     now = datetime.now(UTC)  # each workflow's virtual clock starts at the real time
     return DeadlineInput(
@@ -77,7 +82,7 @@ async def test_a_thirty_day_window_lapses_and_requests_one_warrant(
     deadline = await _deadline(env)
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     status = await handle.query(ReferralDeadlineWorkflow.status)
     assert status.state == "waiting" and status.assessment_due_by == deadline.assessment_due_by
 
@@ -95,7 +100,7 @@ async def test_an_on_time_assessment_ends_the_clock_without_a_warrant(
     deadline = await _deadline(env)
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     await clock.record_assessment(deadline, deadline.assessment_due_by - timedelta(days=2))
     result = await handle.result()
     assert result.outcome == "assessed"  # the workflow finished: no timer is left to fire
@@ -110,7 +115,7 @@ async def test_an_assessment_arriving_before_the_start_still_prevents_the_warran
     clock = TemporalDeadlineClock(env.client)
     await clock.record_assessment(deadline, deadline.assessment_due_by - timedelta(days=29))
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     assert (await handle.result()).outcome == "assessed"
     assert activities.warrant_requests == []
 
@@ -122,7 +127,7 @@ async def test_starting_twice_runs_one_workflow_and_a_finished_one_is_never_rest
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     await env.fast_forward(handle, timedelta(days=2))
     await handle.result()
     await clock.start(deadline)  # a redelivered referral.accepted after the lapse
@@ -141,7 +146,7 @@ async def test_a_withdrawal_stops_the_clock_and_no_warrant_follows(
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
     await clock.withdraw(deadline, datetime.now(UTC))
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     assert (await handle.result()).outcome == "withdrawn"
     assert [n for n in activities.warrant_requests if n.referral_id == deadline.referral_id] == []
 
@@ -152,7 +157,7 @@ async def test_extensions_move_the_timer_later_and_never_earlier(
     deadline = await _deadline(env, days=30)
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     extended = deadline.assessment_due_by + timedelta(days=14)
     await clock.extend(deadline, extended)
     await clock.extend(deadline, deadline.assessment_due_by + timedelta(days=7))  # earlier than in force: ignored
@@ -173,7 +178,7 @@ async def test_after_an_extension_the_lapse_reports_the_extended_due_time(
     deadline = await _deadline(env, days=30)
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     extended = deadline.assessment_due_by + timedelta(days=5)
     await clock.extend(deadline, extended)
     await env.fast_forward(handle, timedelta(days=40))
@@ -190,7 +195,7 @@ async def test_an_assessment_one_second_before_the_due_time_counts_one_second_af
     for label, offset in (("before", -1), ("after", +1)):
         deadline = await _deadline(env)
         await clock.start(deadline)
-        handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+        handle = _handle(env, deadline)
         await clock.record_assessment(deadline, deadline.assessment_due_by + timedelta(seconds=offset))
         if label == "after":
             await env.fast_forward(handle, timedelta(days=31))
@@ -207,7 +212,7 @@ async def test_a_lapse_records_itself_before_asking_warrants(
     deadline = await _deadline(env, days=1)
     clock = TemporalDeadlineClock(env.client)
     await clock.start(deadline)
-    handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+    handle = _handle(env, deadline)
     await env.fast_forward(handle, timedelta(days=2))
     await handle.result()
     assert activities.order[-2:] == [("record_lapse", deadline.referral_id), ("request_warrant", deadline.referral_id)]
