@@ -10,7 +10,7 @@ import httpx
 from divert_local.journey import RoleTokens, demo_referral
 from divert_local.stack import Stack
 from divert_platform.embedded import venv_bin
-from divert_platform.trace_view import load_spans, traces_of
+from divert_platform.trace_view import Span, load_spans, traces_of
 
 # (service/role, span name) that one lapsing arrest diversion must produce in a single trace.
 JOURNEY = [
@@ -27,11 +27,10 @@ JOURNEY = [
 ]
 
 
-def _journey_trace(data_dir: Path, referral_id: str) -> set[tuple[str, str]] | None:
+def _journey_trace(data_dir: Path, referral_id: str) -> list[Span] | None:
     for spans in traces_of(load_spans(data_dir / "traces"), referral_id).values():
-        seen = {(span.service, span.name) for span in spans}
-        if set(JOURNEY) <= seen:
-            return seen
+        if set(JOURNEY) <= {(span.service, span.name) for span in spans}:
+            return spans
     return None
 
 
@@ -44,8 +43,11 @@ async def test_a_lapsing_referral_is_one_trace_from_the_rms_request_to_the_warra
     referral_id = response.json()["referral_id"]
 
     async with asyncio.timeout(90):  # the 20-second window, then the exporters' 5-second batches
-        while _journey_trace(stack.data_dir, referral_id) is None:  # noqa: ASYNC110 - polling files
+        while (journey := _journey_trace(stack.data_dir, referral_id)) is None:  # noqa: ASYNC110 - polling files
             await asyncio.sleep(1)
+    # Database statements are part of the tree too, as children of what caused them.
+    statements = {span.service for span in journey if span.attributes.get("db.system") == "sqlite"}
+    assert {"divert-intake/api", "divert-intake/consumer", "divert-warrants/api"} <= statements
 
     command = [venv_bin("divert"), "trace", referral_id, "--data-dir", str(stack.data_dir)]
     printed = (await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, check=True)).stdout

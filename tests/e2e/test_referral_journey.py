@@ -129,8 +129,12 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
         )
         avery_result = await temporal.get_workflow_handle(f"referral-deadline-{avery}").result()
         assert avery_result["outcome"] == "assessed"
-        completed = topics.of("divert.cases", avery, "org.divert.case.assessment_completed.v1")
-        assert completed and json.loads(completed[0].value)["on_time"] is True
+        # Our own reader of the topic may be a moment behind intake's consumer, which saw it already.
+        completed = await eventually(
+            "assessment_completed read",
+            _async(lambda: topics.of("divert.cases", avery, "org.divert.case.assessment_completed.v1")),
+        )
+        assert json.loads(completed[0].value)["on_time"] is True
 
         # 5a. Avery enrolls; police see "enrolled: yes" and nothing of the case itself.
         response = await http.post(

@@ -41,6 +41,8 @@ def run(
         f"  Kafka API (Tansu)   {stack.kafka_bootstrap}\n"
         f"  Temporal            {stack.temporal_address}    Web UI http://127.0.0.1:{ports.temporal_ui}\n"
         f"  logs and traces     {data_dir}/logs, {data_dir}/traces\n"
+        f"  metrics             http://127.0.0.1:<port>/metrics, ports {min(stack.metrics_ports.values())} to "
+        f"{max(stack.metrics_ports.values())} (Prometheus config: {data_dir}/prometheus.yml)\n"
         "Try `make demo` in another terminal. Ctrl-C stops everything.\n"
     )
     try:

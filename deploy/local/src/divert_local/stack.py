@@ -4,6 +4,7 @@ Order: Tansu broker → Temporal dev server (SQLite file, Web UI) → each servi
 every API, relay, consumer and the intake worker → wait until each API is ready.
 """
 
+import json
 import os
 import subprocess
 import time
@@ -26,18 +27,21 @@ class Ports:
     kafka: int = 9092
     temporal: int = 7233
     temporal_ui: int = 8233
+    metrics_base: int | None = 9464
+    """Each process's Prometheus port is this plus its place in `Stack.process_names()`; None
+    draws a free port for each."""
 
     @classmethod
     def free(cls) -> "Ports":
         """Free ports for every part (tests run beside a developer's stack)."""
-        return cls(*(free_port() for _ in range(7)))
+        return cls(*(free_port() for _ in range(7)), metrics_base=None)
 
 
 # (service, console script, roles besides the API)
 SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("intake", "divert-intake", ("relay", "consumer", "worker")),
     ("assessment", "divert-assessment", ("relay", "consumer")),
-    ("directory", "divert-directory", ("relay",)),
+    ("directory", "divert-directory", ("relay", "consumer")),
     ("warrants", "divert-warrants", ("relay", "consumer")),
 )
 
@@ -51,6 +55,18 @@ class Stack:
     ui: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    """Where each Divert process serves Prometheus metrics, by process name (`intake-api`, ...)."""
+
+    def __post_init__(self) -> None:
+        base = self.ports.metrics_base
+        for index, name in enumerate(self.process_names()):
+            self.metrics_ports[name] = base + index if base is not None else free_port()
+
+    @staticmethod
+    def process_names() -> list[str]:
+        """Every Divert process of the stack, `<service>-<role>`, in start order."""
+        return [f"{service}-{role}" for service, _, roles in SERVICES for role in ("api", *roles)]
 
     def url(self, service: str) -> str:
         """Base URL of a service's API."""
@@ -83,13 +99,34 @@ class Stack:
             )
             for service, script, _ in SERVICES:
                 subprocess.run([venv_bin(script), "migrate"], env=self._env(service), check=True)
+            subprocess.run([venv_bin("divert-directory"), "seed"], env=self._env("directory"), check=True)
             for service, script, roles in SERVICES:
                 for role in ("api", *roles):
-                    self._spawn(f"{service}-{role}", [venv_bin(script), role], self._env(service))
+                    name = f"{service}-{role}"
+                    env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
+                    self._spawn(name, [venv_bin(script), role], env)
             self._wait_ready(ready_timeout)
+            self.write_scrape_config()
         except BaseException:
             self.stop()
             raise
+
+    def write_scrape_config(self) -> Path:
+        """Write `prometheus.yml` for a local Prometheus: one job per service, one target per process."""
+        jobs = [
+            {
+                "job_name": f"divert-{service}",
+                "static_configs": [
+                    {"targets": [f"127.0.0.1:{self.metrics_ports[f'{service}-{role}']}"], "labels": {"role": role}}
+                    for role in ("api", *roles)
+                ],
+            }
+            for service, _, roles in SERVICES
+        ]
+        path = self.data_dir / "prometheus.yml"
+        # JSON is YAML: Prometheus reads it as it is.
+        path.write_text(json.dumps({"global": {"scrape_interval": "15s"}, "scrape_configs": jobs}, indent=2) + "\n")
+        return path
 
     def stop(self) -> None:
         """Stop every process we started, by PID, services before infrastructure."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from divert_platform.metrics import configure_metrics
 from divert_platform.migrations import upgrade_to_head
 from divert_platform.process import run_until_stopped
 from divert_platform.roles import serve_api
@@ -30,6 +31,7 @@ def build_cli(
 
     def start(role: str) -> ServiceSettings:
         settings = settings_type()
+        configure_metrics(settings.service_name, role, port=settings.metrics_port, host=settings.metrics_host)
         configure_telemetry(
             settings.service_name, role, otlp_endpoint=settings.otlp_endpoint, data_dir=settings.data_dir
         )

@@ -8,11 +8,13 @@ so at-least-once delivery never applies an effect twice.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from opentelemetry import propagate, trace
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -29,6 +31,32 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("divert.consumer")
 
 Handler = Callable[[UnitOfWork, codec.DecodedEvent], Awaitable[None]]
+Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
+
+_meter = metrics.get_meter("divert.consumer")
+_messages = _meter.create_counter(
+    "divert.consumer.messages", description="Records handled, by topic, consumer group and outcome."
+)
+_dead_letters = _meter.create_counter(
+    "divert.consumer.dead_letters", description="Records sent to `<topic>.dlq`, by source topic and consumer group."
+)
+_failures = _meter.create_counter(
+    "divert.consumer.handler_failures",
+    description="Failed attempts to apply a record (each is retried): a steady rate means a stuck partition.",
+)
+_running: "weakref.WeakSet[ConsumerRunner]" = weakref.WeakSet()
+
+
+def _observe_lag(_: CallbackOptions) -> Iterable[Observation]:
+    for runner in list(_running):
+        yield from runner.lag()
+
+
+_meter.create_observable_gauge(
+    "divert.consumer.lag",
+    callbacks=[_observe_lag],
+    description="Records on the partition not yet handled by the consumer group (high watermark - next offset).",
+)
 
 
 class RejectedMessage(Exception):
@@ -77,6 +105,8 @@ class ConsumerRunner:
         self._max_backoff = max_backoff
         self._max_attempts = max_attempts
         self._kafka_options = dict(kafka_options or {})
+        self._consumer: AIOKafkaConsumer | None = None
+        self._next_offsets: dict[TopicPartition, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
@@ -89,17 +119,40 @@ class ConsumerRunner:
             **self._kafka_options,
         )
         await consumer.start()
+        self._consumer = consumer
+        _running.add(self)
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500)
                 for partition, records in batches.items():
+                    self._next_offsets[partition] = records[0].offset
                     for record in records:
                         if stop.is_set():
                             return
                         await self.handle(record, stop)
                         await consumer.commit({partition: record.offset + 1})
+                        self._next_offsets[partition] = record.offset + 1
         finally:
+            _running.discard(self)
+            self._consumer = None
             await consumer.stop()
+
+    def lag(self) -> list[Observation]:
+        """Per assigned partition, how many records wait behind the one being handled.
+
+        Read when metrics are scraped (from another thread): the high watermark comes from the
+        client's background fetches, so a consumer stuck on one record still shows its lag grow.
+        """
+        consumer = self._consumer
+        if consumer is None:
+            return []
+        observations = []
+        for partition in list(consumer.assignment()):
+            highwater, next_offset = consumer.highwater(partition), self._next_offsets.get(partition)
+            if highwater is not None and next_offset is not None:
+                labels = {"topic": partition.topic, "partition": str(partition.partition), "consumer": self._group_id}
+                observations.append(Observation(max(highwater - next_offset, 0), labels))
+        return observations
 
     async def handle(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> None:
         """Process one record completely (applied, skipped as duplicate, ignored or dead-lettered)."""
@@ -136,11 +189,12 @@ class ConsumerRunner:
             )
             handler = self._handlers.get(type(decoded.event))
             if handler is None:
+                self._count(record, "ignored")
                 return
             backoff, attempt = 0.2, 0
             while True:
                 try:
-                    await self._apply(handler, record, decoded)
+                    self._count(record, await self._apply(handler, record, decoded))
                     return
                 except RejectedMessage as error:
                     await self._dead_letter(record, f"rejected: {error}")
@@ -149,6 +203,7 @@ class ConsumerRunner:
                 except Exception as error:
                     attempt += 1
                     failure = type(error).__name__
+                    _failures.add(1, {"topic": record.topic, "consumer": self._group_id, "error": failure})
                     span.add_event("handler failed", {"exception.type": failure, "attempt": attempt})
                     if not is_transient(error) and attempt >= self._max_attempts:
                         await self._dead_letter(record, f"handler failed {attempt} times: {failure}")
@@ -166,7 +221,10 @@ class ConsumerRunner:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff)
 
-    async def _apply(self, handler: Handler, record: ConsumerRecord, decoded: codec.DecodedEvent) -> None:
+    def _count(self, record: ConsumerRecord, outcome: Outcome) -> None:
+        _messages.add(1, {"topic": record.topic, "consumer": self._group_id, "outcome": outcome})
+
+    async def _apply(self, handler: Handler, record: ConsumerRecord, decoded: codec.DecodedEvent) -> Outcome:
         async with self._unit_of_work() as uow:
             seen = await uow.session.scalar(
                 select(inbox.c.event_id).where(
@@ -176,7 +234,7 @@ class ConsumerRunner:
                 )
             )
             if seen:
-                return
+                return "duplicate"
             try:
                 await uow.session.execute(
                     insert(inbox).values(
@@ -190,9 +248,10 @@ class ConsumerRunner:
                     )
                 )
             except IntegrityError:
-                return  # another member of the group applied it a moment ago
+                return "duplicate"  # another member of the group applied it a moment ago
             await handler(uow, decoded)
             await uow.commit()
+            return "applied"
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_topic = f"{record.topic}.dlq"
@@ -206,3 +265,5 @@ class ConsumerRunner:
             ("divert_dlq_consumer", self._group_id.encode()),
         ]
         await self._dead_letters.send_and_wait(dead_letter_topic, value=record.value, key=record.key, headers=headers)
+        _dead_letters.add(1, {"topic": record.topic, "consumer": self._group_id})
+        self._count(record, "dead_lettered")

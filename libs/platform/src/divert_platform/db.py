@@ -4,7 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -15,6 +16,8 @@ def create_engine(database_url: str) -> AsyncEngine:
     write lock fails at once instead of waiting its turn.
     """
     url = make_url(database_url)
+    # Looked up on the module at call time, where the OpenTelemetry instrumentation wraps it.
+    create_async_engine = sqlalchemy_asyncio.create_async_engine
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":

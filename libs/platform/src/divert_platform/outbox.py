@@ -21,6 +21,8 @@ class Outbox:
     def __init__(self, session: AsyncSession, source: str) -> None:
         self._session = session
         self._source = source
+        self.added: list[IntegrationEvent] = []
+        """The events added in this transaction, in order."""
 
     async def add(self, event: IntegrationEvent, *, event_id: str | None = None) -> str:
         """Queue `event` for publication; returns its CloudEvents id."""
@@ -43,4 +45,5 @@ class Outbox:
                 created_at=now,
             )
         )
+        self.added.append(event)
         return event_id

@@ -2,10 +2,11 @@
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import context, propagate
-from sqlalchemy import select, text, update
+from opentelemetry import context, metrics, propagate
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
@@ -13,6 +14,15 @@ from divert_platform.clock import as_utc, utcnow
 from divert_platform.schema import outbox
 
 log = logging.getLogger(__name__)
+
+_meter = metrics.get_meter("divert.relay")
+_published = _meter.create_counter("divert.outbox.published", description="Outbox rows published, by topic.")
+_backlog = _meter.create_gauge("divert.outbox.backlog", description="Outbox rows not yet published.")
+_oldest_age = _meter.create_gauge(
+    "divert.outbox.oldest_unpublished_age",
+    unit="s",
+    description="Age of the oldest outbox row not yet published (0 when none): how late the topics run.",
+)
 
 # Any constant works: it only has to be the same for every relay of one service's database.
 _RELAY_LOCK_ID = 0x44495645  # "DIVE"
@@ -57,7 +67,22 @@ class OutboxRelay:
             await session.execute(
                 update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
             )
+        for row in rows:
+            _published.add(1, {"topic": row.topic})
         return len(rows)
+
+    async def measure_backlog(self) -> tuple[int, float]:
+        """Count the unpublished rows and the age in seconds of the oldest; also sets the gauges."""
+        async with self._session_factory() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+                )
+            ).one()
+        age = (utcnow() - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        _backlog.set(count)
+        _oldest_age.set(max(age, 0.0))
+        return count, age
 
     async def _send(self, row) -> asyncio.Future:  # type: ignore[no-untyped-def, type-arg]
         message = codec.encode(
@@ -83,11 +108,24 @@ class OutboxRelay:
         finally:
             context.detach(token)
 
-    async def run(self, stop: asyncio.Event, *, idle_seconds: float = 0.2, max_backoff: float = 10.0) -> None:
-        """Publish until `stop` is set, backing off while the broker or database is unavailable."""
-        backoff = idle_seconds
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        idle_seconds: float = 0.2,
+        max_backoff: float = 10.0,
+        measure_every: float = 5.0,
+    ) -> None:
+        """Publish until `stop` is set, backing off while the broker or database is unavailable.
+
+        The backlog gauges are refreshed every `measure_every` seconds, between batches.
+        """
+        backoff, measured_at = idle_seconds, float("-inf")
         while not stop.is_set():
             try:
+                if time.monotonic() - measured_at >= measure_every:
+                    measured_at = time.monotonic()
+                    await self.measure_backlog()
                 published = await self.publish_pending()
                 backoff = idle_seconds
             except Exception:

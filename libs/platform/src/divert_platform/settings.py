@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
         None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "DIVERT_OTLP_ENDPOINT")
     )
     max_request_bytes: int = 1_000_000
+    metrics_port: int | None = Field(
+        None, description="Serve Prometheus metrics on this port (every process needs its own); unset turns it off."
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics port binds to: the monitoring network's.")
 
     service_name: str = "divert"
 
@@ -106,3 +110,42 @@ class ServiceSettings(BaseSettings):
     def event_source(self) -> str:
         """CloudEvents `source` of everything this service publishes."""
         return f"/divert/{self.service_name}"
+
+
+DEFAULT_CASE_AGENCIES: dict[str, str] = {
+    "king-county": "reach-king-county",
+    "santa-fe": "santa-fe-lead",
+    "albany": "albany-lead",
+    "demo": "demo-case-agency",
+}
+"""The case agency serving each shipped jurisdiction (intake's policies): who owns its cases."""
+
+MAX_AGENCY_LENGTH = 64
+"""Agency ids are stored in 64-character columns."""
+
+
+class CaseAgencySettings(ServiceSettings):
+    """Settings of a service that must know which case agency owns a case (assessment, directory).
+
+    Every such service must be given the same `DIVERT_CASE_AGENCIES`: assessment decides a case's
+    owner when it opens it, and the directory lets only that owner's case managers use the case.
+    """
+
+    case_agencies: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CASE_AGENCIES),
+        description=(
+            '`DIVERT_CASE_AGENCIES`, JSON `{"<jurisdiction>": "<agency>"}`: the case agency serving each '
+            "jurisdiction. A case belongs to the agency serving its jurisdiction when it is opened, and only "
+            "case managers whose token names that agency see or act on it. A case opened in a jurisdiction "
+            "missing here belongs to no agency: no case manager sees it (program reports still count it), "
+            "and a warning is logged; configure the agency before the jurisdiction takes referrals."
+        ),
+    )
+
+    @field_validator("case_agencies")
+    @classmethod
+    def _agency_ids_fit(cls, agencies: dict[str, str]) -> dict[str, str]:
+        # refuse at start-up what the database would refuse later
+        if bad := sorted(j for j, agency in agencies.items() if not 0 < len(agency) <= MAX_AGENCY_LENGTH):
+            raise ValueError(f"case agency ids must be 1 to {MAX_AGENCY_LENGTH} characters (jurisdictions {bad})")
+        return agencies

@@ -12,9 +12,12 @@ from pathlib import Path
 from opentelemetry import trace
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import SpanKind
 from pythonjsonlogger.json import JsonFormatter
 
 _configured: TracerProvider | None = None
@@ -27,16 +30,45 @@ def configure_telemetry(
     global _configured
     if _configured is not None:
         return _configured
-    provider = TracerProvider(resource=Resource.create({"service.name": f"divert-{service_name}", "divert.role": role}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"divert-{service_name}", "divert.role": role}),
+        # A caller's `traceparent` saying "not sampled" (an RMS's own tracer, say) must not switch
+        # off the referral's trace here: Divert records every referral's journey.
+        sampler=ParentBased(root=NoRootClientSpans(), remote_parent_not_sampled=ALWAYS_ON),
+    )
     provider.add_span_processor(
         BatchSpanProcessor(exporter or _default_exporter(service_name, role, otlp_endpoint, data_dir))
     )
     trace.set_tracer_provider(provider)
     AIOKafkaInstrumentor().instrument(tracer_provider=provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    # Engines made after this (see db.create_engine) trace their statements; the SQL has bound
+    # parameters only, so no value a person gave reaches a span. skip_dep_check: the package still
+    # declares SQLAlchemy < 2.1, but the engine events it hooks are unchanged in 2.1 (the e2e trace
+    # test fails if its spans go missing).
+    SQLAlchemyInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
     _configured = provider
     configure_json_logs(service_name, role)
     return provider
+
+
+class NoRootClientSpans(Sampler):
+    """Keeps every span except a CLIENT span that would start a trace of its own.
+
+    A query or call made outside any request, message or workflow is background chatter (the
+    relay polling its outbox every 200 ms, a connection check) and would bury the referral traces;
+    the same query inside a request's trace is kept, as its child.
+    """
+
+    def should_sample(  # type: ignore[no-untyped-def]
+        self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+    ) -> SamplingResult:
+        if kind == SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "NoRootClientSpans"
 
 
 class _TraceContext(logging.Filter):

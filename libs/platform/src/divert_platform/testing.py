@@ -7,6 +7,7 @@
 - `migrate(url, path)`: apply a service's migrations from inside the event loop.
 - `produce(...)` and `records_keyed(...)`: put integration events on a real topic exactly as a
   relay encodes them, and read back the records of one key.
+- `metric_reader` and `metric_value(...)`: the test process's metrics, read in memory.
 """
 
 import asyncio
@@ -18,6 +19,9 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from sqlalchemy.engine import make_url
 
 from divert_contracts import codec
@@ -121,3 +125,28 @@ async def records_keyed(bootstrap: str, topic: str, key: str, count: int) -> lis
 
 
 __all__ = ["database_url", "kafka_bootstrap", "migrate", "produce", "records_keyed"]
+
+
+@pytest.fixture(scope="session")
+def metric_reader() -> InMemoryMetricReader:
+    """The test process's meter provider, read in memory. Instruments are process-wide, so values
+    accumulate over the session: compare readings taken before and after."""
+    reader = InMemoryMetricReader()
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    return reader
+
+
+def metric_value(reader: InMemoryMetricReader, name: str, **labels: str) -> float:
+    """The sum over the data points of metric `name` whose labels include `labels` (a histogram's
+    points count their observations); 0 when there are none."""
+    total = 0.0
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name != name:
+                    continue
+                for point in metric.data.data_points:
+                    if labels.items() <= {k: str(v) for k, v in point.attributes.items()}.items():
+                        total += point.count if isinstance(point, HistogramDataPoint) else point.value
+    return total

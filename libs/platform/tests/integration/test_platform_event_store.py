@@ -1,27 +1,12 @@
 """The event store on SQLite and PostgreSQL: ordered streams, optimistic concurrency."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_platform.db import create_engine, create_session_factory
 from divert_platform.event_store import ConcurrencyConflict, EventStore, NewEvent
-from divert_platform.testing import migrate
 from divert_platform.unit_of_work import UnitOfWork
-
-MIGRATIONS = Path(__file__).parent / "platform_migrations"
-
-
-@pytest_asyncio.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await migrate(database_url, MIGRATIONS)
-    engine = create_engine(database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_a_stream_reads_back_in_order_with_versions(sessions: async_sessionmaker[AsyncSession]) -> None:

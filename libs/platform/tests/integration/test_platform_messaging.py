@@ -2,13 +2,10 @@
 de-duplication and dead-lettering, on SQLite and PostgreSQL."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -20,15 +17,12 @@ from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_contracts.topics import REFERRALS
 from divert_platform.consumer import ConsumerRunner
-from divert_platform.db import create_engine, create_session_factory
-from divert_platform.kafka import create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import inbox, outbox
 from divert_platform.telemetry import configure_telemetry
-from divert_platform.testing import migrate, records_keyed
+from divert_platform.testing import records_keyed
 from divert_platform.unit_of_work import UnitOfWork
 
-MIGRATIONS = Path(__file__).parent / "platform_migrations"
 SOURCE = "/divert/platform-test"
 
 
@@ -40,23 +34,6 @@ def spans(tmp_path_factory: pytest.TempPathFactory) -> InMemorySpanExporter:
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
-
-
-@pytest_asyncio.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await migrate(database_url, MIGRATIONS)
-    engine = create_engine(database_url)
-    yield create_session_factory(engine)
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    await ensure_topics(kafka_bootstrap, [REFERRALS])
-    client = create_producer(kafka_bootstrap, "platform-test")
-    await client.start()
-    yield client
-    await client.stop()
 
 
 def accepted(referral_id: UUID) -> ReferralAccepted:

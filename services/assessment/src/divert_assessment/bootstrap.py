@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from divert_assessment.adapters.metrics import count_committed
 from divert_assessment.config import AssessmentSettings
 from divert_platform.audit import AuditTrail
 from divert_platform.db import create_engine, create_session_factory
@@ -23,7 +24,7 @@ class Assessment:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work on assessment's database."""
-        return UnitOfWork(self.sessions, self.settings.event_source)
+        return UnitOfWork(self.sessions, self.settings.event_source, on_commit=count_committed)
 
     def audit_trail(self) -> AuditTrail:
         """The trail of reads of personal data, on assessment's database (each read committed alone)."""

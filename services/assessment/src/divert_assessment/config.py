@@ -2,15 +2,7 @@
 
 from pydantic import Field, field_validator
 
-from divert_platform.settings import ServiceSettings
-
-DEFAULT_CASE_AGENCIES: dict[str, str] = {
-    "king-county": "reach-king-county",
-    "santa-fe": "santa-fe-lead",
-    "albany": "albany-lead",
-    "demo": "demo-case-agency",
-}
-"""The case agency serving each shipped jurisdiction (intake's policies): who owns its cases."""
+from divert_platform.settings import CaseAgencySettings
 
 DEFAULT_ENFORCEMENT_PARTIES: list[str] = [
     "police",
@@ -28,25 +20,13 @@ DEFAULT_ENFORCEMENT_PARTIES: list[str] = [
 ]
 """Party ids that are police, prosecution, courts or supervision: never a disclosure's recipient."""
 
-MAX_AGENCY_LENGTH = 64
 
-
-class AssessmentSettings(ServiceSettings):
+class AssessmentSettings(CaseAgencySettings):
     """`DIVERT_*` variables for every assessment process."""
 
     service_name: str = "assessment"
     port: int = 8002
 
-    case_agencies: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_CASE_AGENCIES),
-        description=(
-            '`DIVERT_CASE_AGENCIES`, JSON `{"<jurisdiction>": "<agency>"}`: the case agency serving each '
-            "jurisdiction. A case belongs to the agency serving its jurisdiction when it is opened, and only "
-            "case managers whose token names that agency see it. A case opened in a jurisdiction missing "
-            "here belongs to no agency: no case manager sees it (program reports still count it), and a "
-            "warning is logged; configure the agency before the jurisdiction takes referrals."
-        ),
-    )
     enforcement_parties: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ENFORCEMENT_PARTIES),
         description=(
@@ -56,14 +36,6 @@ class AssessmentSettings(ServiceSettings):
             "information for enforcement. Compared case-insensitively."
         ),
     )
-
-    @field_validator("case_agencies")
-    @classmethod
-    def _agency_ids_fit(cls, agencies: dict[str, str]) -> dict[str, str]:
-        # `cases.agency` holds 64 characters; refuse at start-up what the database would refuse later
-        if bad := sorted(j for j, agency in agencies.items() if not 0 < len(agency) <= MAX_AGENCY_LENGTH):
-            raise ValueError(f"case agency ids must be 1 to {MAX_AGENCY_LENGTH} characters (jurisdictions {bad})")
-        return agencies
 
     @field_validator("enforcement_parties")
     @classmethod

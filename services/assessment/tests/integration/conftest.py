@@ -18,13 +18,14 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from divert_assessment.bootstrap import MIGRATIONS, Assessment, bootstrap
-from divert_assessment.config import DEFAULT_CASE_AGENCIES, AssessmentSettings
+from divert_assessment.config import AssessmentSettings
 from divert_assessment.entrypoints.api import build_api
 from divert_assessment.service_layer import handlers
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_platform.auth import Role, mint_token
 from divert_platform.clock import utcnow
+from divert_platform.settings import DEFAULT_CASE_AGENCIES
 from divert_platform.testing import migrate
 
 UNREACHABLE_BROKER = "127.0.0.1:1"

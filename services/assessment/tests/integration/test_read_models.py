@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from divert_assessment.adapters.projections import project
 from divert_assessment.adapters.tables import cases, consents, person_cases
 from divert_assessment.bootstrap import MIGRATIONS
-from divert_assessment.config import DEFAULT_CASE_AGENCIES
 from divert_assessment.domain.events import EVENT_TYPES
 from divert_platform.clock import as_utc, utcnow
 from divert_platform.schema import events
+from divert_platform.settings import DEFAULT_CASE_AGENCIES
 from divert_platform.testing import migrate
 
 CASE_AGENCY = DEFAULT_CASE_AGENCIES["king-county"]

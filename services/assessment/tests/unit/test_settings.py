@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from divert_assessment.config import DEFAULT_CASE_AGENCIES, DEFAULT_ENFORCEMENT_PARTIES, AssessmentSettings
+from divert_assessment.config import DEFAULT_ENFORCEMENT_PARTIES, AssessmentSettings
+from divert_platform.settings import DEFAULT_CASE_AGENCIES
 
 
 def test_the_shipped_jurisdictions_have_their_case_agencies_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

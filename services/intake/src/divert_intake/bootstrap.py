@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from divert_intake.adapters.metrics import count_committed
 from divert_intake.config import IntakeSettings
 from divert_intake.domain.policy import PolicyBook, load_policy_book
 from divert_platform.db import create_engine, create_session_factory
@@ -28,7 +29,7 @@ class Intake:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work on intake's database."""
-        return UnitOfWork(self.sessions, self.settings.event_source)
+        return UnitOfWork(self.sessions, self.settings.event_source, on_commit=count_committed)
 
 
 def bootstrap(settings: IntakeSettings | None = None) -> Intake:

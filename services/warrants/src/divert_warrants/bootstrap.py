@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.unit_of_work import UnitOfWork
+from divert_warrants.adapters.metrics import count_committed
 from divert_warrants.config import WarrantsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,7 +23,7 @@ class Warrants:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work on the warrants database."""
-        return UnitOfWork(self.sessions, self.settings.event_source)
+        return UnitOfWork(self.sessions, self.settings.event_source, on_commit=count_committed)
 
 
 def bootstrap(settings: WarrantsSettings | None = None) -> Warrants:

@@ -1,7 +1,7 @@
 """Intake's command handlers and reactions to events."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +9,7 @@ from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrol
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
+from divert_intake.adapters.metrics import deadline_start_latency
 from divert_intake.adapters.referrals import ReferralRepository
 from divert_intake.deadline.models import DeadlineInput, LapseNotice
 from divert_intake.domain.policy import JurisdictionPolicy
@@ -73,6 +74,10 @@ async def when_referral_accepted_start_deadline(uow: UnitOfWork, message: Decode
             lapse_action=event.lapse_action,
         )
     )
+    if message.time is not None:
+        # The clock counts from the referral, not from here: this shows how far behind we run.
+        waited = (datetime.now(UTC) - message.time).total_seconds()
+        deadline_start_latency.record(max(waited, 0.0), {"jurisdiction": event.jurisdiction})
 
 
 async def when_case_assessment_completed_stop_deadline(

@@ -1,0 +1,27 @@
+"""Intake's business metrics: referrals decided, deadline clocks started, windows lapsed."""
+
+from opentelemetry import metrics
+
+from divert_contracts.referrals import ReferralAccepted, ReferralAssessmentDeadlineLapsed, ReferralDeclined
+from divert_platform.metrics import CommittedEventCounter
+
+REFERRALS = "Referrals decided, by jurisdiction, pathway and decision."
+
+count_committed = (
+    CommittedEventCounter()
+    .count(ReferralAccepted, "divert.referrals", REFERRALS, labels=("jurisdiction", "pathway"), decision="accepted")
+    .count(ReferralDeclined, "divert.referrals", REFERRALS, labels=("jurisdiction", "pathway"), decision="declined")
+    .count(
+        ReferralAssessmentDeadlineLapsed,
+        "divert.deadline.lapses",
+        "Arrest diversions whose assessment window closed without an assessment.",
+        labels=("jurisdiction",),
+    )
+)
+"""Given to intake's units of work: counts what each committed transaction decided."""
+
+deadline_start_latency = metrics.get_meter("divert.intake").create_histogram(
+    "divert.deadline.start_latency",
+    unit="s",
+    description="From a referral's acceptance to its deadline workflow running in Temporal.",
+)

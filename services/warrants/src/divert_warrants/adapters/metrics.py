@@ -1,0 +1,27 @@
+"""The warrants service's business metrics: requests made and rescinded, counted as they commit."""
+
+from divert_contracts.warrants import WarrantRequested, WarrantRequestFlagged, WarrantRequestRescinded
+from divert_platform.metrics import CommittedEventCounter
+
+count_committed = (
+    CommittedEventCounter()
+    .count(
+        WarrantRequested,
+        "divert.warrant_requests",
+        "Warrant requests made for lapsed arrest diversions, by jurisdiction.",
+        labels=("jurisdiction",),
+    )
+    .count(
+        WarrantRequestRescinded,
+        "divert.warrant_rescissions",
+        "Warrant requests withdrawn because the referral was assessed on time or withdrawn.",
+        labels=("jurisdiction", "reason"),
+    )
+    .count(
+        WarrantRequestFlagged,
+        "divert.warrant_flags",
+        "Acknowledged warrant requests found wrongful afterwards: each needs a person to act.",
+        labels=("jurisdiction", "reason"),
+    )
+)
+"""Given to the warrants service's units of work."""
