@@ -14,6 +14,7 @@ from divert_contracts.cases import (
     CaseParticipantEnrolled,
     CaseReopened,
 )
+from divert_contracts.directory import ServiceReferralMade, ServiceReferralStatusChanged
 from divert_contracts.referrals import (
     ReferralAccepted,
     ReferralAssessmentDeadlineLapsed,
@@ -51,5 +52,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         WarrantRequestRescinded,
         WarrantRequestAcknowledged,
         WarrantRequestFlagged,
+        ServiceReferralMade,
+        ServiceReferralStatusChanged,
     )
 }

@@ -2,10 +2,10 @@
 
 from pydantic import Field
 
-from divert_platform.settings import ServiceSettings
+from divert_platform.settings import CaseAgencySettings
 
 
-class DirectorySettings(ServiceSettings):
+class DirectorySettings(CaseAgencySettings):
     """`DIVERT_*` variables for every services-directory process."""
 
     service_name: str = "directory"

@@ -1,10 +1,15 @@
-"""The directory's REST API: for now its health and the Open Referral HSDS 3.0 root document."""
+"""The directory's REST API: health, the Open Referral HSDS 3.0 root document and catalogue."""
 
 from fastapi import APIRouter, FastAPI, Request
 
 from divert_directory.bootstrap import Directory, bootstrap
 from divert_directory.domain.hsds import HSDS_VERSION
+from divert_directory.entrypoints.audit_api import directory_audit_router
+from divert_directory.entrypoints.capacity_api import capacity_router
+from divert_directory.entrypoints.hsds_api import hsds_router
 from divert_directory.entrypoints.schemas import HsdsRoot
+from divert_directory.entrypoints.service_referrals_api import service_referrals_router
+from divert_directory.entrypoints.suggestions_api import suggestions_router
 from divert_platform.app import create_app
 
 
@@ -18,6 +23,11 @@ def build_api(directory: Directory) -> FastAPI:
         engine=directory.engine,
     )
     app.include_router(_hsds_router(directory, app))
+    app.include_router(hsds_router(directory, app.state.access))
+    app.include_router(suggestions_router(directory, app.state.access))
+    app.include_router(service_referrals_router(directory, app.state.access))
+    app.include_router(capacity_router(directory, app.state.access))
+    app.include_router(directory_audit_router(directory, app.state.access))
     return app
 
 

@@ -1,5 +1,7 @@
 """Response bodies of the directory's REST API, shaped as Open Referral HSDS 3.0 defines them."""
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -9,3 +11,34 @@ class HsdsRoot(BaseModel):
     version: str = Field(description="HSDS version of this API.")
     profile: str = Field(description="URL of the information on the HSDS profile of this API.")
     openapi_url: str = Field(description="URL of the openapi JSON file which defines this API.")
+
+
+class Page(BaseModel):
+    """An HSDS 3.0 page of results (`#/components/schemas/Page` plus `contents`).
+
+    Pages are numbered from 1; `size` is the number of items on this page; `total_pages` is 0
+    when nothing matches, and a page past the last is `empty`."""
+
+    total_items: int = Field(description="Count of total results.")
+    total_pages: int = Field(description="Count of total pages.")
+    page_number: int = Field(description="Current page number.")
+    size: int = Field(description="Size of current page (the number of items in `contents`).")
+    first_page: bool = Field(description="Is this page the first page.")
+    last_page: bool = Field(description="Is this page the last page.")
+    empty: bool = Field(description="Is this page empty.")
+    contents: list[dict[str, Any]] = Field(description="The HSDS objects on this page.")
+
+    @classmethod
+    def of(cls, contents: list[dict[str, Any]], *, total_items: int, page: int, per_page: int) -> "Page":
+        """The page numbered `page` (from 1) of `total_items` results, `per_page` at a time."""
+        total_pages = -(-total_items // per_page)
+        return cls(
+            total_items=total_items,
+            total_pages=total_pages,
+            page_number=page,
+            size=len(contents),
+            first_page=page == 1,
+            last_page=page >= total_pages,
+            empty=not contents,
+            contents=contents,
+        )

@@ -1,1 +1,1 @@
-"""Directory command and event handlers (catalogue imports and need matching come later)."""
+"""Directory command handlers and reactions: catalogue import, case facts, service referrals."""

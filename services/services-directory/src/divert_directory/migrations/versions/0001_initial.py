@@ -1,4 +1,4 @@
-"""Platform tables (event store, outbox, inbox, idempotency keys); the HSDS catalogue comes later.
+"""Platform tables (event store, outbox, inbox, idempotency keys); the HSDS catalogue is 0002.
 
 Revision ID: 0001
 Revises:

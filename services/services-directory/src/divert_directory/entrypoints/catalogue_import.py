@@ -1,0 +1,44 @@
+"""`divert-directory import PATH` and `divert-directory seed`: load HSDS data into the catalogue."""
+
+import asyncio
+from pathlib import Path
+
+from divert_directory.bootstrap import MIGRATIONS, bootstrap
+from divert_directory.config import DirectorySettings
+from divert_directory.service_layer.importer import ImportReport, import_catalogue
+from divert_platform.clock import utcnow
+from divert_platform.migrations import upgrade_to_head
+
+SEED = Path(__file__).resolve().parent.parent / "seed"
+"""The bundled, fictional seed directory (an HSDS tabular datapackage)."""
+
+
+def run_import(path: Path, *, dry_run: bool = False, json_type: str | None = None) -> ImportReport:
+    """Migrate the database, then import `path` into it (settings from the environment)."""
+    settings = DirectorySettings()
+    upgrade_to_head(settings.database_url, MIGRATIONS)
+    return asyncio.run(_import(settings, path, dry_run, json_type))
+
+
+async def _import(settings: DirectorySettings, path: Path, dry_run: bool, json_type: str | None) -> ImportReport:
+    directory = bootstrap(settings)
+    try:
+        return await import_catalogue(directory.sessions, path, now=utcnow(), dry_run=dry_run, json_type=json_type)
+    finally:
+        await directory.engine.dispose()
+
+
+def summary(report: ImportReport) -> list[str]:
+    """The report as lines for a terminal: every invalid row, then one count line per table."""
+    lines = [f"invalid: {error}" for error in report.errors]
+    lines += [f"skipped: {name} is not an HSDS table" for name in report.skipped_files]
+    width = max((len(name) for name in report.tables), default=5)
+    lines.append(f"{'table':<{width}}  read  invalid  inserted  updated  unchanged")
+    for name, count in sorted(report.tables.items()):
+        lines.append(
+            f"{name:<{width}}  {count.read:>4}  {count.invalid:>7}  {count.inserted:>8}  {count.updated:>7}  "
+            f"{count.unchanged:>9}"
+        )
+    verdict = "dry run: nothing was written" if report.dry_run else "imported"
+    lines.append(f"{verdict}; {len(report.errors)} invalid row(s)")
+    return lines

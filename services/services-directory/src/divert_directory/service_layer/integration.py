@@ -1,0 +1,42 @@
+"""Domain events → integration events (the published contract on `divert.directory`).
+
+Capacity marks stay home: they are about services, not about a case, and no other service needs them.
+"""
+
+from divert_contracts import directory as contract
+from divert_contracts.base import IntegrationEvent
+from divert_directory.domain import events
+from divert_directory.domain.service_referral import ServiceReferral
+
+
+def to_integration_event(event: events.DomainEvent, referral: ServiceReferral) -> IntegrationEvent | None:
+    """The contract event to publish for `event` of `referral`, or None when nothing leaves the directory."""
+    match event:
+        case events.ServiceReferralMade():
+            return contract.ServiceReferralMade(
+                referral_id=event.referral_id,
+                service_referral_id=event.service_referral_id,
+                jurisdiction=event.jurisdiction,
+                service_id=event.service_id,
+                organization_id=event.organization_id,
+                need=event.need,
+                part2=event.part2,
+                consent_id=event.consent_id,
+                made_at=event.made_at,
+            )
+        case events.ServiceReferralStatusChanged():
+            assert referral.service_id is not None and referral.need is not None  # set when it was made
+            return contract.ServiceReferralStatusChanged(
+                referral_id=event.referral_id,
+                service_referral_id=event.service_referral_id,
+                jurisdiction=referral.jurisdiction,
+                service_id=referral.service_id,
+                need=referral.need,
+                part2=referral.part2,
+                previous_status=event.previous_status,
+                status=event.status,
+                reason=event.reason,
+                changed_at=event.changed_at,
+            )
+        case _:
+            return None
