@@ -11,7 +11,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-postgres lint format contracts lock clean
+.PHONY: install run demo bench test test-unit test-integration test-e2e test-postgres test-faults lint format contracts lock clean
 
 $(STAMP): constraints.txt requirements.in $(addsuffix /pyproject.toml,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Divert needs Python 3.11 or newer")'
@@ -26,6 +26,9 @@ run: install ## Start the whole system on its embedded default; Ctrl-C stops it
 
 demo: install ## Walk two demo referrals through a running `make run`
 	$(BIN)/divert demo
+
+bench: install ## Benchmarks against the embedded stack (~25 min; BENCH_QUICK=1 for seconds); writes docs/performance.{md,json}
+	$(BIN)/python -m bench
 
 test: install ## Unit, integration (SQLite, real broker, real Temporal) and end-to-end tiers
 	$(BIN)/python -m divert_contracts.schemas --check
@@ -42,6 +45,9 @@ test-e2e: install
 
 test-postgres: install ## The integration tier again, on PostgreSQL
 	DIVERT_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q -k postgres libs/platform/tests/integration services/*/tests/integration
+
+test-faults: install ## Fault injection over the whole stack: ~1,000 referrals, kills, restarts (docs/reliability.md)
+	$(BIN)/pytest -q -s tests/faults
 
 lint: install ## ruff, formatting and contract documents in sync with the models
 	$(BIN)/ruff check .

@@ -6,8 +6,10 @@ every API, relay, consumer and the intake worker → wait until each API is read
 
 import json
 import os
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +59,7 @@ class Stack:
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     metrics_ports: dict[str, int] = field(default_factory=dict)
     """Where each Divert process serves Prometheus metrics, by process name (`intake-api`, ...)."""
+    _starters: dict[str, Callable[[], subprocess.Popen[bytes]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         base = self.ports.metrics_base
@@ -85,17 +88,15 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         try:
-            self.processes.append(("broker", start_broker(self.ports.kafka, log=self._log("broker"))))
-            self.processes.append(
-                (
-                    "temporal",
-                    start_temporal(
-                        self.ports.temporal,
-                        db_file=self.data_dir / "temporal.db",
-                        ui_port=self.ports.temporal_ui if self.ui else None,
-                        log=self._log("temporal"),
-                    ),
-                )
+            self._launch("broker", lambda: start_broker(self.ports.kafka, log=self._log("broker")))
+            self._launch(
+                "temporal",
+                lambda: start_temporal(
+                    self.ports.temporal,
+                    db_file=self.data_dir / "temporal.db",
+                    ui_port=self.ports.temporal_ui if self.ui else None,
+                    log=self._log("temporal"),
+                ),
             )
             for service, script, _ in SERVICES:
                 subprocess.run([venv_bin(script), "migrate"], env=self._env(service), check=True)
@@ -103,8 +104,9 @@ class Stack:
             for service, script, roles in SERVICES:
                 for role in ("api", *roles):
                     name = f"{service}-{role}"
+                    args = [venv_bin(script), role]
                     env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
-                    self._spawn(name, [venv_bin(script), role], env)
+                    self._launch(name, lambda name=name, args=args, env=env: self._spawn(name, args, env))
             self._wait_ready(ready_timeout)
             self.write_scrape_config()
         except BaseException:
@@ -131,6 +133,8 @@ class Stack:
     def stop(self) -> None:
         """Stop every process we started, by PID, services before infrastructure."""
         for _, process in reversed(self.processes):
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGCONT)  # a paused process could not act on SIGTERM
             stop_process(process)
         self.processes.clear()
 
@@ -138,11 +142,55 @@ class Stack:
         """Names of processes that exited on their own."""
         return [name for name, process in self.processes if process.poll() is not None]
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        process = subprocess.Popen(
-            args, env=env, stdout=self._log(name), stderr=subprocess.STDOUT, start_new_session=True
+    # Fault injection (tests/faults): every process can be killed, restarted and paused by name.
+
+    def pid(self, name: str) -> int:
+        """The PID of the running process called `name` (`broker`, `temporal`, `intake-api`, ...)."""
+        return self._process(name).pid
+
+    def kill(self, name: str) -> None:
+        """`kill -9` the process and wait for it: no shutdown code of its own runs."""
+        process = self._process(name)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def start_again(self, name: str) -> None:
+        """Start a killed process again, as `start()` did (same ports, files and environment)."""
+        index = next(i for i, (known, _) in enumerate(self.processes) if known == name)
+        if self.processes[index][1].poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self.processes[index] = (name, self._starters[name]())
+
+    def restart(self, name: str) -> None:
+        """`kill -9`, then start again at once."""
+        self.kill(name)
+        self.start_again(name)
+
+    def pause(self, name: str) -> None:
+        """Freeze the process (SIGSTOP): it holds its connections but does nothing, like a hung host."""
+        os.kill(self.pid(name), signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        """Let a paused process go on (SIGCONT)."""
+        os.kill(self.pid(name), signal.SIGCONT)
+
+    def command(self, service: str, *args: str) -> str:
+        """Run a one-off command of a service (`divert-intake replay ...`) against this stack; its output."""
+        script = next(script for name, script, _ in SERVICES if name == service)
+        done = subprocess.run(
+            [venv_bin(script), *args], env=self._env(service), capture_output=True, text=True, check=True
         )
-        self.processes.append((name, process))
+        return done.stdout
+
+    def _process(self, name: str) -> subprocess.Popen[bytes]:
+        return next(process for known, process in self.processes if known == name)
+
+    def _launch(self, name: str, start: Callable[[], subprocess.Popen[bytes]]) -> None:
+        self._starters[name] = start
+        self.processes.append((name, start()))
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(args, env=env, stdout=self._log(name), stderr=subprocess.STDOUT, start_new_session=True)
 
     def _log(self, name: str):  # type: ignore[no-untyped-def]
         return (self.data_dir / "logs" / f"{name}.log").open("ab")

@@ -1,14 +1,20 @@
-"""The command line every service offers: `divert-<svc> migrate | api | <role>...`."""
+"""The command line every service offers: `divert-<svc> migrate | api | replay | <role>...`."""
 
+import asyncio
 import importlib
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from divert_contracts.topics import ALL_TOPICS
+from divert_platform.db import create_engine, create_session_factory
 from divert_platform.metrics import configure_metrics
 from divert_platform.migrations import upgrade_to_head
 from divert_platform.process import run_until_stopped
+from divert_platform.replay import replay_outbox
 from divert_platform.roles import serve_api
 from divert_platform.settings import ServiceSettings
 from divert_platform.telemetry import configure_telemetry
@@ -22,7 +28,7 @@ def build_cli(
     api_factory: str,
     roles: Mapping[str, tuple[str, str]],
 ) -> typer.Typer:
-    """A Typer app with `migrate`, `api` and one command per long-running role.
+    """A Typer app with `migrate`, `api`, `replay` and one command per long-running role.
 
     `roles` maps a command name to (module with `async def main(stop)`, help text). Every role
     configures telemetry and applies migrations before it starts, so start-up order never matters.
@@ -48,9 +54,49 @@ def build_cli(
         """Serve the REST API."""
         serve_api(api_factory, start("api"))
 
+    @app.command(help=_REPLAY_HELP)
+    def replay(
+        since: Annotated[
+            str | None,
+            typer.Option(help="Only events created at or after this ISO-8601 time (UTC unless it has an offset)."),
+        ] = None,
+        topic: Annotated[str | None, typer.Option(help="Only events of this topic.")] = None,
+    ) -> None:
+        """Mark the service's outbox rows unpublished so that its running relay publishes them again."""
+        moment = _parse_since(since)
+        if topic is not None and topic not in {t.name for t in ALL_TOPICS}:
+            raise typer.BadParameter(f"unknown topic {topic!r}", param_hint="--topic")
+        count = asyncio.run(_replay(settings_type().database_url, since=moment, topic=topic))
+        typer.echo(f"marked {count} outbox rows for re-publishing; the running relay publishes them")
+
     for name, (module, text) in roles.items():
         app.command(name=name, help=text)(_role_command(name, module, start))
     return app
+
+
+_REPLAY_HELP = (
+    "Publish the service's events again: marks its outbox rows (optionally only since a time, only of one "
+    "topic) unpublished, and the running relay re-publishes them in their original order.\n\n"
+    "Safe to run: every consumer de-duplicates by CloudEvents source and id, so events it already applied "
+    "are skipped. Use it when downstream lost events; the relay re-publishes a topic the broker lost by itself."
+)
+
+
+def _parse_since(since: str | None) -> datetime | None:
+    if since is None:
+        return None
+    try:
+        return datetime.fromisoformat(since)
+    except ValueError as error:
+        raise typer.BadParameter(f"not an ISO-8601 time: {since!r}", param_hint="--since") from error
+
+
+async def _replay(database_url: str, *, since: datetime | None, topic: str | None) -> int:
+    engine = create_engine(database_url)
+    try:
+        return await replay_outbox(create_session_factory(engine), since=since, topic=topic)
+    finally:
+        await engine.dispose()
 
 
 def _role_command(name: str, module: str, start):  # type: ignore[no-untyped-def]

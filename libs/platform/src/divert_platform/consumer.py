@@ -4,6 +4,10 @@ For each record, in order: decode the CloudEvent (failing that, dead-letter it a
 one transaction insert the inbox row keyed by `(ce_source, ce_id)` and apply the handler's effect;
 commit; only then commit the Kafka offset. A redelivered record finds its inbox row and is skipped,
 so at-least-once delivery never applies an effect twice.
+
+When the group moves on without this member (a rebalance, or a broker restart that forgot the
+group and its offsets), the runner drops what it fetched and resumes where the group's committed
+offsets say, or from the earliest record when there are none: it re-reads, never skips.
 """
 
 import asyncio
@@ -13,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -24,6 +29,7 @@ from divert_contracts import codec
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.topics import Topic
 from divert_platform.clock import utcnow
+from divert_platform.kafka import METADATA_MAX_AGE_MS, ensure_topics
 from divert_platform.schema import inbox
 from divert_platform.unit_of_work import UnitOfWork
 
@@ -63,6 +69,17 @@ class RejectedMessage(Exception):
     """Raised by a handler for a well-formed event that can never be applied; it is dead-lettered."""
 
 
+_COMMIT_TIMEOUT = 15.0
+"""Seconds an offset commit may take before the runner gives up on it and re-reads from the last commit."""
+
+
+def _moved_on_or_transient(error: BaseException) -> bool:
+    """True for commit failures after which re-reading from the last commit is the cure."""
+    if isinstance(error, CommitFailedError | IllegalStateError | TimeoutError):
+        return True  # the group rebalanced or forgot this member; or the broker is slow or away
+    return isinstance(error, KafkaError) and error.retriable
+
+
 _TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 
 
@@ -95,6 +112,7 @@ class ConsumerRunner:
         max_backoff: float = 30.0,
         max_attempts: int = 5,
         kafka_options: Mapping[str, Any] | None = None,
+        replication_factor: int = 1,
     ) -> None:
         self._group_id = group_id
         self._bootstrap = bootstrap
@@ -105,18 +123,20 @@ class ConsumerRunner:
         self._max_backoff = max_backoff
         self._max_attempts = max_attempts
         self._kafka_options = dict(kafka_options or {})
+        self._replication_factor = replication_factor
         self._consumer: AIOKafkaConsumer | None = None
         self._next_offsets: dict[TopicPartition, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set."""
+        options = {"metadata_max_age_ms": METADATA_MAX_AGE_MS, **self._kafka_options}
         consumer = AIOKafkaConsumer(
             *(topic.name for topic in self._topics),
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            **self._kafka_options,
+            **options,
         )
         await consumer.start()
         self._consumer = consumer
@@ -124,18 +144,72 @@ class ConsumerRunner:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500)
+                # Per partition, the first offset not yet committed: where to rewind if a commit fails.
+                uncommitted = {partition: records[0].offset for partition, records in batches.items()}
                 for partition, records in batches.items():
-                    self._next_offsets[partition] = records[0].offset
-                    for record in records:
-                        if stop.is_set():
-                            return
-                        await self.handle(record, stop)
-                        await consumer.commit({partition: record.offset + 1})
-                        self._next_offsets[partition] = record.offset + 1
+                    if stop.is_set():
+                        break
+                    if not await self._consume(consumer, partition, records, uncommitted, stop):
+                        self._rewind(consumer, uncommitted)
+                        break
         finally:
             _running.discard(self)
             self._consumer = None
             await consumer.stop()
+
+    async def _consume(
+        self,
+        consumer: AIOKafkaConsumer,
+        partition: TopicPartition,
+        records: list[ConsumerRecord],
+        uncommitted: dict[TopicPartition, int],
+        stop: asyncio.Event,
+    ) -> bool:
+        """Handle one partition's batch, committing after each record; False if a commit failed."""
+        # Before applying anything, confirm with a commit of the batch's start that the group still
+        # gives this member the partition at this offset. After a broker restart the fetch position
+        # is stale: these records may come from the re-created topic, past records never applied,
+        # and applying them first would reorder a referral's events. The commit then fails.
+        if not await self._commit(consumer, partition, records[0].offset):
+            return False
+        self._next_offsets[partition] = records[0].offset
+        for record in records:
+            if stop.is_set():
+                return False
+            await self.handle(record, stop)
+            if not await self._commit(consumer, partition, record.offset + 1):
+                return False
+            uncommitted[partition] = self._next_offsets[partition] = record.offset + 1
+        return True
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> bool:
+        """Commit `offset`; False when that failed, typically because the group moved on without
+        this member (a rebalance, or a restarted broker that forgot the group)."""
+        try:
+            async with asyncio.timeout(_COMMIT_TIMEOUT):
+                # aiokafka retries some errors forever, e.g. for a topic a restarted broker lacks
+                await consumer.commit({partition: offset})
+        except (KafkaError, TimeoutError) as error:
+            if not _moved_on_or_transient(error):
+                raise  # e.g. not authorised: re-reading cures nothing
+            log.warning(
+                "consumer group %s could not commit (%s); resuming from its committed offsets",
+                self._group_id,
+                type(error).__name__,
+            )
+            return False
+        return True
+
+    @staticmethod
+    def _rewind(consumer: AIOKafkaConsumer, uncommitted: dict[TopicPartition, int]) -> None:
+        """Seek back to the first uncommitted record of each partition fetched, so that nothing is
+        skipped should the member still hold its partitions. After a re-join the group's committed
+        offsets (or the earliest, when there are none) decide instead."""
+        for partition, offset in uncommitted.items():
+            try:
+                consumer.seek(partition, offset)
+            except IllegalStateError:
+                pass  # no longer assigned to this member
 
     def lag(self) -> list[Observation]:
         """Per assigned partition, how many records wait behind the one being handled.
@@ -176,7 +250,7 @@ class ConsumerRunner:
             try:
                 decoded = codec.decode(headers, record.key, record.value)
             except codec.UndecodableMessage as error:
-                await self._dead_letter(record, str(error))
+                await self._dead_letter(record, str(error), stop)
                 span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
                 return
             span.set_attributes(
@@ -197,7 +271,7 @@ class ConsumerRunner:
                     self._count(record, await self._apply(handler, record, decoded))
                     return
                 except RejectedMessage as error:
-                    await self._dead_letter(record, f"rejected: {error}")
+                    await self._dead_letter(record, f"rejected: {error}", stop)
                     span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
                     return
                 except Exception as error:
@@ -206,7 +280,7 @@ class ConsumerRunner:
                     _failures.add(1, {"topic": record.topic, "consumer": self._group_id, "error": failure})
                     span.add_event("handler failed", {"exception.type": failure, "attempt": attempt})
                     if not is_transient(error) and attempt >= self._max_attempts:
-                        await self._dead_letter(record, f"handler failed {attempt} times: {failure}")
+                        await self._dead_letter(record, f"handler failed {attempt} times: {failure}", stop)
                         span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
                         return
                     log.warning(
@@ -253,7 +327,7 @@ class ConsumerRunner:
             await uow.commit()
             return "applied"
 
-    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, stop: asyncio.Event | None = None) -> None:
         dead_letter_topic = f"{record.topic}.dlq"
         log.warning("dead-lettering %s[%d]@%d", record.topic, record.partition, record.offset)
         headers = [
@@ -264,6 +338,33 @@ class ConsumerRunner:
             ("divert_dlq_offset", str(record.offset).encode()),
             ("divert_dlq_consumer", self._group_id.encode()),
         ]
-        await self._dead_letters.send_and_wait(dead_letter_topic, value=record.value, key=record.key, headers=headers)
+        backoff = 0.2
+        while True:
+            try:
+                await self._dead_letters.send_and_wait(
+                    dead_letter_topic, value=record.value, key=record.key, headers=headers
+                )
+                break
+            except (KafkaError, OSError) as error:
+                # The broker may be down or have lost the topic (the embedded one forgets all on a
+                # restart). Nothing is lost while waiting: the record's offset is committed only
+                # once it is set aside.
+                failure = type(error).__name__
+                log.warning("could not dead-letter to %s (%s); retrying in %.1fs", dead_letter_topic, failure, backoff)
+                if stop is not None and stop.is_set():
+                    raise
+                await self._recreate_topic(record.topic)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
         _dead_letters.add(1, {"topic": record.topic, "consumer": self._group_id})
         self._count(record, "dead_lettered")
+
+    async def _recreate_topic(self, name: str) -> None:
+        """Create the consumed topic `name` and its dead-letter topic if missing; failing is fine (retried)."""
+        topics = [topic for topic in self._topics if topic.name == name]
+        try:
+            await ensure_topics(
+                self._bootstrap, topics, replication_factor=self._replication_factor, **self._kafka_options
+            )
+        except Exception as error:  # the broker is still away: the caller backs off and tries again
+            log.warning("could not re-create topic %s (%s)", name, type(error).__name__)

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Collection
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import context, metrics, propagate
@@ -11,12 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
 from divert_platform.clock import as_utc, utcnow
+from divert_platform.replay import lost_topics, mark_unpublished, published_counts
 from divert_platform.schema import outbox
 
 log = logging.getLogger(__name__)
 
 _meter = metrics.get_meter("divert.relay")
 _published = _meter.create_counter("divert.outbox.published", description="Outbox rows published, by topic.")
+_replayed = _meter.create_counter(
+    "divert.outbox.replayed",
+    description="Outbox rows marked for re-publishing because the broker lost their topic, by topic.",
+)
 _backlog = _meter.create_gauge("divert.outbox.backlog", description="Outbox rows not yet published.")
 _oldest_age = _meter.create_gauge(
     "divert.outbox.oldest_unpublished_age",
@@ -28,6 +35,24 @@ _oldest_age = _meter.create_gauge(
 _RELAY_LOCK_ID = 0x44495645  # "DIVE"
 
 
+class EndOffsets(Protocol):
+    """Where the relay learns how many records each topic holds and whether the broker forgot it
+    (`divert_platform.kafka.TopicOffsets`)."""
+
+    async def end_totals(self, topics: Collection[str]) -> dict[str, int]: ...
+
+    async def broker_forgot(self, topic: str) -> bool: ...
+
+    async def remember(self, topic: str) -> None: ...
+
+
+async def _hold_relay_lock(session: AsyncSession) -> bool:
+    """Take the relays' transaction-scoped lock on PostgreSQL; False when another relay holds it."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID}))
+
+
 class OutboxRelay:
     """Moves outbox rows to Kafka.
 
@@ -35,6 +60,9 @@ class OutboxRelay:
     at a time (the others are hot standbys), which keeps each referral's events in order and
     sidesteps the sequence-gap problem of tailing by position. SQLite serialises writers anyway.
     A crash between publish and commit re-sends the batch; consumers' inboxes drop the copies.
+
+    Given `topic_offsets` (and `ensure_topics`, which creates the topics), it also notices when the
+    broker has lost a topic it published to, re-creates it and publishes that topic's rows again.
     """
 
     def __init__(
@@ -43,18 +71,20 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         batch_size: int = 200,
+        topic_offsets: EndOffsets | None = None,
+        ensure_topics: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._producer = producer
         self._batch_size = batch_size
+        self._offsets = topic_offsets
+        self._ensure_topics = ensure_topics
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""
         async with self._session_factory() as session, session.begin():
-            if session.bind.dialect.name == "postgresql":
-                locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID})
-                if not locked:
-                    return 0
+            if not await _hold_relay_lock(session):
+                return 0
             rows = (
                 await session.execute(
                     select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(self._batch_size)
@@ -83,6 +113,55 @@ class OutboxRelay:
         _backlog.set(count)
         _oldest_age.set(max(age, 0.0))
         return count, age
+
+    async def recover_lost_topics(self, *, ensure_first: bool = False) -> dict[str, int]:
+        """Re-publish the rows of every topic the broker lost; returns how many rows, by topic.
+
+        A topic is lost when it holds fewer records than rows were published to it (`lost_topics`),
+        as happens when the embedded broker restarts. The topics are created again first, and with
+        `ensure_first` (after a failed publish: perhaps the broker came back empty) before anything
+        else, so that no client's request for a missing topic makes the broker auto-create it with
+        its default partition count.
+        """
+        if ensure_first and self._ensure_topics is not None:
+            await self._ensure_topics()
+        if self._offsets is None:
+            return {}
+        async with self._session_factory() as session:
+            published = await published_counts(session)
+        if not published:
+            return {}
+        marker = min(published)  # any topic this relay published to, the same every time
+        if not await self._offsets.broker_forgot(marker):
+            return {}  # the broker kept its state: whatever it reports, it lost nothing
+        suspects = lost_topics(published, await self._offsets.end_totals(list(published)))
+        if not suspects:
+            await self._offsets.remember(marker)
+            return {}
+        if self._ensure_topics is not None:
+            await self._ensure_topics()
+        replayed: dict[str, int] = {}
+        async with self._session_factory() as session, session.begin():
+            if not await _hold_relay_lock(session):
+                return {}  # another relay is publishing; whichever checks next under the lock re-publishes
+            # Count and read again under the lock: another relay may have re-published them meanwhile.
+            published = await published_counts(session, suspects)
+            end_totals = await self._offsets.end_totals(suspects)
+            for topic in lost_topics(published, end_totals):
+                replayed[topic] = await mark_unpublished(session, topic=topic)
+                log.warning(
+                    "the broker lost topic %s (it holds %d records, %d outbox rows were published to it): "
+                    "re-publishing %d rows",
+                    topic,
+                    end_totals.get(topic, 0),
+                    published[topic],
+                    replayed[topic],
+                )
+        for topic, count in replayed.items():
+            _replayed.add(count, {"topic": topic})
+        if replayed:
+            await self._offsets.remember(marker)  # only once the rows are marked: a crash before re-checks
+        return replayed
 
     async def _send(self, row) -> asyncio.Future:  # type: ignore[no-untyped-def, type-arg]
         message = codec.encode(
@@ -118,19 +197,23 @@ class OutboxRelay:
     ) -> None:
         """Publish until `stop` is set, backing off while the broker or database is unavailable.
 
-        The backlog gauges are refreshed every `measure_every` seconds, between batches.
+        Every `measure_every` seconds, between batches, the backlog gauges are refreshed and lost
+        topics are looked for (`recover_lost_topics`); after a failure, that comes first, with the
+        topics re-created, so rows the broker lost are published again before newer ones.
         """
-        backoff, measured_at = idle_seconds, float("-inf")
+        backoff, checked_at, failed = idle_seconds, float("-inf"), False
         while not stop.is_set():
             try:
-                if time.monotonic() - measured_at >= measure_every:
-                    measured_at = time.monotonic()
+                if failed or time.monotonic() - checked_at >= measure_every:
+                    checked_at = time.monotonic()
                     await self.measure_backlog()
+                    await self.recover_lost_topics(ensure_first=failed)
+                    failed = False
                 published = await self.publish_pending()
                 backoff = idle_seconds
             except Exception:
                 log.exception("outbox relay could not publish; retrying in %.1fs", backoff)
-                published = 0
+                failed, published = True, 0
                 backoff = min(backoff * 2, max_backoff)
             if not published:
                 try:

@@ -11,7 +11,7 @@ from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.topics import ALL_TOPICS, Topic
 from divert_platform.consumer import ConsumerRunner, Handler
-from divert_platform.kafka import create_producer, ensure_topics
+from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.settings import ServiceSettings
 from divert_platform.unit_of_work import UnitOfWork
@@ -27,20 +27,38 @@ def until_reachable() -> AsyncRetrying:
 
 
 async def run_relay(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
-    """Publish the service's outbox until stopped. Topics are (re-)created first: the embedded
-    broker forgets them when it restarts."""
+    """Publish the service's outbox until stopped.
+
+    Topics are (re-)created first, and again whenever publishing fails or a topic turns out lost:
+    the embedded broker forgets them when it restarts, and the relay then publishes them again.
+    """
+
+    async def ensure_all_topics() -> None:
+        await ensure_topics(
+            settings.kafka_bootstrap,
+            ALL_TOPICS,
+            replication_factor=settings.kafka_replication_factor,
+            **settings.kafka_options(),
+        )
+
     async for attempt in until_reachable():
         with attempt:
-            await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, **settings.kafka_options())
-    producer = create_producer(
-        settings.kafka_bootstrap, f"divert-{settings.service_name}-relay", **settings.kafka_options()
+            await ensure_all_topics()
+    client_id = f"divert-{settings.service_name}-relay"
+    producer = create_producer(settings.kafka_bootstrap, client_id, **settings.kafka_options())
+    offsets = TopicOffsets(
+        settings.kafka_bootstrap, client_id, marker_group=f"{client_id}-marker", **settings.kafka_options()
     )
     async for attempt in until_reachable():
         with attempt:
             await producer.start()
+    async for attempt in until_reachable():
+        with attempt:
+            await offsets.start()
     try:
-        await OutboxRelay(sessions, producer).run(stop)
+        await OutboxRelay(sessions, producer, topic_offsets=offsets, ensure_topics=ensure_all_topics).run(stop)
     finally:
+        await offsets.stop()
         await producer.stop()
 
 
@@ -56,7 +74,12 @@ async def run_consumer(
     """Consume `topics` as the service's consumer group until stopped."""
     async for attempt in until_reachable():
         with attempt:
-            await ensure_topics(settings.kafka_bootstrap, topics, **settings.kafka_options())
+            await ensure_topics(
+                settings.kafka_bootstrap,
+                topics,
+                replication_factor=settings.kafka_replication_factor,
+                **settings.kafka_options(),
+            )
     dead_letters = create_producer(
         settings.kafka_bootstrap, f"divert-{settings.service_name}-dlq", **settings.kafka_options()
     )
@@ -71,6 +94,7 @@ async def run_consumer(
         unit_of_work=unit_of_work,
         dead_letters=dead_letters,
         kafka_options=settings.kafka_options(),
+        replication_factor=settings.kafka_replication_factor,
     )
     try:
         await runner.run(stop)

@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
+    kafka_replication_factor: int = Field(
+        1, ge=1, description="Replicas of a topic a relay or consumer has to create (3 on a production cluster)."
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> "ServiceSettings":

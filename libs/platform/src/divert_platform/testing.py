@@ -19,6 +19,7 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
@@ -109,10 +110,11 @@ async def produce(bootstrap: str, event: IntegrationEvent, *, source: str, event
 
 async def records_keyed(bootstrap: str, topic: str, key: str, count: int) -> list[ConsumerRecord]:
     """The first `count` records of `topic` whose key is `key`, from the beginning (30 s at most)."""
+    partitions = await _partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        consumer.assign([TopicPartition(topic, p) for p in range(by_name(topic).partitions)])
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
         await consumer.seek_to_beginning()
         found: list[ConsumerRecord] = []
         async with asyncio.timeout(30):
@@ -122,6 +124,21 @@ async def records_keyed(bootstrap: str, topic: str, key: str, count: int) -> lis
         return found
     finally:
         await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topic: str) -> list[int]:
+    """The partitions `topic` has on the broker, else as declared. They can differ: a broker that
+    lost the topic may have re-created it on a client's request, with its own default count."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics()  # all topics: asking for one could auto-create it
+    finally:
+        await admin.close()
+    for found in described:
+        if found["topic"] == topic and found["error_code"] == 0:
+            return [partition["partition"] for partition in found["partitions"]]
+    return list(range(by_name(topic).partitions))
 
 
 __all__ = ["database_url", "kafka_bootstrap", "migrate", "produce", "records_keyed"]

@@ -185,3 +185,18 @@ def test_enrollment_is_noted_once() -> None:
     referral.note_enrollment(NOW + timedelta(days=2))
     assert referral.enrolled and len(referral.pending) == 3
     assert Referral.from_events(referral.id, referral.pending).enrolled
+
+
+def test_a_warrant_is_due_unless_intake_knows_of_a_withdrawal_or_an_on_time_assessment() -> None:
+    lapsed = Referral.submit(command(), DEMO, NOW)
+    lapsed.record_lapse(NOW + timedelta(seconds=30))
+    withdrawn = Referral.submit(command(), DEMO, NOW)
+    withdrawn.withdraw("wrong person", NOW + timedelta(seconds=1))
+    on_time = Referral.submit(command(), DEMO, NOW)
+    on_time.record_assessment(NOW + timedelta(seconds=5))
+    late = Referral.submit(command(), DEMO, NOW)
+    late.record_assessment(NOW + timedelta(minutes=5))  # assessed, but after the window closed
+
+    assert (lapsed.warrant_still_due, late.warrant_still_due) == (True, True)
+    assert (withdrawn.warrant_still_due, on_time.warrant_still_due) == (False, False)
+    assert Referral.from_events(on_time.id, on_time.pending).warrant_still_due is False  # survives replay

@@ -76,3 +76,23 @@ async def test_other_client_errors_fail_visibly_without_retry(status: int) -> No
     with pytest.raises(ApplicationError) as error:
         await _request(status)
     assert error.value.non_retryable
+
+
+async def test_no_request_is_sent_when_intake_knows_the_referral_was_settled_before_its_lapse() -> None:
+    sent: list[httpx.Request] = []
+    asked: list[str] = []
+
+    async def record(_: LapseNotice) -> None:
+        return None
+
+    async def still_due(referral_id: str) -> bool:
+        asked.append(referral_id)
+        return False
+
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(201))  # type: ignore[func-returns-value]
+    async with httpx.AsyncClient(transport=transport) as http:
+        activities = DeadlineActivities(
+            http, "http://warrants", record, token=lambda: "token", warrant_still_due=still_due
+        )
+        assert await activities.request_warrant(NOTICE) is None
+    assert (asked, sent) == ([NOTICE.referral_id], [])

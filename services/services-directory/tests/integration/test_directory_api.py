@@ -1,6 +1,7 @@
 """The services directory: migrations, health and the Open Referral HSDS 3.0 root document."""
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.api import build_api
 from divert_platform.testing import migrate
 
-# <repo>/services/services-directory/tests/integration/<this file> → ../shared beside the repo
-HSDS_OPENAPI = Path(__file__).resolve().parents[5] / "shared" / "standards" / "hsds-3.0" / "schema" / "openapi.json"
+# DIVERT_HSDS_STANDARD_DIR, else <repo>/services/services-directory/tests/integration/<this file> → ../shared
+_BESIDE_REPO = Path(__file__).resolve().parents[5] / "shared" / "standards" / "hsds-3.0"
+HSDS_OPENAPI = Path(os.environ.get("DIVERT_HSDS_STANDARD_DIR") or _BESIDE_REPO) / "schema" / "openapi.json"
 
 
 @pytest.fixture

@@ -25,20 +25,31 @@ class DeadlineActivities:
         record_lapse: Callable[[LapseNotice], Awaitable[None]],
         *,
         token: Callable[[], str],
+        warrant_still_due: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
-        """`token` is asked on every call, so a long-running worker never sends an expired one."""
+        """`token` is asked on every call, so a long-running worker never sends an expired one.
+        `warrant_still_due(referral_id)` asks intake whether the referral was withdrawn or assessed
+        on time after all (None: always due)."""
         self._http = http
         self._warrants_url = warrants_url.rstrip("/")
         self._record_lapse = record_lapse
         self._token = token
+        self._warrant_still_due = warrant_still_due
 
     @activity.defn
-    async def request_warrant(self, notice: LapseNotice) -> str:
+    async def request_warrant(self, notice: LapseNotice) -> str | None:
         """Ask warrants to record the lapse; idempotent per referral, so retries create nothing new.
+
+        Nothing is asked (None) when intake already knows the referral was withdrawn or assessed
+        on time: the workflow's window closed before that news reached it, and a request made now
+        would be wrongful, if only until warrants rescinds it.
 
         A 4xx other than the retryable ones means the request itself is wrong: fail visibly rather
         than retry forever. 5xx and network errors are retried by the workflow's policy.
         """
+        if self._warrant_still_due is not None and not await self._warrant_still_due(notice.referral_id):
+            activity.logger.info("no warrant request: the referral was settled before its lapse")
+            return None
         response = await self._http.post(
             f"{self._warrants_url}/v1/warrant-requests",
             json={

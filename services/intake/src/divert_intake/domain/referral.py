@@ -90,7 +90,20 @@ class Referral:
     decision: Decision | None = None
     warrant_requested: bool = False
     enrolled: bool = False
+    assessed_on_time: bool = False
     pending: list[events.DomainEvent] = field(default_factory=list)
+
+    @property
+    def warrant_still_due(self) -> bool:
+        """Whether a lapse should still become a warrant request.
+
+        Not when intake already knows the referral was withdrawn or assessed on time: news the
+        deadline workflow had not heard yet when its window closed (signals travel through Kafka).
+        """
+        settled = self.status == ReferralStatus.WITHDRAWN or (
+            self.status == ReferralStatus.ASSESSED and self.assessed_on_time
+        )
+        return not settled
 
     @classmethod
     def submit(cls, command: SubmitReferral, policy: JurisdictionPolicy, now: datetime) -> "Referral":
@@ -233,6 +246,7 @@ class Referral:
                 self.decision = Decision(False, event.policy, event.policy_version, reasons)
             case events.AssessmentRecorded():
                 self.status = ReferralStatus.ASSESSED
+                self.assessed_on_time = event.on_time
             case events.AssessmentDeadlineLapsed():
                 self.status = ReferralStatus.LAPSED
             case events.ReferralWithdrawn():

@@ -1,6 +1,7 @@
 """`divert-intake worker`: runs the deadline workflows and their activities."""
 
 import asyncio
+from uuid import UUID
 
 import httpx
 from temporalio.worker import Worker
@@ -23,6 +24,16 @@ def lapse_recorder(intake: Intake):  # type: ignore[no-untyped-def]
     return record
 
 
+def warrant_check(intake: Intake):  # type: ignore[no-untyped-def]
+    """The `request_warrant` activity's question to intake: is a warrant request still due?"""
+
+    async def still_due(referral_id: str) -> bool:
+        async with intake.unit_of_work() as uow:
+            return await handlers.warrant_still_due(uow, UUID(referral_id))
+
+    return still_due
+
+
 async def main(stop: asyncio.Event) -> None:
     intake = bootstrap()
     client = await connect_temporal(intake.settings)
@@ -33,6 +44,7 @@ async def main(stop: asyncio.Event) -> None:
             lapse_recorder(intake),
             # Minted afresh per call in development (a day's lifetime); configured in production.
             token=lambda: service_token(intake.settings),
+            warrant_still_due=warrant_check(intake),
         )
         worker = Worker(
             client,

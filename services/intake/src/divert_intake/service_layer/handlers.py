@@ -60,6 +60,11 @@ async def record_lapse(uow: UnitOfWork, notice: LapseNotice) -> None:
     await uow.commit()
 
 
+async def warrant_still_due(uow: UnitOfWork, referral_id: UUID) -> bool:
+    """Whether the lapse of this referral should still reach warrants (see `Referral.warrant_still_due`)."""
+    return (await _load(uow, referral_id)).warrant_still_due
+
+
 async def when_referral_accepted_start_deadline(uow: UnitOfWork, message: DecodedEvent, clock: DeadlineClock) -> None:
     """Start the assessment clock of an accepted arrest diversion (idempotent by workflow id)."""
     event = message.event
