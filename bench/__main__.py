@@ -1,0 +1,5 @@
+"""`python -m bench`: run every benchmark phase and write the reports."""
+
+from bench.run import main
+
+main()

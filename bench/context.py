@@ -1,0 +1,57 @@
+"""What every phase works with: the running stack, the sizes, where to keep profiles."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from bench.config import BenchConfig
+from bench.loadgen import LoadResult
+from bench.pipeline import Pipeline
+from bench.stats import summarize
+from divert_local.stack import Stack
+
+
+@dataclass
+class Context:
+    """One benchmark run against one stack."""
+
+    config: BenchConfig
+    stack: Stack
+    pipeline: Pipeline
+    run: str = field(default_factory=lambda: uuid4().hex[:6])
+    """Makes this run's RMS case numbers unique even against a database kept from an earlier run."""
+    seeded_ids: list[str] = field(default_factory=list)
+    """Referrals stored by seeding, for GETs of existing referrals."""
+
+    @property
+    def artifacts(self) -> Path:
+        """Where raw profiles are written (inside the run's data directory)."""
+        path = self.stack.data_dir / "bench"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def database_url(self, service: str) -> str:
+        """The SQLAlchemy URL of a service's SQLite file in this stack."""
+        return f"sqlite+aiosqlite:///{self.stack.data_dir / (service + '.db')}"
+
+    def intake(self, path: str) -> str:
+        """An intake API URL."""
+        return f"{self.stack.url('intake')}{path}"
+
+    def tag(self, phase: str) -> str:
+        """An RMS case-number prefix unique to this phase of this run."""
+        return f"B{self.run}-{phase}"
+
+
+def load_summary(result: LoadResult) -> dict[str, Any]:
+    """One load phase as the report shows it."""
+    return {
+        "offered_rps": result.offered_rate,
+        "achieved_rps": result.throughput_rps,
+        "sent": result.sent,
+        "statuses": result.statuses,
+        "unfinished": result.unfinished,
+        "max_send_lag_ms": round(result.max_send_lag_ms, 1),
+        **summarize(result.latencies_ms),
+    }

@@ -1,0 +1,93 @@
+"""How far behind the pipeline runs: unpublished outbox rows per service, consumer lag per group.
+
+Read directly (SQLite files read-only, Kafka group offsets through the admin API) rather than from
+the Prometheus gauges, which the relays refresh only every few seconds.
+
+Beware: the embedded broker (Tansu) under-reports a partition's end offset after batched produce
+(211 records sent, 110 reported, in a plain aiokafka test), so lag read from end offsets can show
+zero too early. Where it matters (the backlog phase), progress is counted in the consumers' inbox
+tables instead.
+"""
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from divert_contracts.topics import CASES, REFERRALS, WARRANTS, Topic
+
+# Each service's consumer group and what it reads (entrypoints/consumer.py of each service).
+GROUP_TOPICS: dict[str, tuple[Topic, ...]] = {
+    "divert-intake": (REFERRALS, CASES, WARRANTS),
+    "divert-assessment": (REFERRALS,),
+    "divert-warrants": (CASES, REFERRALS),
+    "divert-directory": (CASES,),
+}
+SERVICES = ("intake", "assessment", "directory", "warrants")
+
+
+# Consumer groups whose effect on each referral is an inbox row in their service's database (the
+# warrants consumer ignores accepted referrals and opened cases, so it leaves none to count).
+APPLYING_GROUPS = {"divert-assessment": "assessment", "divert-intake": "intake", "divert-directory": "directory"}
+
+
+def applied(database: Path, group: str) -> int:
+    """Records a consumer group has applied (its inbox rows) in one service's SQLite file."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
+        return int(connection.execute("SELECT count(*) FROM inbox WHERE consumer = ?", (group,)).fetchone()[0])
+
+
+def outbox_backlog(database: Path) -> int:
+    """Unpublished outbox rows in one service's SQLite file."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
+        return int(connection.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0])
+
+
+class Pipeline:
+    """Outbox backlogs and consumer lags of one running stack."""
+
+    def __init__(self, data_dir: Path, bootstrap: str) -> None:
+        self._data_dir = data_dir
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="divert-bench")
+        self._offsets = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+
+    async def __aenter__(self) -> "Pipeline":
+        await self._admin.start()
+        await self._offsets.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._offsets.stop()
+        await self._admin.close()
+
+    def backlogs(self) -> dict[str, int]:
+        """Unpublished outbox rows by service."""
+        return {service: outbox_backlog(self._data_dir / f"{service}.db") for service in SERVICES}
+
+    async def lags(self) -> dict[str, int]:
+        """Records not yet handled, by consumer group, over every partition the group reads."""
+        lags = {}
+        for group, topics in GROUP_TOPICS.items():
+            partitions = [TopicPartition(topic.name, p) for topic in topics for p in range(topic.partitions)]
+            ends = await self._offsets.end_offsets(partitions)
+            committed = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+            lags[group] = sum(
+                max(ends[tp] - max(committed[tp].offset if tp in committed else 0, 0), 0) for tp in partitions
+            )
+        return lags
+
+    async def settle(self, within: float) -> dict[str, object]:
+        """Wait until every outbox is published and every group has caught up, for `within` seconds at most."""
+        started = time.perf_counter()
+        while True:
+            backlog = sum(self.backlogs().values())
+            lag = sum((await self.lags()).values())
+            waited = time.perf_counter() - started
+            if backlog == 0 and lag == 0:
+                return {"settled": True, "seconds": round(waited, 1)}
+            if waited > within:
+                return {"settled": False, "seconds": round(waited, 1), "outbox_backlog": backlog, "lag": lag}
+            await asyncio.sleep(0.5)

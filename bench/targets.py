@@ -1,0 +1,108 @@
+"""The targets the benchmark reports as pass or fail, each computed from the run's own figures."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.stats import ratio
+
+
+@dataclass(frozen=True)
+class Target:
+    """One goal: what is compared, the bound, and how the measured value is read from the results."""
+
+    name: str
+    goal: str
+    measure: Callable[[dict[str, Any]], float | None]
+    passes: Callable[[float], bool]
+    unit: str = ""
+
+
+def _get(results: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(results, dict) or key not in results:
+            return None
+        results = results[key]
+    return results
+
+
+def e2e_share(results: dict[str, Any]) -> float | None:
+    """Sustained end-to-end throughput (burst drained to running workflows) / raw concurrent starts."""
+    return ratio(
+        _get(results, "e2e", "burst", "workflow_throughput_per_s"),
+        _get(results, "ceilings", "temporal", "concurrent_starts_per_s"),
+    )
+
+
+KEPT_UP_P50_MS = 250.0
+
+
+def _kept_up(load: Any) -> bool:
+    """Whether the API kept up with a fixed-rate phase: every request answered, the median not
+    queueing. (Achieved/offered rate misleads on short phases, where a slow tail stretches the
+    window.) Above saturation open-loop latency grows with the phase's length instead."""
+    return isinstance(load, dict) and not load.get("unfinished") and load.get("p50_ms", 1e9) <= KEPT_UP_P50_MS
+
+
+def growth(results: dict[str, Any], method: str) -> float | None:
+    """Relative growth of the median latency of `method` from the small to the large database.
+
+    None when either phase ran above the API's capacity: queueing then decides the latency, and
+    the comparison says nothing about the database size.
+    """
+    if not all(_kept_up(_get(results, size, method)) for size in ("scale-small", "scale-large")):
+        return None
+    small = _get(results, "scale-small", method, "p50_ms")
+    large = _get(results, "scale-large", method, "p50_ms")
+    change = ratio(large, small)
+    return round(change - 1, 3) if change is not None else None
+
+
+def worst_growth(results: dict[str, Any]) -> float | None:
+    values = [g for g in (growth(results, "post"), growth(results, "get")) if g is not None]
+    return max(values) if values else None
+
+
+def relay_share(results: dict[str, Any]) -> float | None:
+    """Relay rows/s after the backlog / raw aiokafka produce rate."""
+    return ratio(_get(results, "backlog", "relay_rows_per_s"), _get(results, "ceilings", "kafka", "produce_per_s"))
+
+
+TARGETS = (
+    Target(
+        "sustained end-to-end throughput / raw Temporal start rate",
+        ">= 70%",
+        e2e_share,
+        lambda v: v >= 0.7,
+        "ratio",
+    ),
+    Target(
+        "intake POST p99 at 100 req/s (small database)",
+        "<= 50 ms",
+        lambda r: _get(r, "scale-small", "post", "p99_ms"),
+        lambda v: v <= 50,
+        "ms",
+    ),
+    Target(
+        "median latency growth, small -> large database (worse of POST and GET)",
+        "<= 20%",
+        worst_growth,
+        lambda v: v <= 0.2,
+        "ratio",
+    ),
+    Target("relay rows/s / raw produce rate", ">= 50%", relay_share, lambda v: v >= 0.5, "ratio"),
+)
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and `pass`, `fail` or `not measured`."""
+    rows = []
+    for target in TARGETS:
+        value = target.measure(results)
+        verdict = "not measured" if value is None else ("pass" if target.passes(value) else "fail")
+        if value is None and target.measure is worst_growth and "scale-large" in results:
+            verdict = "not comparable: the API did not keep up with the offered rate"
+        rows.append(
+            {"target": target.name, "goal": target.goal, "measured": value, "unit": target.unit, "result": verdict}
+        )
+    return rows
