@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -80,6 +80,24 @@ def _moved_on_or_transient(error: BaseException) -> bool:
     return isinstance(error, KafkaError) and error.retriable
 
 
+class _Assignments(ConsumerRebalanceListener):
+    """Counts the group's reassignments of partitions to this member.
+
+    A batch fetched under one assignment must never be committed under the next: after a broker
+    restart the new topic has other records at those offsets, and committing an old offset there
+    would make the group skip the new records below it.
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        self.generation += 1
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self.generation += 1
+
+
 _TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 
 
@@ -131,26 +149,36 @@ class ConsumerRunner:
         """Consume until `stop` is set."""
         options = {"metadata_max_age_ms": METADATA_MAX_AGE_MS, **self._kafka_options}
         consumer = AIOKafkaConsumer(
-            *(topic.name for topic in self._topics),
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             **options,
         )
+        assignments = _Assignments()
+        consumer.subscribe(topics=[topic.name for topic in self._topics], listener=assignments)
         await consumer.start()
         self._consumer = consumer
         _running.add(self)
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500)
+                generation = assignments.generation
+                await self._learn_positions(consumer, batches)
+
+                def reassigned(generation: int = generation) -> bool:
+                    return assignments.generation != generation
+
                 # Per partition, the first offset not yet committed: where to rewind if a commit fails.
                 uncommitted = {partition: records[0].offset for partition, records in batches.items()}
                 for partition, records in batches.items():
                     if stop.is_set():
                         break
-                    if not await self._consume(consumer, partition, records, uncommitted, stop):
-                        self._rewind(consumer, uncommitted)
+                    if not await self._consume(consumer, partition, records, uncommitted, stop, reassigned):
+                        if reassigned():  # the group's offsets decide now; lag is re-learnt per batch
+                            self._next_offsets.clear()
+                        else:
+                            self._rewind(consumer, uncommitted)
                         break
         finally:
             _running.discard(self)
@@ -164,20 +192,23 @@ class ConsumerRunner:
         records: list[ConsumerRecord],
         uncommitted: dict[TopicPartition, int],
         stop: asyncio.Event,
+        reassigned: Callable[[], bool],
     ) -> bool:
-        """Handle one partition's batch, committing after each record; False if a commit failed."""
+        """Handle one partition's batch, committing after each record; False if a commit failed or
+        the group reassigned partitions meanwhile (the rest of the batch is then dropped, unapplied)."""
         # Before applying anything, confirm with a commit of the batch's start that the group still
         # gives this member the partition at this offset. After a broker restart the fetch position
         # is stale: these records may come from the re-created topic, past records never applied,
         # and applying them first would reorder a referral's events. The commit then fails.
-        if not await self._commit(consumer, partition, records[0].offset):
+        if reassigned() or not await self._commit(consumer, partition, records[0].offset):
             return False
         self._next_offsets[partition] = records[0].offset
         for record in records:
-            if stop.is_set():
+            if stop.is_set() or reassigned():
                 return False
             await self.handle(record, stop)
-            if not await self._commit(consumer, partition, record.offset + 1):
+            # An offset of a batch fetched under the previous assignment must not be committed now.
+            if reassigned() or not await self._commit(consumer, partition, record.offset + 1):
                 return False
             uncommitted[partition] = self._next_offsets[partition] = record.offset + 1
         return True
@@ -210,6 +241,16 @@ class ConsumerRunner:
                 consumer.seek(partition, offset)
             except IllegalStateError:
                 pass  # no longer assigned to this member
+
+    async def _learn_positions(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Any]) -> None:
+        """Note where each assigned partition stands when nothing was fetched for it, so an idle
+        member (just started, or re-joined) reports its lag too, not nothing."""
+        for partition in consumer.assignment() - set(batches) - set(self._next_offsets):
+            try:
+                async with asyncio.timeout(0.2):  # a position not known yet must not hold up the batch
+                    self._next_offsets[partition] = await consumer.position(partition)
+            except (IllegalStateError, TimeoutError, KafkaError):
+                pass  # not assigned any more, or its offset not known yet: next time
 
     def lag(self) -> list[Observation]:
         """Per assigned partition, how many records wait behind the one being handled.
