@@ -142,3 +142,15 @@ class Access:
             return principal
 
         return check
+
+    def case_manager(self) -> Callable[..., Any]:
+        """A dependency admitting a case manager whose token names its case agency (which decides
+        the cases it sees); 401 without a valid token, 403 for any other caller."""
+        allowed = self.allow("case_manager")
+
+        async def of_a_case_agency(principal: Annotated[Principal, Depends(allowed)]) -> Principal:
+            if not principal.agency:
+                raise Forbidden("the token names no case agency (`agency` claim), so no case is visible to it")
+            return principal
+
+        return of_a_case_agency

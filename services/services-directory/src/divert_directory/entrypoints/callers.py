@@ -31,14 +31,7 @@ Caller = Callable[..., Awaitable[Principal]]
 
 def case_manager(access: Access) -> Caller:
     """A case manager whose token names its case agency; 401 without a valid token, 403 otherwise."""
-    allowed = access.allow(*CASE_ROLES)
-
-    async def of_a_case_agency(principal: Annotated[Principal, Depends(allowed)]) -> Principal:
-        if not principal.agency:
-            raise Forbidden("the token names no case agency (`agency` claim), so no case is visible to it")
-        return principal
-
-    return of_a_case_agency
+    return access.case_manager()
 
 
 def capacity_marker(access: Access) -> Caller:
