@@ -33,7 +33,7 @@ class BenchConfig:
     e2e_timeout: float = 300.0
     scale_small: int = 1_000
     scale_large: int = 100_000
-    scale_rate: float = 100.0
+    scale_rates: tuple[float, ...] = (100.0, 25.0)
     scale_seconds: float = 15.0
     workflows: int = 10_000
     backlog: int = 10_000

@@ -4,7 +4,9 @@ Open loop (a `rate` is given): request i is due at t0 + i/rate whatever happened
 ones, and its latency is measured from that due time, not from when it was actually sent. A server
 (or this generator) falling behind therefore shows up as latency instead of quietly lowering the
 offered load, the coordinated-omission trap of closed-loop tools. Requests wait for one of
-`concurrency` keep-alive connections; that wait counts too.
+`concurrency` keep-alive connections; that wait counts too. They wait on a semaphore, not in
+httpx's connection pool, whose queue costs time quadratic in its length: thousands of requests
+queued there kept this generator on a whole core doing nothing but bookkeeping.
 
 Closed loop (no `rate`): `concurrency` workers each send the next request when the last one
 answered. Used only to find saturation throughput, where the latency is that of a full queue.
@@ -70,6 +72,7 @@ class _Driver:
         self.result = LoadResult(offered_rate=spec.rate, duration=spec.duration)
         limits = httpx.Limits(max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency)
         self.client = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, pool=None))
+        self.connections = asyncio.Semaphore(spec.concurrency)
         # perf_counter, not the loop's clock: uvloop's has millisecond resolution
         self.wall_offset = time.time() - time.perf_counter()
         self.last_done = 0.0
@@ -87,7 +90,8 @@ class _Driver:
                 headers["Idempotency-Key"] = str(uuid4())
         result.sent += 1
         try:
-            response = await self.client.request(spec.method, url, content=content, headers=headers)
+            async with self.connections:
+                response = await self.client.request(spec.method, url, content=content, headers=headers)
             status = str(response.status_code)
         except httpx.HTTPError as error:
             response, status = None, type(error).__name__
@@ -114,7 +118,7 @@ class _Driver:
             task = asyncio.create_task(self.send(seq, due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-        await self._drain(tasks, start)
+        await self._drain(tasks, start, self.spec.drain)
 
     async def closed_loop(self) -> None:
         start = time.perf_counter()
@@ -125,11 +129,13 @@ class _Driver:
             while time.perf_counter() < end:
                 await self.send(next(counter), time.perf_counter())
 
-        await self._drain({asyncio.create_task(worker()) for _ in range(self.spec.concurrency)}, start)
+        workers = {asyncio.create_task(worker()) for _ in range(self.spec.concurrency)}
+        await self._drain(workers, start, self.spec.duration + self.spec.drain)
 
-    async def _drain(self, tasks: set[asyncio.Task[None]], start: float) -> None:
+    async def _drain(self, tasks: set[asyncio.Task[None]], start: float, within: float) -> None:
+        """Wait up to `within` seconds for `tasks`; what is still running then is unfinished."""
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.spec.duration + self.spec.drain)
+            _, pending = await asyncio.wait(tasks, timeout=within)
             for task in pending:
                 task.cancel()
         ok = len(self.result.latencies_ms)

@@ -45,9 +45,11 @@ def encode(
     subject: str,
     time: datetime,
     key: str,
-    data: dict[str, Any],
+    data: dict[str, Any] | str,
 ) -> kafka.KafkaMessage:
-    """Build the Kafka record (headers, key, value) for one event in binary content mode."""
+    """Build the Kafka record (headers, key, value) for one event in binary content mode.
+
+    `data` is the event's JSON, as an object or as text already encoded (sent as it is)."""
     cloud_event = CloudEvent(
         attributes={
             "id": event_id,

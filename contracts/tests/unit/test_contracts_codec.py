@@ -1,5 +1,6 @@
 """The CloudEvents Kafka codec: binary mode out, typed events back, clear errors for the rest."""
 
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -21,7 +22,8 @@ def _completed() -> CaseAssessmentCompleted:
     )
 
 
-def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1"):  # type: ignore[no-untyped-def]
+def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1", *, as_text: bool = False):  # type: ignore[no-untyped-def]
+    data = event.model_dump(mode="json")
     return codec.encode(
         event_id=event_id,
         source="/divert/assessment",
@@ -29,7 +31,7 @@ def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1"):  # type: ign
         subject=event.cloudevent_subject,
         time=datetime(2026, 12, 1, 10, tzinfo=UTC),
         key=event.partition_key,
-        data=event.model_dump(mode="json"),
+        data=json.dumps(data) if as_text else data,
     )
 
 
@@ -47,6 +49,15 @@ def test_round_trip_keeps_attributes_and_event() -> None:
         "/divert/assessment",
         f"referrals/{event.referral_id}",
     )
+
+
+def test_json_text_is_sent_as_it_is_and_decodes_to_the_same_event() -> None:
+    """The relay passes the outbox's stored JSON text instead of decoding and re-encoding it."""
+    event = _completed()
+    as_text, as_object = _encode(event, as_text=True), _encode(event)
+    assert as_text.value == json.dumps(event.model_dump(mode="json")).encode()
+    assert as_text.headers == as_object.headers
+    assert codec.decode(as_text.headers.items(), None, as_text.value).event == event
 
 
 @pytest.mark.parametrize(

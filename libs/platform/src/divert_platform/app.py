@@ -8,7 +8,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from divert_platform.auth import Access
-from divert_platform.hardening import JsonBodiesOnly, RateLimit, SecurityHeaders
+from divert_platform.hardening import BodySizeLimit, JsonBodiesOnly, RateLimit, SecurityHeaders
 from divert_platform.health import Check, broker_check, database_check, health_router
 from divert_platform.problems import install_problem_handlers
 from divert_platform.settings import ServiceSettings
@@ -35,7 +35,9 @@ def create_app(
         await engine.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    install_problem_handlers(app, max_request_bytes=settings.max_request_bytes)
+    install_problem_handlers(app)
+    # Starlette runs the middleware added last first.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(JsonBodiesOnly)
     if settings.rate_limit_per_minute:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)

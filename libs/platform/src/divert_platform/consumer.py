@@ -1,9 +1,11 @@
 """The consumer runner: decode, de-duplicate, apply, commit; undecodable records go to `<topic>.dlq`.
 
-For each record, in order: decode the CloudEvent (failing that, dead-letter it and move on); in
-one transaction insert the inbox row keyed by `(ce_source, ce_id)` and apply the handler's effect;
-commit; only then commit the Kafka offset. A redelivered record finds its inbox row and is skipped,
-so at-least-once delivery never applies an effect twice.
+For each record, in order within its partition: decode the CloudEvent (failing that, dead-letter
+it and move on); in one transaction insert the inbox row keyed by `(ce_source, ce_id)` and apply
+the handler's effect; commit. The Kafka offset is committed once the partition's batch is done. A
+redelivered record finds its inbox row and is skipped, so at-least-once delivery never applies an
+effect twice. The partitions of one fetch are handled side by side: every event of a referral has
+the referral id as its key, so shares a partition and keeps its order.
 
 When the group moves on without this member (a rebalance, or a broker restart that forgot the
 group and its offsets), the runner drops what it fetched and resumes where the group's committed
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("divert.consumer")
 
 Handler = Callable[[UnitOfWork, codec.DecodedEvent], Awaitable[None]]
+Effect = Callable[[codec.DecodedEvent], Awaitable[None]]
+"""A handler whose effect lies outside the service's database and is idempotent by itself."""
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _meter = metrics.get_meter("divert.consumer")
@@ -65,12 +69,19 @@ _meter.create_observable_gauge(
 )
 
 
+async def _inbox_row_only(uow: UnitOfWork, decoded: codec.DecodedEvent) -> None:
+    """An effect's part of the transaction: nothing beyond the inbox row the runner writes."""
+
+
 class RejectedMessage(Exception):
     """Raised by a handler for a well-formed event that can never be applied; it is dead-lettered."""
 
 
 _COMMIT_TIMEOUT = 15.0
 """Seconds an offset commit may take before the runner gives up on it and re-reads from the last commit."""
+
+_MAX_RECORDS = 500
+"""Records per fetch: at most this many are re-read (and skipped by the inbox) after a crash."""
 
 
 def _moved_on_or_transient(error: BaseException) -> bool:
@@ -116,6 +127,13 @@ class ConsumerRunner:
     past the record, for as long as it takes. Any other failure is a defect or a record that can
     never apply: after `max_attempts` the record is dead-lettered so the partition keeps moving.
     Only error types are logged, never messages, which may quote personal data.
+
+    `effects` are handlers whose effect lies elsewhere and is idempotent by itself, such as
+    starting a Temporal workflow by a fixed id. They run before the inbox transaction, with no
+    transaction open: on SQLite a transaction holds the database's write lock, which every other
+    writer of the service would wait for while the effect waits on the network. A redelivered
+    record runs its effect again (harmlessly; checking the inbox first would cost every record a
+    transaction more), then is skipped as a duplicate.
     """
 
     def __init__(
@@ -131,11 +149,16 @@ class ConsumerRunner:
         max_attempts: int = 5,
         kafka_options: Mapping[str, Any] | None = None,
         replication_factor: int = 1,
+        effects: Mapping[type[IntegrationEvent], Effect] | None = None,
     ) -> None:
+        overlap = set(handlers) & set(effects or {})
+        if overlap:
+            raise ValueError(f"an event type has either a handler or an effect, not both: {overlap}")
         self._group_id = group_id
         self._bootstrap = bootstrap
         self._topics = topics
         self._handlers = handlers
+        self._effects = dict(effects or {})
         self._unit_of_work = unit_of_work
         self._dead_letters = dead_letters
         self._max_backoff = max_backoff
@@ -162,24 +185,11 @@ class ConsumerRunner:
         _running.add(self)
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500)
+                batches = await consumer.getmany(timeout_ms=500, max_records=_MAX_RECORDS)
                 generation = assignments.generation
                 await self._learn_positions(consumer, batches)
-
-                def reassigned(generation: int = generation) -> bool:
-                    return assignments.generation != generation
-
-                # Per partition, the first offset not yet committed: where to rewind if a commit fails.
-                uncommitted = {partition: records[0].offset for partition, records in batches.items()}
-                for partition, records in batches.items():
-                    if stop.is_set():
-                        break
-                    if not await self._consume(consumer, partition, records, uncommitted, stop, reassigned):
-                        if reassigned():  # the group's offsets decide now; lag is re-learnt per batch
-                            self._next_offsets.clear()
-                        else:
-                            self._rewind(consumer, uncommitted)
-                        break
+                if batches:
+                    await self._consume(consumer, batches, stop, lambda g=generation: assignments.generation != g)
         finally:
             _running.discard(self)
             self._consumer = None
@@ -188,30 +198,72 @@ class ConsumerRunner:
     async def _consume(
         self,
         consumer: AIOKafkaConsumer,
-        partition: TopicPartition,
-        records: list[ConsumerRecord],
-        uncommitted: dict[TopicPartition, int],
+        batches: Mapping[TopicPartition, list[ConsumerRecord]],
         stop: asyncio.Event,
         reassigned: Callable[[], bool],
+    ) -> None:
+        """Handle each fetched partition's records in order, the partitions side by side.
+
+        When one partition cannot go on (a commit failed, the group reassigned partitions, or its
+        handler raised), the others stop after their current record, and every partition is
+        re-read from its last committed offset; the inbox skips what was applied already.
+        """
+        halted = asyncio.Event()
+        # Per partition, the first offset not yet committed: where to rewind if a commit fails.
+        uncommitted = {partition: records[0].offset for partition, records in batches.items()}
+
+        def abandoned() -> bool:
+            return halted.is_set() or reassigned()
+
+        async def one_partition(partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
+            try:
+                done = await self._consume_partition(consumer, partition, records, stop, abandoned)
+            except BaseException:
+                halted.set()
+                raise
+            if done:
+                uncommitted[partition] = records[-1].offset + 1
+            else:
+                halted.set()
+            return done
+
+        outcomes = await asyncio.gather(
+            *(one_partition(partition, records) for partition, records in batches.items()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if all(outcomes):
+            return
+        if reassigned():  # the group's offsets decide now; lag is re-learnt per batch
+            self._next_offsets.clear()
+        else:
+            self._rewind(consumer, uncommitted)
+
+    async def _consume_partition(
+        self,
+        consumer: AIOKafkaConsumer,
+        partition: TopicPartition,
+        records: list[ConsumerRecord],
+        stop: asyncio.Event,
+        abandoned: Callable[[], bool],
     ) -> bool:
-        """Handle one partition's batch, committing after each record; False if a commit failed or
-        the group reassigned partitions meanwhile (the rest of the batch is then dropped, unapplied)."""
+        """Handle one partition's batch and commit its end; False if a commit failed or it had to
+        stop early (the rest of the batch is then left unapplied)."""
         # Before applying anything, confirm with a commit of the batch's start that the group still
         # gives this member the partition at this offset. After a broker restart the fetch position
         # is stale: these records may come from the re-created topic, past records never applied,
         # and applying them first would reorder a referral's events. The commit then fails.
-        if reassigned() or not await self._commit(consumer, partition, records[0].offset):
+        if stop.is_set() or abandoned() or not await self._commit(consumer, partition, records[0].offset):
             return False
         self._next_offsets[partition] = records[0].offset
         for record in records:
-            if stop.is_set() or reassigned():
+            if stop.is_set() or abandoned():
                 return False
             await self.handle(record, stop)
-            # An offset of a batch fetched under the previous assignment must not be committed now.
-            if reassigned() or not await self._commit(consumer, partition, record.offset + 1):
-                return False
-            uncommitted[partition] = self._next_offsets[partition] = record.offset + 1
-        return True
+            self._next_offsets[partition] = record.offset + 1
+        # An offset of a batch fetched under the previous assignment must not be committed now.
+        return not abandoned() and await self._commit(consumer, partition, records[-1].offset + 1)
 
     async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> bool:
         """Commit `offset`; False when that failed, typically because the group moved on without
@@ -302,14 +354,13 @@ class ConsumerRunner:
                     "cloudevents.event_spec_version": "1.0",
                 }
             )
-            handler = self._handlers.get(type(decoded.event))
-            if handler is None:
+            if type(decoded.event) not in self._handlers and type(decoded.event) not in self._effects:
                 self._count(record, "ignored")
                 return
             backoff, attempt = 0.2, 0
             while True:
                 try:
-                    self._count(record, await self._apply(handler, record, decoded))
+                    self._count(record, await self._apply(record, decoded))
                     return
                 except RejectedMessage as error:
                     await self._dead_letter(record, f"rejected: {error}", stop)
@@ -339,16 +390,13 @@ class ConsumerRunner:
     def _count(self, record: ConsumerRecord, outcome: Outcome) -> None:
         _messages.add(1, {"topic": record.topic, "consumer": self._group_id, "outcome": outcome})
 
-    async def _apply(self, handler: Handler, record: ConsumerRecord, decoded: codec.DecodedEvent) -> Outcome:
+    async def _apply(self, record: ConsumerRecord, decoded: codec.DecodedEvent) -> Outcome:
+        effect = self._effects.get(type(decoded.event))
+        if effect is not None:
+            await effect(decoded)  # outside any transaction: see the class's docstring
+        handler = self._handlers.get(type(decoded.event), _inbox_row_only)
         async with self._unit_of_work() as uow:
-            seen = await uow.session.scalar(
-                select(inbox.c.event_id).where(
-                    inbox.c.consumer == self._group_id,
-                    inbox.c.source == decoded.source,
-                    inbox.c.event_id == decoded.id,
-                )
-            )
-            if seen:
+            if await self._seen(uow, decoded):
                 return "duplicate"
             try:
                 await uow.session.execute(
@@ -367,6 +415,17 @@ class ConsumerRunner:
             await handler(uow, decoded)
             await uow.commit()
             return "applied"
+
+    async def _seen(self, uow: UnitOfWork, decoded: codec.DecodedEvent) -> bool:
+        """Whether this consumer group applied the event already (its inbox row exists)."""
+        seen = await uow.session.scalar(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self._group_id,
+                inbox.c.source == decoded.source,
+                inbox.c.event_id == decoded.id,
+            )
+        )
+        return seen is not None
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, stop: asyncio.Event | None = None) -> None:
         dead_letter_topic = f"{record.topic}.dlq"

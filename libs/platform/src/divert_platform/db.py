@@ -1,8 +1,11 @@
 """Async SQLAlchemy engines for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,15 +17,22 @@ def create_engine(database_url: str) -> AsyncEngine:
     SQLite gets WAL, a generous busy timeout and `BEGIN IMMEDIATE` transactions: the API, relay and
     consumer of a service write the same file, and a deferred transaction that later upgrades to a
     write lock fails at once instead of waiting its turn.
+
+    Every SQLite transaction thus holds the file's write lock, so a process gains nothing from a
+    second connection: its transactions queue for the one connection instead, in order and without
+    delay, where each extra connection would wait in SQLite's busy handler, which sleeps in steps
+    of up to 100 ms however soon the lock is free.
     """
     url = make_url(database_url)
     # Looked up on the module at call time, where the OpenTelemetry instrumentation wraps it.
     create_async_engine = sqlalchemy_asyncio.create_async_engine
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    in_a_file = bool(url.database) and url.database != ":memory:"
+    if in_a_file:
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    one_connection = {"pool_size": 1, "max_overflow": 0} if in_a_file else {}
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **one_connection)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -48,3 +58,15 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 def is_postgres(engine: AsyncEngine) -> bool:
     """True when the engine talks to PostgreSQL."""
     return engine.dialect.name == "postgresql"
+
+
+async def insert_unless_present(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless it would repeat a unique key; True when it was inserted.
+
+    Unlike catching the unique violation, this leaves the transaction usable without a savepoint
+    (PostgreSQL aborts a transaction at its first error), so the caller can go on to read the
+    row that was there.
+    """
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    result = await session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -97,7 +97,7 @@ class EventStore:
             for offset, new_event in enumerate(new_events, start=1)
         ]
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(insert(events), rows)
+            # No savepoint: after a conflict the whole transaction is retried, never continued.
+            await self._session.execute(insert(events), rows)
         except IntegrityError as error:
             raise ConcurrencyConflict(stream_id, expected_version) from error

@@ -55,17 +55,16 @@ class IdempotencyKeys:
         Two concurrent first uses of one key race here; the loser gets a retryable 409 and its
         transaction (and so its effect) is rolled back by the caller.
         """
-        try:
-            async with self._session.begin_nested():
-                await self._session.execute(
-                    insert(idempotency_keys).values(
-                        scope=self._scope,
-                        key=key,
-                        request_hash=fingerprint,
-                        status_code=status_code,
-                        response=json.dumps(body, default=str),
-                        created_at=utcnow(),
-                    )
+        try:  # no savepoint: the transaction is rolled back after a conflict, never continued
+            await self._session.execute(
+                insert(idempotency_keys).values(
+                    scope=self._scope,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=status_code,
+                    response=json.dumps(body, default=str),
+                    created_at=utcnow(),
                 )
+            )
         except IntegrityError as error:
             raise Conflict("a request with this Idempotency-Key was just made; retry to get its response") from error

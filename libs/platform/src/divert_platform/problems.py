@@ -8,8 +8,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
 from starlette.routing import Match
 
 from divert_platform.event_store import ConcurrencyConflict
@@ -134,20 +132,6 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
-class _BodySizeLimit(BaseHTTPMiddleware):
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        super().__init__(app)
-        self._max_bytes = max_bytes
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._max_bytes:
-            return problem_response(
-                413, "Request body too large", f"the body exceeds {self._max_bytes} bytes", "too-large"
-            )
-        return await call_next(request)
-
-
 def _allowed_methods(request: Request) -> str:
     """All methods any route offers for the request's path (Starlette names only the first route's)."""
     methods: set[str] = set()
@@ -158,9 +142,8 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-def install_problem_handlers(app: FastAPI, *, max_request_bytes: int) -> None:
-    """Make every error response of `app` problem+json, and cap request body size."""
-    app.add_middleware(_BodySizeLimit, max_bytes=max_request_bytes)
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error response of `app` problem+json."""
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:

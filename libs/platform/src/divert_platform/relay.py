@@ -3,12 +3,13 @@
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection
-from typing import Protocol
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import context, metrics, propagate
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Row, Text, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
@@ -34,6 +35,22 @@ _oldest_age = _meter.create_gauge(
 # Any constant works: it only has to be the same for every relay of one service's database.
 _RELAY_LOCK_ID = 0x44495645  # "DIVE"
 
+# The columns a record is made of; `data` as the JSON text stored, sent as it is instead of being
+# decoded only to be encoded again (a tenth of the relay's time).
+_RECORD_COLUMNS = [
+    outbox.c.id,
+    outbox.c.event_id,
+    outbox.c.topic,
+    outbox.c.message_key,
+    outbox.c.event_type,
+    outbox.c.source,
+    outbox.c.subject,
+    outbox.c.occurred_at,
+    cast(outbox.c.data, Text).label("data"),
+    outbox.c.traceparent,
+    outbox.c.tracestate,
+]
+
 
 class EndOffsets(Protocol):
     """Where the relay learns how many records each topic holds and whether the broker forgot it
@@ -58,8 +75,9 @@ class OutboxRelay:
 
     Safe to run N at once: on PostgreSQL a transaction-scoped advisory lock lets one relay publish
     at a time (the others are hot standbys), which keeps each referral's events in order and
-    sidesteps the sequence-gap problem of tailing by position. SQLite serialises writers anyway.
-    A crash between publish and commit re-sends the batch; consumers' inboxes drop the copies.
+    sidesteps the sequence-gap problem of tailing by position. On SQLite (the embedded default)
+    a service runs one relay. A crash between publishing a batch and marking it published re-sends
+    the batch; consumers' inboxes drop the copies.
 
     Given `topic_offsets` (and `ensure_topics`, which creates the topics), it also notices when the
     broker has lost a topic it published to, re-creates it and publishes that topic's rows again.
@@ -70,7 +88,7 @@ class OutboxRelay:
         session_factory: async_sessionmaker[AsyncSession],
         producer: AIOKafkaProducer,
         *,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         topic_offsets: EndOffsets | None = None,
         ensure_topics: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
@@ -81,25 +99,48 @@ class OutboxRelay:
         self._ensure_topics = ensure_topics
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were published."""
-        async with self._session_factory() as session, session.begin():
-            if not await _hold_relay_lock(session):
-                return 0
-            rows = (
-                await session.execute(
-                    select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(self._batch_size)
-                )
-            ).all()
-            if not rows:
-                return 0
-            deliveries = [await self._send(row) for row in rows]
-            await asyncio.gather(*deliveries)
+        """Publish one batch of unpublished rows; returns how many were published.
+
+        On PostgreSQL the batch is read, sent and marked published in one transaction that holds
+        the relays' advisory lock. On SQLite any transaction holds the database's write lock, which
+        the API and the consumer would wait for while the broker acknowledges: there the batch is
+        read and marked in two short transactions with the sending between them (the embedded
+        default runs one relay per database).
+        """
+        async with self._session_factory() as session:
+            if session.bind.dialect.name == "postgresql":
+                async with session.begin():
+                    if not await _hold_relay_lock(session):
+                        return 0
+                    rows = await self._unpublished(session)
+                    await self._send_all(rows)
+                    await self._mark_published(session, rows)
+            else:
+                async with session.begin():
+                    rows = await self._unpublished(session)
+                await self._send_all(rows)
+                async with session.begin():
+                    await self._mark_published(session, rows)
+        for topic, count in Counter(row.topic for row in rows).items():
+            _published.add(count, {"topic": topic})
+        return len(rows)
+
+    async def _unpublished(self, session: AsyncSession) -> Sequence[Row[Any]]:
+        """The next batch of unpublished rows, oldest first."""
+        query = select(*_RECORD_COLUMNS).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id)
+        return (await session.execute(query.limit(self._batch_size))).all()
+
+    async def _send_all(self, rows: Sequence[Row[Any]]) -> None:
+        """Send the rows in order and wait until the broker has acknowledged every one."""
+        deliveries = [await self._send(row) for row in rows]
+        await asyncio.gather(*deliveries)
+
+    @staticmethod
+    async def _mark_published(session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
+        if rows:
             await session.execute(
                 update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
             )
-        for row in rows:
-            _published.add(1, {"topic": row.topic})
-        return len(rows)
 
     async def measure_backlog(self) -> tuple[int, float]:
         """Count the unpublished rows and the age in seconds of the oldest; also sets the gauges."""

@@ -10,7 +10,7 @@ from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.topics import ALL_TOPICS, Topic
-from divert_platform.consumer import ConsumerRunner, Handler
+from divert_platform.consumer import ConsumerRunner, Effect, Handler
 from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.settings import ServiceSettings
@@ -70,8 +70,9 @@ async def run_consumer(
     unit_of_work: Callable[[], UnitOfWork],
     stop: asyncio.Event,
     group_id: str | None = None,
+    effects: Mapping[type[IntegrationEvent], Effect] | None = None,
 ) -> None:
-    """Consume `topics` as the service's consumer group until stopped."""
+    """Consume `topics` as the service's consumer group until stopped (see `ConsumerRunner`)."""
     async for attempt in until_reachable():
         with attempt:
             await ensure_topics(
@@ -91,6 +92,7 @@ async def run_consumer(
         bootstrap=settings.kafka_bootstrap,
         topics=topics,
         handlers=handlers,
+        effects=effects,
         unit_of_work=unit_of_work,
         dead_letters=dead_letters,
         kafka_options=settings.kafka_options(),

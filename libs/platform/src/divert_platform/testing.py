@@ -86,8 +86,11 @@ async def migrate(database_url: str, migrations: Path) -> None:
     await asyncio.to_thread(upgrade_to_head, database_url, migrations)
 
 
-async def produce(bootstrap: str, event: IntegrationEvent, *, source: str, event_ids: list[str]) -> None:
-    """Publish `event` once per CloudEvents id (several ids = redeliveries), as a relay would."""
+async def produce(
+    bootstrap: str, event: IntegrationEvent, *, source: str, event_ids: list[str], partition: int | None = None
+) -> None:
+    """Publish `event` once per CloudEvents id (several ids = redeliveries), as a relay would; to
+    `partition` when given, else to the one its key picks."""
     producer = create_producer(bootstrap, "divert-test")
     await producer.start()
     try:
@@ -102,7 +105,11 @@ async def produce(bootstrap: str, event: IntegrationEvent, *, source: str, event
                 data=event.model_dump(mode="json"),
             )
             await producer.send_and_wait(
-                event.topic, value=message.value, key=str(message.key).encode(), headers=list(message.headers.items())
+                event.topic,
+                value=message.value,
+                key=str(message.key).encode(),
+                headers=list(message.headers.items()),
+                partition=partition,
             )
     finally:
         await producer.stop()

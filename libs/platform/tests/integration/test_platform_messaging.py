@@ -1,7 +1,9 @@
 """Outbox → relay → real broker → consumer runner: CloudEvents headers, trace context, inbox
-de-duplication and dead-lettering, on SQLite and PostgreSQL."""
+de-duplication and dead-lettering, partitions side by side and effects outside transactions, on
+SQLite and PostgreSQL."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -10,17 +12,18 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_contracts.topics import REFERRALS
-from divert_platform.consumer import ConsumerRunner
+from divert_platform.clock import utcnow
+from divert_platform.consumer import ConsumerRunner, Effect
 from divert_platform.relay import OutboxRelay
-from divert_platform.schema import inbox, outbox
+from divert_platform.schema import idempotency_keys, inbox, outbox
 from divert_platform.telemetry import configure_telemetry
-from divert_platform.testing import records_keyed
+from divert_platform.testing import produce, records_keyed
 from divert_platform.unit_of_work import UnitOfWork
 
 SOURCE = "/divert/platform-test"
@@ -115,8 +118,7 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
 
     group = f"test-{uuid4()}"
 
-    async def consume_until(condition) -> None:  # type: ignore[no-untyped-def]
-        stop = asyncio.Event()
+    def consume_until(condition: Callable[[], bool]) -> Awaitable[None]:
         runner = ConsumerRunner(
             group_id=group,
             bootstrap=kafka_bootstrap,
@@ -125,16 +127,7 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
             unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
             dead_letters=producer,
         )
-        task = asyncio.create_task(runner.run(stop))
-        try:
-            async with asyncio.timeout(45):
-                while not condition():
-                    await asyncio.sleep(0.1)
-                    if task.done():
-                        task.result()
-        finally:
-            stop.set()
-            await task
+        return run_until(runner, condition)
 
     # The poison may sit on another partition than the event: wait until both records are handled too.
     await consume_until(lambda: len(applied) == 1 and len(processed(spans, poison_key.decode())) >= 2)
@@ -162,6 +155,21 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
 
     process_spans = [s for s in spans.get_finished_spans() if s.name == f"process {REFERRALS.name}"]
     assert any(s.attributes.get("cloudevents.event_type") == "org.divert.referral.accepted.v1" for s in process_spans)
+
+
+async def run_until(runner: ConsumerRunner, condition: Callable[[], bool], within: float = 60) -> None:
+    """Run `runner` until `condition` holds (failing after `within` seconds), then stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        async with asyncio.timeout(within):
+            while not condition():
+                await asyncio.sleep(0.1)
+                if task.done():
+                    task.result()
+    finally:
+        stop.set()
+        await task
 
 
 def processed(spans: InMemorySpanExporter, referral_id: UUID | str) -> list[object]:
@@ -211,3 +219,100 @@ async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attem
             )
             == 0
         )
+
+
+async def send(bootstrap: str, referral_id: UUID, event_id: str, partition: int) -> None:
+    """Publish `referral.accepted` for `referral_id` with CloudEvents id `event_id` to `partition`."""
+    await produce(bootstrap, accepted(referral_id), source=SOURCE, event_ids=[event_id], partition=partition)
+
+
+def effect_runner(
+    sessions: async_sessionmaker[AsyncSession], bootstrap: str, producer: AIOKafkaProducer, effect: Effect, group: str
+) -> ConsumerRunner:
+    """A runner of `divert.referrals` whose only work is `effect` on each `referral.accepted`."""
+    return ConsumerRunner(
+        group_id=group,
+        bootstrap=bootstrap,
+        topics=[REFERRALS],
+        handlers={},
+        effects={ReferralAccepted: effect},
+        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        dead_letters=producer,
+        max_backoff=0.1,
+    )
+
+
+async def test_partitions_run_side_by_side_and_each_keeps_its_order(
+    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    """Referral a's first effect waits for referral b's to begin, and b's for a's: handled one
+    partition after the other, either would wait in vain. Within a partition, order holds."""
+    a, b = uuid4(), uuid4()
+    a_ids = [f"a-{n}-{uuid4()}" for n in range(5)]
+    for event_id in a_ids:
+        await send(kafka_bootstrap, a, event_id, partition=0)
+    await send(kafka_bootstrap, b, f"b-{uuid4()}", partition=1)
+
+    started = {a: asyncio.Event(), b: asyncio.Event()}
+    seen: list[str] = []
+    waited_in_vain: list[UUID] = []
+
+    async def effect(message: DecodedEvent) -> None:
+        referral_id = message.event.referral_id
+        if referral_id not in started:
+            return  # another test's record
+        seen.append(message.id)
+        started[referral_id].set()
+        other = started[b if referral_id == a else a]
+        try:
+            async with asyncio.timeout(10):
+                await other.wait()
+        except TimeoutError:
+            waited_in_vain.append(referral_id)
+
+    runner = effect_runner(sessions, kafka_bootstrap, producer, effect, group=f"test-{uuid4()}")
+    await run_until(runner, lambda: len(seen) >= 6)
+    assert waited_in_vain == []
+    assert [event_id for event_id in seen if event_id.startswith("a-")] == a_ids
+
+
+async def test_an_effect_runs_outside_any_transaction_and_is_applied_once_per_event(
+    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    referral_id, event_id, next_id = uuid4(), str(uuid4()), str(uuid4())
+    await send(kafka_bootstrap, referral_id, event_id, partition=2)
+    await send(kafka_bootstrap, referral_id, event_id, partition=2)  # a redelivery: same CloudEvents id
+    await send(kafka_bootstrap, referral_id, next_id, partition=2)  # then another event
+    calls: list[str] = []
+    writes_waited: list[float] = []
+
+    async def effect(message: DecodedEvent) -> None:
+        if message.event.referral_id != referral_id:
+            return
+        calls.append(message.id)
+        # Another writer gets in at once: the runner holds no transaction (on SQLite, no write lock).
+        started = asyncio.get_running_loop().time()
+        async with UnitOfWork(sessions, SOURCE) as uow:
+            await uow.session.execute(
+                insert(idempotency_keys).values(
+                    scope="test",
+                    key=str(uuid4()),
+                    request_hash="-",
+                    status_code=200,
+                    response="{}",
+                    created_at=utcnow(),
+                )
+            )
+            await uow.commit()
+        writes_waited.append(asyncio.get_running_loop().time() - started)
+
+    group = f"test-{uuid4()}"
+    await run_until(effect_runner(sessions, kafka_bootstrap, producer, effect, group), lambda: len(calls) >= 3)
+
+    assert calls == [event_id, event_id, next_id]  # the effect is idempotent: it runs for the redelivery too
+    assert max(writes_waited) < 5  # SQLite's busy timeout is 30 s: a held lock would show here
+    async with sessions() as session:
+        rows = await session.scalar(
+            select(func.count()).select_from(inbox).where(inbox.c.consumer == group, inbox.c.event_id.in_(calls))
+        )
+    assert rows == 2  # but the redelivery is a duplicate: one inbox row per event

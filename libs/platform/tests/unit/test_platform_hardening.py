@@ -12,8 +12,10 @@ from divert_platform.auth import Principal, mint_token
 from divert_platform.settings import ServiceSettings
 
 
-def _app(per_minute: int = 0):  # type: ignore[no-untyped-def]
-    settings = ServiceSettings(rate_limit_per_minute=per_minute, kafka_bootstrap="127.0.0.1:1")
+def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):  # type: ignore[no-untyped-def]
+    settings = ServiceSettings(
+        rate_limit_per_minute=per_minute, max_request_bytes=max_request_bytes, kafka_bootstrap="127.0.0.1:1"
+    )
     app = create_app(
         title="t", description="t", settings=settings, engine=create_async_engine("sqlite+aiosqlite:///:memory:")
     )
@@ -62,6 +64,29 @@ async def test_only_json_bodies_are_accepted() -> None:
             "/things", content=b"a=b", headers={"Authorization": f"Bearer {token}", "content-type": "text/plain"}
         )
     assert response.status_code == 415
+
+
+async def test_oversized_bodies_are_refused_before_anything_reads_them() -> None:
+    app, settings = _app(max_request_bytes=100)
+    token = mint_token(settings, subject="o", role="officer")
+    async with await _client(app) as http:
+        response = await http.post(
+            "/things",
+            content=b'{"name": "' + b"x" * 200 + b'"}',
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_interactive_docs_may_load_their_scripts_but_nothing_else_may() -> None:
+    app, _ = _app()
+    async with await _client(app) as http:
+        docs = await http.get("/docs")
+        schema = await http.get("/openapi.json")
+    assert docs.status_code == 200 and "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert schema.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 async def test_a_client_over_its_rate_is_told_when_to_come_back() -> None:

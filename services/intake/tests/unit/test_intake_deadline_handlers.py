@@ -48,7 +48,7 @@ def accepted(pathway: str, due: datetime | None) -> DecodedEvent:
 async def test_an_arrest_diversion_starts_its_clock_with_the_due_time_from_the_event() -> None:
     clock, due = RecordingClock(), datetime.now(UTC) + timedelta(days=30)
     message = accepted("arrest_diversion", due)
-    await when_referral_accepted_start_deadline(None, message, clock)  # type: ignore[arg-type]
+    await when_referral_accepted_start_deadline(message, clock)
     [(call, deadline)] = clock.calls
     assert call == "start" and deadline.assessment_due_by == due
     assert deadline.referral_id == str(message.event.referral_id)
@@ -57,5 +57,5 @@ async def test_an_arrest_diversion_starts_its_clock_with_the_due_time_from_the_e
 async def test_social_contact_and_community_referrals_never_start_a_clock() -> None:
     clock = RecordingClock()
     for pathway in ("social_contact", "community"):
-        await when_referral_accepted_start_deadline(None, accepted(pathway, None), clock)  # type: ignore[arg-type]
+        await when_referral_accepted_start_deadline(accepted(pathway, None), clock)
     assert clock.calls == []

@@ -4,12 +4,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from divert_intake.adapters.tables import active_referrals, referral_status
 from divert_intake.domain import events
 from divert_intake.domain.referral import Referral
 from divert_platform.clock import as_utc, utcnow
+from divert_platform.db import insert_unless_present
 from divert_platform.event_store import NewEvent
 from divert_platform.unit_of_work import UnitOfWork
 
@@ -85,17 +85,13 @@ class ReferralRepository:
 
     async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
         session = self._uow.session
-        try:
-            async with session.begin_nested():
-                await session.execute(
-                    insert(active_referrals).values(
-                        agency=event.rms.agency,
-                        case_number=event.rms.case_number,
-                        pathway=event.pathway,
-                        referral_id=str(event.referral_id),
-                    )
-                )
-        except IntegrityError:
+        claim = {
+            "agency": event.rms.agency,
+            "case_number": event.rms.case_number,
+            "pathway": event.pathway,
+            "referral_id": str(event.referral_id),
+        }
+        if not await insert_unless_present(session, active_referrals, claim):
             existing = await session.scalar(
                 select(active_referrals.c.referral_id).where(
                     active_referrals.c.agency == event.rms.agency,

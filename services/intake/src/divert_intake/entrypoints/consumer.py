@@ -21,8 +21,9 @@ async def main(stop: asyncio.Event) -> None:
         await run_consumer(
             intake.settings,
             topics=[REFERRALS, CASES, WARRANTS],
+            # Started outside any transaction: intake's database is not locked while Temporal answers.
+            effects={ReferralAccepted: partial(handlers.when_referral_accepted_start_deadline, clock=clock)},
             handlers={
-                ReferralAccepted: partial(handlers.when_referral_accepted_start_deadline, clock=clock),
                 ReferralWithdrawn: partial(handlers.when_referral_withdrawn_stop_deadline, clock=clock),
                 ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
                 CaseAssessmentCompleted: partial(handlers.when_case_assessment_completed_stop_deadline, clock=clock),

@@ -65,8 +65,9 @@ async def warrant_still_due(uow: UnitOfWork, referral_id: UUID) -> bool:
     return (await _load(uow, referral_id)).warrant_still_due
 
 
-async def when_referral_accepted_start_deadline(uow: UnitOfWork, message: DecodedEvent, clock: DeadlineClock) -> None:
-    """Start the assessment clock of an accepted arrest diversion (idempotent by workflow id)."""
+async def when_referral_accepted_start_deadline(message: DecodedEvent, clock: DeadlineClock) -> None:
+    """Start the assessment clock of an accepted arrest diversion (idempotent by workflow id: a
+    consumer effect, run with no transaction open)."""
     event = message.event
     assert isinstance(event, ReferralAccepted)
     if event.pathway != "arrest_diversion" or event.assessment_due_by is None or event.lapse_action is None:
