@@ -5,6 +5,7 @@ so the method and the how-to-reproduce stay as written.
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,17 @@ def _e2e(results: dict[str, Any]) -> str:
         f"workflow: {_pct(ratio(burst, temporal.get('concurrent_starts_per_s')))} of the raw concurrent Temporal "
         f"start rate, {_pct(ratio(burst, temporal.get('sequential_starts_per_s')))} of the one-at-a-time rate."
     )
+    per_referral = e2e["burst"].get("stack_cpu_ms_per_referral")
+    if per_referral:
+        used = e2e["burst"]["stack_cpu_s"]
+        total = sum(used.values())
+        biggest = ", ".join(f"{name} {_pct(seconds / total)}" for name, seconds in list(used.items())[:6])
+        cores = os.cpu_count() or 1
+        note += (
+            f" During the burst the stack used **{per_referral} ms of CPU per referral** across all its processes "
+            f"(load generator excluded), so {cores} cores can carry at most "
+            f"{round(cores * 1000 / per_referral, 1)} referrals/s. Largest shares: {biggest}."
+        )
     return "### End to end (arrest diversions)\n\n" + _table(header, rows) + "\n\n" + note
 
 

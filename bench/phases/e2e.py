@@ -6,7 +6,9 @@ id); the deadline is "running" at the workflow's start time as Temporal's visibi
 All on one machine, so one wall clock serves for both.
 
 Two runs: a sustained rate for latency, then a burst well above what the workflow starts can
-follow, whose drain gives the sustained end-to-end throughput.
+follow, whose drain gives the sustained end-to-end throughput. During the burst, until the pipeline
+has settled, the CPU time of every process of the stack (broker and Temporal included, the load
+generator not) is summed: what one arrest diversion costs the whole machine.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from temporalio.client import Client
 
 from bench.context import Context, load_summary
 from bench.loadgen import LoadResult, LoadSpec, run_in_process
+from bench.procs import CpuMeter
 from bench.stats import summarize
 from bench.workload import auth_headers, body_template
 from divert_contracts.topics import CASES
@@ -113,7 +116,12 @@ async def e2e_phase(ctx: Context) -> dict[str, Any]:
         sustained["rate"] = config.e2e_rate
         await ctx.pipeline.settle(config.settle_timeout)
         burst_seconds = config.e2e_burst / config.e2e_burst_rate
+        cpu = CpuMeter({name: process.pid for name, process in ctx.stack.processes}).start()
         burst = await journey(ctx, client, watcher, spec(config.e2e_burst_rate, burst_seconds, "burst"))
         burst["rate"] = config.e2e_burst_rate
     burst["settle"] = await ctx.pipeline.settle(config.settle_timeout)
+    used = cpu.stop()
+    burst["stack_cpu_s"] = dict(sorted(used.items(), key=lambda item: -item[1]))
+    if burst["referrals"]:
+        burst["stack_cpu_ms_per_referral"] = round(1000 * sum(used.values()) / burst["referrals"], 1)
     return {"sustained": sustained, "burst": burst}
