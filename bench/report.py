@@ -289,7 +289,7 @@ def _backlog(results: dict[str, Any]) -> str:
         f"Relay: {_pct(ratio(b['relay_rows_per_s'], kafka.get('produce_per_s')))} of raw produce. "
         f"Not caught up in time: {', '.join(b['not_caught_up']) or 'none'}."
     )
-    header = ["what", "referrals/s", "seconds (from the first row published)"]
+    header = ["what", "referrals/s", "seconds (from the relay's first send)"]
     return f"### Backlog of {b['events']:,} events\n\n" + _table(header, rows) + "\n\n" + note
 
 
