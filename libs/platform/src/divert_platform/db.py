@@ -1,6 +1,6 @@
 """Async SQLAlchemy engines for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +60,21 @@ def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-async def insert_unless_present(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert a row unless it would repeat a unique key; True when it was inserted.
+def upsert_insert(session: AsyncSession) -> Any:
+    """The `insert` of the session's dialect, the one with `on_conflict_do_nothing/do_update`."""
+    return postgresql.insert if is_postgres(session.bind) else sqlite.insert  # type: ignore[arg-type]
+
+
+async def insert_unless_present(
+    session: AsyncSession, table: Table, values: Mapping[str, Any], *, key: Sequence[str] | None = None
+) -> bool:
+    """Insert a row unless it would repeat the unique `key` (any unique key when None); True when
+    it was inserted.
 
     Unlike catching the unique violation, this leaves the transaction usable without a savepoint
     (PostgreSQL aborts a transaction at its first error), so the caller can go on to read the
-    row that was there.
+    row that was there; and a concurrent inserter of the same key is waited for, not failed.
     """
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    result = await session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    statement = upsert_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    result = await session.execute(statement)
     return result.rowcount == 1  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
 from divert_platform.clock import as_utc, utcnow
+from divert_platform.db import is_postgres
 from divert_platform.replay import lost_topics, mark_unpublished, published_counts
 from divert_platform.schema import outbox
 
@@ -65,7 +66,7 @@ class EndOffsets(Protocol):
 
 async def _hold_relay_lock(session: AsyncSession) -> bool:
     """Take the relays' transaction-scoped lock on PostgreSQL; False when another relay holds it."""
-    if session.bind.dialect.name != "postgresql":
+    if not is_postgres(session.bind):  # type: ignore[arg-type]
         return True
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID}))
 
@@ -108,7 +109,7 @@ class OutboxRelay:
         default runs one relay per database).
         """
         async with self._session_factory() as session:
-            if session.bind.dialect.name == "postgresql":
+            if is_postgres(session.bind):  # type: ignore[arg-type]
                 async with session.begin():
                     if not await _hold_relay_lock(session):
                         return 0

@@ -11,12 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.referral_tables import service_capacity_flags
 from divert_directory.domain.events import ServiceCapacityMarked
 from divert_platform.clock import as_utc
+from divert_platform.db import upsert_insert
 from divert_platform.event_store import NewEvent
 from divert_platform.unit_of_work import UnitOfWork
 
@@ -76,8 +76,7 @@ async def mark_capacity(
     await uow.events.append(
         stream, await uow.events.version(stream), [NewEvent(event.name, event.model_dump(mode="json"))], metadata
     )
-    dialect = (await uow.session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(uow.session)
     values = {
         "at_capacity": at_capacity,
         "marked_at": now,

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.referral_tables import directory_case_consents, directory_cases
 from divert_directory.domain.case_facts import CaseFacts, ConsentFact, NeedFact
 from divert_platform.clock import as_utc, utcnow
+from divert_platform.db import insert_unless_present
 from divert_platform.unit_of_work import UnitOfWork
 
 
@@ -28,15 +28,17 @@ class CaseFactsRepository:
     async def lock(self, referral_id: UUID, *, jurisdiction: str, agency: str | None) -> CaseFacts:
         """The case's facts, its row created (with `jurisdiction` and `agency`) if absent, locked
         until the transaction ends."""
-        await _insert_if_absent(
+        await insert_unless_present(
             self._uow.session,
             directory_cases,
-            "referral_id",
-            referral_id=str(referral_id),
-            jurisdiction=jurisdiction,
-            agency=agency,
-            needs=[],
-            updated_at=utcnow(),
+            {
+                "referral_id": str(referral_id),
+                "jurisdiction": jurisdiction,
+                "agency": agency,
+                "needs": [],
+                "updated_at": utcnow(),
+            },
+            key=["referral_id"],
         )
         row = (
             await self._uow.session.execute(
@@ -65,14 +67,11 @@ class CaseFactsRepository:
     async def lock_consent(self, consent_id: UUID, referral_id: UUID) -> ConsentFact:
         """The consent's facts, its row created for `referral_id` if absent, locked until the
         transaction ends. The row's own case may differ from `referral_id`: the caller checks."""
-        await _insert_if_absent(
+        await insert_unless_present(
             self._uow.session,
             directory_case_consents,
-            "consent_id",
-            consent_id=str(consent_id),
-            referral_id=str(referral_id),
-            parties=[],
-            part2=False,
+            {"consent_id": str(consent_id), "referral_id": str(referral_id), "parties": [], "part2": False},
+            key=["consent_id"],
         )
         row = (
             await self._uow.session.execute(
@@ -153,13 +152,6 @@ def consent_fact_of(row: Any) -> ConsentFact:
         expires_at=_utc(row["expires_at"]),
         revoked_at=_utc(row["revoked_at"]),
     )
-
-
-async def _insert_if_absent(session: AsyncSession, table: Table, key: str, **values: Any) -> None:
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # ON CONFLICT DO NOTHING waits for a concurrent inserter instead of failing.
-    await session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
 
 def _utc(moment: datetime | None) -> datetime | None:

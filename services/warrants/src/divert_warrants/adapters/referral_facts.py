@@ -10,9 +10,9 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from divert_platform.clock import as_utc, utcnow
+from divert_platform.db import insert_unless_present
 from divert_platform.unit_of_work import UnitOfWork
 from divert_warrants.adapters.tables import referral_facts
 from divert_warrants.domain.referral_facts import ReferralFacts
@@ -27,13 +27,8 @@ class ReferralFactsRepository:
     async def lock(self, referral_id: UUID) -> ReferralFacts:
         """The referral's facts, its row created if absent and locked until the transaction ends."""
         session = self._uow.session
-        dialect = (await session.connection()).dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # ON CONFLICT DO NOTHING waits for a concurrent inserter instead of failing.
-        await session.execute(
-            insert(referral_facts)
-            .values(referral_id=str(referral_id), updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["referral_id"])
+        await insert_unless_present(
+            session, referral_facts, {"referral_id": str(referral_id), "updated_at": utcnow()}, key=["referral_id"]
         )
         row = (
             await session.execute(
