@@ -26,6 +26,7 @@ COPY services/assessment services/assessment
 COPY services/services-directory services/services-directory
 COPY services/warrants services/warrants
 # Non-editable installs into a venv that the runtime stage copies whole (same path, same Python).
+# No extras: divert-platform[embedded] (the embedded broker and Temporal dev server) is for development only.
 RUN python -m venv /opt/divert \
  && /opt/divert/bin/pip install \
       ./contracts ./libs/platform \

@@ -11,7 +11,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo bench test test-unit test-integration test-e2e test-postgres test-faults lint format contracts lock clean
+.PHONY: install run demo bench test test-unit test-integration test-e2e test-postgres test-faults lint typecheck format contracts lock clean
 
 $(STAMP): constraints.txt requirements.in $(addsuffix /pyproject.toml,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Divert needs Python 3.11 or newer")'
@@ -49,10 +49,14 @@ test-postgres: install ## The integration tier again, on PostgreSQL
 test-faults: install ## Fault injection over the whole stack: ~1,000 referrals, kills, restarts (docs/reliability.md)
 	$(BIN)/pytest -q -s tests/faults
 
-lint: install ## ruff, formatting and contract documents in sync with the models
+lint: install ## ruff, formatting, contract documents in sync with the models, and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m divert_contracts.schemas --check
+	$(BIN)/mypy
+
+typecheck: install ## mypy over every package's source (configured in pyproject.toml)
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,9 +1,10 @@
 """Filling intake's database quickly, through intake's own domain and repository, not over HTTP.
 
 `seed_referrals`: each referral is decided by `Referral.submit` under the real policy and saved by
-`ReferralRepository` (event store, police status view, active-case claim), a thousand to a
-transaction, about 200 a second here. `publish=True` also writes each referral's outbox row
-(`handlers.submit_referral`), as the API does: that is how the relay's backlog is made.
+the referral repository (event store, police status view, active-case claim), a thousand to a
+transaction, about 200 a second here. `publish=True` runs the API's own handler
+(`handlers.submit_referral`) in intake's unit of work, which also writes each referral's outbox
+row: that is how the relay's backlog is made; otherwise the unit of work publishes nothing.
 
 `clone_referrals`, for 100,000 referrals (over HTTP, or even through the repository, that would
 take longer than the whole benchmark): one referral is saved through the repository, then its rows
@@ -20,17 +21,17 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import Table, func, insert, select
 
-from bench.workload import JURISDICTION, referral, submit_command
-from divert_intake.adapters.referrals import ReferralRepository, stream_id
+from bench.workload import referral, submit_command
 from divert_intake.adapters.tables import active_referrals, referral_status
-from divert_intake.bootstrap import bootstrap
+from divert_intake.bootstrap import Intake, bootstrap
 from divert_intake.config import IntakeSettings
-from divert_intake.domain.referral import Referral
-from divert_intake.service_layer import handlers
+from divert_intake.domain.referral import Referral, policy_for
+from divert_intake.service_layer.unit_of_work import SqlIntakeUnitOfWork
+from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
 from divert_platform.schema import events
 
-ACTOR = {"actor": "bench-seed", "role": "officer", "agency": "BENCH-PD"}
+ACTOR = Cause(actor="bench-seed", role="officer", agency="BENCH-PD")
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,35 @@ async def seed_referrals(
     """Record `count` accepted referrals of the benchmark agency in intake's database."""
     intake = bootstrap(IntakeSettings(database_url=database_url))
     template = submit_command(referral(pathway, f"{tag}-0"), uuid4())
-    policy = intake.policies.effective_at(JURISDICTION, template.referred_at)
-    assert policy is not None, "the benchmark's jurisdiction has no policy in force"
+    policy = policy_for(template, intake.policies)
     ids: list[str] = []
     started = time.perf_counter()
     try:
         for first in range(0, count, batch):
-            async with intake.unit_of_work() as uow:
+            uow = intake.unit_of_work() if publish else _unpublished(intake)
+            uow.cause = ACTOR
+            async with uow:
                 for seq in range(first, min(first + batch, count)):
                     command = replace(
                         template,
                         referral_id=uuid4(),
                         rms=template.rms.model_copy(update={"case_number": f"{tag}-{seq}"}),
+                        at=utcnow(),
                     )
-                    now = utcnow()
                     if publish:
-                        await handlers.submit_referral(uow, command, policy, now, ACTOR)
+                        await intake.submit_referral(command, uow)
                     else:
-                        await ReferralRepository(uow).save(Referral.submit(command, policy, now), ACTOR)
+                        await uow.referrals.save(Referral.submit(command, policy))
                     ids.append(str(command.referral_id))
                 await uow.commit()
     finally:
         await intake.engine.dispose()
     return Seeded(ids, time.perf_counter() - started)
+
+
+def _unpublished(intake: Intake) -> SqlIntakeUnitOfWork:
+    """Intake's unit of work without its outbox mapper: the referrals are stored, nothing is published."""
+    return SqlIntakeUnitOfWork(intake.sessions, intake.settings.event_source)
 
 
 async def clone_referrals(database_url: str, count: int, *, tag: str, batch: int = 5000) -> Seeded:
@@ -84,11 +91,11 @@ async def clone_referrals(database_url: str, count: int, *, tag: str, batch: int
     intake = bootstrap(IntakeSettings(database_url=database_url))
     ids = list(first.ids)
     try:
-        async with intake.unit_of_work() as uow:
+        async with intake.sessions() as session:
             template = {
-                table: [dict(row._mapping) for row in await uow.session.execute(select(table).where(where))]
+                table: [dict(row._mapping) for row in await session.execute(select(table).where(where))]
                 for table, where in (
-                    (events, events.c.stream_id == stream_id(uuid_of(original))),
+                    (events, events.c.stream_id == Referral.stream_id(UUID(original))),
                     (referral_status, referral_status.c.referral_id == original),
                     (active_referrals, active_referrals.c.referral_id == original),
                 )
@@ -101,10 +108,9 @@ async def clone_referrals(database_url: str, count: int, *, tag: str, batch: int
                 swaps = ((original, new_id), (original_case, f"{tag}-{seq}"))
                 for table, rows in template.items():
                     copies[table] += [_copy(row, swaps) for row in rows]
-            async with intake.unit_of_work() as uow:
+            async with intake.sessions() as session, session.begin():
                 for table, rows in copies.items():
-                    await uow.session.execute(insert(table), rows)
-                await uow.commit()
+                    await session.execute(insert(table), rows)
     finally:
         await intake.engine.dispose()
     return Seeded(ids, time.perf_counter() - started)
@@ -137,12 +143,7 @@ async def count_referrals(database_url: str) -> int:
     """How many referrals intake's police status view holds."""
     intake = bootstrap(IntakeSettings(database_url=database_url))
     try:
-        async with intake.unit_of_work() as uow:
-            return int(await uow.session.scalar(select(func.count()).select_from(referral_status)) or 0)
+        async with intake.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(referral_status)) or 0)
     finally:
         await intake.engine.dispose()
-
-
-def uuid_of(value: str) -> UUID:
-    """A referral id as the repository takes it."""
-    return UUID(value)

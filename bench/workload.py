@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.loadgen import SEQ
-from divert_intake.domain.referral import SubmitReferral
+from divert_intake.domain.commands import SubmitReferral
 from divert_intake.entrypoints.schemas import ReferralRequest
 from divert_local.journey import demo_referral
 from divert_platform.auth import mint_token
+from divert_platform.clock import utcnow
 from divert_platform.settings import ServiceSettings
 
 AGENCY = "BENCH-PD"
@@ -66,4 +67,5 @@ def submit_command(body: dict[str, Any], referral_id: Any) -> SubmitReferral:
         offense=request.offense,
         screening=request.screening,
         contact_drivers=tuple(request.contact_drivers),
+        at=utcnow(),
     )

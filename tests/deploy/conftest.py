@@ -17,7 +17,8 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator, Mapping
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from typing import Any
 import pytest
 import typer
 import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from pydantic import AliasChoices, ValidationError
 
 from divert_contracts.topics import ALL_TOPICS, Topic
@@ -211,6 +215,64 @@ def env_name_problems(cli: ServiceCli, names: set[str] | frozenset[str], where: 
         for name in sorted(names)
         if name not in known and not ALLOWED_FOREIGN_ENV.match(name)
     ]
+
+
+# ---------------------------------------------------------------- requirements
+
+
+def project_name(directory: Path) -> str:
+    """The distribution a source tree builds (its pyproject.toml's `project.name`)."""
+    return str(tomllib.loads((directory / "pyproject.toml").read_text())["project"]["name"])
+
+
+def declared_requirements(name: str, sources: Mapping[str, Path]) -> list[Requirement]:
+    """What distribution `name` requires, as `Requires-Dist` lines (an extra's requirements marked
+    `extra == "..."`): from its pyproject.toml when it is built from one of `sources` (as an image
+    builds it), otherwise from the installed distribution's metadata."""
+    source = sources.get(canonicalize_name(name))
+    if source is None:
+        try:
+            lines = importlib.metadata.distribution(name).requires or []
+        except importlib.metadata.PackageNotFoundError as error:
+            raise AssertionError(f"{name} is not installed: .venv should hold every requirement") from error
+        return [Requirement(line) for line in lines]
+    project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
+    found = [Requirement(line) for line in project.get("dependencies", [])]
+    for extra, lines in project.get("optional-dependencies", {}).items():
+        for line in lines:
+            requirement = Requirement(line)
+            condition = f'extra == "{extra}"'
+            requirement.marker = Marker(f"({requirement.marker}) and {condition}" if requirement.marker else condition)
+            found.append(requirement)
+    return found
+
+
+def requirement_closure(roots: Iterable[Requirement], sources: Mapping[str, Path]) -> dict[str, frozenset[str]]:
+    """Every distribution that installing `roots` brings in, transitively, with the extras asked
+    of it; `sources` maps the canonical names of those built from a source tree to that tree.
+    Markers are evaluated for this interpreter (the image's Python version and platform); an
+    extra's requirements are followed only where something requests that extra."""
+    extras_of: dict[str, set[str]] = {}
+    done: set[tuple[str, str]] = set()
+    pending = list(roots)
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        extras_of.setdefault(name, set()).update(requirement.extras)
+        for extra in ("", *sorted(requirement.extras)):
+            if (name, extra) in done:
+                continue
+            done.add((name, extra))
+            declared = declared_requirements(name, sources)
+            pending += [dependency for dependency in declared if _applies(dependency, extra)]
+    return {name: frozenset(extras) for name, extras in extras_of.items()}
+
+
+def _applies(requirement: Requirement, extra: str) -> bool:
+    """Whether `requirement` is needed when installing the distribution with `extra` ("" for none)."""
+    if requirement.marker is None:
+        return extra == ""
+    return requirement.marker.evaluate({"extra": extra})
 
 
 # ---------------------------------------------------------------- env files
@@ -480,6 +542,8 @@ def tools() -> SimpleNamespace:
         kustomize_build=kustomize_build,
         load_compose=load_compose,
         parse_env_file=parse_env_file,
+        project_name=project_name,
+        requirement_closure=requirement_closure,
         settings_problem=settings_problem,
         strategic_merge=strategic_merge,
         topic_script_problems=topic_script_problems,

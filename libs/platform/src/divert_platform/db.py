@@ -2,9 +2,9 @@
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, event
+from sqlalchemy import Connection, CursorResult, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
@@ -35,7 +35,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": 30}, **one_connection)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,7 +44,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -55,14 +55,15 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    """True when the engine talks to PostgreSQL."""
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: AsyncEngine | AsyncSession | Any) -> bool:
+    """True when the engine (or a session's bind) talks to PostgreSQL."""
+    engine = bind.get_bind() if isinstance(bind, AsyncSession) else bind
+    return bool(engine.dialect.name == "postgresql")
 
 
 def upsert_insert(session: AsyncSession) -> Any:
     """The `insert` of the session's dialect, the one with `on_conflict_do_nothing/do_update`."""
-    return postgresql.insert if is_postgres(session.bind) else sqlite.insert  # type: ignore[arg-type]
+    return postgresql.insert if is_postgres(session) else sqlite.insert
 
 
 async def insert_unless_present(
@@ -76,5 +77,5 @@ async def insert_unless_present(
     row that was there; and a concurrent inserter of the same key is waited for, not failed.
     """
     statement = upsert_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=key)
-    result = await session.execute(statement)
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount == 1

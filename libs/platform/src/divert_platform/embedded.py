@@ -41,7 +41,7 @@ def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before listening on {port}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before listening on {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every 4xx and 5xx response."""
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from divert_platform.event_store import ConcurrencyConflict
+from divert_platform.pagination import InvalidCursor
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,30 @@ class Unprocessable(Problem):
     status, title, kind = 422, "Request is invalid", "validation"
 
 
+class ConsentMissing(Problem):
+    """No consent in force lets this information go to this party: the person has not authorised
+    it (42 CFR Part 2; LEAD's golden rule). The same 403 in every service, whoever asks; its
+    extension members say what consent would allow it (e.g. `missing`)."""
+
+    status, title, kind = 403, "Consent missing", "consent-missing"
+
+
+def consent_missing_response(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a route's 403, which can also be `consent-missing` (`description` says when)."""
+    return {
+        403: {
+            "model": ProblemDetails,
+            "description": description,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+    }
+
+
+def invalid(field: str, message: str) -> Unprocessable:
+    """A 422 naming the one field at fault, e.g. `body.referred_at` or `query.cursor`."""
+    return Unprocessable(message, errors=[{"field": field, "message": message, "code": "invalid"}])
+
+
 class Unavailable(Problem):
     """A dependency is down; try again later."""
 
@@ -142,18 +168,39 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Make every error response of `app` problem+json."""
+ProblemMap = Mapping[type[Exception], Callable[[Any], Problem]]
+"""An app's domain exceptions and the problem each one is answered with."""
+
+PLATFORM_PROBLEMS: ProblemMap = {
+    ConcurrencyConflict: lambda _: Conflict("the resource changed while this request ran; retry it"),
+    InvalidCursor: lambda error: invalid("query.cursor", str(error)),
+}
+
+
+def _answer(error: Problem) -> JSONResponse:
+    return problem_response(
+        error.status, error.title, error.detail, error.kind, headers=error.headers, **error.extensions
+    )
+
+
+def _answer_with(to_problem: Callable[[Any], Problem]) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(_: Request, error: Exception) -> JSONResponse:
+        return _answer(to_problem(error))
+
+    return handler
+
+
+def install_problem_handlers(app: FastAPI, problems: ProblemMap | None = None) -> None:
+    """Make every error response of `app` problem+json; `problems` maps the service's own
+    exceptions to the problems they are answered with (beside `PLATFORM_PROBLEMS`), so routes
+    raise domain exceptions and never translate them one by one."""
+
+    for exception_type, to_problem in {**PLATFORM_PROBLEMS, **(problems or {})}.items():
+        app.add_exception_handler(exception_type, _answer_with(to_problem))
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(
-            error.status, error.title, error.detail, error.kind, headers=error.headers, **error.extensions
-        )
-
-    @app.exception_handler(ConcurrencyConflict)
-    async def _concurrent(_: Request, error: ConcurrencyConflict) -> JSONResponse:
-        return problem_response(409, "Conflict", "the resource changed while this request ran; retry it", "conflict")
+        return _answer(error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from opentelemetry import context, metrics, propagate
 from sqlalchemy import Row, Text, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 from divert_platform.db import is_postgres
 from divert_platform.replay import lost_topics, mark_unpublished, published_counts
 from divert_platform.schema import outbox
@@ -66,7 +67,7 @@ class EndOffsets(Protocol):
 
 async def _hold_relay_lock(session: AsyncSession) -> bool:
     """Take the relays' transaction-scoped lock on PostgreSQL; False when another relay holds it."""
-    if not is_postgres(session.bind):  # type: ignore[arg-type]
+    if not is_postgres(session):
         return True
     return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _RELAY_LOCK_ID}))
 
@@ -109,7 +110,7 @@ class OutboxRelay:
         default runs one relay per database).
         """
         async with self._session_factory() as session:
-            if is_postgres(session.bind):  # type: ignore[arg-type]
+            if is_postgres(session):
                 async with session.begin():
                     if not await _hold_relay_lock(session):
                         return 0
@@ -151,7 +152,7 @@ class OutboxRelay:
                     select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
                 )
             ).one()
-        age = (utcnow() - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
         _backlog.set(count)
         _oldest_age.set(max(age, 0.0))
         return count, age
@@ -205,13 +206,13 @@ class OutboxRelay:
             await self._offsets.remember(marker)  # only once the rows are marked: a crash before re-checks
         return replayed
 
-    async def _send(self, row) -> asyncio.Future:  # type: ignore[no-untyped-def, type-arg]
+    async def _send(self, row: Row[Any]) -> "asyncio.Future[RecordMetadata]":
         message = codec.encode(
             event_id=row.event_id,
             source=row.source,
             event_type=row.event_type,
             subject=row.subject,
-            time=as_utc(row.occurred_at),
+            time=row.occurred_at,
             key=row.message_key,
             data=row.data,
         )
@@ -220,12 +221,13 @@ class OutboxRelay:
         carrier = {k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v}
         token = context.attach(propagate.extract(carrier))
         try:
-            return await self._producer.send(
+            delivery: asyncio.Future[RecordMetadata] = await self._producer.send(
                 row.topic,
                 value=message.value,
                 key=str(message.key).encode(),
                 headers=list(message.headers.items()),  # a list: the tracing hook appends to it
             )
+            return delivery
         finally:
             context.detach(token)
 

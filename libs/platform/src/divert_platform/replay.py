@@ -7,11 +7,11 @@ de-duplicate by `(ce_source, ce_id)`, so an event a consumer already applied is 
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_platform.clock import as_utc
 from divert_platform.schema import outbox
 
 
@@ -22,11 +22,11 @@ async def mark_unpublished(session: AsyncSession, *, since: datetime | None = No
     """
     statement = update(outbox).where(outbox.c.published_at.is_not(None)).values(published_at=None)
     if since is not None:
-        statement = statement.where(outbox.c.created_at >= as_utc(since))
+        statement = statement.where(outbox.c.created_at >= since)
     if topic is not None:
         statement = statement.where(outbox.c.topic == topic)
     result = await session.execute(statement)
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    return cast(CursorResult[Any], result).rowcount
 
 
 async def replay_outbox(

@@ -14,7 +14,7 @@ from divert_platform.consumer import ConsumerRunner, Effect, Handler
 from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.settings import ServiceSettings
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ async def run_consumer(
     *,
     topics: Sequence[Topic],
     handlers: Mapping[type[IntegrationEvent], Handler],
-    unit_of_work: Callable[[], UnitOfWork],
+    unit_of_work: Callable[[], SqlUnitOfWork],
     stop: asyncio.Event,
     group_id: str | None = None,
     effects: Mapping[type[IntegrationEvent], Effect] | None = None,

@@ -6,8 +6,10 @@ migration, never an edit here.
 """
 
 from alembic import op
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
+
+from divert_platform.columns import UtcDateTime
 
 metadata = MetaData()
 
@@ -24,7 +26,7 @@ events = Table(
     Column("event_type", String(200), nullable=False),
     Column("data", _Json, nullable=False),
     Column("metadata", _Json, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
 )
 
@@ -38,12 +40,12 @@ outbox = Table(
     Column("event_type", String(200), nullable=False),
     Column("source", String(200), nullable=False),
     Column("subject", String(200), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
     Column("data", _Json, nullable=False),
     Column("traceparent", String(100)),
     Column("tracestate", String(500)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime, index=True),
 )
 
 inbox = Table(
@@ -55,7 +57,7 @@ inbox = Table(
     Column("topic", String(200), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UtcDateTime, nullable=False),
 )
 
 idempotency_keys = Table(
@@ -66,7 +68,7 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("response", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 

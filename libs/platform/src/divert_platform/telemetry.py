@@ -6,9 +6,11 @@ only ids, types and states.
 """
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -16,7 +18,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
 
 _configured: TracerProvider | None = None
@@ -59,8 +62,15 @@ class NoRootClientSpans(Sampler):
     the same query inside a request's trace is kept, as its child.
     """
 
-    def should_sample(  # type: ignore[no-untyped-def]
-        self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
     ) -> SamplingResult:
         if kind == SpanKind.CLIENT:
             return SamplingResult(Decision.DROP)
@@ -115,7 +125,7 @@ def _default_exporter(service_name: str, role: str, otlp_endpoint: str | None, d
 def _one_line(span: ReadableSpan) -> str:
     # Encoded once, on one line: parsing the indented form again to compact it doubled the cost of
     # every span, about 9 for each referral POST (docs/performance.md).
-    return span.to_json(indent=None) + "\n"
+    return str(span.to_json(indent=None)) + "\n"
 
 
 def shutdown_telemetry() -> None:

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from sqlalchemy.engine import make_url
 
 from divert_contracts import codec
@@ -171,6 +171,6 @@ def metric_value(reader: InMemoryMetricReader, name: str, **labels: str) -> floa
                 if metric.name != name:
                     continue
                 for point in metric.data.data_points:
-                    if labels.items() <= {k: str(v) for k, v in point.attributes.items()}.items():
-                        total += point.count if isinstance(point, HistogramDataPoint) else point.value
+                    if labels.items() <= {k: str(v) for k, v in (point.attributes or {}).items()}.items():
+                        total += point.value if isinstance(point, NumberDataPoint) else point.count
     return total

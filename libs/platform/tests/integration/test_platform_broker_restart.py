@@ -17,7 +17,6 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralWithdrawn
 from divert_contracts.topics import ALL_TOPICS, REFERRALS
 from divert_platform.clock import utcnow
@@ -30,7 +29,7 @@ from divert_platform.roles import run_relay
 from divert_platform.schema import inbox
 from divert_platform.settings import ServiceSettings
 from divert_platform.testing import metric_value, records_keyed
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 SOURCE = "/divert/restart-test"
 
@@ -90,15 +89,15 @@ class Consumer:
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def _handle(self, uow: UnitOfWork, message: DecodedEvent) -> None:
-        reason = message.event.reason
+    async def _handle(self, event: ReferralWithdrawn, uow: SqlUnitOfWork) -> None:
+        reason = event.reason
         if reason in self.hold:
             self.hold.discard(reason)
             self.blocked.set()
             await self.gate.wait()
         if reason.startswith("reject"):
             raise RejectedMessage("this referral can never be withdrawn")
-        self.applied.append(message.id)
+        self.applied.append(str(uow.cause.causation_id))
 
     def start(self) -> None:
         self.gate.set()
@@ -107,7 +106,7 @@ class Consumer:
             bootstrap=self.bootstrap,
             topics=[REFERRALS],
             handlers={ReferralWithdrawn: self._handle},
-            unit_of_work=lambda: UnitOfWork(self.sessions, SOURCE),
+            unit_of_work=lambda: SqlUnitOfWork(self.sessions, SOURCE),
             dead_letters=self.dead_letters,
             max_backoff=1.0,
         )
@@ -157,7 +156,7 @@ async def write(sessions: async_sessionmaker[AsyncSession], *reasons: str) -> li
         ReferralWithdrawn(referral_id=uuid4(), jurisdiction="demo", withdrawn_at=utcnow(), reason=reason)
         for reason in reasons
     ]
-    async with UnitOfWork(sessions, SOURCE) as uow:
+    async with SqlUnitOfWork(sessions, SOURCE) as uow:
         for event in events:
             await uow.outbox.add(event)
         await uow.commit()
@@ -305,7 +304,7 @@ async def test_dead_lettering_waits_for_the_broker_and_re_creates_the_missing_de
         bootstrap=broker.bootstrap,
         topics=[REFERRALS],
         handlers={},
-        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=flaky,  # type: ignore[arg-type]
         max_backoff=0.2,
     )
@@ -354,8 +353,8 @@ async def test_a_consumer_that_has_not_noticed_the_restart_yet_applies_the_new_t
     # never saw. Applying those first would reorder events; it must start from the beginning.
     applied: list[str] = []
 
-    async def handler(uow: UnitOfWork, message: DecodedEvent) -> None:
-        applied.append(message.id)
+    async def handler(event: ReferralWithdrawn, uow: SqlUnitOfWork) -> None:
+        applied.append(str(uow.cause.causation_id))
 
     stop = asyncio.Event()
     runner = ConsumerRunner(
@@ -363,7 +362,7 @@ async def test_a_consumer_that_has_not_noticed_the_restart_yet_applies_the_new_t
         bootstrap=broker.bootstrap,
         topics=[REFERRALS],
         handlers={ReferralWithdrawn: handler},
-        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=relay_producer,
         kafka_options={"heartbeat_interval_ms": 10_000, "session_timeout_ms": 30_000},
     )

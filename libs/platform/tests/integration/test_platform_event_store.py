@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_platform.event_store import ConcurrencyConflict, EventStore, NewEvent
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 
 async def test_a_stream_reads_back_in_order_with_versions(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -34,7 +34,7 @@ async def test_appending_at_a_stale_version_is_a_conflict(sessions: async_sessio
 
 async def test_two_concurrent_writers_of_one_version_one_wins(sessions: async_sessionmaker[AsyncSession]) -> None:
     async def write(label: str) -> str:
-        async with UnitOfWork(sessions, "/test") as uow:
+        async with SqlUnitOfWork(sessions, "/test") as uow:
             try:
                 await uow.events.append("s-3", 0, [NewEvent(label, {})], {})
                 await uow.commit()
@@ -51,7 +51,7 @@ async def test_two_concurrent_writers_of_one_version_one_wins(sessions: async_se
 
 
 async def test_leaving_a_unit_of_work_without_commit_keeps_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with UnitOfWork(sessions, "/test") as uow:
+    async with SqlUnitOfWork(sessions, "/test") as uow:
         await uow.events.append("s-4", 0, [NewEvent("A", {})], {})
     async with sessions() as session:
         assert await EventStore(session).read("s-4") == []

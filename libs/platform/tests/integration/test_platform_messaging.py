@@ -15,16 +15,16 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_contracts.topics import REFERRALS
+from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
 from divert_platform.consumer import ConsumerRunner, Effect
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import idempotency_keys, inbox, outbox
 from divert_platform.telemetry import configure_telemetry
 from divert_platform.testing import produce, records_keyed
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 SOURCE = "/divert/platform-test"
 
@@ -57,7 +57,7 @@ def accepted(referral_id: UUID) -> ReferralAccepted:
 
 
 async def write_to_outbox(sessions: async_sessionmaker[AsyncSession], event: ReferralAccepted) -> None:
-    async with UnitOfWork(sessions, SOURCE) as uow:
+    async with SqlUnitOfWork(sessions, SOURCE) as uow:
         await uow.outbox.add(event)
         await uow.commit()
 
@@ -110,11 +110,11 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
     await write_to_outbox(sessions, accepted(referral_id))
     await OutboxRelay(sessions, producer).publish_pending()
 
-    applied: list[DecodedEvent] = []
+    applied: list[Cause] = []
 
-    async def handler(uow: UnitOfWork, message: DecodedEvent) -> None:
-        if message.event.referral_id == referral_id:
-            applied.append(message)
+    async def handler(event: ReferralAccepted, uow: SqlUnitOfWork) -> None:
+        if event.referral_id == referral_id:
+            applied.append(uow.cause)
 
     group = f"test-{uuid4()}"
 
@@ -124,7 +124,7 @@ async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(
             bootstrap=kafka_bootstrap,
             topics=[REFERRALS],
             handlers={ReferralAccepted: handler},
-            unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+            unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
             dead_letters=producer,
         )
         return run_until(runner, condition)
@@ -190,7 +190,7 @@ async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attem
     [record] = await records_keyed(kafka_bootstrap, REFERRALS.name, str(referral_id), 1)
     calls = 0
 
-    async def broken(uow: UnitOfWork, message: DecodedEvent) -> None:
+    async def broken(event: ReferralAccepted, uow: SqlUnitOfWork) -> None:
         nonlocal calls
         calls += 1
         raise ValueError("a defect that quotes Sam Lee")
@@ -200,7 +200,7 @@ async def test_a_handler_that_can_never_succeed_is_dead_lettered_after_its_attem
         bootstrap=kafka_bootstrap,
         topics=[REFERRALS],
         handlers={ReferralAccepted: broken},
-        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=producer,
         max_attempts=3,
         max_backoff=0.05,
@@ -236,7 +236,7 @@ def effect_runner(
         topics=[REFERRALS],
         handlers={},
         effects={ReferralAccepted: effect},
-        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=producer,
         max_backoff=0.1,
     )
@@ -257,11 +257,11 @@ async def test_partitions_run_side_by_side_and_each_keeps_its_order(
     seen: list[str] = []
     waited_in_vain: list[UUID] = []
 
-    async def effect(message: DecodedEvent) -> None:
-        referral_id = message.event.referral_id
+    async def effect(event: ReferralAccepted, cause: Cause) -> None:
+        referral_id = event.referral_id
         if referral_id not in started:
             return  # another test's record
-        seen.append(message.id)
+        seen.append(str(cause.causation_id))
         started[referral_id].set()
         other = started[b if referral_id == a else a]
         try:
@@ -286,13 +286,13 @@ async def test_an_effect_runs_outside_any_transaction_and_is_applied_once_per_ev
     calls: list[str] = []
     writes_waited: list[float] = []
 
-    async def effect(message: DecodedEvent) -> None:
-        if message.event.referral_id != referral_id:
+    async def effect(event: ReferralAccepted, cause: Cause) -> None:
+        if event.referral_id != referral_id:
             return
-        calls.append(message.id)
+        calls.append(str(cause.causation_id))
         # Another writer gets in at once: the runner holds no transaction (on SQLite, no write lock).
         started = asyncio.get_running_loop().time()
-        async with UnitOfWork(sessions, SOURCE) as uow:
+        async with SqlUnitOfWork(sessions, SOURCE) as uow:
             await uow.session.execute(
                 insert(idempotency_keys).values(
                     scope="test",

@@ -11,7 +11,6 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts import codec
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReasonCode, ReferralDeclined
 from divert_contracts.topics import REFERRALS, Topic
 from divert_platform.consumer import ConsumerRunner
@@ -20,7 +19,7 @@ from divert_platform.metrics import CommittedEventCounter
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import outbox
 from divert_platform.testing import metric_value
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 SOURCE = "/divert/platform-test"
 
@@ -46,11 +45,11 @@ async def test_committed_events_are_counted_once_and_rolled_back_ones_never(
         ReferralDeclined, "test.referrals", "test", labels=("jurisdiction", "pathway"), decision="declined"
     )
 
-    async with UnitOfWork(sessions, SOURCE, on_commit=counter) as uow:
+    async with SqlUnitOfWork(sessions, SOURCE, on_commit=counter) as uow:
         await uow.outbox.add(declined(jurisdiction))
         await uow.outbox.add(declined(jurisdiction))
         await uow.commit()
-    async with UnitOfWork(sessions, SOURCE, on_commit=counter) as uow:
+    async with SqlUnitOfWork(sessions, SOURCE, on_commit=counter) as uow:
         await uow.outbox.add(declined(jurisdiction))  # never committed: rolled back on exit
 
     labels = {"jurisdiction": jurisdiction, "pathway": "social_contact", "decision": "declined"}
@@ -61,7 +60,7 @@ async def test_the_relay_reports_its_backlog_and_the_age_of_the_oldest_row(
     sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, metric_reader: InMemoryMetricReader
 ) -> None:
     relay = OutboxRelay(sessions, producer)
-    async with UnitOfWork(sessions, SOURCE) as uow:
+    async with SqlUnitOfWork(sessions, SOURCE) as uow:
         for _ in range(3):
             await uow.outbox.add(declined())
         await uow.commit()
@@ -107,7 +106,7 @@ async def test_the_consumer_counts_outcomes_dead_letters_and_its_lag(
 
     started, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_handler(uow: UnitOfWork, message: DecodedEvent) -> None:
+    async def slow_handler(event: ReferralDeclined, uow: SqlUnitOfWork) -> None:
         started.set()
         await release.wait()  # hold the consumer on its first record while we look at the lag
 
@@ -116,7 +115,7 @@ async def test_the_consumer_counts_outcomes_dead_letters_and_its_lag(
         bootstrap=kafka_bootstrap,
         topics=[topic],
         handlers={ReferralDeclined: slow_handler},
-        unit_of_work=lambda: UnitOfWork(sessions, SOURCE),
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=producer,
     )
 

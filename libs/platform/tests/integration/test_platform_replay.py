@@ -14,7 +14,7 @@ from divert_platform.clock import utcnow
 from divert_platform.relay import OutboxRelay
 from divert_platform.replay import replay_outbox
 from divert_platform.schema import outbox
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.unit_of_work import SqlUnitOfWork
 
 REFERRALS, CASES = ReferralWithdrawn.topic, CaseOpened.topic
 
@@ -38,7 +38,7 @@ class FakeOffsets:
 
 async def write_published(sessions: async_sessionmaker[AsyncSession], topic: str, count: int) -> None:
     """Commit `count` events of `topic` to the outbox and mark them published."""
-    async with UnitOfWork(sessions, "/divert/replay-test") as uow:
+    async with SqlUnitOfWork(sessions, "/divert/replay-test") as uow:
         for _ in range(count):
             if topic == REFERRALS:
                 event = ReferralWithdrawn(referral_id=uuid4(), jurisdiction="demo", withdrawn_at=utcnow(), reason="x")

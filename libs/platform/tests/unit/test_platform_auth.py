@@ -21,7 +21,7 @@ def test_a_minted_token_names_its_caller() -> None:
         "SPD",
         "king-county",
     )
-    assert principal.metadata() == {"actor": "officer-7781", "role": "officer", "agency": "SPD"}
+    assert principal.cause().metadata() == {"actor": "officer-7781", "role": "officer", "agency": "SPD"}
 
 
 def _claims(**overrides: object) -> dict[str, object]:

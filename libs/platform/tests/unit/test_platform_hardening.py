@@ -8,7 +8,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from divert_platform.app import create_app
-from divert_platform.auth import Principal, mint_token
+from divert_platform.auth import Principal, allow, mint_token
 from divert_platform.settings import ServiceSettings
 
 
@@ -19,12 +19,9 @@ def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):  # type: igno
     app = create_app(
         title="t", description="t", settings=settings, engine=create_async_engine("sqlite+aiosqlite:///:memory:")
     )
-    access = app.state.access
 
     @app.post("/things")
-    async def create(
-        body: dict[str, str], caller: Annotated[Principal, Depends(access.allow("officer"))]
-    ) -> dict[str, str]:
+    async def create(body: dict[str, str], caller: Annotated[Principal, Depends(allow("officer"))]) -> dict[str, str]:
         return {"by": caller.subject}
 
     return app, settings
@@ -36,7 +33,7 @@ async def _client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
 
 async def test_security_headers_on_success_and_on_problems() -> None:
     app, settings = _app()
-    token = mint_token(settings, subject="o", role="officer")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD")
     async with await _client(app) as http:
         ok = await http.post("/things", json={}, headers={"Authorization": f"Bearer {token}"})
         denied = await http.post("/things", json={})
@@ -58,7 +55,7 @@ async def test_the_wrong_role_is_403_before_the_body_is_validated() -> None:
 
 async def test_only_json_bodies_are_accepted() -> None:
     app, settings = _app()
-    token = mint_token(settings, subject="o", role="officer")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD")
     async with await _client(app) as http:
         response = await http.post(
             "/things", content=b"a=b", headers={"Authorization": f"Bearer {token}", "content-type": "text/plain"}
@@ -68,7 +65,7 @@ async def test_only_json_bodies_are_accepted() -> None:
 
 async def test_oversized_bodies_are_refused_before_anything_reads_them() -> None:
     app, settings = _app(max_request_bytes=100)
-    token = mint_token(settings, subject="o", role="officer")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD")
     async with await _client(app) as http:
         response = await http.post(
             "/things",
@@ -91,8 +88,8 @@ async def test_the_interactive_docs_may_load_their_scripts_but_nothing_else_may(
 
 async def test_a_client_over_its_rate_is_told_when_to_come_back() -> None:
     app, settings = _app(per_minute=3)
-    first = {"Authorization": f"Bearer {mint_token(settings, subject='a', role='officer')}"}
-    second = {"Authorization": f"Bearer {mint_token(settings, subject='b', role='officer')}"}
+    first = {"Authorization": f"Bearer {mint_token(settings, subject='a', role='officer', agency='SPD')}"}
+    second = {"Authorization": f"Bearer {mint_token(settings, subject='b', role='officer', agency='SPD')}"}
     async with await _client(app) as http:
         statuses = [(await http.post("/things", json={}, headers=first)).status_code for _ in range(4)]
         limited = await http.post("/things", json={}, headers=first)

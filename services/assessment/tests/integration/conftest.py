@@ -20,10 +20,11 @@ from sqlalchemy import select
 from divert_assessment.bootstrap import MIGRATIONS, Assessment, bootstrap
 from divert_assessment.config import AssessmentSettings
 from divert_assessment.entrypoints.api import build_api
-from divert_assessment.service_layer import handlers
+from divert_assessment.entrypoints.consumer import consumer_handlers
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_platform.auth import Role, mint_token
+from divert_platform.cause import caused_by_event
 from divert_platform.clock import utcnow
 from divert_platform.settings import DEFAULT_CASE_AGENCIES
 from divert_platform.testing import migrate
@@ -150,26 +151,38 @@ def as_delivered() -> Callable[..., DecodedEvent]:
     return delivered
 
 
-def handler_of(assessment: Assessment) -> Any:
-    """The consumer's handler, configured with this assessment's case agencies (as the consumer is)."""
-    return partial(handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies)
-
-
 @pytest.fixture
 def open_case_handler(assessment: Assessment) -> Any:
-    """`when_referral_accepted_open_case` as the consumer calls it: `await open_case_handler(uow, message)`."""
-    return handler_of(assessment)
+    """`when_referral_accepted_open_case` as the consumer calls it: `await open_case_handler(event, uow)`."""
+    return consumer_handlers(assessment)[ReferralAccepted]
+
+
+Deliver = Callable[..., Awaitable[DecodedEvent]]
 
 
 @pytest.fixture
-def open_case(assessment: Assessment) -> OpenCase:
+def deliver(assessment: Assessment, open_case_handler: Any) -> Deliver:
+    """Apply `event` as the consumer runner does, caused by it, in its own committed transaction."""
+
+    async def apply(event: ReferralAccepted, ce_id: str | None = None) -> DecodedEvent:
+        message = delivered(event, ce_id)
+        unit = assessment.unit_of_work()
+        unit.cause = caused_by_event(message.source, message.id, message.time)
+        async with unit as uow:
+            await open_case_handler(event, uow)
+            await uow.commit()
+        return message
+
+    return apply
+
+
+@pytest.fixture
+def open_case(deliver: Deliver) -> OpenCase:
     """Open a case through the consumer's handler, in its own committed transaction."""
 
     async def open_one(**overrides: Any) -> ReferralAccepted:
         event = referral_accepted(**overrides)
-        async with assessment.unit_of_work() as uow:
-            await handler_of(assessment)(uow, delivered(event))
-            await uow.commit()
+        await deliver(event)
         return event
 
     return open_one

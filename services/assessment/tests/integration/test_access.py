@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from divert_assessment.entrypoints.actors import ROUTE_ROLES
+from divert_assessment.entrypoints.callers import ROUTE_ROLES
 from divert_platform.auth import PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT, ROLES, mint_token
 
 MATRIX = Path(__file__).resolve().parents[4] / "docs" / "access.md"
@@ -34,14 +34,14 @@ async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict[
     return await client.request(method, concrete, headers=headers, **body)
 
 
-async def test_every_route_is_in_the_matrix_and_every_row_is_a_route(anonymous) -> None:  # type: ignore[no-untyped-def]
+async def test_every_route_is_in_the_matrix_and_every_row_is_a_route(anonymous) -> None:
     spec = (await anonymous.get("/openapi.json")).json()
     routes = {(method.upper(), path) for path, operations in spec["paths"].items() for method in operations}
 
     assert routes == matrix().keys()
 
 
-async def test_each_route_admits_exactly_its_roles(anonymous, bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_each_route_admits_exactly_its_roles(anonymous, bearer) -> None:
     forged = {"Authorization": "Bearer " + jwt.encode({"sub": "x", "role": "case_manager"}, "not-the-key" * 4)}
     for (method, path), allowed in matrix().items():
         if "public" in allowed:
@@ -66,7 +66,7 @@ def test_the_golden_rule_no_assessment_route_admits_officers_prosecutors_or_cour
 
 
 @pytest.mark.parametrize("role", sorted(PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT))
-async def test_enforcement_roles_get_no_case_content_even_of_a_real_case(anonymous, open_case, bearer, role) -> None:  # type: ignore[no-untyped-def]
+async def test_enforcement_roles_get_no_case_content_even_of_a_real_case(anonymous, open_case, bearer, role) -> None:
     accepted = await open_case()
     # the most generous token they could hold: the owning agency and the jurisdiction
     headers = bearer(role, agency="reach-king-county", jurisdiction="king-county")
@@ -84,7 +84,7 @@ async def test_enforcement_roles_get_no_case_content_even_of_a_real_case(anonymo
         assert "Ana" not in response.text and "555-0100" not in response.text
 
 
-async def test_an_expired_token_or_one_for_another_audience_is_401(anonymous, assessment) -> None:  # type: ignore[no-untyped-def]
+async def test_an_expired_token_or_one_for_another_audience_is_401(anonymous, assessment) -> None:
     settings = assessment.settings
     expired = mint_token(
         settings, subject="cm-7", role="case_manager", agency="reach-king-county", lifetime=timedelta(seconds=-1)
@@ -101,7 +101,7 @@ async def test_an_expired_token_or_one_for_another_audience_is_401(anonymous, as
         assert response.status_code == 401
 
 
-async def test_a_case_manager_token_without_an_agency_is_403(client, open_case, bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_a_case_manager_token_without_an_agency_is_403(client, open_case, bearer) -> None:
     accepted = await open_case()
     unscoped = bearer(agency=None)
 
@@ -113,7 +113,7 @@ async def test_a_case_manager_token_without_an_agency_is_403(client, open_case, 
         assert response.status_code == 403 and "Ana" not in response.text
 
 
-async def test_the_routes_document_401_and_403(anonymous) -> None:  # type: ignore[no-untyped-def]
+async def test_the_routes_document_401_and_403(anonymous) -> None:
     spec = (await anonymous.get("/openapi.json")).json()
     for (method, path), allowed in matrix().items():
         if "public" not in allowed:
@@ -121,6 +121,6 @@ async def test_the_routes_document_401_and_403(anonymous) -> None:  # type: igno
             assert {"401", "403"} <= responses.keys(), (method, path)
 
 
-async def test_health_needs_no_token(anonymous) -> None:  # type: ignore[no-untyped-def]
+async def test_health_needs_no_token(anonymous) -> None:
     assert (await anonymous.get("/healthz")).status_code == 200
     assert (await anonymous.get("/readyz")).status_code == 503  # no broker here, but no 401

@@ -5,9 +5,9 @@ from uuid import uuid4
 
 import httpx
 
-from divert_assessment.adapters.cases import stream_id
 from divert_assessment.bootstrap import MIGRATIONS, bootstrap
 from divert_assessment.config import AssessmentSettings
+from divert_assessment.domain.case import Case
 from divert_assessment.entrypoints.api import build_api
 from divert_contracts.cases import CaseAssessmentCompleted
 from divert_platform.clock import utcnow
@@ -88,7 +88,7 @@ async def test_recording_an_assessment_publishes_it_in_the_same_transaction(clie
     assert published["data"]["on_time"] is True
     assert [need["part2"] for need in published["data"]["needs"]] == [True, False]
 
-    recorded = await rows(events, events.c.stream_id == stream_id(accepted.referral_id))
+    recorded = await rows(events, events.c.stream_id == Case.stream_id(accepted.referral_id))
     assert [e["event_type"] for e in recorded] == ["CaseOpened", "AssessmentCompleted"]
     # attributed to the caller's token (subject cm-7 of the king-county case agency)
     assert recorded[1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}

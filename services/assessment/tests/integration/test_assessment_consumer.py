@@ -6,8 +6,9 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from divert_assessment.adapters.cases import find_case, stream_id
+from divert_assessment.adapters.case_queries import find_case
 from divert_assessment.adapters.tables import cases
+from divert_assessment.domain.case import Case
 from divert_assessment.entrypoints.consumer import GROUP_ID
 from divert_contracts import codec
 from divert_contracts.cases import CaseOpened
@@ -92,30 +93,24 @@ async def test_an_accepted_referral_opens_exactly_one_case_however_often_it_arri
         await dead_letters.stop()
 
     key = str(accepted.referral_id)
-    assert [e["event_type"] for e in await rows(events, events.c.stream_id == stream_id(accepted.referral_id))] == [
-        "CaseOpened"
-    ]
+    stored = await rows(events, events.c.stream_id == Case.stream_id(accepted.referral_id))
+    assert [e["event_type"] for e in stored] == ["CaseOpened"]
     opened = await rows(outbox, outbox.c.message_key == key)
     assert [row["event_type"] for row in opened] == [CaseOpened.event_type]
     assert opened[0]["data"]["assessment_due_by"] is not None
     assert len(await rows(cases, cases.c.referral_id == key)) == 1
     assert len(await rows(inbox, inbox.c.consumer == GROUP_ID)) == 2  # two distinct CloudEvents ids
-    async with assessment.unit_of_work() as uow:
-        case = await find_case(uow, accepted.referral_id, agency="reach-king-county")
+    async with assessment.sessions() as session:
+        case = await find_case(session, accepted.referral_id, agency="reach-king-county")
     assert case is not None
     assert case["status"] == "pending_assessment" and case["rms_agency"] == "SPD"
     assert case["assessment_due_by"] == accepted.assessment_due_by
 
 
-async def test_the_opening_records_who_caused_it(
-    assessment, make_referral_accepted, as_delivered, rows, open_case_handler
-) -> None:
+async def test_the_opening_records_who_caused_it(make_referral_accepted, deliver, rows) -> None:
     accepted = make_referral_accepted()
-    message = as_delivered(accepted)
 
-    async with assessment.unit_of_work() as uow:
-        await open_case_handler(uow, message)
-        await uow.commit()
+    message = await deliver(accepted)
 
-    [recorded] = await rows(events, events.c.stream_id == stream_id(accepted.referral_id))
+    [recorded] = await rows(events, events.c.stream_id == Case.stream_id(accepted.referral_id))
     assert recorded["metadata"] == {"actor": "/divert/intake", "role": "service", "causation_id": message.id}

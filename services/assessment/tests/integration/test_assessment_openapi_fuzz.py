@@ -29,10 +29,11 @@ from divert_assessment.bootstrap import MIGRATIONS, Assessment
 from divert_assessment.config import AssessmentSettings
 from divert_assessment.domain import commands
 from divert_assessment.entrypoints.api import build_api
+from divert_assessment.entrypoints.consumer import consumer_handlers
 from divert_assessment.service_layer import handlers
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_platform.auth import Principal, mint_token
+from divert_platform.cause import caused_by_event
 from divert_platform.db import create_session_factory
 from divert_platform.migrations import upgrade_to_head
 
@@ -99,27 +100,44 @@ async def _seed() -> None:
             location=Location(precinct="East"),
             offense_category="drug_possession",
         )
-        message = DecodedEvent(
-            id=str(uuid4()), source="/divert/intake", type=accepted.event_type, subject=None, time=now, event=accepted
-        )
-        steps: list[commands.CaseCommand] = [
-            commands.RecordConsent(
-                referral_id, uuid4(), ("org-a",), "care_coordination", "full_case", True, now + timedelta(days=30)
+        steps = [
+            partial(
+                handlers.record_consent,
+                commands.RecordConsent(
+                    referral_id,
+                    uuid4(),
+                    ("org-a",),
+                    "care_coordination",
+                    "full_case",
+                    True,
+                    now + timedelta(days=30),
+                    now,
+                ),
             ),
-            commands.CompleteAssessment(
-                referral_id,
-                now - timedelta(days=1),
-                "cm-1",
-                (commands.NeedFound("substance_use_treatment", 1), commands.NeedFound("housing", 2)),
+            partial(
+                handlers.complete_assessment,
+                commands.CompleteAssessment(
+                    referral_id,
+                    now - timedelta(days=1),
+                    "cm-1",
+                    (commands.NeedFound("substance_use_treatment", 1), commands.NeedFound("housing", 2)),
+                    now,
+                ),
             ),
-            commands.Enroll(referral_id, now - timedelta(hours=1)),
-            commands.Close(referral_id, "transferred", now),
+            partial(handlers.enroll, commands.Enroll(referral_id, now - timedelta(hours=1), now)),
+            partial(handlers.close, commands.Close(referral_id, "transferred", now, now)),
         ]
-        open_case = partial(handlers.when_referral_accepted_open_case, case_agencies=_SETTINGS.case_agencies)
-        async with _ASSESSMENT.unit_of_work() as uow:
-            await open_case(uow, message)
-            for command in steps[:n]:
-                await handlers.handle(uow, command, now, _CASE_MANAGER.metadata())
+        open_case = consumer_handlers(_ASSESSMENT)[ReferralAccepted]
+        opening = _ASSESSMENT.unit_of_work()
+        opening.cause = caused_by_event("/divert/intake", str(uuid4()), now)
+        async with opening as uow:
+            await open_case(accepted, uow)
+            await uow.commit()
+        changing = _ASSESSMENT.unit_of_work()
+        changing.cause = _CASE_MANAGER.cause()
+        async with changing as uow:
+            for step in steps[:n]:
+                await step(uow)
             await uow.commit()
 
 

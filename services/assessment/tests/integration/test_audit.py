@@ -12,17 +12,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from divert_assessment.adapters.tables import cases
 from divert_assessment.bootstrap import MIGRATIONS
 from divert_platform.audit import audit_log
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 from divert_platform.testing import migrate
 
 PURPOSE = {"X-Divert-Purpose": "weekly case review"}
 
 
-async def reads(rows, referral_id) -> list[dict]:  # type: ignore[no-untyped-def]
+async def reads(rows, referral_id) -> list[dict]:
     return await rows(audit_log, audit_log.c.referral_id == str(referral_id))
 
 
-async def test_reading_a_case_records_who_read_it_and_why(client, open_case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_reading_a_case_records_who_read_it_and_why(client, open_case, rows) -> None:
     accepted = await open_case()
 
     assert (await client.get(f"/v1/cases/{accepted.referral_id}", headers=PURPOSE)).status_code == 200
@@ -30,10 +30,10 @@ async def test_reading_a_case_records_who_read_it_and_why(client, open_case, row
     [read] = await reads(rows, accepted.referral_id)
     assert (read["actor"], read["role"], read["agency"]) == ("cm-7", "case_manager", "reach-king-county")
     assert (read["action"], read["resource"], read["purpose"]) == ("read", "case", "weekly case review")
-    assert utcnow() - timedelta(minutes=1) < as_utc(read["at"]) <= utcnow()
+    assert utcnow() - timedelta(minutes=1) < read["at"] <= utcnow()
 
 
-async def test_the_list_records_one_read_per_case_listed(client, open_case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_the_list_records_one_read_per_case_listed(client, open_case, rows) -> None:
     first, second = await open_case(), await open_case()
     await open_case(jurisdiction="albany", policy="albany")  # another agency's: not listed, not recorded
 
@@ -45,7 +45,7 @@ async def test_the_list_records_one_read_per_case_listed(client, open_case, rows
     assert {(r["actor"], r["purpose"]) for r in recorded} == {("cm-7", "weekly case review")}
 
 
-async def test_a_case_not_found_records_nothing(client, open_case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_case_not_found_records_nothing(client, open_case, rows) -> None:
     theirs = await open_case(jurisdiction="albany", policy="albany")
 
     assert (await client.get(f"/v1/cases/{theirs.referral_id}")).status_code == 404
@@ -53,7 +53,7 @@ async def test_a_case_not_found_records_nothing(client, open_case, rows) -> None
     assert await reads(rows, theirs.referral_id) == []
 
 
-async def test_disclosures_granted_and_refused_are_recorded(client, caseload, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_disclosures_granted_and_refused_are_recorded(client, caseload, rows) -> None:
     referral_id = caseload.ids["k1"]
     url = f"/v1/cases/{referral_id}/disclosures"
     granted = await client.post(url, json={"party": "org-clinic", "scope": "full_case"}, headers=PURPOSE)
@@ -70,7 +70,7 @@ async def test_disclosures_granted_and_refused_are_recorded(client, caseload, ro
     assert {(r["actor"], r["role"], r["agency"]) for r in recorded} == {("cm-7", "case_manager", "reach-king-county")}
 
 
-async def test_program_managers_see_reads_and_writes_of_their_jurisdiction(client, open_case, program_manager) -> None:  # type: ignore[no-untyped-def]
+async def test_program_managers_see_reads_and_writes_of_their_jurisdiction(client, open_case, program_manager) -> None:
     accepted = await open_case()
     contact = {"at": (utcnow() - timedelta(minutes=5)).isoformat(), "method": "phone", "outcome": "made"}
     assert (await client.post(f"/v1/cases/{accepted.referral_id}/contacts", json=contact)).status_code == 201
@@ -91,7 +91,7 @@ async def test_program_managers_see_reads_and_writes_of_their_jurisdiction(clien
     assert "Ana" not in response.text and "555-0100" not in response.text
 
 
-async def test_the_audit_is_only_for_program_managers_of_the_cases_jurisdiction(client, open_case, bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_the_audit_is_only_for_program_managers_of_the_cases_jurisdiction(client, open_case, bearer) -> None:
     accepted = await open_case()
     params = {"referral_id": str(accepted.referral_id)}
 
@@ -104,7 +104,7 @@ async def test_the_audit_is_only_for_program_managers_of_the_cases_jurisdiction(
     assert [r.status_code for r in (other, unscoped, case_manager, unknown)] == [404, 403, 403, 404]
 
 
-async def test_0003_gives_existing_cases_their_jurisdictions_agency_and_adds_the_audit_log(  # type: ignore[no-untyped-def]
+async def test_0003_gives_existing_cases_their_jurisdictions_agency_and_adds_the_audit_log(
     database_url, monkeypatch
 ) -> None:
     monkeypatch.setenv("DIVERT_CASE_AGENCIES", '{"king-county": "reach", "albany": "albany-lead"}')

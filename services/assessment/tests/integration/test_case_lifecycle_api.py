@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from divert_assessment.adapters.cases import stream_id
+from divert_assessment.domain.case import Case
 from divert_contracts import cases as contract
 from divert_platform.clock import utcnow
 from divert_platform.schema import events, outbox
@@ -56,7 +56,7 @@ class Cases:
 
 
 @pytest.fixture
-async def case(client, open_case) -> Cases:  # type: ignore[no-untyped-def]
+async def case(client, open_case) -> Cases:
     accepted = await open_case()
     return Cases(client, accepted.referral_id)
 
@@ -71,14 +71,14 @@ def conflict_state(response: httpx.Response) -> str:
     return response.json()["current_state"]
 
 
-async def published(rows, event_type: str, referral_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+async def published(rows, event_type: str, referral_id: str) -> list[dict[str, Any]]:
     return [
         row["data"]
         for row in await rows(outbox, outbox.c.event_type == event_type, outbox.c.message_key == referral_id)
     ]
 
 
-async def test_assigning_a_manager_shows_them_and_records_who_did_it(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_assigning_a_manager_shows_them_and_records_who_did_it(case, rows) -> None:
     response = await case.post("manager", {"case_manager_id": "cm-9", "agency": "dcs"})
 
     assert response.status_code == 200, response.text
@@ -86,20 +86,20 @@ async def test_assigning_a_manager_shows_them_and_records_who_did_it(case, rows)
     referral_id = response.json()["referral_id"]
     [assigned] = await published(rows, contract.CaseManagerAssigned.event_type, referral_id)
     assert (assigned["case_manager_id"], assigned["agency"]) == ("cm-9", "dcs")
-    recorded = await rows(events, events.c.stream_id == stream_id(UUID(referral_id)))
+    recorded = await rows(events, events.c.stream_id == Case.stream_id(UUID(referral_id)))
     # who did it is the caller's token, not the manager named in the body
     assert recorded[-1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}
     assert conflict_state(await case.post("manager", {"case_manager_id": "cm-9"})) == "pending_assessment"
 
 
-async def test_a_manager_is_of_the_callers_agency_unless_the_body_names_one(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_manager_is_of_the_callers_agency_unless_the_body_names_one(case, rows) -> None:
     response = await case.post("manager", {"case_manager_id": "cm-3"})
 
     [assigned] = await published(rows, contract.CaseManagerAssigned.event_type, response.json()["referral_id"])
     assert assigned["agency"] == "reach-king-county"
 
 
-async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows) -> None:
     tried, reached = utcnow() - timedelta(minutes=40), utcnow() - timedelta(minutes=20)
 
     first = await case.post("contacts", {"at": iso(tried), "method": "phone", "outcome": "attempted"})
@@ -116,7 +116,7 @@ async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows
         ("made", True),
         ("made", False),
     ]
-    recorded = await rows(events, events.c.stream_id == stream_id(UUID(view["referral_id"])))
+    recorded = await rows(events, events.c.stream_id == Case.stream_id(UUID(view["referral_id"])))
     assert recorded[-1]["metadata"] == {"actor": "cm-7", "role": "case_manager", "agency": "reach-king-county"}
 
 
@@ -131,7 +131,7 @@ async def test_contacts_count_and_the_first_made_is_the_warm_hand_off(case, rows
         ({"at": iso(utcnow()), "method": "phone", "outcome": "made", "notes": "x"}, "body.notes"),
     ],
 )
-async def test_an_invalid_contact_is_422_naming_the_field(case, rows, body, field) -> None:  # type: ignore[no-untyped-def]
+async def test_an_invalid_contact_is_422_naming_the_field(case, rows, body, field) -> None:
     response = await case.post("contacts", body)
 
     assert response.status_code == 422, response.text
@@ -140,7 +140,7 @@ async def test_an_invalid_contact_is_422_naming_the_field(case, rows, body, fiel
     assert await rows(outbox, outbox.c.event_type == contract.CaseContactRecorded.event_type) == []
 
 
-async def test_a_consent_is_created_shown_and_revoked_once(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_consent_is_created_shown_and_revoked_once(case, rows) -> None:
     created = await case.post("consents", consent_body())
 
     assert created.status_code == 201, created.text
@@ -164,13 +164,13 @@ async def test_a_consent_is_created_shown_and_revoked_once(case, rows) -> None: 
     assert len(await published(rows, contract.CaseConsentRevoked.event_type, referral_id)) == 1
 
 
-async def test_revoking_an_unknown_consent_is_404(case) -> None:  # type: ignore[no-untyped-def]
+async def test_revoking_an_unknown_consent_is_404(case) -> None:
     response = await case.post(f"consents/{uuid4()}/revocation")
 
     assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
 
 
-async def test_a_consent_can_be_revoked_after_the_case_closed(case) -> None:  # type: ignore[no-untyped-def]
+async def test_a_consent_can_be_revoked_after_the_case_closed(case) -> None:
     consent = (await case.post("consents", consent_body())).json()
     assert (await case.close()).status_code == 200
 
@@ -190,7 +190,7 @@ async def test_a_consent_can_be_revoked_after_the_case_closed(case) -> None:  # 
         ({"scope": "everything"}, "body.scope"),
     ],
 )
-async def test_an_invalid_consent_is_422_naming_the_field(case, overrides, field) -> None:  # type: ignore[no-untyped-def]
+async def test_an_invalid_consent_is_422_naming_the_field(case, overrides, field) -> None:
     response = await case.post("consents", consent_body(**overrides))
 
     assert response.status_code == 422, response.text
@@ -198,7 +198,7 @@ async def test_an_invalid_consent_is_422_naming_the_field(case, overrides, field
     assert (await case.view())["consents"] == []
 
 
-async def test_an_expired_consent_is_shown_as_past(case, assessment) -> None:  # type: ignore[no-untyped-def]
+async def test_an_expired_consent_is_shown_as_past(case, assessment) -> None:
     from sqlalchemy import update
 
     from divert_assessment.adapters.tables import consents
@@ -213,7 +213,7 @@ async def test_an_expired_consent_is_shown_as_past(case, assessment) -> None:  #
     assert shown["consent_id"] == consent["consent_id"] and shown["active"] is False
 
 
-async def test_an_assessed_person_enrolls_active_and_goes_inactive_and_back(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_an_assessed_person_enrolls_active_and_goes_inactive_and_back(case, rows) -> None:
     await case.assess()
     enrolled_at = utcnow() - timedelta(minutes=5)
 
@@ -234,13 +234,13 @@ async def test_an_assessed_person_enrolls_active_and_goes_inactive_and_back(case
     assert [c["engagement"] for c in changes] == ["inactive", "active"]
 
 
-async def test_enrolling_before_the_assessment_is_409_with_the_current_state(case) -> None:  # type: ignore[no-untyped-def]
+async def test_enrolling_before_the_assessment_is_409_with_the_current_state(case) -> None:
     response = await case.post("enrollment", {"enrolled_at": iso(utcnow())})
 
     assert conflict_state(response) == "pending_assessment"
 
 
-async def test_enrolled_at_in_the_future_is_422(case) -> None:  # type: ignore[no-untyped-def]
+async def test_enrolled_at_in_the_future_is_422(case) -> None:
     await case.assess()
 
     response = await case.post("enrollment", {"enrolled_at": iso(utcnow() + timedelta(hours=1))})
@@ -248,7 +248,7 @@ async def test_enrolled_at_in_the_future_is_422(case) -> None:  # type: ignore[n
     assert response.status_code == 422 and field_names(response) == ["body.enrolled_at"]
 
 
-async def test_a_declined_person_cannot_then_enroll_or_change_engagement(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_declined_person_cannot_then_enroll_or_change_engagement(case, rows) -> None:
     await case.assess()
 
     declined = await case.post("decline", {"reason": "not_interested"})
@@ -265,7 +265,7 @@ async def test_a_declined_person_cannot_then_enroll_or_change_engagement(case, r
     assert (await case.post("decline", {"reason": "he said no, again"})).status_code == 422
 
 
-async def test_closing_and_reopening_returns_the_case_to_where_it_stood(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_closing_and_reopening_returns_the_case_to_where_it_stood(case, rows) -> None:
     await case.enroll()
     assert (await case.post("engagement", {"status": "inactive"})).status_code == 200
 
@@ -301,7 +301,7 @@ async def test_closing_and_reopening_returns_the_case_to_where_it_stood(case, ro
         (lambda _: utcnow() + timedelta(hours=1), "in_future"),
     ],
 )
-async def test_closed_at_outside_the_case_is_422_naming_it(case, closed_at, code) -> None:  # type: ignore[no-untyped-def]
+async def test_closed_at_outside_the_case_is_422_naming_it(case, closed_at, code) -> None:
     opened_at = datetime.fromisoformat((await case.view())["opened_at"])
 
     response = await case.post("closure", {"reason": "deceased", "closed_at": iso(closed_at(opened_at))})
@@ -324,14 +324,14 @@ LIFECYCLE_POSTS = [
 
 
 @pytest.mark.parametrize(("path", "body"), LIFECYCLE_POSTS, ids=[path for path, _ in LIFECYCLE_POSTS])
-async def test_every_command_on_an_unknown_case_is_404(client, path, body) -> None:  # type: ignore[no-untyped-def]
+async def test_every_command_on_an_unknown_case_is_404(client, path, body) -> None:
     response = await client.post(f"/v1/cases/{uuid4()}/{path}", json=body)
 
     assert response.status_code == 404, response.text
     assert response.headers["content-type"] == PROBLEM
 
 
-async def test_a_retried_contact_with_its_idempotency_key_is_recorded_once(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retried_contact_with_its_idempotency_key_is_recorded_once(case, rows) -> None:
     body, headers = {"at": iso(utcnow()), "method": "outreach", "outcome": "made"}, {"Idempotency-Key": "contact-1"}
 
     first = await case.post("contacts", body, headers=headers)
@@ -342,7 +342,7 @@ async def test_a_retried_contact_with_its_idempotency_key_is_recorded_once(case,
     assert len(await published(rows, contract.CaseContactRecorded.event_type, first.json()["referral_id"])) == 1
 
 
-async def test_a_whole_lifecycle_publishes_every_case_event_in_order(case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_whole_lifecycle_publishes_every_case_event_in_order(case, rows) -> None:
     assert (await case.post("manager", {"case_manager_id": "cm-9"})).status_code == 200
     assert (await case.post("contacts", {"at": iso(utcnow()), "method": "phone", "outcome": "made"})).status_code == 201
     consent_id = (await case.post("consents", consent_body())).json()["consent_id"]
@@ -366,13 +366,13 @@ async def test_a_whole_lifecycle_publishes_every_case_event_in_order(case, rows)
         contract.CaseClosed.event_type,
         contract.CaseReopened.event_type,
     ]
-    stored = await rows(events, events.c.stream_id == stream_id(UUID(referral_id)))
+    stored = await rows(events, events.c.stream_id == Case.stream_id(UUID(referral_id)))
     assert len(stored) == len(in_outbox)
     assert all(set(e["metadata"]) >= {"actor", "role"} for e in stored)
     assert view["case_manager_id"] == "cm-9" and view["assessment"]["case_manager_id"] == "cm-7"
 
 
-async def test_the_openapi_document_lists_each_commands_problem_responses(client) -> None:  # type: ignore[no-untyped-def]
+async def test_the_openapi_document_lists_each_commands_problem_responses(client) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
 
     for path, _ in LIFECYCLE_POSTS:

@@ -4,13 +4,13 @@ import json
 from datetime import datetime
 
 
-async def timeline_of(client, referral_id) -> list[dict]:  # type: ignore[no-untyped-def]
+async def timeline_of(client, referral_id) -> list[dict]:
     response = await client.get(f"/v1/cases/{referral_id}")
     assert response.status_code == 200, response.text
     return response.json()["timeline"]
 
 
-async def test_every_change_in_the_order_it_was_recorded(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_every_change_in_the_order_it_was_recorded(client, caseload) -> None:
     timeline = await timeline_of(client, caseload.ids["k1"])
 
     assert [entry["event"] for entry in timeline] == [
@@ -27,7 +27,7 @@ async def test_every_change_in_the_order_it_was_recorded(client, caseload) -> No
     assert recorded == sorted(recorded)
 
 
-async def test_entries_say_when_it_happened_and_who_recorded_it(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_entries_say_when_it_happened_and_who_recorded_it(client, caseload) -> None:
     opened, attempted, made, consent, assessed, manager, enrolled, inactive = await timeline_of(
         client, caseload.ids["k1"]
     )
@@ -52,7 +52,7 @@ async def test_entries_say_when_it_happened_and_who_recorded_it(client, caseload
     assert enrolled["at"] == case["enrolled_at"] and inactive["engagement"] == "inactive"
 
 
-async def test_closures_reopenings_declines_and_revocations_carry_their_codes(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_closures_reopenings_declines_and_revocations_carry_their_codes(client, caseload) -> None:
     *_, closed, reopened = await timeline_of(client, caseload.ids["s1"])
     assert closed["reason"] == "moved_away" and (reopened["status"], reopened["engagement"]) == ("enrolled", "active")
     *_, declined, closed = await timeline_of(client, caseload.ids["k2"])
@@ -63,7 +63,7 @@ async def test_closures_reopenings_declines_and_revocations_carry_their_codes(cl
     assert opened["previous_referral_id"] == str(caseload.ids["s3"])
 
 
-async def test_the_timeline_holds_nothing_of_the_persons_identity(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_the_timeline_holds_nothing_of_the_persons_identity(client, caseload) -> None:
     text = json.dumps(await timeline_of(client, caseload.ids["k1"]))
 
     for identity in ("K1", "Doe", "555-0101", "P-k1", "SPD", "subject", "rms"):

@@ -13,11 +13,11 @@ from divert_platform.clock import utcnow
 PROBLEM = "application/problem+json"
 
 
-async def disclose(client, referral_id, party: str, scope: str):  # type: ignore[no-untyped-def]
+async def disclose(client, referral_id, party: str, scope: str):
     return await client.post(f"/v1/cases/{referral_id}/disclosures", json={"party": party, "scope": scope})
 
 
-async def consent(client, referral_id, **fields) -> str:  # type: ignore[no-untyped-def]
+async def consent(client, referral_id, **fields) -> str:
     body = {"parties": ["org-housing"], "purpose": "housing_application", "scope": "assessment_needs", "part2": False}
     body |= {"expires_at": (utcnow() + timedelta(days=30)).isoformat()} | fields
     response = await client.post(f"/v1/cases/{referral_id}/consents", json=body)
@@ -25,7 +25,7 @@ async def consent(client, referral_id, **fields) -> str:  # type: ignore[no-unty
     return response.json()["consent_id"]
 
 
-async def test_the_full_case_under_a_part2_consent_carries_the_notice(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_the_full_case_under_a_part2_consent_carries_the_notice(client, caseload) -> None:
     response = await disclose(client, caseload.ids["k1"], "org-clinic", "full_case")
 
     assert response.status_code == 200, response.text
@@ -42,14 +42,14 @@ async def test_the_full_case_under_a_part2_consent_carries_the_notice(client, ca
     )
 
 
-async def test_a_narrower_request_gets_only_its_own_section(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_a_narrower_request_gets_only_its_own_section(client, caseload) -> None:
     body = (await disclose(client, caseload.ids["k1"], "org-clinic", "program_status")).json()
 
     assert body["program_status"]["status"] == "enrolled"
     assert (body["contact_details"], body["needs"], body["redisclosure_notice"]) == (None, None, None)
 
 
-async def test_without_part2_consent_part2_needs_are_left_out_without_a_trace(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_without_part2_consent_part2_needs_are_left_out_without_a_trace(client, caseload) -> None:
     await consent(client, caseload.ids["k1"])
 
     body = (await disclose(client, caseload.ids["k1"], "org-housing", "assessment_needs")).json()
@@ -58,7 +58,7 @@ async def test_without_part2_consent_part2_needs_are_left_out_without_a_trace(cl
     assert body["redisclosure_notice"] is None and body["contact_details"] is None
 
 
-async def test_a_party_no_consent_names_gets_403_saying_what_is_missing(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_a_party_no_consent_names_gets_403_saying_what_is_missing(client, caseload) -> None:
     response = await disclose(client, caseload.ids["k1"], "org-food-bank", "program_status")
 
     assert response.status_code == 403
@@ -69,7 +69,7 @@ async def test_a_party_no_consent_names_gets_403_saying_what_is_missing(client, 
     assert "'org-food-bank'" in problem["detail"] and "K1" not in response.text
 
 
-async def test_a_scope_wider_than_consented_is_403(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_a_scope_wider_than_consented_is_403(client, caseload) -> None:
     await consent(client, caseload.ids["s1"], scope="contact_details")
 
     response = await disclose(client, caseload.ids["s1"], "org-housing", "assessment_needs")
@@ -77,7 +77,7 @@ async def test_a_scope_wider_than_consented_is_403(client, caseload) -> None:  #
     assert response.status_code == 403 and response.json()["reason"] == "scope_too_narrow"
 
 
-async def test_after_revocation_nothing_goes(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_after_revocation_nothing_goes(client, caseload) -> None:
     referral_id = caseload.ids["s1"]
     consent_id = await consent(client, referral_id, scope="full_case")
     assert (await disclose(client, referral_id, "org-housing", "contact_details")).status_code == 200
@@ -88,14 +88,14 @@ async def test_after_revocation_nothing_goes(client, caseload) -> None:  # type:
     assert response.status_code == 403 and response.json()["reason"] == "consent_revoked"
 
 
-async def test_an_unknown_case_is_404_and_a_bad_body_422(client) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_case_is_404_and_a_bad_body_422(client) -> None:
     assert (await disclose(client, uuid4(), "org-a", "full_case")).status_code == 404
     for body in ({"party": "org-a", "scope": "everything"}, {"party": "a note about them", "scope": "full_case"}):
         assert (await client.post(f"/v1/cases/{uuid4()}/disclosures", json=body)).status_code == 422
 
 
 @pytest.mark.parametrize("party", ["police", "SPD", "spd-east", "court:municipal", "king-county-prosecutor"])
-async def test_enforcement_parties_get_nothing_even_under_a_consent_naming_them(client, caseload, party) -> None:  # type: ignore[no-untyped-def]
+async def test_enforcement_parties_get_nothing_even_under_a_consent_naming_them(client, caseload, party) -> None:
     # a consent naming an enforcement party cannot be recorded (422), so whatever consent a case
     # holds, a disclosure to police, prosecution or a court is refused before consents are read
     response = await disclose(client, caseload.ids["k1"], party, "contact_details")
@@ -106,7 +106,7 @@ async def test_enforcement_parties_get_nothing_even_under_a_consent_naming_them(
 
 
 @pytest.mark.parametrize("parties", [["spd"], ["org-clinic", "Police"], ["court-east"], ["prosecutor"]])
-async def test_a_consent_naming_an_enforcement_party_is_422_naming_parties(client, caseload, rows, parties) -> None:  # type: ignore[no-untyped-def]
+async def test_a_consent_naming_an_enforcement_party_is_422_naming_parties(client, caseload, rows, parties) -> None:
     body = {"parties": parties, "purpose": "care_coordination", "scope": "program_status", "part2": False}
     body |= {"expires_at": (utcnow() + timedelta(days=30)).isoformat()}
 
@@ -117,14 +117,14 @@ async def test_a_consent_naming_an_enforcement_party_is_422_naming_parties(clien
     assert len(await rows(consents, consents.c.referral_id == str(caseload.ids["k3"]))) == 1  # the earlier one
 
 
-async def test_parties_that_merely_resemble_enforcement_are_not_refused(client, caseload) -> None:  # type: ignore[no-untyped-def]
+async def test_parties_that_merely_resemble_enforcement_are_not_refused(client, caseload) -> None:
     referral_id = caseload.ids["s1"]
     await consent(client, referral_id, parties=["courtyard-housing", "org-spdx"], scope="program_status")
 
     assert (await disclose(client, referral_id, "courtyard-housing", "program_status")).status_code == 200
 
 
-async def test_another_agencys_case_is_404_and_nothing_is_recorded(client, caseload, bearer, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_another_agencys_case_is_404_and_nothing_is_recorded(client, caseload, bearer, rows) -> None:
     elsewhere = bearer(agency="albany-lead", subject="cm-albany")
 
     response = await client.post(

@@ -4,7 +4,7 @@ links to it, by the RMS agency's person id only."""
 from datetime import date
 from uuid import uuid4
 
-from divert_assessment.adapters.cases import find_case
+from divert_assessment.adapters.case_queries import find_case
 from divert_contracts.cases import CaseOpened
 from divert_contracts.referrals import RmsReference, Subject
 from divert_platform.clock import utcnow
@@ -19,13 +19,13 @@ def rms(agency: str) -> RmsReference:
     return RmsReference(agency=agency, case_number=f"24-{uuid4().hex[:6]}", officer_id="o-1")
 
 
-async def close(client, referral_id) -> None:  # type: ignore[no-untyped-def]
+async def close(client, referral_id) -> None:
     body = {"reason": "long_term_no_contact", "closed_at": utcnow().isoformat()}
     response = await client.post(f"/v1/cases/{referral_id}/closure", json=body)
     assert response.status_code == 200, response.text
 
 
-async def test_a_closed_persons_new_referral_is_linked_to_their_latest_case(client, open_case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_closed_persons_new_referral_is_linked_to_their_latest_case(client, open_case, rows) -> None:
     first = await open_case(subject=subject("P-9"), rms=rms("SPD"))
     await close(client, first.referral_id)
     second = await open_case(subject=subject("P-9"), rms=rms("SPD"))
@@ -42,7 +42,7 @@ async def test_a_closed_persons_new_referral_is_linked_to_their_latest_case(clie
     assert opened["data"]["referred_at"] is not None
 
 
-async def test_a_person_whose_case_is_still_open_is_not_linked(client, open_case) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_whose_case_is_still_open_is_not_linked(client, open_case) -> None:
     await open_case(subject=subject("P-9"), rms=rms("SPD"))
 
     again = await open_case(subject=subject("P-9"), rms=rms("SPD"))
@@ -50,7 +50,7 @@ async def test_a_person_whose_case_is_still_open_is_not_linked(client, open_case
     assert (await client.get(f"/v1/cases/{again.referral_id}")).json()["previous_referral_id"] is None
 
 
-async def test_a_reopened_case_is_no_longer_a_previous_case(client, open_case) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reopened_case_is_no_longer_a_previous_case(client, open_case) -> None:
     first = await open_case(subject=subject("P-9"), rms=rms("SPD"))
     await close(client, first.referral_id)
     assert (await client.post(f"/v1/cases/{first.referral_id}/reopening", json={})).status_code == 200
@@ -60,7 +60,7 @@ async def test_a_reopened_case_is_no_longer_a_previous_case(client, open_case) -
     assert (await client.get(f"/v1/cases/{again.referral_id}")).json()["previous_referral_id"] is None
 
 
-async def test_the_same_person_id_at_another_agency_is_not_linked(client, open_case) -> None:  # type: ignore[no-untyped-def]
+async def test_the_same_person_id_at_another_agency_is_not_linked(client, open_case) -> None:
     first = await open_case(subject=subject("P-9"), rms=rms("SPD"))
     await close(client, first.referral_id)
 
@@ -69,26 +69,22 @@ async def test_the_same_person_id_at_another_agency_is_not_linked(client, open_c
     assert (await client.get(f"/v1/cases/{elsewhere.referral_id}")).json()["previous_referral_id"] is None
 
 
-async def test_the_same_name_without_a_person_id_is_never_linked(client, open_case, assessment) -> None:  # type: ignore[no-untyped-def]
+async def test_the_same_name_without_a_person_id_is_never_linked(client, open_case, assessment) -> None:
     first = await open_case(subject=subject(None), rms=rms("SPD"))
     await close(client, first.referral_id)
 
     namesake = await open_case(subject=subject(None), rms=rms("SPD"))
 
-    async with assessment.unit_of_work() as uow:
-        row = await find_case(uow, namesake.referral_id, agency="reach-king-county")
+    async with assessment.sessions() as session:
+        row = await find_case(session, namesake.referral_id, agency="reach-king-county")
     assert row is not None and row["previous_referral_id"] is None
 
 
-async def test_a_redelivered_acceptance_does_not_relink_or_reopen(
-    client, open_case, assessment, as_delivered, open_case_handler
-) -> None:  # type: ignore[no-untyped-def]
+async def test_a_redelivered_acceptance_does_not_relink_or_reopen(client, open_case, deliver) -> None:
     first = await open_case(subject=subject("P-9"), rms=rms("SPD"))
     await close(client, first.referral_id)
 
-    async with assessment.unit_of_work() as uow:
-        await open_case_handler(uow, as_delivered(first))
-        await uow.commit()
+    await deliver(first)
 
     view = (await client.get(f"/v1/cases/{first.referral_id}")).json()
     assert view["status"] == "closed" and view["previous_referral_id"] is None

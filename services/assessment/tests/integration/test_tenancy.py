@@ -4,15 +4,15 @@ managers see or change it; another agency's case answers 404, as if it did not e
 import logging
 from datetime import timedelta
 
-from divert_assessment.adapters.cases import stream_id
 from divert_assessment.adapters.tables import cases
+from divert_assessment.domain.case import Case
 from divert_platform.clock import utcnow
 from divert_platform.schema import events
 
 ALBANY = {"jurisdiction": "albany", "policy": "albany"}
 
 
-async def test_a_case_belongs_to_the_agency_serving_its_jurisdiction(open_case, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_a_case_belongs_to_the_agency_serving_its_jurisdiction(open_case, rows) -> None:
     king, snohomish, albany = await open_case(), await open_case(jurisdiction="snohomish"), await open_case(**ALBANY)
 
     agencies = {row["referral_id"]: row["agency"] for row in await rows(cases)}
@@ -24,7 +24,7 @@ async def test_a_case_belongs_to_the_agency_serving_its_jurisdiction(open_case, 
     }
 
 
-async def test_another_agencys_case_is_404_to_read_and_to_change(client, open_case, bearer, rows) -> None:  # type: ignore[no-untyped-def]
+async def test_another_agencys_case_is_404_to_read_and_to_change(client, open_case, bearer, rows) -> None:
     theirs = await open_case(**ALBANY)
     url = f"/v1/cases/{theirs.referral_id}"
 
@@ -44,7 +44,7 @@ async def test_another_agencys_case_is_404_to_read_and_to_change(client, open_ca
     for response in (read, closed, consent):
         assert response.status_code == 404 and response.json()["detail"] == f"no case for referral {theirs.referral_id}"
         assert "Ana" not in response.text
-    assert [e["event_type"] for e in await rows(events, events.c.stream_id == stream_id(theirs.referral_id))] == [
+    assert [e["event_type"] for e in await rows(events, events.c.stream_id == Case.stream_id(theirs.referral_id))] == [
         "CaseOpened"
     ]
     # the owning agency's case managers see and change it
@@ -53,7 +53,7 @@ async def test_another_agencys_case_is_404_to_read_and_to_change(client, open_ca
     assert (await client.post(f"{url}/contacts", headers=albany, json=contact())).status_code == 201
 
 
-async def test_an_idempotent_replay_never_reaches_another_agency(client, open_case, bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_an_idempotent_replay_never_reaches_another_agency(client, open_case, bearer) -> None:
     ours = await open_case()
     headers = {"Idempotency-Key": "contact-1"}
     body = contact()
@@ -68,7 +68,7 @@ async def test_an_idempotent_replay_never_reaches_another_agency(client, open_ca
     assert replay.status_code == 404 and "Ana" not in replay.text
 
 
-async def test_the_list_holds_only_the_callers_agencys_cases(client, open_case, bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_the_list_holds_only_the_callers_agencys_cases(client, open_case, bearer) -> None:
     ours, theirs = await open_case(), await open_case(**ALBANY)
 
     listed = (await client.get("/v1/cases")).json()["items"]
@@ -80,7 +80,7 @@ async def test_the_list_holds_only_the_callers_agencys_cases(client, open_case, 
     assert by_jurisdiction == []
 
 
-async def test_a_case_of_a_jurisdiction_without_an_agency_is_nobodys_but_is_counted(  # type: ignore[no-untyped-def]
+async def test_a_case_of_a_jurisdiction_without_an_agency_is_nobodys_but_is_counted(
     client, open_case, bearer, rows, caplog
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="divert_assessment.service_layer.handlers"):

@@ -16,7 +16,7 @@ DUE = datetime(2025, 3, 7, 7, 59, 59, tzinfo=UTC)
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def open_command(referral_id, *, due=DUE) -> OpenCase:  # type: ignore[no-untyped-def]
+def open_command(referral_id, *, due=DUE, at=REFERRED + timedelta(minutes=5)) -> OpenCase:
     return OpenCase(
         referral_id=referral_id,
         jurisdiction="king-county",
@@ -25,17 +25,20 @@ def open_command(referral_id, *, due=DUE) -> OpenCase:  # type: ignore[no-untype
         assessment_due_by=due,
         subject=Subject(given_name="Ana", family_name="Diaz", date_of_birth=date(1990, 1, 2), phone="555-0100"),
         rms_agency="SPD",
+        previous_referral_id=None,
+        agency=None,
+        at=at,
     )
 
 
-def opened_case(*, due=DUE) -> Case:  # type: ignore[no-untyped-def]
+def opened_case(*, due=DUE) -> Case:
     case = Case(id=uuid4())
-    case.open(open_command(case.id, due=due), REFERRED + timedelta(minutes=5))
+    case.open(open_command(case.id, due=due))
     return case
 
 
 def assess(case: Case, completed_at: datetime, *needs: NeedFound) -> None:
-    case.handle(CompleteAssessment(case.id, completed_at, "cm-7", tuple(needs)), NOW)
+    case.complete_assessment(CompleteAssessment(case.id, completed_at, "cm-7", tuple(needs), NOW))
 
 
 def test_opening_records_a_case_pending_assessment_with_its_due_time() -> None:
@@ -53,7 +56,7 @@ def test_opening_an_open_case_again_records_nothing() -> None:
     case = opened_case()
     rebuilt = Case.from_events(case.id, case.pending)
 
-    rebuilt.open(open_command(case.id), NOW)
+    rebuilt.open(open_command(case.id, at=NOW))
 
     assert rebuilt.pending == []
     assert rebuilt.version == 1
@@ -141,7 +144,7 @@ def test_a_case_never_opened_cannot_be_assessed() -> None:
         (DUE, (NeedFound("housing", 0),), "needs", "priority_out_of_range"),
     ],
 )
-def test_an_assessment_breaking_a_rule_is_refused_and_changes_nothing(completed_at, needs, field, code) -> None:  # type: ignore[no-untyped-def]
+def test_an_assessment_breaking_a_rule_is_refused_and_changes_nothing(completed_at, needs, field, code) -> None:
     case = opened_case()
 
     with pytest.raises(RulesBroken) as raised:

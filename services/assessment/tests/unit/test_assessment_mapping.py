@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from divert_assessment.domain import events, rules
+from divert_assessment.domain.case import Case
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.service_layer.integration import to_integration_event
 from divert_contracts import cases as contract
@@ -28,7 +29,7 @@ def test_case_opened_is_published_without_the_subject_or_agency() -> None:
         rms_agency="SPD",
     )
 
-    published = to_integration_event(opened)
+    published = to_integration_event(opened, Case(id=opened.referral_id))
 
     assert isinstance(published, CaseOpened)
     assert published.referral_id == opened.referral_id
@@ -50,7 +51,7 @@ def test_assessment_completed_is_published_with_on_time_and_part2_labels() -> No
         ),
     )
 
-    published = to_integration_event(completed)
+    published = to_integration_event(completed, Case(id=completed.referral_id))
 
     assert isinstance(published, CaseAssessmentCompleted)
     assert published.on_time is False
@@ -99,8 +100,8 @@ LIFECYCLE = [
 
 
 @pytest.mark.parametrize(("event", "published_type"), LIFECYCLE, ids=lambda value: getattr(value, "name", ""))
-def test_every_lifecycle_event_is_published_as_its_contract(event: events.DomainEvent, published_type: type) -> None:
-    published = to_integration_event(event)
+def test_every_lifecycle_event_is_published_as_its_contract(event: events.CaseEvent, published_type: type) -> None:
+    published = to_integration_event(event, Case(id=event.referral_id))
 
     assert type(published) is published_type
     assert published.referral_id == RID
@@ -113,7 +114,7 @@ def test_every_lifecycle_event_is_published_as_its_contract(event: events.Domain
 def test_every_domain_event_type_is_published() -> None:
     mapped = {type(event).name for event, _ in LIFECYCLE} | {"CaseOpened", "AssessmentCompleted"}
 
-    assert mapped == set(events.EVENT_TYPES)
+    assert mapped == set(Case.event_types())
 
 
 def test_a_rereferral_is_published_with_its_link_and_referral_time() -> None:
@@ -130,7 +131,7 @@ def test_a_rereferral_is_published_with_its_link_and_referral_time() -> None:
         previous_referral_id=previous,
     )
 
-    published = to_integration_event(opened)
+    published = to_integration_event(opened, Case(id=opened.referral_id))
 
     assert isinstance(published, CaseOpened)
     assert published.previous_referral_id == previous and published.referred_at == AT

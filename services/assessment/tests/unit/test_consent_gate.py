@@ -23,7 +23,7 @@ ENFORCEMENT = DEFAULT_ENFORCEMENT_PARTIES
 NEEDS = [Need("housing", 1), Need("substance_use_treatment", 2), Need("phone", 5)]
 
 
-def consent(**overrides) -> Consent:  # type: ignore[no-untyped-def]
+def consent(**overrides) -> Consent:
     fields = {
         "consent_id": uuid4(),
         "parties": ("org-housing", "org-clinic"),
@@ -52,7 +52,7 @@ def test_a_consent_in_force_naming_the_party_with_that_scope_allows_it() -> None
         ("assessment_needs", "full_case", False),
     ],
 )
-def test_a_wider_scope_covers_a_narrower_one_but_not_the_reverse(granted, requested, allowed) -> None:  # type: ignore[no-untyped-def]
+def test_a_wider_scope_covers_a_narrower_one_but_not_the_reverse(granted, requested, allowed) -> None:
     decision = may_disclose([consent(scope=granted)], "org-housing", requested, NOW, enforcement_parties=ENFORCEMENT)
     assert decision.allowed is allowed
     assert decision.refusal == (None if allowed else Refusal.SCOPE_TOO_NARROW)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from divert_assessment.domain import events
+from divert_assessment.domain.case import Case
 from divert_assessment.entrypoints.timeline import _ENTRIES, timeline
 from divert_contracts.referrals import Subject
 from divert_platform.event_store import RecordedEvent
@@ -11,12 +12,12 @@ from divert_platform.event_store import RecordedEvent
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
-def stored(event: events.DomainEvent, metadata: dict[str, object]) -> RecordedEvent:
+def stored(event: events.CaseEvent, metadata: dict[str, object]) -> RecordedEvent:
     return RecordedEvent(1, "case-x", 1, "e-1", event.name, event.model_dump(mode="json"), metadata, NOW)
 
 
 def test_every_event_type_has_an_entry() -> None:
-    assert _ENTRIES.keys() == events.EVENT_TYPES.keys()
+    assert _ENTRIES.keys() == Case.event_types().keys()
 
 
 def test_the_opening_shows_no_one_s_identity_and_times_are_utc() -> None:

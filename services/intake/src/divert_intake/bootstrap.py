@@ -1,42 +1,45 @@
-"""Intake's composition root: every process builds its parts here and nowhere else."""
+"""Intake's composition root: every process builds its parts here and nowhere else.
 
-from dataclasses import dataclass
+`bootstrap()` builds the parts from settings. The API's dependencies below hand them to routes
+(`app.state.intake`), so tests can replace any of them with `app.dependency_overrides`. The
+consumer, relay and worker entrypoints start from `bootstrap()` too; the worker's Temporal worker,
+its activities and the HTTP client they call warrants with are built here as well.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Annotated
 
+import httpx
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
 
 from divert_intake.adapters.metrics import count_committed
 from divert_intake.config import IntakeSettings
+from divert_intake.deadline.activities import DeadlineActivities
+from divert_intake.deadline.models import TASK_QUEUE
+from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
+from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.policy import PolicyBook, load_policy_book
+from divert_intake.service_layer import handlers
+from divert_intake.service_layer.integration import to_integration_event
+from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
+from divert_platform.audit import AuditTrail
+from divert_platform.auth import Principal, authenticated, service_token
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.roles import until_reachable
-from divert_platform.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-@dataclass
-class Intake:
-    """The wired-up parts an intake process uses."""
-
-    settings: IntakeSettings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    policies: PolicyBook
-
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work on intake's database."""
-        return UnitOfWork(self.sessions, self.settings.event_source, on_commit=count_committed)
-
-
-def bootstrap(settings: IntakeSettings | None = None) -> Intake:
-    """Build intake's parts from settings (the environment by default)."""
-    settings = settings or IntakeSettings()
-    engine = create_engine(settings.database_url)
-    return Intake(settings, engine, create_session_factory(engine), load_policy_book())
+WARRANTS_TIMEOUT = 20.0
+"""Seconds one call to warrants may take before the activity's attempt fails (and is retried)."""
 
 
 async def connect_temporal(settings: IntakeSettings) -> Client:
@@ -50,3 +53,132 @@ async def connect_temporal(settings: IntakeSettings) -> Client:
                 interceptors=[TracingInterceptor()],
             )
     raise AssertionError("unreachable: until_reachable retries until it succeeds")
+
+
+class TemporalConnection:
+    """The process's Temporal client, connected on first use and kept for the next."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._connecting = asyncio.Lock()
+
+    async def client(self) -> Client:
+        """The client; the first call connects (waiting while the server comes up)."""
+        async with self._connecting:
+            if self._client is None:
+                self._client = await connect_temporal(self._settings)
+        return self._client
+
+    async def check(self) -> None:
+        """Readiness: the Temporal frontend answers its health check."""
+        await (await self.client()).service_client.check_health()
+
+
+SubmitReferralHandler = Callable[[SubmitReferral, IntakeUnitOfWork], Awaitable[handlers.Submission]]
+
+
+@dataclass
+class Intake:
+    """The wired-up parts an intake process uses."""
+
+    settings: IntakeSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    policies: PolicyBook
+    temporal: TemporalConnection = field(init=False)
+    audit: AuditTrail = field(init=False)
+    submit_referral: SubmitReferralHandler = field(init=False)
+    """`handlers.submit_referral` with this process's policy book."""
+
+    def __post_init__(self) -> None:
+        self.temporal = TemporalConnection(self.settings)
+        self.audit = AuditTrail(self.sessions)
+        self.submit_referral = partial(handlers.submit_referral, policies=self.policies)
+
+    def unit_of_work(self) -> SqlIntakeUnitOfWork:
+        """A new unit of work on intake's database."""
+        return SqlIntakeUnitOfWork(
+            self.sessions,
+            self.settings.event_source,
+            on_commit=count_committed,
+            to_integration_event=to_integration_event,
+        )
+
+
+def bootstrap(settings: IntakeSettings | None = None) -> Intake:
+    """Build intake's parts from settings (the environment by default)."""
+    settings = settings or IntakeSettings()
+    engine = create_engine(settings.database_url)
+    return Intake(settings, engine, create_session_factory(engine), load_policy_book())
+
+
+# --- the deadline worker ---------------------------------------------------------------------
+
+
+def warrants_client(settings: IntakeSettings) -> httpx.AsyncClient:
+    """The HTTP client the deadline activity calls warrants with (its base URL set; the caller closes it)."""
+    return httpx.AsyncClient(base_url=settings.warrants_url, timeout=WARRANTS_TIMEOUT)
+
+
+def deadline_activities(intake: Intake, warrants: httpx.AsyncClient) -> DeadlineActivities:
+    """The deadline workflow's activities over intake's database and `warrants`."""
+    # The token is minted afresh per call in development (a day's lifetime); configured in production.
+    return DeadlineActivities(intake.unit_of_work, warrants, token=partial(service_token, intake.settings))
+
+
+def deadline_worker(client: Client, activities: DeadlineActivities) -> Worker:
+    """A worker of the deadline task queue: the workflow, and the activities of `activities`."""
+    return Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[ReferralDeadlineWorkflow],
+        activities=[activities.request_warrant, activities.record_lapse],
+    )
+
+
+def build_worker(intake: Intake, client: Client, warrants: httpx.AsyncClient) -> Worker:
+    """The worker `divert-intake worker` runs: the deadline workflow with intake's real activities."""
+    return deadline_worker(client, deadline_activities(intake, warrants))
+
+
+# --- the API's dependencies ------------------------------------------------------------------
+
+
+# The dependencies are `async def` though they never wait: FastAPI runs a plain `def` dependency in
+# a worker thread, a thread handoff per dependency per request for nothing.
+
+
+async def parts(request: Request) -> Intake:
+    """The app's parts (put there by `build_api`)."""
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+async def unit_of_work(
+    intake: Annotated[Intake, Depends(parts)], caller: Annotated[Principal, Depends(authenticated)]
+) -> SqlIntakeUnitOfWork:
+    """A fresh unit of work for a command, its changes attributed to the caller's verified token
+    (the route opens and commits it, through the idempotency helper)."""
+    uow = intake.unit_of_work()
+    uow.cause = caller.cause()
+    return uow
+
+
+async def read_session(intake: Annotated[Intake, Depends(parts)]) -> AsyncIterator[AsyncSession]:
+    """A session for a route that only reads."""
+    async with intake.sessions() as session:
+        yield session
+
+
+Parts = Annotated[Intake, Depends(parts)]
+UnitOfWork = Annotated[SqlIntakeUnitOfWork, Depends(unit_of_work)]
+ReadSession = Annotated[AsyncSession, Depends(read_session)]
+
+
+async def policy_book(intake: Parts) -> PolicyBook:
+    """The jurisdictions' policies this process judges referrals by."""
+    return intake.policies
+
+
+Policies = Annotated[PolicyBook, Depends(policy_book)]

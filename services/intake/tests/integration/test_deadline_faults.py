@@ -1,39 +1,38 @@
 """The deadline clock under faults, with real processes: the warrants API down during the lapse,
 and the Temporal server restarted on its SQLite file in the middle of the window.
 
-Intake's real worker code runs here (activities, lapse recorder, intake database); warrants is
-the real `divert-warrants api` process, reached over HTTP like in production.
+The worker under test is the one `divert-intake worker` runs (`bootstrap.build_worker`: the
+workflow with intake's real activities over the intake database, the warrant check included, and
+its HTTP client for warrants); warrants is the real `divert-warrants api` process, reached over
+HTTP like in production.
 """
 
 import asyncio
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
 from divert_contracts.referrals import Location, RmsReference, Subject
-from divert_intake.adapters.referral_queries import find_status
+from divert_intake.adapters.referral_views import find_status
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
-from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap
+from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap, build_worker, warrants_client
 from divert_intake.config import IntakeSettings
-from divert_intake.deadline.activities import DeadlineActivities
-from divert_intake.deadline.models import TASK_QUEUE, DeadlineInput, workflow_id
+from divert_intake.deadline.models import DeadlineInput, workflow_id
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
+from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.facts import Offense, Screening
-from divert_intake.domain.referral import SubmitReferral
-from divert_intake.entrypoints.worker import lapse_recorder
-from divert_intake.service_layer import handlers
-from divert_platform.auth import mint_token, service_token
+from divert_platform.auth import mint_token
+from divert_platform.cause import Cause
 from divert_platform.embedded import free_port, start_temporal, stop_process, venv_bin, wait_for_port
 from divert_platform.testing import migrate
 
@@ -145,9 +144,12 @@ async def refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
             no_contact_order_with_participant=False,
         ),
         contact_drivers=("drug_use",),
+        at=datetime.now(UTC),
     )
-    async with intake.unit_of_work() as uow:
-        referral = await handlers.submit_referral(uow, command, policy, datetime.now(UTC), {"role": "test"})
+    uow = intake.unit_of_work()
+    uow.cause = Cause(actor="officer-test", role="officer", agency="PD")
+    async with uow:
+        referral = (await intake.submit_referral(command, uow)).referral
         await uow.commit()
     assert referral.assessment_due_by is not None and referral.lapse_action is not None
     return DeadlineInput(
@@ -158,19 +160,13 @@ async def refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
     )
 
 
-def service_token_of(intake: Intake) -> Callable[[], str]:
-    """Intake's service token, as the worker passes it: warrants (a separate process on the same
-    development key) must accept it, or no request would ever arrive."""
-    return lambda: service_token(intake.settings)
-
-
 async def connect(temporal: Temporal) -> Client:
     return await Client.connect(f"127.0.0.1:{temporal.port}", data_converter=pydantic_data_converter)
 
 
 async def status_of(intake: Intake, referral_id: str) -> str | None:
-    async with intake.unit_of_work() as uow:
-        row = await find_status(uow, referral_id)  # type: ignore[arg-type]
+    async with intake.sessions() as session:
+        row = await find_status(session, UUID(referral_id))
     return row["status"] if row else None
 
 
@@ -178,26 +174,19 @@ async def test_warrants_down_during_the_lapse_delays_the_request_and_never_loses
     intake: Intake, warrants: Warrants, temporal: Temporal
 ) -> None:
     client = await connect(temporal)
-    async with httpx.AsyncClient(timeout=5) as http:
-        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake), token=service_token_of(intake))
-        async with Worker(
-            client,
-            task_queue=TASK_QUEUE,
-            workflows=[ReferralDeadlineWorkflow],
-            activities=[activities.request_warrant, activities.record_lapse],
-        ):
-            deadline = await refer(intake, due_in=timedelta(seconds=1))
-            await TemporalDeadlineClock(client).start(deadline)
-            # The lapse is recorded in intake while warrants is still unreachable...
-            async with asyncio.timeout(30):
-                while await status_of(intake, deadline.referral_id) != "lapsed":  # noqa: ASYNC110 - polling a database
-                    await asyncio.sleep(0.2)
-            handle = client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
-            await asyncio.sleep(3)  # ...and request attempts keep failing meanwhile
-            assert (await handle.query(ReferralDeadlineWorkflow.status)).state == "lapsing"
-            warrants.start()
-            async with asyncio.timeout(60):
-                result = await handle.result()
+    async with warrants_client(intake.settings) as http, build_worker(intake, client, http):
+        deadline = await refer(intake, due_in=timedelta(seconds=1))
+        await TemporalDeadlineClock(client).start(deadline)
+        # The lapse is recorded in intake while warrants is still unreachable...
+        async with asyncio.timeout(30):
+            while await status_of(intake, deadline.referral_id) != "lapsed":  # noqa: ASYNC110 - polling a database
+                await asyncio.sleep(0.2)
+        handle = client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+        await asyncio.sleep(3)  # ...and request attempts keep failing meanwhile
+        assert (await handle.query(ReferralDeadlineWorkflow.status)).state == "lapsing"
+        warrants.start()
+        async with asyncio.timeout(60):
+            result = await handle.result()
     assert result.outcome == "lapsed"
     [request] = warrants.requests_for(deadline.referral_id)
     assert request["warrant_request_id"] == result.warrant_request_id
@@ -216,17 +205,10 @@ async def test_the_timer_survives_a_temporal_restart_mid_window(
     temporal.start()
 
     client = await connect(temporal)
-    async with httpx.AsyncClient(timeout=5) as http:
-        activities = DeadlineActivities(http, warrants.url, lapse_recorder(intake), token=service_token_of(intake))
-        async with Worker(
-            client,
-            task_queue=TASK_QUEUE,
-            workflows=[ReferralDeadlineWorkflow],
-            activities=[activities.request_warrant, activities.record_lapse],
-        ):
-            handle = client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
-            async with asyncio.timeout(60):
-                result = await handle.result()
+    async with warrants_client(intake.settings) as http, build_worker(intake, client, http):
+        handle = client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
+        async with asyncio.timeout(60):
+            result = await handle.result()
     assert result.outcome == "lapsed"
     assert datetime.now(UTC) >= deadline.assessment_due_by
     assert len(warrants.requests_for(deadline.referral_id)) == 1

@@ -61,7 +61,7 @@ async def activities(env: WorkflowEnvironment) -> AsyncIterator[RecordingActivit
         yield recording
 
 
-def _handle(env: WorkflowEnvironment, deadline: DeadlineInput):  # type: ignore[no-untyped-def]
+def _handle(env: WorkflowEnvironment, deadline: DeadlineInput):
     """The referral's deadline workflow, typed so results come back as models."""
     return env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
 

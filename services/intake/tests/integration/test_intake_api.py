@@ -134,7 +134,7 @@ async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
 )
 async def test_bad_input_is_a_422_problem_naming_the_field(
     client: httpx.AsyncClient, mutate, field: str, officer: Headers, referral_body: dict[str, Any]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     referral = copy.deepcopy(referral_body)
     mutate(referral)
     response = await client.post("/v1/referrals", json=referral, headers=officer)

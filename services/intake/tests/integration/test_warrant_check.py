@@ -4,8 +4,7 @@ from typing import Any
 
 import httpx
 
-from divert_intake.bootstrap import Intake
-from divert_intake.entrypoints.worker import warrant_check
+from divert_intake.bootstrap import Intake, deadline_activities, warrants_client
 
 
 async def test_withdrawn_referrals_need_no_warrant_and_pending_ones_do(
@@ -21,6 +20,7 @@ async def test_withdrawn_referrals_need_no_warrant_and_pending_ones_do(
     response = await client.post(f"/v1/referrals/{withdrawn}/withdrawal", json={"reason": "x"}, headers=officer)
     assert response.status_code == 200
 
-    still_due = warrant_check(intake)
-    assert await still_due(pending) is True
-    assert await still_due(withdrawn) is False
+    async with warrants_client(intake.settings) as warrants:
+        activities = deadline_activities(intake, warrants)
+        assert await activities.warrant_still_due(pending) is True
+        assert await activities.warrant_still_due(withdrawn) is False

@@ -110,10 +110,10 @@ def test_an_exclusion_cannot_reuse_a_built_in_code_or_a_foreign_pathway() -> Non
     base = policy()
     clash = {"code": "under_minimum_age", "fact": "amenable", "excluded_if": False, "message": "No."}
     with pytest.raises(ValidationError, match="reserved"):
-        JurisdictionPolicy.model_validate(base | {"exclusions": [*base["exclusions"], clash]})  # type: ignore[misc]
+        JurisdictionPolicy.model_validate(base | {"exclusions": [*base["exclusions"], clash]})
     stray = clash | {"code": "stray", "pathways": ["community"]}
     with pytest.raises(ValidationError, match="does not accept"):
-        JurisdictionPolicy.model_validate(base | {"exclusions": [*base["exclusions"], stray]})  # type: ignore[misc]
+        JurisdictionPolicy.model_validate(base | {"exclusions": [*base["exclusions"], stray]})
 
 
 def test_a_policy_rule_must_name_a_real_screening_fact() -> None:

@@ -38,7 +38,7 @@ CLOSED_SHELTER = offer(8, "Closed shelter", "housing", status="inactive")
 ALL = [SHELTER, LOCAL_SHELTER, FAR_SHELTER, PANTRY, HOUSING_AND_FOOD, CLINIC, LEGAL_AID, CLOSED_SHELTER]
 
 
-def names(suggestions) -> list[str]:  # type: ignore[no-untyped-def]
+def names(suggestions) -> list[str]:
     return [s.offer.name for s in suggestions]
 
 

@@ -15,7 +15,7 @@ ORG = UUID("0b8a53a4-5f0e-4a7e-9a51-6f0e2c1d3b11")
 CASE = UUID(int=1)
 
 
-def consent(n: int = 1, **fields) -> ConsentFact:  # type: ignore[no-untyped-def]
+def consent(n: int = 1, **fields) -> ConsentFact:
     values = {
         "parties": (str(ORG),),
         "purpose": "service_referral",
@@ -92,5 +92,5 @@ def test_a_part2_consent_also_covers_other_needs() -> None:
 def test_a_consent_stops_at_its_expiry_and_at_its_revocation() -> None:
     base = consent()
 
-    assert base.in_force(NOW) and not base.in_force(base.expires_at)  # type: ignore[arg-type]
+    assert base.in_force(NOW) and not base.in_force(base.expires_at)
     assert not replace(base, revoked_at=NOW).in_force(NOW - timedelta(days=1))

@@ -8,7 +8,7 @@ import pytest
 
 from divert_contracts.directory import ServiceReferralStatus
 from divert_directory.domain import events
-from divert_directory.domain.commands import ChangeServiceReferralStatus, MakeServiceReferral
+from divert_directory.domain.commands import MakeServiceReferral
 from divert_directory.domain.errors import InvalidStatusChange, ReasonMisplaced
 from divert_directory.domain.service_referral import NEXT_STATUSES, ServiceReferral
 
@@ -41,8 +41,8 @@ def made() -> ServiceReferral:
             need="housing",
             part2=False,
             consent_id=uuid4(),
-        ),
-        NOW,
+            at=NOW,
+        )
     )
     return referral
 
@@ -51,7 +51,7 @@ def at(status: ServiceReferralStatus) -> ServiceReferral:
     referral = made()
     for step in PATH_TO[status]:
         reason = "other" if step == "declined" else None
-        referral.change_status(ChangeServiceReferralStatus(referral.id, step, reason), NOW)
+        referral.change_status(step, reason, NOW)
     assert referral.status == status
     return referral
 
@@ -75,7 +75,7 @@ def test_each_valid_transition_is_recorded(current: ServiceReferralStatus, wante
     reason = "no_capacity" if wanted == "declined" else None
     later = NOW + timedelta(hours=1)
 
-    referral.change_status(ChangeServiceReferralStatus(referral.id, wanted, reason), later)
+    referral.change_status(wanted, reason, later)
 
     assert referral.status == wanted
     assert (referral.history[-1].status, referral.history[-1].reason, referral.history[-1].at) == (
@@ -98,9 +98,7 @@ def test_each_invalid_transition_is_refused_and_records_nothing(
     before = len(referral.pending)
 
     with pytest.raises(InvalidStatusChange) as refused:
-        referral.change_status(
-            ChangeServiceReferralStatus(referral.id, wanted, "other" if wanted == "declined" else None), NOW
-        )
+        referral.change_status(wanted, "other" if wanted == "declined" else None, NOW)
 
     assert refused.value.current == current and refused.value.allowed == NEXT_STATUSES[current]
     assert referral.status == current and len(referral.pending) == before
@@ -110,19 +108,19 @@ def test_a_referral_is_made_only_once() -> None:
     referral = made()
 
     with pytest.raises(InvalidStatusChange):
-        referral.make(MakeServiceReferral(referral.id, uuid4(), "demo", uuid4(), uuid4(), "food", False, uuid4()), NOW)
+        referral.make(MakeServiceReferral(referral.id, uuid4(), "demo", uuid4(), uuid4(), "food", False, uuid4(), NOW))
 
 
 def test_a_status_cannot_change_before_the_referral_is_made() -> None:
     with pytest.raises(InvalidStatusChange):
-        ServiceReferral(id=uuid4()).change_status(ChangeServiceReferralStatus(uuid4(), "accepted"), NOW)
+        ServiceReferral(id=uuid4()).change_status("accepted", None, NOW)
 
 
 def test_a_decline_needs_a_reason() -> None:
     referral = made()
 
     with pytest.raises(ReasonMisplaced):
-        referral.change_status(ChangeServiceReferralStatus(referral.id, "declined"), NOW)
+        referral.change_status("declined", None, NOW)
     assert referral.status == "sent"
 
 
@@ -131,7 +129,7 @@ def test_only_a_decline_has_a_reason(status: ServiceReferralStatus) -> None:
     referral = at("accepted") if status != "accepted" else made()
 
     with pytest.raises(ReasonMisplaced):
-        referral.change_status(ChangeServiceReferralStatus(referral.id, status, "other"), NOW)
+        referral.change_status(status, "other", NOW)
 
 
 def test_a_referral_rebuilt_from_its_events_is_the_same() -> None:

@@ -17,6 +17,7 @@ from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralWithdrawn
 from divert_platform.auth import Role, mint_token
+from divert_platform.cause import caused_by_event
 from divert_platform.testing import migrate
 from divert_warrants.bootstrap import MIGRATIONS, Warrants, bootstrap
 from divert_warrants.config import WarrantsSettings
@@ -179,8 +180,10 @@ def deliver(warrants: Warrants) -> Deliver:
 
     async def apply(event: IntegrationEvent, source: str = "/divert/assessment") -> DecodedEvent:
         message = delivered(event, source)
-        async with warrants.unit_of_work() as uow:
-            await HANDLERS[type(event)](uow, message)
+        unit = warrants.unit_of_work()
+        unit.cause = caused_by_event(message.source, message.id, message.time)
+        async with unit as uow:
+            await HANDLERS[type(event)](event, uow)
             await uow.commit()
         return message
 

@@ -6,12 +6,8 @@ from uuid import uuid4
 import pytest
 
 from divert_warrants.domain import events
-from divert_warrants.domain.warrant_request import (
-    InvalidWarrantRequest,
-    RequestWarrant,
-    WarrantRequest,
-    WarrantRequestStatus,
-)
+from divert_warrants.domain.commands import RequestWarrant
+from divert_warrants.domain.warrant_request import InvalidWarrantRequest, WarrantRequest, WarrantRequestStatus
 from divert_warrants.service_layer.integration import to_integration_event
 
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
@@ -26,6 +22,7 @@ def command(**changes: object) -> RequestWarrant:
         "kind": "warrant_request",
         "assessment_due_by": DUE,
         "lapsed_at": DUE + timedelta(seconds=1),
+        "at": NOW,
     }
     values.update(changes)
     return RequestWarrant(**values)  # type: ignore[arg-type]
@@ -33,7 +30,7 @@ def command(**changes: object) -> RequestWarrant:
 
 def test_a_lapse_records_one_warrant_requested_event() -> None:
     cmd = command()
-    request = WarrantRequest.request(cmd, NOW)
+    request = WarrantRequest.request(cmd)
 
     assert request.status is WarrantRequestStatus.REQUESTED
     assert request.referral_id == cmd.referral_id
@@ -44,19 +41,19 @@ def test_a_lapse_records_one_warrant_requested_event() -> None:
 
 
 def test_a_lapse_at_exactly_the_due_time_is_accepted() -> None:
-    request = WarrantRequest.request(command(lapsed_at=DUE), NOW)
+    request = WarrantRequest.request(command(lapsed_at=DUE))
     assert request.status is WarrantRequestStatus.REQUESTED
 
 
 def test_a_lapse_before_the_due_time_is_refused() -> None:
     with pytest.raises(InvalidWarrantRequest) as refused:
-        WarrantRequest.request(command(lapsed_at=DUE - timedelta(microseconds=1)), NOW)
+        WarrantRequest.request(command(lapsed_at=DUE - timedelta(microseconds=1)))
     assert refused.value.field == "lapsed_at"
 
 
 def test_the_request_is_rebuilt_from_its_stored_events() -> None:
     cmd = command(kind="return_for_charging")
-    recorded = WarrantRequest.request(cmd, NOW)
+    recorded = WarrantRequest.request(cmd)
     stored = [events.WarrantRequested.model_validate(e.model_dump(mode="json")) for e in recorded.pending]
 
     rebuilt = WarrantRequest.from_events(cmd.warrant_request_id, stored)
@@ -74,9 +71,10 @@ def test_the_request_is_rebuilt_from_its_stored_events() -> None:
 
 def test_the_published_event_carries_no_case_content() -> None:
     cmd = command()
-    [event] = WarrantRequest.request(cmd, NOW).pending
+    request = WarrantRequest.request(cmd)
+    [event] = request.pending
 
-    published = to_integration_event(event)
+    published = to_integration_event(event, request)
 
     assert published is not None
     assert published.event_type == "org.divert.warrant.requested.v1"
@@ -113,12 +111,12 @@ def test_the_published_event_carries_no_case_content() -> None:
     ],
 )
 def test_lifecycle_events_map_to_their_contracts_without_case_content(act, contract_type, fields) -> None:  # type: ignore[no-untyped-def]
-    request = WarrantRequest.request(command(), NOW)
+    request = WarrantRequest.request(command())
     request.pending = []
 
     act(request)
 
-    published = to_integration_event(request.pending[-1])
+    published = to_integration_event(request.pending[-1], request)
     assert published is not None
     assert published.event_type == contract_type
     assert published.partition_key == str(request.referral_id)

@@ -6,12 +6,8 @@ from uuid import uuid4
 import pytest
 
 from divert_warrants.domain import events
-from divert_warrants.domain.warrant_request import (
-    InvalidTransition,
-    RequestWarrant,
-    WarrantRequest,
-    WarrantRequestStatus,
-)
+from divert_warrants.domain.commands import RequestWarrant
+from divert_warrants.domain.warrant_request import InvalidTransition, WarrantRequest, WarrantRequestStatus
 
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
 NOW = DUE + timedelta(minutes=5)
@@ -21,7 +17,7 @@ LATER = NOW + timedelta(hours=1)
 def fresh() -> WarrantRequest:
     """A new request, its WarrantRequested event pending."""
     return WarrantRequest.request(
-        RequestWarrant(uuid4(), uuid4(), "king-county", "warrant_request", DUE, DUE + timedelta(seconds=1)), NOW
+        RequestWarrant(uuid4(), uuid4(), "king-county", "warrant_request", DUE, DUE + timedelta(seconds=1), NOW)
     )
 
 
@@ -169,7 +165,7 @@ def test_the_whole_history_rebuilds_the_same_state() -> None:
     request = fresh()
     request.acknowledge("prosecutor", NOW)
     request.set_right("referral_withdrawn", LATER)
-    stored = [events.EVENT_TYPES[e.name].model_validate(e.model_dump(mode="json")) for e in request.pending]
+    stored = [WarrantRequest.event_types()[e.name].model_validate(e.model_dump(mode="json")) for e in request.pending]
 
     rebuilt = WarrantRequest.from_events(request.id, stored)
 

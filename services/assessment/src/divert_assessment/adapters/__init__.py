@@ -1,1 +1,1 @@
-"""Assessment adapters: tables and the case repository."""
+"""Assessment adapters: tables, the case repository and its read models, queries and reports."""

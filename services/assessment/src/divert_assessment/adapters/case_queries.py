@@ -1,25 +1,22 @@
-"""The case list: filtered pages of `cases`, newest referral first or soonest due first."""
+"""Queries on the case-agency view: one case, its consents and history, and the case list (filtered
+pages of `cases`, newest referral first or soonest due first). Row mappings, times in UTC."""
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from divert_assessment.adapters.cases import CASE_TIMES, in_utc
-from divert_assessment.adapters.tables import cases
+from divert_assessment.adapters.tables import cases, consents
+from divert_assessment.domain.case import Case
 from divert_assessment.domain.status import CaseStatus
-from divert_platform.clock import as_utc
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.event_store import EventStore, RecordedEvent
+from divert_platform.pagination import Order, page
 
-_NEWEST, _SOONEST_DUE = "newest", "due"
-
-
-class InvalidCursor(ValueError):
-    """The pagination cursor was not produced by this API (or by another ordering of it)."""
+NEWEST_REFERRAL = Order("newest", (cases.c.referred_at, cases.c.referral_id), descending=True)
+SOONEST_DUE = Order("due", (cases.c.assessment_due_by, cases.c.referral_id))
 
 
 @dataclass(frozen=True)
@@ -38,42 +35,14 @@ class CaseFilter:
     due_within_days: int | None = None
 
 
-def _encode_cursor(mode: str, moment: datetime, referral_id: str) -> str:
-    raw = json.dumps([mode, moment.isoformat(), referral_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, mode: str) -> tuple[datetime, str]:
-    try:
-        cursor_mode, moment, referral_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if cursor_mode != mode:
-            raise ValueError("a cursor of the other ordering")
-        return as_utc(datetime.fromisoformat(moment)), str(UUID(referral_id))
-    except Exception as error:
-        raise InvalidCursor("the cursor is not one this API returned for these filters") from error
-
-
-def _after(cursor: str | None, mode: str) -> ColumnElement[bool] | None:
-    """Rows after the cursor in the list order (ties broken by referral id)."""
-    if not cursor:
-        return None
-    moment, referral_id = _decode_cursor(cursor, mode)
-    if mode == _SOONEST_DUE:
-        column = cases.c.assessment_due_by
-        return or_(column > moment, and_(column == moment, cases.c.referral_id > referral_id))
-    column = cases.c.referred_at
-    return or_(column < moment, and_(column == moment, cases.c.referral_id < referral_id))
-
-
 async def list_cases(
-    uow: UnitOfWork, where: CaseFilter, now: datetime, *, cursor: str | None, limit: int
+    session: AsyncSession, where: CaseFilter, now: datetime, *, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of `cases` rows (times in UTC) and the cursor of the next page, or None.
+    """One page of `cases` rows and the cursor of the next page, or None.
 
     Raises `InvalidCursor` for a cursor this API did not hand out for the same ordering.
     """
     table = cases.c
-    mode = _SOONEST_DUE if where.due_within_days is not None else _NEWEST
     query = select(cases).where(table.agency == where.agency)
     for column, value in (
         (table.status, where.status),
@@ -82,21 +51,47 @@ async def list_cases(
     ):
         if value is not None:
             query = query.where(column == value)
-    if (after := _after(cursor, mode)) is not None:
-        query = query.where(after)
-    if where.due_within_days is not None:
-        until = as_utc(now) + timedelta(days=where.due_within_days)
-        query = query.where(
-            table.status == CaseStatus.PENDING_ASSESSMENT.value,
-            table.assessment_due_by >= as_utc(now),
-            table.assessment_due_by <= until,
-        ).order_by(table.assessment_due_by, table.referral_id)
-    else:
-        query = query.order_by(table.referred_at.desc(), table.referral_id.desc())
-    rows = [in_utc(dict(row._mapping), CASE_TIMES) for row in await uow.session.execute(query.limit(limit + 1))]
-    page = rows[:limit]
-    if len(rows) <= limit:
-        return page, None
-    last = page[-1]
-    moment = last["assessment_due_by"] if mode == _SOONEST_DUE else last["referred_at"]
-    return page, _encode_cursor(mode, moment, last["referral_id"])
+    if where.due_within_days is None:
+        return await page(session, query, NEWEST_REFERRAL, cursor=cursor, limit=limit)
+    due_soon = query.where(
+        table.status == CaseStatus.PENDING_ASSESSMENT.value,
+        table.assessment_due_by >= now,
+        table.assessment_due_by <= now + timedelta(days=where.due_within_days),
+    )
+    return await page(session, due_soon, SOONEST_DUE, cursor=cursor, limit=limit)
+
+
+async def find_case(session: AsyncSession, referral_id: UUID, *, agency: str | None) -> dict[str, Any] | None:
+    """The case-agency view of one case, or None when there is no such case or another agency owns
+    it. A case without an owning agency is no agency's."""
+    if agency is None:
+        return None
+    query = select(cases).where(cases.c.referral_id == str(referral_id), cases.c.agency == agency)
+    row = (await session.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def find_consents(session: AsyncSession, referral_id: UUID) -> list[dict[str, Any]]:
+    """Every consent recorded on a case, oldest first."""
+    rows = await session.execute(
+        select(consents)
+        .where(consents.c.referral_id == str(referral_id))
+        .order_by(consents.c.recorded_at, consents.c.consent_id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def find_consent(session: AsyncSession, consent_id: UUID) -> dict[str, Any] | None:
+    """One consent, or None."""
+    row = (await session.execute(select(consents).where(consents.c.consent_id == str(consent_id)))).first()
+    return dict(row._mapping) if row else None
+
+
+async def case_history(session: AsyncSession, referral_id: UUID) -> list[RecordedEvent]:
+    """The case's stored events, oldest first, with who recorded each and when."""
+    return await EventStore(session).read(Case.stream_id(referral_id))
+
+
+async def jurisdiction_of(session: AsyncSession, referral_id: str) -> str | None:
+    """The jurisdiction of the case opened for `referral_id`, whichever agency owns it, or None."""
+    return await session.scalar(select(cases.c.jurisdiction).where(cases.c.referral_id == referral_id))

@@ -1,35 +1,34 @@
 """Read models from domain events: `cases`, `consents` and `person_cases`, one event at a time.
 
-This is the only code that writes those tables. The repository calls `project` for each event it
-appends, in the same transaction; replaying every stored event through `project` (oldest first)
-into empty tables rebuilds them.
+This is the only code that writes those tables. The case repository calls `project` for each
+event it appends, in the same transaction; replaying every stored event through `project` (oldest
+first) into empty tables rebuilds them.
 """
 
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_assessment.adapters.tables import cases, consents, person_cases
 from divert_assessment.domain import events
 from divert_assessment.domain.status import CaseStatus
-from divert_platform.clock import as_utc, utcnow
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.aggregate import DomainEvent
 
 
-async def project(uow: UnitOfWork, event: events.DomainEvent, *, recorded_at: datetime | None = None) -> None:
+async def project(session: AsyncSession, event: DomainEvent, *, recorded_at: datetime) -> None:
     """Apply one domain event to the read models.
 
-    `recorded_at` becomes the case's `updated_at`; it defaults to now. A rebuild passes each
-    stored event's `recorded_at`, so `updated_at` is the time the change was recorded rather
-    than the time of the rebuild (within the moment between appending and projecting).
+    `recorded_at` becomes the case's `updated_at`: the repository passes the time it appends, a
+    rebuild each stored event's `recorded_at`, so `updated_at` is when the change was recorded
+    rather than when the tables were rebuilt.
     """
-    now = as_utc(recorded_at) if recorded_at else utcnow()
     match event:
         case events.CaseOpened():
-            await _case_opened(uow, event, now)
+            await _case_opened(session, event, recorded_at)
         case events.ConsentRecorded():
-            await uow.session.execute(
+            await session.execute(
                 insert(consents).values(
                     consent_id=str(event.consent_id),
                     referral_id=str(event.referral_id),
@@ -37,41 +36,41 @@ async def project(uow: UnitOfWork, event: events.DomainEvent, *, recorded_at: da
                     purpose=event.purpose,
                     scope=event.scope,
                     part2=event.part2,
-                    recorded_at=as_utc(event.recorded_at),
-                    expires_at=as_utc(event.expires_at),
+                    recorded_at=event.recorded_at,
+                    expires_at=event.expires_at,
                 )
             )
-            await _update_case(uow, event, now)
+            await _update_case(session, event, recorded_at)
         case events.ConsentRevoked():
-            await uow.session.execute(
+            await session.execute(
                 update(consents)
                 .where(consents.c.consent_id == str(event.consent_id))
-                .values(revoked_at=as_utc(event.revoked_at))
+                .values(revoked_at=event.revoked_at)
             )
-            await _update_case(uow, event, now)
+            await _update_case(session, event, recorded_at)
         case events.CaseClosed() | events.CaseReopened():
-            await uow.session.execute(
+            await session.execute(
                 update(person_cases)
                 .where(person_cases.c.referral_id == str(event.referral_id))
                 .values(closed=isinstance(event, events.CaseClosed))
             )
-            await _update_case(uow, event, now, **_case_changes(event))
-        case _:
-            await _update_case(uow, event, now, **_case_changes(event))
+            await _update_case(session, event, recorded_at, **_case_changes(event))
+        case events.CaseEvent():
+            await _update_case(session, event, recorded_at, **_case_changes(event))
 
 
-async def _case_opened(uow: UnitOfWork, event: events.CaseOpened, now: datetime) -> None:
+async def _case_opened(session: AsyncSession, event: events.CaseOpened, now: datetime) -> None:
     subject = event.subject
-    await uow.session.execute(
+    await session.execute(
         insert(cases).values(
             referral_id=str(event.referral_id),
             status=CaseStatus.PENDING_ASSESSMENT.value,
             jurisdiction=event.jurisdiction,
             pathway=event.pathway,
             rms_agency=event.rms_agency,
-            referred_at=as_utc(event.referred_at),
-            assessment_due_by=as_utc(event.assessment_due_by) if event.assessment_due_by else None,
-            opened_at=as_utc(event.opened_at),
+            referred_at=event.referred_at,
+            assessment_due_by=event.assessment_due_by,
+            opened_at=event.opened_at,
             given_name=subject.given_name,
             family_name=subject.family_name,
             date_of_birth=subject.date_of_birth,
@@ -84,24 +83,24 @@ async def _case_opened(uow: UnitOfWork, event: events.CaseOpened, now: datetime)
         )
     )
     if subject.rms_person_id:
-        await uow.session.execute(
+        await session.execute(
             insert(person_cases).values(
                 referral_id=str(event.referral_id),
                 rms_agency=event.rms_agency,
                 rms_person_id=subject.rms_person_id,
-                opened_at=as_utc(event.opened_at),
+                opened_at=event.opened_at,
                 closed=False,
             )
         )
 
 
-def _case_changes(event: events.DomainEvent) -> dict[str, Any]:
+def _case_changes(event: events.CaseEvent) -> dict[str, Any]:
     """The `cases` columns an event changes (besides `updated_at`)."""
     match event:
         case events.AssessmentCompleted():
             return {
                 "status": CaseStatus.ASSESSED.value,
-                "completed_at": as_utc(event.completed_at),
+                "completed_at": event.completed_at,
                 "assessed_by": event.case_manager_id,
                 # whoever assessed looks after the case until a manager is assigned (as in the aggregate)
                 "case_manager_id": func.coalesce(cases.c.case_manager_id, event.case_manager_id),
@@ -113,24 +112,16 @@ def _case_changes(event: events.DomainEvent) -> dict[str, Any]:
         case events.ContactRecorded():
             changes: dict[str, Any] = {"contacts_attempted": cases.c.contacts_attempted + 1}
             if event.first_made:
-                changes["first_contact_at"] = as_utc(event.at)
+                changes["first_contact_at"] = event.at
             return changes
         case events.ParticipantEnrolled():
-            return {
-                "status": CaseStatus.ENROLLED.value,
-                "engagement": "active",
-                "enrolled_at": as_utc(event.enrolled_at),
-            }
+            return {"status": CaseStatus.ENROLLED.value, "engagement": "active", "enrolled_at": event.enrolled_at}
         case events.ParticipantDeclined():
             return {"status": CaseStatus.DECLINED.value, "declined_reason": event.reason}
         case events.EngagementChanged():
             return {"engagement": event.engagement}
         case events.CaseClosed():
-            return {
-                "status": CaseStatus.CLOSED.value,
-                "closed_at": as_utc(event.closed_at),
-                "close_reason": event.reason,
-            }
+            return {"status": CaseStatus.CLOSED.value, "closed_at": event.closed_at, "close_reason": event.reason}
         case events.CaseReopened():
             return {
                 "status": CaseStatus(event.status).value,
@@ -142,7 +133,7 @@ def _case_changes(event: events.DomainEvent) -> dict[str, Any]:
             return {}
 
 
-async def _update_case(uow: UnitOfWork, event: events.DomainEvent, now: datetime, **changes: Any) -> None:
-    await uow.session.execute(
+async def _update_case(session: AsyncSession, event: events.CaseEvent, now: datetime, **changes: Any) -> None:
+    await session.execute(
         update(cases).where(cases.c.referral_id == str(event.referral_id)).values(updated_at=now, **changes)
     )

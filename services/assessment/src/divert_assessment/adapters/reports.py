@@ -5,11 +5,10 @@ from datetime import datetime
 from statistics import median
 
 from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_assessment.adapters.tables import cases
 from divert_assessment.domain.status import CaseStatus
-from divert_platform.clock import as_utc
-from divert_platform.unit_of_work import UnitOfWork
 
 SECONDS_PER_HOUR = 3600
 
@@ -32,7 +31,9 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
 
-async def funnel(uow: UnitOfWork, referred_from: datetime, referred_to: datetime, jurisdiction: str | None) -> Funnel:
+async def funnel(
+    session: AsyncSession, referred_from: datetime, referred_to: datetime, jurisdiction: str | None
+) -> Funnel:
     """The funnel of cases referred in `[referred_from, referred_to)`, in one jurisdiction or all.
 
     Enrolled and declined count what happened, even on cases closed since; `closed_by_reason`
@@ -40,11 +41,11 @@ async def funnel(uow: UnitOfWork, referred_from: datetime, referred_to: datetime
     PostgreSQL's `percentile_cont` would be a second code path to keep equal to it.
     """
     c = cases.c
-    window = [c.referred_at >= as_utc(referred_from), c.referred_at < as_utc(referred_to)]
+    window = [c.referred_at >= referred_from, c.referred_at < referred_to]
     if jurisdiction is not None:
         window.append(c.jurisdiction == jurisdiction)
     totals = (
-        await uow.session.execute(
+        await session.execute(
             select(
                 func.count(),
                 func.count(c.first_contact_at),
@@ -55,16 +56,16 @@ async def funnel(uow: UnitOfWork, referred_from: datetime, referred_to: datetime
             ).where(*window)
         )
     ).one()
-    closed = await uow.session.execute(
+    closed = await session.execute(
         select(c.close_reason, func.count())
         .where(*window, c.status == CaseStatus.CLOSED.value)
         .group_by(c.close_reason)
         .order_by(c.close_reason)
     )
-    contacts = await uow.session.execute(
+    contacts = await session.execute(
         select(c.referred_at, c.first_contact_at).where(*window, c.first_contact_at.is_not(None))
     )
-    hours = [(as_utc(first) - as_utc(referred)).total_seconds() / SECONDS_PER_HOUR for referred, first in contacts]
+    hours = [(first - referred).total_seconds() / SECONDS_PER_HOUR for referred, first in contacts]
     referred, contacted, assessed, on_time, enrolled, declined = totals
     return Funnel(
         referred=referred,

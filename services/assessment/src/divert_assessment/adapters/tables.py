@@ -1,10 +1,12 @@
 """Assessment's read-model tables (the schema itself is created by Alembic migrations).
 
 Every row here is derived from the event store by `adapters/projections.py`, so it can be
-rebuilt from the events at any time. Times are stored in UTC.
+rebuilt from the events at any time. Times are stored and read back in UTC (`UtcDateTime`).
 """
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
+
+from divert_platform.columns import UtcDateTime
 
 metadata = MetaData()
 
@@ -18,15 +20,15 @@ cases = Table(
     Column("jurisdiction", String(64), nullable=False),
     Column("pathway", String(32), nullable=False),
     Column("rms_agency", Text, nullable=False),
-    Column("referred_at", DateTime(timezone=True), nullable=False),
-    Column("assessment_due_by", DateTime(timezone=True)),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("referred_at", UtcDateTime, nullable=False),
+    Column("assessment_due_by", UtcDateTime),
+    Column("opened_at", UtcDateTime, nullable=False),
     Column("given_name", Text, nullable=False),
     Column("family_name", Text, nullable=False),
     Column("date_of_birth", Date),
     Column("phone", Text),
     Column("rms_person_id", Text),
-    Column("completed_at", DateTime(timezone=True)),
+    Column("completed_at", UtcDateTime),
     # the assigned case manager; whoever assessed the case until one is assigned
     Column("case_manager_id", String(64)),
     Column("assessed_by", String(64)),
@@ -34,14 +36,14 @@ cases = Table(
     Column("needs", JSON),
     Column("engagement", String(16)),
     # the first contact made (the warm hand-off), and how many contacts were recorded, made or not
-    Column("first_contact_at", DateTime(timezone=True)),
+    Column("first_contact_at", UtcDateTime),
     Column("contacts_attempted", Integer, nullable=False, server_default="0"),
-    Column("enrolled_at", DateTime(timezone=True)),
+    Column("enrolled_at", UtcDateTime),
     Column("declined_reason", String(32)),
-    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_at", UtcDateTime),
     Column("close_reason", String(32)),
     Column("previous_referral_id", String(36)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
     # the case agency that owns the case (whose case managers see it); null when the jurisdiction
     # had no agency configured when the case was opened: then only program reports count it
     Column("agency", String(64)),
@@ -59,9 +61,9 @@ consents = Table(
     Column("purpose", String(32), nullable=False),
     Column("scope", String(32), nullable=False),
     Column("part2", Boolean, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
     Index("ix_consents_referral", "referral_id"),
 )
 
@@ -73,7 +75,7 @@ person_cases = Table(
     Column("referral_id", String(36), primary_key=True),
     Column("rms_agency", Text, nullable=False),
     Column("rms_person_id", Text, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
     Column("closed", Boolean, nullable=False),
     Index("ix_person_cases_person", "rms_agency", "rms_person_id"),
 )

@@ -1,1 +1,2 @@
-"""Assessment domain: the case aggregate, its events and the assessment rules. Imports no adapters."""
+"""Assessment domain: the case aggregate, its commands and events, the assessment rules and the
+consent gate. Imports no adapters."""

@@ -8,15 +8,14 @@ enrollment or decline did happen and stays true, and an enrolled participant kee
 engagement. Starting over is what a re-referral is for (a new case linked to this one).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import assert_never
+from typing import TypedDict
 from uuid import UUID
 
 from divert_assessment.domain import events, rules
 from divert_assessment.domain.commands import (
     AssignManager,
-    CaseCommand,
     ChangeEngagement,
     Close,
     CompleteAssessment,
@@ -29,26 +28,43 @@ from divert_assessment.domain.commands import (
     RevokeConsent,
 )
 from divert_assessment.domain.errors import ConsentAlreadyRevoked, ConsentNotFound, InvalidTransition, RulesBroken
-from divert_assessment.domain.state import CaseState
 from divert_assessment.domain.status import OPEN_STATES, CaseStatus
+from divert_contracts.cases import Engagement
+from divert_platform.aggregate import Aggregate, applies
 
 __all__ = ["Case", "CaseStatus"]
 
 
+class About(TypedDict):
+    """The fields every event of the case carries."""
+
+    referral_id: UUID
+    jurisdiction: str
+
+
 @dataclass
-class Case(CaseState):
-    """A case: takes commands, checks them against its state and rules, records events."""
+class Case(Aggregate[events.CaseEvent]):
+    """A case: takes commands, checks them against its state and rules, records events.
 
-    @classmethod
-    def from_events(cls, referral_id: UUID, history: list[events.DomainEvent]) -> "Case":
-        """Rebuild the case from its stored events."""
-        case = cls(id=referral_id)
-        for event in history:
-            case._apply(event)
-            case.version += 1
-        return case
+    Its id is the referral's: one case per accepted referral.
+    """
 
-    def open(self, command: OpenCase, now: datetime) -> None:
+    stream_prefix = "case"
+
+    status: CaseStatus | None = None
+    engagement: Engagement | None = None
+    jurisdiction: str = ""
+    referred_at: datetime | None = None
+    opened_at: datetime | None = None
+    assessment_due_by: datetime | None = None
+    assessed_at: datetime | None = None
+    case_manager_id: str | None = None
+    contact_made: bool = False
+    consents: dict[UUID, datetime | None] = field(default_factory=dict)
+    """Each consent recorded, with when it was revoked (None while not revoked)."""
+    status_before_closing: CaseStatus | None = None
+
+    def open(self, command: OpenCase) -> None:
         """Open the case pending assessment; a case already open is left as it is.
 
         Referral events are delivered at least once, so the same acceptance can arrive again
@@ -63,7 +79,7 @@ class Case(CaseState):
                 pathway=command.pathway,
                 referred_at=command.referred_at,
                 assessment_due_by=command.assessment_due_by,
-                opened_at=now,
+                opened_at=command.at,
                 subject=command.subject,
                 rms_agency=command.rms_agency,
                 previous_referral_id=command.previous_referral_id,
@@ -71,38 +87,11 @@ class Case(CaseState):
             )
         )
 
-    def handle(self, command: CaseCommand, now: datetime) -> None:
-        """Apply `command` at `now`, recording its event, or raise why the case refuses it."""
-        match command:
-            case CompleteAssessment():
-                self._complete_assessment(command, now)
-            case AssignManager():
-                self._assign_manager(command, now)
-            case RecordContact():
-                self._record_contact(command, now)
-            case RecordConsent():
-                self._record_consent(command, now)
-            case RevokeConsent():
-                self._revoke_consent(command, now)
-            case Enroll():
-                self._enroll(command, now)
-            case Decline():
-                self._require("decline", CaseStatus.ASSESSED)
-                self._record(events.ParticipantDeclined(**self.about(), reason=command.reason, declined_at=now))
-            case ChangeEngagement():
-                self._change_engagement(command, now)
-            case Close():
-                self._close(command, now)
-            case Reopen():
-                self._reopen(now)
-            case _:
-                assert_never(command)
-
-    def _complete_assessment(self, command: CompleteAssessment, now: datetime) -> None:
+    def complete_assessment(self, command: CompleteAssessment) -> None:
         """Record the assessment, judged on time against the due time; only once per case."""
         self._require("complete the assessment", CaseStatus.PENDING_ASSESSMENT)
         self._check(
-            rules.is_not_in_the_future("completed_at", command.completed_at, now),
+            rules.is_not_in_the_future("completed_at", command.completed_at, command.at),
             rules.is_not_before_the_referral("completed_at", command.completed_at, self._referred_at),
             rules.each_need_domain_appears_once(need.domain for need in command.needs),
             rules.each_priority_is_from_one_to_ten(need.priority for need in command.needs),
@@ -121,7 +110,8 @@ class Case(CaseState):
             )
         )
 
-    def _assign_manager(self, command: AssignManager, now: datetime) -> None:
+    def assign_manager(self, command: AssignManager) -> None:
+        """Give the open case to a case manager other than the one it has."""
         self._require("assign a case manager", *OPEN_STATES)
         if command.case_manager_id == self.case_manager_id:
             raise InvalidTransition(
@@ -129,30 +119,34 @@ class Case(CaseState):
             )
         self._record(
             events.ManagerAssigned(
-                **self.about(), case_manager_id=command.case_manager_id, agency=command.agency, assigned_at=now
+                **self.about(), case_manager_id=command.case_manager_id, agency=command.agency, assigned_at=command.at
             )
         )
 
-    def _record_contact(self, command: RecordContact, now: datetime) -> None:
+    def record_contact(self, command: RecordContact) -> None:
+        """Record a contact attempted or made; the first one made is the warm hand-off."""
         self._require("record a contact", *OPEN_STATES)
         self._check(
-            rules.is_not_in_the_future("at", command.at, now),
-            rules.is_not_before_the_referral("at", command.at, self._referred_at),
+            rules.is_not_in_the_future("at", command.contacted_at, command.at),
+            rules.is_not_before_the_referral("at", command.contacted_at, self._referred_at),
         )
         self._record(
             events.ContactRecorded(
                 **self.about(),
                 contact_id=command.contact_id,
-                at=command.at,
+                at=command.contacted_at,
                 method=command.method,
                 outcome=command.outcome,
                 first_made=command.outcome == "made" and not self.contact_made,
             )
         )
 
-    def _record_consent(self, command: RecordConsent, now: datetime) -> None:
+    def record_consent(self, command: RecordConsent) -> None:
+        """Record a consent still in force, naming each party once."""
         self._require("record a consent", *OPEN_STATES)
-        self._check(rules.expires_after_now(command.expires_at, now), rules.each_party_is_named_once(command.parties))
+        self._check(
+            rules.expires_after_now(command.expires_at, command.at), rules.each_party_is_named_once(command.parties)
+        )
         self._record(
             events.ConsentRecorded(
                 **self.about(),
@@ -161,52 +155,65 @@ class Case(CaseState):
                 purpose=command.purpose,
                 scope=command.scope,
                 part2=command.part2,
-                recorded_at=now,
+                recorded_at=command.at,
                 expires_at=command.expires_at,
             )
         )
 
-    def _revoke_consent(self, command: RevokeConsent, now: datetime) -> None:
-        """Allowed in every state, closed included: a person may always withdraw consent."""
+    def revoke_consent(self, command: RevokeConsent) -> None:
+        """Allowed in every state, closed included: a person may always withdraw consent (once)."""
         if command.consent_id not in self.consents:
             raise ConsentNotFound(command.consent_id)
         if (revoked_at := self.consents[command.consent_id]) is not None:
             raise ConsentAlreadyRevoked(command.consent_id, revoked_at)
-        self._record(events.ConsentRevoked(**self.about(), consent_id=command.consent_id, revoked_at=now))
+        self._record(events.ConsentRevoked(**self.about(), consent_id=command.consent_id, revoked_at=command.at))
 
-    def _enroll(self, command: Enroll, now: datetime) -> None:
+    def enroll(self, command: Enroll) -> None:
+        """The assessed person enrolls, not before the assessment nor in the future."""
         self._require("enroll", CaseStatus.ASSESSED)
         self._check(
-            rules.is_not_in_the_future("enrolled_at", command.enrolled_at, now),
+            rules.is_not_in_the_future("enrolled_at", command.enrolled_at, command.at),
             rules.is_not_before_the_referral("enrolled_at", command.enrolled_at, self._referred_at),
             rules.is_not_before_the_assessment("enrolled_at", command.enrolled_at, self.assessed_at),
         )
         self._record(events.ParticipantEnrolled(**self.about(), enrolled_at=command.enrolled_at))
 
-    def _change_engagement(self, command: ChangeEngagement, now: datetime) -> None:
+    def decline(self, command: Decline) -> None:
+        """The assessed person chooses not to enroll."""
+        self._require("decline", CaseStatus.ASSESSED)
+        self._record(events.ParticipantDeclined(**self.about(), reason=command.reason, declined_at=command.at))
+
+    def change_engagement(self, command: ChangeEngagement) -> None:
+        """An enrolled participant becomes active or inactive (not what they already are)."""
         action = f"make the participant {command.engagement}"
         self._require(action, CaseStatus.ENROLLED)
         if command.engagement == self.engagement:
             raise InvalidTransition(action, self.status, self.engagement, " already")
-        self._record(events.EngagementChanged(**self.about(), engagement=command.engagement, changed_at=now))
+        self._record(events.EngagementChanged(**self.about(), engagement=command.engagement, changed_at=command.at))
 
-    def _close(self, command: Close, now: datetime) -> None:
+    def close(self, command: Close) -> None:
+        """Close an open case, not before it opened nor in the future."""
         self._require("close the case", *OPEN_STATES)
         assert self.opened_at is not None  # every open state starts with CaseOpened
         self._check(
-            rules.is_not_in_the_future("closed_at", command.closed_at, now),
+            rules.is_not_in_the_future("closed_at", command.closed_at, command.at),
             rules.is_not_before_the_opening("closed_at", command.closed_at, self.opened_at),
         )
         self._record(events.CaseClosed(**self.about(), reason=command.reason, closed_at=command.closed_at))
 
-    def _reopen(self, now: datetime) -> None:
+    def reopen(self, command: Reopen) -> None:
+        """Open a closed case again, in the state (and engagement) it had when it was closed."""
         self._require("reopen the case", CaseStatus.CLOSED)
         assert self.status_before_closing is not None  # set by CaseClosed
         self._record(
             events.CaseReopened(
-                **self.about(), reopened_at=now, status=self.status_before_closing, engagement=self.engagement
+                **self.about(), reopened_at=command.at, status=self.status_before_closing, engagement=self.engagement
             )
         )
+
+    def about(self) -> About:
+        """This case's id and jurisdiction, as every event carries them."""
+        return {"referral_id": self.id, "jurisdiction": self.jurisdiction}
 
     @property
     def _referred_at(self) -> datetime:
@@ -222,3 +229,51 @@ class Case(CaseState):
         violations = [violation for violation in found if violation is not None]
         if violations:
             raise RulesBroken(violations)
+
+    @applies
+    def _opened(self, event: events.CaseOpened) -> None:
+        self.status, self.jurisdiction = CaseStatus.PENDING_ASSESSMENT, event.jurisdiction
+        self.referred_at, self.opened_at = event.referred_at, event.opened_at
+        self.assessment_due_by = event.assessment_due_by
+
+    @applies
+    def _assessed(self, event: events.AssessmentCompleted) -> None:
+        self.status, self.assessed_at = CaseStatus.ASSESSED, event.completed_at
+        # whoever assessed looks after the case until a manager is assigned
+        self.case_manager_id = self.case_manager_id or event.case_manager_id
+
+    @applies
+    def _manager_assigned(self, event: events.ManagerAssigned) -> None:
+        self.case_manager_id = event.case_manager_id
+
+    @applies
+    def _contact_recorded(self, event: events.ContactRecorded) -> None:
+        self.contact_made = self.contact_made or event.outcome == "made"
+
+    @applies
+    def _consent_recorded(self, event: events.ConsentRecorded) -> None:
+        self.consents[event.consent_id] = None
+
+    @applies
+    def _consent_revoked(self, event: events.ConsentRevoked) -> None:
+        self.consents[event.consent_id] = event.revoked_at
+
+    @applies
+    def _enrolled(self, event: events.ParticipantEnrolled) -> None:
+        self.status, self.engagement = CaseStatus.ENROLLED, "active"
+
+    @applies
+    def _declined(self, event: events.ParticipantDeclined) -> None:
+        self.status = CaseStatus.DECLINED
+
+    @applies
+    def _engagement_changed(self, event: events.EngagementChanged) -> None:
+        self.engagement = event.engagement
+
+    @applies
+    def _closed(self, event: events.CaseClosed) -> None:
+        self.status_before_closing, self.status = self.status, CaseStatus.CLOSED
+
+    @applies
+    def _reopened(self, event: events.CaseReopened) -> None:
+        self.status, self.engagement = event.status, event.engagement

@@ -1,7 +1,9 @@
-"""Commands a case accepts: what someone asks to happen, before the case's rules have judged it.
+"""Commands the assessment service takes: what someone asks to happen to a case, before the
+case's rules have judged it.
 
-Ids of things a command creates (contacts, consents) are chosen by the caller, so the aggregate
-stays deterministic and a retried request can be recognised.
+Each carries the moment it was issued (`at`): the case never reads a clock, so a command means the
+same thing however late it is handled. Ids of things a command creates (contacts, consents) are
+chosen by the caller, so the aggregate stays deterministic and a retried request can be recognised.
 """
 
 from dataclasses import dataclass
@@ -32,8 +34,9 @@ class OpenCase:
     assessment_due_by: datetime | None
     subject: Subject
     rms_agency: str
-    previous_referral_id: UUID | None = None
-    agency: str | None = None  # the case agency serving the jurisdiction, which will own the case
+    previous_referral_id: UUID | None
+    agency: str | None  # the case agency serving the jurisdiction, which will own the case
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class CompleteAssessment:
     completed_at: datetime
     case_manager_id: str
     needs: tuple[NeedFound, ...]
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,20 @@ class AssignManager:
 
     referral_id: UUID
     case_manager_id: str
-    agency: str | None = None
+    agency: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
 class RecordContact:
-    """A contact with the person was attempted or made at `at`."""
+    """A contact with the person was attempted or made at `contacted_at`."""
 
     referral_id: UUID
     contact_id: UUID
-    at: datetime
+    contacted_at: datetime
     method: ContactMethod
     outcome: ContactOutcome
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class RecordConsent:
     scope: ConsentScope
     part2: bool
     expires_at: datetime
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class RevokeConsent:
 
     referral_id: UUID
     consent_id: UUID
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class Enroll:
 
     referral_id: UUID
     enrolled_at: datetime
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,7 @@ class Decline:
 
     referral_id: UUID
     reason: DeclineReason
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,7 @@ class ChangeEngagement:
 
     referral_id: UUID
     engagement: Engagement
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,7 @@ class Close:
     referral_id: UUID
     reason: CloseReason
     closed_at: datetime
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,7 @@ class Reopen:
     """Open a closed case again, in the state it had when it was closed."""
 
     referral_id: UUID
+    at: datetime
 
 
 CaseCommand = (

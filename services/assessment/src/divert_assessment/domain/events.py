@@ -2,12 +2,11 @@
 
 They stay inside assessment; `service_layer/integration.py` maps them to the published contracts.
 They hold codes, ids and times only (need categories, consent purposes and scopes, decline and
-close reasons): there is no place for free-text clinical notes. Every event after `CaseOpened`
-repeats the case's jurisdiction so it can be published without reading the rest of the stream.
+close reasons): there is no place for free-text clinical notes. Every event carries the case's
+jurisdiction so it can be published without reading the rest of the stream.
 """
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -24,23 +23,19 @@ from divert_contracts.cases import (
     NeedDomain,
 )
 from divert_contracts.referrals import Pathway, Subject
+from divert_platform.aggregate import DomainEvent
 
 
-class DomainEvent(BaseModel):
-    """Base of assessment's domain events; `name` is the stored event type."""
-
-    model_config = ConfigDict(frozen=True)
-    name: ClassVar[str]
+class CaseEvent(DomainEvent):
+    """Something that happened to one referral's case (stored under its class name)."""
 
     referral_id: UUID
+    jurisdiction: str
 
 
-class CaseOpened(DomainEvent):
+class CaseOpened(CaseEvent):
     """A case was opened for an accepted referral, with what a case manager needs to reach the person."""
 
-    name = "CaseOpened"
-
-    jurisdiction: str
     pathway: Pathway
     referred_at: datetime
     assessment_due_by: datetime | None
@@ -63,12 +58,9 @@ class NeedRecord(BaseModel):
     part2: bool
 
 
-class AssessmentCompleted(DomainEvent):
+class AssessmentCompleted(CaseEvent):
     """The intake assessment was completed; records the due time it was judged against."""
 
-    name = "AssessmentCompleted"
-
-    jurisdiction: str
     completed_at: datetime
     case_manager_id: str
     assessment_due_by: datetime | None
@@ -76,23 +68,17 @@ class AssessmentCompleted(DomainEvent):
     needs: tuple[NeedRecord, ...]
 
 
-class ManagerAssigned(DomainEvent):
+class ManagerAssigned(CaseEvent):
     """A case manager took the case."""
 
-    name = "ManagerAssigned"
-
-    jurisdiction: str
     case_manager_id: str
     agency: str | None
     assigned_at: datetime
 
 
-class ContactRecorded(DomainEvent):
+class ContactRecorded(CaseEvent):
     """A contact with the person was attempted or made; `first_made` marks the first one made."""
 
-    name = "ContactRecorded"
-
-    jurisdiction: str
     contact_id: UUID
     at: datetime
     method: ContactMethod
@@ -100,12 +86,9 @@ class ContactRecorded(DomainEvent):
     first_made: bool
 
 
-class ConsentRecorded(DomainEvent):
+class ConsentRecorded(CaseEvent):
     """The person consented to share with the named parties, for a purpose and scope, until expiry."""
 
-    name = "ConsentRecorded"
-
-    jurisdiction: str
     consent_id: UUID
     parties: tuple[str, ...]
     purpose: ConsentPurpose
@@ -115,80 +98,44 @@ class ConsentRecorded(DomainEvent):
     expires_at: datetime
 
 
-class ConsentRevoked(DomainEvent):
+class ConsentRevoked(CaseEvent):
     """The person revoked a consent."""
 
-    name = "ConsentRevoked"
-
-    jurisdiction: str
     consent_id: UUID
     revoked_at: datetime
 
 
-class ParticipantEnrolled(DomainEvent):
+class ParticipantEnrolled(CaseEvent):
     """The person enrolled; they start out actively engaged."""
 
-    name = "ParticipantEnrolled"
-
-    jurisdiction: str
     enrolled_at: datetime
 
 
-class ParticipantDeclined(DomainEvent):
+class ParticipantDeclined(CaseEvent):
     """The person chose not to enroll."""
 
-    name = "ParticipantDeclined"
-
-    jurisdiction: str
     reason: DeclineReason
     declined_at: datetime
 
 
-class EngagementChanged(DomainEvent):
+class EngagementChanged(CaseEvent):
     """An enrolled participant became active or inactive."""
 
-    name = "EngagementChanged"
-
-    jurisdiction: str
     engagement: Engagement
     changed_at: datetime
 
 
-class CaseClosed(DomainEvent):
+class CaseClosed(CaseEvent):
     """The case was closed with a reason code."""
 
-    name = "CaseClosed"
-
-    jurisdiction: str
     reason: CloseReason
     closed_at: datetime
 
 
-class CaseReopened(DomainEvent):
+class CaseReopened(CaseEvent):
     """A closed case was opened again; `status` and `engagement` are what it returned to, so a
     read model can apply this event without the rest of the stream."""
 
-    name = "CaseReopened"
-
-    jurisdiction: str
     reopened_at: datetime
     status: CaseStatus
     engagement: Engagement | None
-
-
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls
-    for cls in (
-        CaseOpened,
-        AssessmentCompleted,
-        ManagerAssigned,
-        ContactRecorded,
-        ConsentRecorded,
-        ConsentRevoked,
-        ParticipantEnrolled,
-        ParticipantDeclined,
-        EngagementChanged,
-        CaseClosed,
-        CaseReopened,
-    )
-}

@@ -3,13 +3,25 @@
 import asyncio
 from functools import partial
 
-from divert_assessment.bootstrap import bootstrap
+from divert_assessment.bootstrap import Assessment, bootstrap
 from divert_assessment.service_layer import handlers
+from divert_contracts.base import IntegrationEvent
 from divert_contracts.referrals import ReferralAccepted
 from divert_contracts.topics import REFERRALS
+from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 
 GROUP_ID = "divert-assessment"
+TOPICS = (REFERRALS,)
+
+
+def consumer_handlers(assessment: Assessment) -> dict[type[IntegrationEvent], Handler]:
+    """The handler of each event type consumed, with the case agencies of `assessment`'s settings."""
+    return {
+        ReferralAccepted: partial(
+            handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies
+        ),
+    }
 
 
 async def main(stop: asyncio.Event) -> None:
@@ -18,12 +30,8 @@ async def main(stop: asyncio.Event) -> None:
     try:
         await run_consumer(
             assessment.settings,
-            topics=[REFERRALS],
-            handlers={
-                ReferralAccepted: partial(
-                    handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies
-                )
-            },
+            topics=TOPICS,
+            handlers=consumer_handlers(assessment),
             unit_of_work=assessment.unit_of_work,
             stop=stop,
             group_id=GROUP_ID,

@@ -1,27 +1,27 @@
 """Disclosures over REST: a case's data for a named party, only as far as the person consented."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
-from divert_assessment.bootstrap import Assessment
-from divert_assessment.domain.consent_gate import Need, Refusal
+from divert_assessment.adapters.case_queries import find_case, find_consents
+from divert_assessment.bootstrap import ReadSession, Settings, Trail
+from divert_assessment.domain.consent_gate import Need
 from divert_assessment.domain.rules import is_part2
 from divert_assessment.domain.status import CaseStatus
-from divert_assessment.entrypoints.actors import case_manager
-from divert_assessment.entrypoints.errors import CONSENT_MISSING_RESPONSE, ConsentMissing
+from divert_assessment.entrypoints.callers import CaseManager
+from divert_assessment.entrypoints.problems import CONSENT_MISSING_RESPONSE
 from divert_assessment.entrypoints.schemas import PartyId, Request
-from divert_assessment.service_layer.disclosures import DisclosureRefused, Requester, disclose
+from divert_assessment.service_layer.disclosures import Requester, disclose
 from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_contracts.cases import ConsentScope, Engagement, NeedDomain
 from divert_platform.audit import stated_purpose
-from divert_platform.auth import Access, Principal
 from divert_platform.clock import utcnow
-from divert_platform.problems import Forbidden, NotFound, problem_responses
+from divert_platform.problems import problem_responses
 
 
 class DisclosureRequest(Request):
@@ -77,68 +77,57 @@ def _need(need: Need) -> DisclosedNeed:
     return DisclosedNeed(domain=need.domain, priority=need.priority, part2=is_part2(need.domain))
 
 
-def disclosures_router(assessment: Assessment, access: Access) -> APIRouter:
-    """`POST /v1/cases/{referral_id}/disclosures`, for case managers of the owning agency."""
-    router = APIRouter(
-        prefix="/v1/cases",
-        tags=["disclosures"],
-        responses=problem_responses(400, 401, 404, 413, 415, 422, 500) | CONSENT_MISSING_RESPONSE,
+router = APIRouter(
+    prefix="/v1/cases",
+    tags=["disclosures"],
+    responses=problem_responses(400, 401, 404, 413, 415, 422, 500) | CONSENT_MISSING_RESPONSE,
+)
+
+
+@router.post("/{referral_id}/disclosures", response_model=Disclosure, summary="Disclose under consent")
+async def disclose_case(
+    referral_id: UUID,
+    body: DisclosureRequest,
+    request: HttpRequest,
+    caller: CaseManager,
+    session: ReadSession,
+    trail: Trail,
+    settings: Settings,
+) -> Any:
+    """The case data `scope` covers, for `party`: `contact_details` (name and phone),
+    `program_status` (status, engagement, enrolled or not), `assessment_needs` (need domains
+    and priorities) or `full_case` (all three). Only when a consent that is neither revoked
+    nor expired names the party with that scope or a wider one (scopes run contact_details <
+    program_status < assessment_needs < full_case); otherwise 403, saying which consent is
+    missing. Never to police, prosecution or a court (`DIVERT_ENFORCEMENT_PARTIES`, or a unit
+    of one), whatever a consent says: 403 with reason `party_is_enforcement`.
+    Substance-use-treatment needs (42 CFR Part 2) go only under a consent marked `part2`,
+    with the federal no-redisclosure notice. Every decision, granted or refused, is recorded
+    in the audit trail with the `X-Divert-Purpose` given; a case of another agency is 404."""
+    now = utcnow()
+    case = await find_case(session, referral_id, agency=caller.agency)
+    if case is None:
+        raise CaseNotFound(referral_id)
+    consents = await find_consents(session, referral_id)
+    await session.close()  # the read is over: the decision's audit record is committed on its own
+    result = await disclose(
+        case,
+        consents,
+        Requester(caller, stated_purpose(request)),
+        body.party,
+        body.scope,
+        now,
+        trail=trail,
+        enforcement_parties=settings.enforcement_parties,
     )
-    caller = case_manager(access)
-    trail = assessment.audit_trail()
-    enforcement_parties = assessment.settings.enforcement_parties
-
-    @router.post("/{referral_id}/disclosures", response_model=Disclosure, summary="Disclose under consent")
-    async def disclose_case(
-        referral_id: UUID,
-        body: DisclosureRequest,
-        request: HttpRequest,
-        principal: Annotated[Principal, Depends(caller)],
-    ) -> Any:
-        """The case data `scope` covers, for `party`: `contact_details` (name and phone),
-        `program_status` (status, engagement, enrolled or not), `assessment_needs` (need domains
-        and priorities) or `full_case` (all three). Only when a consent that is neither revoked
-        nor expired names the party with that scope or a wider one (scopes run contact_details <
-        program_status < assessment_needs < full_case); otherwise 403, saying which consent is
-        missing. Never to police, prosecution or a court (`DIVERT_ENFORCEMENT_PARTIES`, or a unit
-        of one), whatever a consent says: 403 with reason `party_is_enforcement`.
-        Substance-use-treatment needs (42 CFR Part 2) go only under a consent marked `part2`,
-        with the federal no-redisclosure notice. Every decision, granted or refused, is recorded
-        in the audit trail with the `X-Divert-Purpose` given; a case of another agency is 404."""
-        now = utcnow()
-        requester = Requester(principal, stated_purpose(request))
-        try:
-            result = await disclose(
-                assessment.unit_of_work,
-                trail,
-                requester,
-                referral_id,
-                body.party,
-                body.scope,
-                now,
-                enforcement_parties=enforcement_parties,
-            )
-        except CaseNotFound as error:
-            raise NotFound(str(error)) from error
-        except DisclosureRefused as error:
-            decision = error.decision
-            if decision.refusal == Refusal.ENFORCEMENT_PARTY:
-                raise Forbidden(decision.explanation, reason=decision.refusal, party=decision.party) from error
-            raise ConsentMissing(
-                decision.explanation,
-                reason=decision.refusal,
-                missing={"party": decision.party, "scope": decision.scope},
-            ) from error
-        return Disclosure(
-            referral_id=referral_id,
-            party=body.party,
-            scope=body.scope,
-            consent_id=result.decision.consent_id,
-            disclosed_at=now,
-            contact_details=result.contact_details,
-            program_status=result.program_status,
-            needs=None if result.needs is None else [_need(need) for need in result.needs],
-            redisclosure_notice=result.notice,
-        )
-
-    return router
+    return Disclosure(
+        referral_id=referral_id,
+        party=body.party,
+        scope=body.scope,
+        consent_id=result.decision.consent_id,
+        disclosed_at=now,
+        contact_details=result.contact_details,
+        program_status=result.program_status,
+        needs=None if result.needs is None else [_need(need) for need in result.needs],
+        redisclosure_notice=result.notice,
+    )

@@ -3,17 +3,15 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from divert_assessment.adapters.reports import Funnel, funnel
-from divert_assessment.bootstrap import Assessment
-from divert_assessment.entrypoints.actors import program_manager
-from divert_assessment.entrypoints.errors import invalid
+from divert_assessment.bootstrap import ReadSession
+from divert_assessment.entrypoints.callers import ProgramManager
 from divert_contracts.cases import CloseReason
 from divert_contracts.timestamps import IsoDateTime
-from divert_platform.auth import Access, Principal
-from divert_platform.problems import Forbidden, problem_responses
+from divert_platform.problems import Forbidden, invalid, problem_responses
 
 
 class Rate(BaseModel):
@@ -68,37 +66,32 @@ def _report(result: Funnel, jurisdiction: str, referred_from: datetime, referred
     )
 
 
-def reports_router(assessment: Assessment, access: Access) -> APIRouter:
-    """Program reports under `/v1/reports`, for program managers of their own jurisdiction."""
-    router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(400, 401, 403, 422, 500))
-    caller = program_manager(access)
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=problem_responses(400, 401, 403, 422, 500))
 
-    @router.get("/funnel", response_model=FunnelReport, summary="The case funnel")
-    async def funnel_report(
-        referred_from: Annotated[
-            IsoDateTime, Query(alias="from", description="Referred at or after (ISO 8601 with its UTC offset).")
-        ],
-        referred_to: Annotated[IsoDateTime, Query(alias="to", description="Referred before (exclusive).")],
-        principal: Annotated[Principal, Depends(caller)],
-        jurisdiction: Annotated[
-            str | None,
-            Query(max_length=64, description="The caller's own jurisdiction (the default); any other is 403."),
-        ] = None,
-    ) -> Any:
-        """Of the cases of the caller's jurisdiction referred in `[from, to)`: how many were
-        opened, contacted (and the median hours to the first contact), assessed, assessed on
-        time, enrolled and declined, and how many are closed, by reason. Rates are percentages of
-        the assessed cases. Computed from the read models, over every case of the jurisdiction
-        whichever agency owns it. A window that does not end after it starts is 422 naming
-        `query.to`; a `jurisdiction` other than the token's is 403."""
-        own = principal.jurisdiction or ""  # the dependency refuses tokens without one
-        if jurisdiction is not None and jurisdiction != own:
-            raise Forbidden(f"a program manager of {own} sees only its own jurisdiction's report")
-        start, end = _in_utc("query.from", referred_from), _in_utc("query.to", referred_to)
-        if end <= start:
-            raise invalid("query.to", "`to` must be later than `from`")
-        async with assessment.unit_of_work() as uow:
-            result = await funnel(uow, start, end, own)
-        return _report(result, own, start, end)
 
-    return router
+@router.get("/funnel", response_model=FunnelReport, summary="The case funnel")
+async def funnel_report(
+    referred_from: Annotated[
+        IsoDateTime, Query(alias="from", description="Referred at or after (ISO 8601 with its UTC offset).")
+    ],
+    referred_to: Annotated[IsoDateTime, Query(alias="to", description="Referred before (exclusive).")],
+    caller: ProgramManager,
+    session: ReadSession,
+    jurisdiction: Annotated[
+        str | None,
+        Query(max_length=64, description="The caller's own jurisdiction (the default); any other is 403."),
+    ] = None,
+) -> Any:
+    """Of the cases of the caller's jurisdiction referred in `[from, to)`: how many were
+    opened, contacted (and the median hours to the first contact), assessed, assessed on
+    time, enrolled and declined, and how many are closed, by reason. Rates are percentages of
+    the assessed cases. Computed from the read models, over every case of the jurisdiction
+    whichever agency owns it. A window that does not end after it starts is 422 naming
+    `query.to`; a `jurisdiction` other than the token's is 403."""
+    own = caller.jurisdiction or ""  # `ProgramManager` admits only tokens that name one
+    if jurisdiction is not None and jurisdiction != own:
+        raise Forbidden(f"a program manager of {own} sees only its own jurisdiction's report")
+    start, end = _in_utc("query.from", referred_from), _in_utc("query.to", referred_to)
+    if end <= start:
+        raise invalid("query.to", "`to` must be later than `from`")
+    return _report(await funnel(session, start, end, own), own, start, end)

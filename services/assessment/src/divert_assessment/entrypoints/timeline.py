@@ -7,13 +7,14 @@ entry is built. Events hold no free text, so neither does the timeline.
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from divert_assessment.domain import events
+from divert_assessment.domain.case import Case
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.entrypoints.schemas import CaseView, NeedView
 from divert_contracts.cases import (
@@ -26,12 +27,11 @@ from divert_contracts.cases import (
     Engagement,
 )
 from divert_contracts.referrals import Pathway
-from divert_platform.clock import as_utc
 from divert_platform.event_store import RecordedEvent
 
 
 class Entry(BaseModel):
-    """What happened, when, and who recorded it."""
+    """What happened, when, and who recorded it; every time in UTC, whatever offset it was given with."""
 
     time_field: ClassVar[str]
 
@@ -40,6 +40,11 @@ class Entry(BaseModel):
     actor: str | None = Field(description="Who recorded it (a user id, or the service that did).")
     role: str | None
     agency: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _in_utc(cls, value: Any) -> Any:
+        return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 class CaseOpenedEntry(Entry):
@@ -187,14 +192,14 @@ def _snake(name: str) -> str:
 def timeline(stored: Iterable[RecordedEvent]) -> list[Entry]:
     """The entries of a case's stored events, in the order they were recorded (oldest first)."""
     entries = []
+    types = Case.event_types()
     for record in stored:
-        event = events.EVENT_TYPES[record.event_type].model_validate(record.data)
-        fields = {key: as_utc(v) if isinstance(v, datetime) else v for key, v in event.model_dump().items()}
+        fields = types[record.event_type].model_validate(record.data).model_dump()
         entry = _ENTRIES[record.event_type]
         fields |= {
             "event": _snake(record.event_type),
             "at": fields[entry.time_field],
-            "recorded_at": as_utc(record.recorded_at),
+            "recorded_at": record.recorded_at,
             "actor": record.metadata.get("actor"),
             "role": record.metadata.get("role"),
             "agency": record.metadata.get("agency"),

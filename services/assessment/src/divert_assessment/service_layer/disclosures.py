@@ -1,12 +1,11 @@
 """Disclosing a case's data to a party under the consent gate (42 CFR Part 2, the golden rule)."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from divert_assessment.adapters.cases import find_case, find_consents
 from divert_assessment.domain.consent_gate import (
     REDISCLOSURE_NOTICE,
     SECTIONS,
@@ -17,11 +16,9 @@ from divert_assessment.domain.consent_gate import (
     may_disclose,
     needs_notice,
 )
-from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_contracts.cases import ConsentScope
 from divert_platform.audit import AuditTrail
 from divert_platform.auth import Principal
-from divert_platform.unit_of_work import UnitOfWork
 
 
 class DisclosureRefused(PermissionError):
@@ -52,39 +49,37 @@ class Requester:
 
 
 async def disclose(
-    unit_of_work: Callable[[], UnitOfWork],
-    trail: AuditTrail,
+    case: dict[str, Any],
+    consents: list[dict[str, Any]],
     requester: Requester,
-    referral_id: UUID,
     party: str,
     scope: ConsentScope,
     now: datetime,
     *,
+    trail: AuditTrail,
     enforcement_parties: Collection[str],
 ) -> Disclosure:
-    """The case data `scope` covers, for `party`, if a consent in force allows it.
+    """The data of `case` that `scope` covers, for `party`, if one of its `consents` in force allows it.
 
-    Only a case of the requester's agency is found. Never to one of `enforcement_parties`. The
-    decision, granted or refused, is recorded in the audit trail before anything is returned.
-    Raises `CaseNotFound`, or `DisclosureRefused` naming the consent that is missing.
+    `case` and `consents` are the case's read-model rows, as the caller found them for the
+    requester's agency. Never to one of `enforcement_parties`. The decision, granted or refused,
+    is recorded in the audit trail before anything is returned. Raises `DisclosureRefused` naming
+    the consent that is missing.
     """
-    async with unit_of_work() as uow:
-        row = await find_case(uow, referral_id, agency=requester.principal.agency)
-        if row is None:
-            raise CaseNotFound(referral_id)
-        consents = [_consent(consent) for consent in await find_consents(uow, referral_id)]
-    decision = may_disclose(consents, party, scope, now, enforcement_parties=enforcement_parties)
-    await record_disclosure(trail, requester, referral_id, decision)
+    decision = may_disclose(
+        [_consent(consent) for consent in consents], party, scope, now, enforcement_parties=enforcement_parties
+    )
+    await record_disclosure(trail, requester, UUID(case["referral_id"]), decision)
     if not decision.allowed:
         raise DisclosureRefused(decision)
     sections = SECTIONS[scope]
     needs = None
     if "assessment_needs" in sections:
-        needs = disclosable_needs((Need(n["domain"], n["priority"]) for n in row["needs"] or []), decision)
+        needs = disclosable_needs((Need(n["domain"], n["priority"]) for n in case["needs"] or []), decision)
     return Disclosure(
         decision=decision,
-        contact_details=_contact_details(row) if "contact_details" in sections else None,
-        program_status=_program_status(row) if "program_status" in sections else None,
+        contact_details=_contact_details(case) if "contact_details" in sections else None,
+        program_status=_program_status(case) if "program_status" in sections else None,
         needs=needs,
         notice=REDISCLOSURE_NOTICE if needs and needs_notice(needs) else None,
     )
@@ -94,7 +89,7 @@ async def record_disclosure(trail: AuditTrail, requester: Requester, referral_id
     """Audit a disclosure decision, granted or refused: who asked (the token), for which party and
     scope, under which consent or why not, and the purpose stated.
 
-    Called once the case's read transaction is over and committed on its own (SQLite has one
+    Called once the case's read transaction is over, and committed on its own (SQLite has one
     writer at a time), so a refusal's record stays when the 403 goes out.
     """
     outcome = f"under consent {decision.consent_id}" if decision.allowed else f"refused: {decision.refusal}"

@@ -1,22 +1,42 @@
-"""Assessment's command handlers and reactions to events."""
+"""Assessment's command handlers (the case lifecycle) and its reaction to intake's events (a case
+for every accepted referral).
+
+A command handler loads the case, lets it judge the command (it raises why it refuses:
+`InvalidTransition`, `RulesBroken`, `ConsentNotFound`, `ConsentAlreadyRevoked`) and saves what it
+recorded, attributed to the unit of work's cause; the unit of work publishes it on commit. A
+concurrent change to the same case makes the save fail with `ConcurrencyConflict`. Handlers never
+commit: whoever opened the unit of work does (the API's idempotency helper, the consumer runner).
+The API checks that a case is the caller's agency's before it calls a handler.
+"""
 
 import logging
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from uuid import UUID
 
-from divert_assessment.adapters.cases import CaseRepository
 from divert_assessment.domain.case import Case
-from divert_assessment.domain.commands import CaseCommand, OpenCase
+from divert_assessment.domain.commands import (
+    AssignManager,
+    CaseCommand,
+    ChangeEngagement,
+    Close,
+    CompleteAssessment,
+    Decline,
+    Enroll,
+    OpenCase,
+    RecordConsent,
+    RecordContact,
+    Reopen,
+    RevokeConsent,
+)
 from divert_assessment.domain.rules import previous_case_of_the_same_person
-from divert_assessment.service_layer.integration import to_integration_event
-from divert_contracts.codec import DecodedEvent
+from divert_assessment.service_layer.unit_of_work import AssessmentUnitOfWork
 from divert_contracts.referrals import ReferralAccepted
 from divert_platform.clock import as_utc, utcnow
-from divert_platform.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=CaseCommand)
 
 
 class CaseNotFound(LookupError):
@@ -28,9 +48,9 @@ class CaseNotFound(LookupError):
 
 
 async def when_referral_accepted_open_case(
-    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: Mapping[str, str]
+    event: ReferralAccepted, uow: AssessmentUnitOfWork, *, case_agencies: Mapping[str, str]
 ) -> None:
-    """Open the case of an accepted referral, once, and announce it (the consumer commits).
+    """Open the case of an accepted referral, once, and announce it.
 
     The case belongs to the case agency `case_agencies` names for its jurisdiction. With none
     named it is opened without one — seen by no case manager, counted by program reports — and a
@@ -38,25 +58,24 @@ async def when_referral_accepted_open_case(
     A person the RMS agency already knows (same agency, same `rms_person_id`) whose earlier case
     is closed is re-referred: the new case links to the latest such case.
     """
-    event = message.event
-    assert isinstance(event, ReferralAccepted)
-    repository = CaseRepository(uow)
-    case = await repository.get(event.referral_id) or Case(id=event.referral_id)
+    case = await uow.cases.get(event.referral_id) or Case(id=event.referral_id)
     if case.status is not None:
         return  # a redelivery: the case is open already and nothing is recorded
     person_id = event.subject.rms_person_id
-    earlier = await repository.earlier_cases(event.rms.agency, person_id) if person_id else []
+    earlier = await uow.cases.earlier_cases(event.rms.agency, person_id) if person_id else []
     command = OpenCase(
         referral_id=event.referral_id,
         jurisdiction=event.jurisdiction,
         pathway=event.pathway,
-        # a naive time in the event would not compare with aware ones later: read it as UTC
+        # The contract's times are plain datetimes, so a producer may send them naive (meaning UTC):
+        # the one place they are made aware, as a naive time would not compare with aware ones later.
         referred_at=as_utc(event.referred_at),
         assessment_due_by=as_utc(event.assessment_due_by) if event.assessment_due_by else None,
         subject=event.subject,
         rms_agency=event.rms.agency,
         previous_referral_id=previous_case_of_the_same_person(event.rms.agency, person_id, earlier),
         agency=case_agencies.get(event.jurisdiction),
+        at=utcnow(),
     )
     if command.agency is None:
         log.warning(
@@ -65,27 +84,65 @@ async def when_referral_accepted_open_case(
             event.jurisdiction,
             event.referral_id,
         )
-    case.open(command, utcnow())
-    await _save(uow, case, {"actor": message.source, "role": "service", "causation_id": message.id})
+    case.open(command)
+    await uow.cases.save(case)
 
 
-async def handle(uow: UnitOfWork, command: CaseCommand, now: datetime, actor: dict[str, Any]) -> Case:
-    """Apply a command to its case and stage its events, outbox rows and read models (the caller commits).
+async def complete_assessment(command: CompleteAssessment, uow: AssessmentUnitOfWork) -> Case:
+    """Record the intake assessment, judged on time or late against the case's due time."""
+    return await _change(command, uow, Case.complete_assessment)
 
-    `actor` is the events' metadata (who, in which role and agency); the caller has checked that
-    the case is the actor's agency's. Raises `CaseNotFound`, or the case's refusal (`InvalidTransition`, `RulesBroken`,
-    `ConsentNotFound`, `ConsentAlreadyRevoked`), or `ConcurrencyConflict` on a concurrent change.
-    """
-    case = await CaseRepository(uow).get(command.referral_id)
+
+async def assign_manager(command: AssignManager, uow: AssessmentUnitOfWork) -> Case:
+    """Give the case to a case manager."""
+    return await _change(command, uow, Case.assign_manager)
+
+
+async def record_contact(command: RecordContact, uow: AssessmentUnitOfWork) -> Case:
+    """Record a contact with the person, attempted or made."""
+    return await _change(command, uow, Case.record_contact)
+
+
+async def record_consent(command: RecordConsent, uow: AssessmentUnitOfWork) -> Case:
+    """Record the person's consent to share with named parties."""
+    return await _change(command, uow, Case.record_consent)
+
+
+async def revoke_consent(command: RevokeConsent, uow: AssessmentUnitOfWork) -> Case:
+    """The person withdraws a consent (in any state of the case)."""
+    return await _change(command, uow, Case.revoke_consent)
+
+
+async def enroll(command: Enroll, uow: AssessmentUnitOfWork) -> Case:
+    """The assessed person enrolls."""
+    return await _change(command, uow, Case.enroll)
+
+
+async def decline(command: Decline, uow: AssessmentUnitOfWork) -> Case:
+    """The assessed person chooses not to enroll."""
+    return await _change(command, uow, Case.decline)
+
+
+async def change_engagement(command: ChangeEngagement, uow: AssessmentUnitOfWork) -> Case:
+    """An enrolled participant becomes active or inactive."""
+    return await _change(command, uow, Case.change_engagement)
+
+
+async def close(command: Close, uow: AssessmentUnitOfWork) -> Case:
+    """Close the case with a reason."""
+    return await _change(command, uow, Case.close)
+
+
+async def reopen(command: Reopen, uow: AssessmentUnitOfWork) -> Case:
+    """Open a closed case again, where it stood."""
+    return await _change(command, uow, Case.reopen)
+
+
+async def _change(command: C, uow: AssessmentUnitOfWork, decide: Callable[[Case, C], None]) -> Case:
+    """Load the command's case, let it `decide`, and save what it recorded."""
+    case = await uow.cases.get(command.referral_id)
     if case is None:
         raise CaseNotFound(command.referral_id)
-    case.handle(command, now)
-    await _save(uow, case, actor)
+    decide(case, command)
+    await uow.cases.save(case)
     return case
-
-
-async def _save(uow: UnitOfWork, case: Case, metadata: dict[str, Any]) -> None:
-    for event in await CaseRepository(uow).save(case, metadata):
-        integration_event = to_integration_event(event)
-        if integration_event is not None:
-            await uow.outbox.add(integration_event)

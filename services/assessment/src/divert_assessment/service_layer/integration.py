@@ -1,18 +1,21 @@
 """Domain events → integration events (the published contract). Internal detail stays home:
 the subject's identity, the RMS agency and who assessed never leave assessment on `divert.cases`."""
 
+from typing import Any
+
 from divert_assessment.domain import events
+from divert_assessment.domain.case import Case
 from divert_contracts import cases as contract
 from divert_contracts.base import IntegrationEvent
 
 
-def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
-    """The contract event to publish for `event`, or None when nothing leaves assessment."""
+def to_integration_event(event: events.CaseEvent, case: Case) -> IntegrationEvent | None:
+    """The contract event to publish for `event` of `case`, or None when nothing leaves assessment."""
+    about: dict[str, Any] = {"referral_id": event.referral_id, "jurisdiction": event.jurisdiction}
     match event:
         case events.CaseOpened():
             return contract.CaseOpened(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
+                **about,
                 pathway=event.pathway,
                 opened_at=event.opened_at,
                 assessment_due_by=event.assessment_due_by,
@@ -21,8 +24,7 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
             )
         case events.AssessmentCompleted():
             return contract.CaseAssessmentCompleted(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
+                **about,
                 completed_at=event.completed_at,
                 assessment_due_by=event.assessment_due_by,
                 on_time=event.on_time,
@@ -32,16 +34,11 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
             )
         case events.ManagerAssigned():
             return contract.CaseManagerAssigned(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
-                case_manager_id=event.case_manager_id,
-                agency=event.agency,
-                assigned_at=event.assigned_at,
+                **about, case_manager_id=event.case_manager_id, agency=event.agency, assigned_at=event.assigned_at
             )
         case events.ContactRecorded():
             return contract.CaseContactRecorded(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
+                **about,
                 contact_id=event.contact_id,
                 at=event.at,
                 method=event.method,
@@ -50,8 +47,7 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
             )
         case events.ConsentRecorded():
             return contract.CaseConsentRecorded(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
+                **about,
                 consent_id=event.consent_id,
                 parties=event.parties,
                 purpose=event.purpose,
@@ -61,40 +57,16 @@ def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
                 expires_at=event.expires_at,
             )
         case events.ConsentRevoked():
-            return contract.CaseConsentRevoked(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
-                consent_id=event.consent_id,
-                revoked_at=event.revoked_at,
-            )
+            return contract.CaseConsentRevoked(**about, consent_id=event.consent_id, revoked_at=event.revoked_at)
         case events.ParticipantEnrolled():
-            return contract.CaseParticipantEnrolled(
-                referral_id=event.referral_id, jurisdiction=event.jurisdiction, enrolled_at=event.enrolled_at
-            )
+            return contract.CaseParticipantEnrolled(**about, enrolled_at=event.enrolled_at)
         case events.ParticipantDeclined():
-            return contract.CaseParticipantDeclined(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
-                declined_at=event.declined_at,
-                reason=event.reason,
-            )
+            return contract.CaseParticipantDeclined(**about, declined_at=event.declined_at, reason=event.reason)
         case events.EngagementChanged():
-            return contract.CaseEngagementChanged(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
-                engagement=event.engagement,
-                changed_at=event.changed_at,
-            )
+            return contract.CaseEngagementChanged(**about, engagement=event.engagement, changed_at=event.changed_at)
         case events.CaseClosed():
-            return contract.CaseClosed(
-                referral_id=event.referral_id,
-                jurisdiction=event.jurisdiction,
-                reason=event.reason,
-                closed_at=event.closed_at,
-            )
+            return contract.CaseClosed(**about, reason=event.reason, closed_at=event.closed_at)
         case events.CaseReopened():
-            return contract.CaseReopened(
-                referral_id=event.referral_id, jurisdiction=event.jurisdiction, reopened_at=event.reopened_at
-            )
+            return contract.CaseReopened(**about, reopened_at=event.reopened_at)
         case _:
             return None

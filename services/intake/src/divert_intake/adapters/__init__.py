@@ -1,1 +1,1 @@
-"""Intake adapters: read models, Temporal and the warrants HTTP client."""
+"""Intake adapters: the referral repository and its read models, metrics, the Temporal deadline clock."""

@@ -1,6 +1,8 @@
 """Intake's read-model tables (the schema itself is created by Alembic migrations)."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, MetaData, String, Table
+
+from divert_platform.columns import UtcDateTime
 
 metadata = MetaData()
 
@@ -14,14 +16,15 @@ referral_status = Table(
     Column("agency", String(64), nullable=False),
     Column("case_number", String(64), nullable=False),
     Column("decision", JSON, nullable=False),
-    Column("referred_at", DateTime(timezone=True), nullable=False),
-    Column("assessment_due_by", DateTime(timezone=True)),
+    Column("referred_at", UtcDateTime, nullable=False),
+    Column("assessment_due_by", UtcDateTime),
     Column("assessed_on_time", Boolean),
     Column("enrolled", Boolean, nullable=False, default=False),
     Column("warrant_requested", Boolean, nullable=False, default=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The claim that keeps one active referral per RMS case and pathway (released on withdrawal).
 active_referrals = Table(
     "active_referrals",
     metadata,

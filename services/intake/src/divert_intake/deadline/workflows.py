@@ -50,7 +50,7 @@ class ReferralDeadlineWorkflow:
             due = self._due
             try:
                 await workflow.wait_condition(
-                    lambda due=due: self._state != "waiting" or self._due != due,  # type: ignore[misc]
+                    lambda due=due: self._state != "waiting" or self._due != due,  # type: ignore[misc]  # mypy cannot infer a lambda with a default argument
                     timeout=max(due - workflow.now(), timedelta(0)),
                 )
             except TimeoutError:

@@ -1,23 +1,21 @@
 """Intake's domain events: what happened to a referral, as stored in intake's event store.
 
 They stay inside intake; `service_layer/integration.py` maps them to the published contracts.
-Screening facts never appear here: only the decision and its reason codes.
+Screening facts never appear here: only the decision and its reason codes. The stored event type
+is the class name, so a class is never renamed without keeping its old `name`.
 """
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
+from divert_platform.aggregate import DomainEvent
 
 
-class DomainEvent(BaseModel):
-    """Base of intake's domain events; `name` is the stored event type."""
-
-    model_config = ConfigDict(frozen=True)
-    name: ClassVar[str]
+class ReferralEvent(DomainEvent):
+    """Something that happened to one referral."""
 
     referral_id: UUID
 
@@ -30,8 +28,8 @@ class ReasonRecord(BaseModel):
     message: str
 
 
-class ReferralAccepted(DomainEvent):
-    name = "ReferralAccepted"
+class ReferralAccepted(ReferralEvent):
+    """The policy in force on the referral's date found the person eligible."""
 
     jurisdiction: str
     pathway: Pathway
@@ -48,10 +46,8 @@ class ReferralAccepted(DomainEvent):
     contact_drivers: tuple[str, ...]
 
 
-class ReferralDeclined(DomainEvent):
+class ReferralDeclined(ReferralEvent):
     """Recorded without the subject's details: a declined referral goes no further."""
-
-    name = "ReferralDeclined"
 
     jurisdiction: str
     pathway: Pathway
@@ -63,15 +59,15 @@ class ReferralDeclined(DomainEvent):
     precinct: str | None = None
 
 
-class AssessmentRecorded(DomainEvent):
-    name = "AssessmentRecorded"
+class AssessmentRecorded(ReferralEvent):
+    """The case agency completed the assessment (on time or not)."""
 
     completed_at: datetime
     on_time: bool
 
 
-class AssessmentDeadlineLapsed(DomainEvent):
-    name = "AssessmentDeadlineLapsed"
+class AssessmentDeadlineLapsed(ReferralEvent):
+    """The arrest diversion's assessment window closed without an assessment."""
 
     jurisdiction: str
     assessment_due_by: datetime
@@ -79,16 +75,16 @@ class AssessmentDeadlineLapsed(DomainEvent):
     lapse_action: LapseAction
 
 
-class ReferralWithdrawn(DomainEvent):
-    name = "ReferralWithdrawn"
+class ReferralWithdrawn(ReferralEvent):
+    """The referring agency (or the program manager) withdrew the referral."""
 
     jurisdiction: str
     reason: str
     withdrawn_at: datetime
 
 
-class DeadlineExtended(DomainEvent):
-    name = "DeadlineExtended"
+class DeadlineExtended(ReferralEvent):
+    """The program manager moved the assessment due time later."""
 
     jurisdiction: str
     previous_due_by: datetime
@@ -97,41 +93,19 @@ class DeadlineExtended(DomainEvent):
     extended_at: datetime
 
 
-class WarrantRequestNoted(DomainEvent):
+class WarrantRequestNoted(ReferralEvent):
     """The warrants service reported a request for this referral (shown to police as yes/no)."""
 
-    name = "WarrantRequestNoted"
-
     warrant_request_id: UUID
 
 
-class WarrantRescissionNoted(DomainEvent):
+class WarrantRescissionNoted(ReferralEvent):
     """The warrants service rescinded the request (the police view goes back to "no")."""
 
-    name = "WarrantRescissionNoted"
-
     warrant_request_id: UUID
 
 
-class EnrollmentNoted(DomainEvent):
+class EnrollmentNoted(ReferralEvent):
     """The case agency enrolled the person (police see only "enrolled: yes")."""
 
-    name = "EnrollmentNoted"
-
     enrolled_at: datetime
-
-
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls
-    for cls in (
-        ReferralAccepted,
-        ReferralDeclined,
-        ReferralWithdrawn,
-        DeadlineExtended,
-        AssessmentRecorded,
-        AssessmentDeadlineLapsed,
-        WarrantRequestNoted,
-        WarrantRescissionNoted,
-        EnrollmentNoted,
-    )
-}

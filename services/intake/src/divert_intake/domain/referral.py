@@ -1,16 +1,18 @@
 """The referral aggregate: one referral's state, rebuilt from its events."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
+from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain import events
+from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.deadlines import assessment_due_by
 from divert_intake.domain.eligibility import Decision, Reason, decide
-from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
-from divert_intake.domain.policy import JurisdictionPolicy
+from divert_intake.domain.facts import EligibilityFacts
+from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_platform.aggregate import Aggregate, applies
 
 
 class ReferralStatus(StrEnum):
@@ -24,7 +26,8 @@ class ReferralStatus(StrEnum):
 
 
 class InvalidReferral(ValueError):
-    """A command that contradicts the referral's own data; `field` names the request field at fault."""
+    """A command that contradicts the referral's own data or its policy; `field` names the request
+    field at fault (e.g. `referred_at`, `subject.date_of_birth`)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -39,20 +42,25 @@ class InvalidTransition(Exception):
         self.current = current
 
 
-@dataclass(frozen=True)
-class SubmitReferral:
-    """Command: an officer refers a person."""
+def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPolicy:
+    """The policy that judges the referral: the jurisdiction's version in force on its date.
 
-    referral_id: UUID
-    jurisdiction: str
-    pathway: Pathway
-    referred_at: datetime
-    rms: RmsReference
-    subject: Subject
-    location: Location
-    offense: Offense | None
-    screening: Screening
-    contact_drivers: tuple[str, ...]
+    Raises `InvalidReferral` naming the first field that rules the referral out before any rule is
+    evaluated: an unknown jurisdiction, a date before its first policy, a pathway it does not take,
+    an arrest diversion without its offense, a missing date of birth where there is a minimum age.
+    """
+    if policies.latest(command.jurisdiction) is None:
+        raise InvalidReferral("jurisdiction", f"unknown jurisdiction {command.jurisdiction!r}")
+    policy = policies.effective_at(command.jurisdiction, command.referred_at)
+    if policy is None:
+        raise InvalidReferral("referred_at", "referred_at is before the jurisdiction's first policy took effect")
+    if command.pathway not in policy.pathways:
+        raise InvalidReferral("pathway", f"{policy.name} does not accept {command.pathway} referrals")
+    if command.pathway == "arrest_diversion" and command.offense is None:
+        raise InvalidReferral("offense", "an arrest diversion needs the offense")
+    if policy.minimum_age is not None and command.subject.date_of_birth is None:
+        raise InvalidReferral("subject.date_of_birth", f"{policy.name} has a minimum age: the date of birth is needed")
+    return policy
 
 
 def eligibility_facts(command: SubmitReferral, policy: JurisdictionPolicy) -> EligibilityFacts:
@@ -77,11 +85,11 @@ _WITHDRAWABLE = {ReferralStatus.ACCEPTED, ReferralStatus.ASSESSED, ReferralStatu
 
 
 @dataclass
-class Referral:
-    """A referral and the events that changed it but are not stored yet (`pending`)."""
+class Referral(Aggregate[events.ReferralEvent]):
+    """A referral: takes commands, checks them against its status, records events."""
 
-    id: UUID
-    version: int = 0
+    stream_prefix = "referral"
+
     status: ReferralStatus | None = None
     jurisdiction: str = ""
     pathway: Pathway | None = None
@@ -91,7 +99,6 @@ class Referral:
     warrant_requested: bool = False
     enrolled: bool = False
     assessed_on_time: bool = False
-    pending: list[events.DomainEvent] = field(default_factory=list)
 
     @property
     def warrant_still_due(self) -> bool:
@@ -106,9 +113,9 @@ class Referral:
         return not settled
 
     @classmethod
-    def submit(cls, command: SubmitReferral, policy: JurisdictionPolicy, now: datetime) -> "Referral":
-        """Decide eligibility and record the outcome; screening facts end here."""
-        if command.referred_at > now:
+    def submit(cls, command: SubmitReferral, policy: JurisdictionPolicy) -> "Referral":
+        """Decide eligibility under `policy` and record the outcome; screening facts end here."""
+        if command.referred_at > command.at:
             raise InvalidReferral("referred_at", "referred_at is in the future")
         decision = decide(policy, eligibility_facts(command, policy))
         referral = cls(id=command.referral_id)
@@ -148,15 +155,6 @@ class Referral:
         )
         return referral
 
-    @classmethod
-    def from_events(cls, referral_id: UUID, history: list[events.DomainEvent]) -> "Referral":
-        """Rebuild the referral from its stored events."""
-        referral = cls(id=referral_id)
-        for event in history:
-            referral._apply(event)
-            referral.version += 1
-        return referral
-
     def record_assessment(self, completed_at: datetime) -> None:
         """The case agency completed the assessment; a repeat notice changes nothing.
 
@@ -169,7 +167,7 @@ class Referral:
             self._record(events.AssessmentRecorded(referral_id=self.id, completed_at=completed_at, on_time=on_time))
 
     def record_lapse(self, lapsed_at: datetime) -> None:
-        """The assessment window closed first; only an accepted arrest diversion can lapse."""
+        """The assessment window closed first; only an accepted arrest diversion can lapse (once)."""
         if self.status != ReferralStatus.ACCEPTED or self.lapse_action is None or self.assessment_due_by is None:
             return
         self._record(
@@ -228,34 +226,44 @@ class Referral:
         if self.warrant_requested:
             self._record(events.WarrantRescissionNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
 
-    def _record(self, event: events.DomainEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
+    @applies
+    def _accepted(self, event: events.ReferralAccepted) -> None:
+        self.status = ReferralStatus.ACCEPTED
+        self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
+        self.assessment_due_by, self.lapse_action = event.assessment_due_by, event.lapse_action
+        self.decision = Decision(True, event.policy, event.policy_version, ())
 
-    def _apply(self, event: events.DomainEvent) -> None:
-        match event:
-            case events.ReferralAccepted():
-                self.status = ReferralStatus.ACCEPTED
-                self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
-                self.assessment_due_by, self.lapse_action = event.assessment_due_by, event.lapse_action
-                self.decision = Decision(True, event.policy, event.policy_version, ())
-            case events.ReferralDeclined():
-                self.status = ReferralStatus.DECLINED
-                self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
-                reasons = tuple(Reason(r.code, r.message) for r in event.reasons)
-                self.decision = Decision(False, event.policy, event.policy_version, reasons)
-            case events.AssessmentRecorded():
-                self.status = ReferralStatus.ASSESSED
-                self.assessed_on_time = event.on_time
-            case events.AssessmentDeadlineLapsed():
-                self.status = ReferralStatus.LAPSED
-            case events.ReferralWithdrawn():
-                self.status = ReferralStatus.WITHDRAWN
-            case events.DeadlineExtended():
-                self.assessment_due_by = event.assessment_due_by
-            case events.WarrantRequestNoted():
-                self.warrant_requested = True
-            case events.WarrantRescissionNoted():
-                self.warrant_requested = False
-            case events.EnrollmentNoted():
-                self.enrolled = True
+    @applies
+    def _declined(self, event: events.ReferralDeclined) -> None:
+        self.status = ReferralStatus.DECLINED
+        self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
+        reasons = tuple(Reason(r.code, r.message) for r in event.reasons)
+        self.decision = Decision(False, event.policy, event.policy_version, reasons)
+
+    @applies
+    def _assessed(self, event: events.AssessmentRecorded) -> None:
+        self.status, self.assessed_on_time = ReferralStatus.ASSESSED, event.on_time
+
+    @applies
+    def _lapsed(self, event: events.AssessmentDeadlineLapsed) -> None:
+        self.status = ReferralStatus.LAPSED
+
+    @applies
+    def _withdrawn(self, event: events.ReferralWithdrawn) -> None:
+        self.status = ReferralStatus.WITHDRAWN
+
+    @applies
+    def _extended(self, event: events.DeadlineExtended) -> None:
+        self.assessment_due_by = event.assessment_due_by
+
+    @applies
+    def _warrant_requested(self, event: events.WarrantRequestNoted) -> None:
+        self.warrant_requested = True
+
+    @applies
+    def _warrant_rescinded(self, event: events.WarrantRescissionNoted) -> None:
+        self.warrant_requested = False
+
+    @applies
+    def _enrolled(self, event: events.EnrollmentNoted) -> None:
+        self.enrolled = True

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from divert_contracts.referrals import LapseAction, Pathway
-from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_intake.bootstrap import Policies
+from divert_intake.domain.policy import JurisdictionPolicy
 from divert_platform.problems import NotFound, problem_responses
 
 
@@ -79,27 +80,26 @@ JurisdictionId = Annotated[str, Path(max_length=64, description="The jurisdictio
 VersionQuery = Annotated[str | None, Query(max_length=64, description="A specific version; the latest when omitted.")]
 
 
-def jurisdictions_router(policies: PolicyBook) -> APIRouter:
-    """Routes publishing every jurisdiction's policy (read-only; policies change only by deployment)."""
-    router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"], responses=problem_responses(500))
+router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"], responses=problem_responses(500))
+"""Routes publishing every jurisdiction's policy (read-only, and public: policies change only by deployment)."""
 
-    @router.get("", response_model=list[JurisdictionView])
-    async def list_jurisdictions() -> list[JurisdictionView]:
-        """The latest version of every jurisdiction's rules, sorted by id."""
-        return [view_of(policy) for policy in policies.all()]
 
-    @router.get("/{jurisdiction}", response_model=JurisdictionDetail, responses=problem_responses(404, 422))
-    async def get_jurisdiction(jurisdiction: JurisdictionId, version: VersionQuery = None) -> JurisdictionDetail:
-        """One jurisdiction's rules (the latest version, or `version`) and the list of its versions."""
-        policy = policies.latest(jurisdiction) if version is None else policies.version(jurisdiction, version)
-        if policy is None:
-            raise NotFound(f"No jurisdiction {jurisdiction!r}" + (f" at version {version!r}." if version else "."))
-        versions = [
-            VersionRef(version=p.version, effective_date=p.effective_date) for p in policies.versions(jurisdiction)
-        ]
-        return JurisdictionDetail(**view_of(policy).model_dump(), versions=versions)
+@router.get("", response_model=list[JurisdictionView])
+async def list_jurisdictions(policies: Policies) -> list[JurisdictionView]:
+    """The latest version of every jurisdiction's rules, sorted by id."""
+    return [view_of(policy) for policy in policies.all()]
 
-    return router
+
+@router.get("/{jurisdiction}", response_model=JurisdictionDetail, responses=problem_responses(404, 422))
+async def get_jurisdiction(
+    jurisdiction: JurisdictionId, policies: Policies, version: VersionQuery = None
+) -> JurisdictionDetail:
+    """One jurisdiction's rules (the latest version, or `version`) and the list of its versions."""
+    policy = policies.latest(jurisdiction) if version is None else policies.version(jurisdiction, version)
+    if policy is None:
+        raise NotFound(f"No jurisdiction {jurisdiction!r}" + (f" at version {version!r}." if version else "."))
+    versions = [VersionRef(version=p.version, effective_date=p.effective_date) for p in policies.versions(jurisdiction)]
+    return JurisdictionDetail(**view_of(policy).model_dump(), versions=versions)
 
 
 def view_of(policy: JurisdictionPolicy) -> JurisdictionView:

@@ -7,6 +7,7 @@ from divert_platform.roles import run_relay
 
 
 async def main(stop: asyncio.Event) -> None:
+    """Run the outbox relay until `stop` is set."""
     intake = bootstrap()
     try:
         await run_relay(intake.settings, intake.sessions, stop)

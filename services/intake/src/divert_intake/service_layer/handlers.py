@@ -1,75 +1,89 @@
-"""Intake's command handlers and reactions to events."""
+"""Intake's command handlers and its reactions to events.
+
+Commands come from the API (submit, withdraw, extend) and from the deadline workflow's activity
+(record a lapse, and the question whether a warrant is still due). Reactions keep each arrest
+diversion's deadline clock in step with what other services report, and note what police may see
+of it (assessed on time, enrolled, warrant requested). Handlers never commit: whoever opened the
+unit of work does (the API's idempotency helper, the consumer runner, the activity). What else a
+handler needs (the policy book, the deadline clock) is a keyword argument bound where it is wired.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
-from divert_intake.adapters.referrals import ReferralRepository
-from divert_intake.deadline.models import DeadlineInput, LapseNotice
-from divert_intake.domain.policy import JurisdictionPolicy
-from divert_intake.domain.referral import Referral, SubmitReferral
-from divert_intake.service_layer.integration import to_integration_event
+from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.commands import ExtendDeadline, RecordLapse, SubmitReferral, WithdrawReferral
+from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_intake.domain.referral import Referral, policy_for
 from divert_intake.service_layer.ports import DeadlineClock
-from divert_platform.unit_of_work import UnitOfWork
+from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from divert_platform.cause import Cause
 
 
 class ReferralNotFound(LookupError):
     """No referral has this id."""
 
+    def __init__(self, referral_id: UUID) -> None:
+        super().__init__(f"no referral {referral_id}")
 
-async def submit_referral(
-    uow: UnitOfWork, command: SubmitReferral, policy: JurisdictionPolicy, now: datetime, actor: dict[str, Any]
-) -> Referral:
-    """Decide and record a new referral with its outbox event (the caller commits)."""
-    referral = Referral.submit(command, policy, now)
-    await _save(uow, referral, actor)
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted referral and the policy version that decided it."""
+
+    referral: Referral
+    policy: JurisdictionPolicy
+
+
+async def submit_referral(command: SubmitReferral, uow: IntakeUnitOfWork, *, policies: PolicyBook) -> Submission:
+    """Decide a new referral under its jurisdiction's policy in force on its date, and record it.
+
+    Raises `InvalidReferral` (naming the field at fault) when no policy can judge it, and
+    `DuplicateActiveReferral` when its RMS case and pathway already have an active referral.
+    """
+    policy = policy_for(command, policies)
+    referral = Referral.submit(command, policy)
+    await uow.referrals.save(referral)
+    return Submission(referral, policy)
+
+
+async def withdraw_referral(command: WithdrawReferral, uow: IntakeUnitOfWork) -> Referral:
+    """Withdraw a referral; its clock is stopped from the published event."""
+    referral = await _load(uow, command.referral_id)
+    referral.withdraw(command.reason, command.at)
+    await uow.referrals.save(referral)
     return referral
 
 
-async def withdraw_referral(
-    uow: UnitOfWork, referral_id: UUID, reason: str, now: datetime, actor: dict[str, Any]
-) -> Referral:
-    """Withdraw a referral (the caller commits); its clock is stopped from the published event."""
-    referral = await _load(uow, referral_id)
-    referral.withdraw(reason, now)
-    await _save(uow, referral, actor)
+async def extend_deadline(command: ExtendDeadline, uow: IntakeUnitOfWork) -> Referral:
+    """Move a pending arrest diversion's due time later; its clock moves from the published event."""
+    referral = await _load(uow, command.referral_id)
+    referral.extend_deadline(command.assessment_due_by, command.reason, command.at)
+    await uow.referrals.save(referral)
     return referral
 
 
-async def extend_deadline(
-    uow: UnitOfWork, referral_id: UUID, new_due: datetime, reason: str, now: datetime, actor: dict[str, Any]
-) -> Referral:
-    """Move a pending arrest diversion's due time later (the caller commits)."""
-    referral = await _load(uow, referral_id)
-    referral.extend_deadline(new_due, reason, now)
-    await _save(uow, referral, actor)
-    return referral
+async def record_lapse(command: RecordLapse, uow: IntakeUnitOfWork) -> None:
+    """The deadline workflow saw the window close: record it once (and so publish it once)."""
+    referral = await _load(uow, command.referral_id)
+    referral.record_lapse(command.lapsed_at)
+    await uow.referrals.save(referral)
 
 
-async def record_lapse(uow: UnitOfWork, notice: LapseNotice) -> None:
-    """The deadline workflow saw the window close: record it once and publish it."""
-    referral = await _load(uow, UUID(notice.referral_id))
-    referral.record_lapse(notice.lapsed_at)
-    await _save(uow, referral, {"actor": "referral-deadline-workflow", "role": "service"})
-    await uow.commit()
-
-
-async def warrant_still_due(uow: UnitOfWork, referral_id: UUID) -> bool:
+async def warrant_still_due(referral_id: UUID, uow: IntakeUnitOfWork) -> bool:
     """Whether the lapse of this referral should still reach warrants (see `Referral.warrant_still_due`)."""
     return (await _load(uow, referral_id)).warrant_still_due
 
 
-async def when_referral_accepted_start_deadline(message: DecodedEvent, clock: DeadlineClock) -> None:
+async def when_referral_accepted_start_deadline(event: ReferralAccepted, cause: Cause, *, clock: DeadlineClock) -> None:
     """Start the assessment clock of an accepted arrest diversion (idempotent by workflow id: a
     consumer effect, run with no transaction open)."""
-    event = message.event
-    assert isinstance(event, ReferralAccepted)
     if event.pathway != "arrest_diversion" or event.assessment_due_by is None or event.lapse_action is None:
         return
     await clock.start(
@@ -80,72 +94,65 @@ async def when_referral_accepted_start_deadline(message: DecodedEvent, clock: De
             lapse_action=event.lapse_action,
         )
     )
-    if message.time is not None:
+    if cause.time is not None:
         # The clock counts from the referral, not from here: this shows how far behind we run.
-        waited = (datetime.now(UTC) - message.time).total_seconds()
+        waited = (datetime.now(UTC) - cause.time).total_seconds()
         deadline_start_latency.record(max(waited, 0.0), {"jurisdiction": event.jurisdiction})
 
 
 async def when_case_assessment_completed_stop_deadline(
-    uow: UnitOfWork, message: DecodedEvent, clock: DeadlineClock
+    event: CaseAssessmentCompleted, uow: IntakeUnitOfWork, *, clock: DeadlineClock
 ) -> None:
     """Record the assessment on the referral and tell its clock, so no warrant is requested."""
-    event = message.event
-    assert isinstance(event, CaseAssessmentCompleted)
-    referral = await ReferralRepository(uow).get(event.referral_id)
+    referral = await uow.referrals.get(event.referral_id)
     if referral is None:
         return  # a case for a referral this intake never accepted: nothing to stop
     referral.record_assessment(event.completed_at)
-    await _save(uow, referral, _caused_by(message))
+    await uow.referrals.save(referral)
     if (deadline := _deadline_of(referral)) is not None:
         await clock.record_assessment(deadline, event.completed_at)
 
 
-async def when_referral_withdrawn_stop_deadline(uow: UnitOfWork, message: DecodedEvent, clock: DeadlineClock) -> None:
+async def when_referral_withdrawn_stop_deadline(
+    event: ReferralWithdrawn, uow: IntakeUnitOfWork, *, clock: DeadlineClock
+) -> None:
     """Stop the clock of a withdrawn arrest diversion."""
-    event = message.event
-    assert isinstance(event, ReferralWithdrawn)
-    referral = await ReferralRepository(uow).get(event.referral_id)
+    referral = await uow.referrals.get(event.referral_id)
     if referral is not None and (deadline := _deadline_of(referral)) is not None:
         await clock.withdraw(deadline, event.withdrawn_at)
 
 
-async def when_deadline_extended_move_deadline(uow: UnitOfWork, message: DecodedEvent, clock: DeadlineClock) -> None:
+async def when_deadline_extended_move_deadline(
+    event: ReferralDeadlineExtended, uow: IntakeUnitOfWork, *, clock: DeadlineClock
+) -> None:
     """Move the clock's due time to the extended one."""
-    event = message.event
-    assert isinstance(event, ReferralDeadlineExtended)
-    referral = await ReferralRepository(uow).get(event.referral_id)
+    referral = await uow.referrals.get(event.referral_id)
     if referral is not None and (deadline := _deadline_of(referral)) is not None:
         await clock.extend(deadline, event.assessment_due_by)
 
 
-async def when_warrant_requested_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
+async def when_warrant_requested_note_it(event: WarrantRequested, uow: IntakeUnitOfWork) -> None:
     """Police see "warrant requested: yes" once warrants has recorded the request."""
-    event = message.event
-    assert isinstance(event, WarrantRequested)
-    await _note(uow, message, lambda referral: referral.note_warrant_request(event.warrant_request_id))
+    await _note(uow, event.referral_id, lambda referral: referral.note_warrant_request(event.warrant_request_id))
 
 
-async def when_participant_enrolled_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
+async def when_participant_enrolled_note_it(event: CaseParticipantEnrolled, uow: IntakeUnitOfWork) -> None:
     """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
-    event = message.event
-    assert isinstance(event, CaseParticipantEnrolled)
-    await _note(uow, message, lambda referral: referral.note_enrollment(event.enrolled_at))
+    await _note(uow, event.referral_id, lambda referral: referral.note_enrollment(event.enrolled_at))
 
 
-async def when_warrant_request_rescinded_note_it(uow: UnitOfWork, message: DecodedEvent) -> None:
+async def when_warrant_request_rescinded_note_it(event: WarrantRequestRescinded, uow: IntakeUnitOfWork) -> None:
     """Police see "warrant requested: no" again once warrants has rescinded the request."""
-    event = message.event
-    assert isinstance(event, WarrantRequestRescinded)
-    await _note(uow, message, lambda referral: referral.note_warrant_rescission(event.warrant_request_id))
+    await _note(uow, event.referral_id, lambda referral: referral.note_warrant_rescission(event.warrant_request_id))
 
 
-async def _note(uow: UnitOfWork, message: DecodedEvent, change: Callable[[Referral], None]) -> None:
-    """Apply another service's news to the referral it concerns (if intake knows it) and save."""
-    referral = await ReferralRepository(uow).get(message.event.referral_id)
+async def _note(uow: IntakeUnitOfWork, referral_id: UUID, change: Callable[[Referral], None]) -> None:
+    """Apply another service's news to the referral it concerns (if intake knows it) and save it,
+    attributed to the event that brought the news (the unit of work's cause)."""
+    referral = await uow.referrals.get(referral_id)
     if referral is not None:
         change(referral)
-        await _save(uow, referral, _caused_by(message))
+        await uow.referrals.save(referral)
 
 
 def _deadline_of(referral: Referral) -> DeadlineInput | None:
@@ -159,19 +166,8 @@ def _deadline_of(referral: Referral) -> DeadlineInput | None:
     )
 
 
-def _caused_by(message: DecodedEvent) -> dict[str, Any]:
-    return {"actor": message.source, "role": "service", "causation_id": message.id}
-
-
-async def _load(uow: UnitOfWork, referral_id: UUID) -> Referral:
-    referral = await ReferralRepository(uow).get(referral_id)
+async def _load(uow: IntakeUnitOfWork, referral_id: UUID) -> Referral:
+    referral = await uow.referrals.get(referral_id)
     if referral is None:
-        raise ReferralNotFound(f"no referral {referral_id}")
+        raise ReferralNotFound(referral_id)
     return referral
-
-
-async def _save(uow: UnitOfWork, referral: Referral, metadata: dict[str, Any]) -> None:
-    for event in await ReferralRepository(uow).save(referral, metadata):
-        integration_event = to_integration_event(event)
-        if integration_event is not None:
-            await uow.outbox.add(integration_event)

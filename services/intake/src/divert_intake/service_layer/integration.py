@@ -3,10 +3,11 @@
 from divert_contracts import referrals as contract
 from divert_contracts.base import IntegrationEvent
 from divert_intake.domain import events
+from divert_intake.domain.referral import Referral
 
 
-def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
-    """The contract event to publish for `event`, or None when nothing leaves intake."""
+def to_integration_event(event: events.ReferralEvent, referral: Referral) -> IntegrationEvent | None:
+    """The contract event to publish for `event` of `referral`, or None when nothing leaves intake."""
     match event:
         case events.ReferralAccepted():
             return contract.ReferralAccepted(

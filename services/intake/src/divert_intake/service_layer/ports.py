@@ -6,6 +6,15 @@ from typing import Protocol
 from divert_intake.deadline.models import DeadlineInput
 
 
+class DuplicateActiveReferral(Exception):
+    """Another active referral exists for the same RMS case and pathway (raised when a referral is
+    saved: the claim is kept with the police status view)."""
+
+    def __init__(self, existing_referral_id: str) -> None:
+        super().__init__(f"an active referral {existing_referral_id} exists for this RMS case and pathway")
+        self.existing_referral_id = existing_referral_id
+
+
 class DeadlineClock(Protocol):
     """The durable assessment clock of arrest diversions (a Temporal workflow in production).
 

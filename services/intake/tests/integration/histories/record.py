@@ -15,22 +15,25 @@ from uuid import uuid4
 from temporalio import activity
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
-from divert_intake.deadline.models import TASK_QUEUE, DeadlineInput, LapseNotice, workflow_id
+from divert_intake.bootstrap import deadline_worker
+from divert_intake.deadline.models import DeadlineInput, LapseNotice, workflow_id
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 from divert_platform.embedded import venv_bin
 
 
-@activity.defn(name="request_warrant")
-async def request_warrant(notice: LapseNotice) -> str:
-    return f"wr-{notice.referral_id}"
+class StandInActivities:
+    """The deadline activities, answering at once: the history records what the workflow asked,
+    and needs neither intake's database nor warrants."""
 
+    @activity.defn(name="request_warrant")
+    async def request_warrant(self, notice: LapseNotice) -> str:
+        return f"wr-{notice.referral_id}"
 
-@activity.defn(name="record_lapse")
-async def record_lapse(notice: LapseNotice) -> None:
-    return None
+    @activity.defn(name="record_lapse")
+    async def record_lapse(self, notice: LapseNotice) -> None:
+        return None
 
 
 async def record(label: str) -> None:
@@ -39,15 +42,8 @@ async def record(label: str) -> None:
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
         data_converter=pydantic_data_converter,
     )
-    async with (
-        env,
-        Worker(
-            env.client,
-            task_queue=TASK_QUEUE,
-            workflows=[ReferralDeadlineWorkflow],
-            activities=[request_warrant, record_lapse],
-        ),
-    ):
+    # The production worker's task queue, workflow and activity names, with stand-in activities.
+    async with env, deadline_worker(env.client, StandInActivities()):
         clock = TemporalDeadlineClock(env.client)
         scenarios = {}
         for scenario in ("lapsed", "assessed", "extended-then-lapsed", "withdrawn"):

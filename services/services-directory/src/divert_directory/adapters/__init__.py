@@ -1,1 +1,2 @@
-"""Directory adapters (HSDS catalogue tables and repositories come later)."""
+"""Directory adapters: tables, the event-sourced service-referral and capacity repositories, the
+state-based stores (HSDS catalogue, case facts, consents) and their read-side queries."""

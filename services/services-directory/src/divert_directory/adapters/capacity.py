@@ -1,12 +1,8 @@
-"""Capacity flags: services marked at capacity, each change an event in the service's own stream.
+"""The capacity repository: each service's marks in its stream `service-capacity-<service_id>`,
+the current value in `service_capacity_flags` (written in the same transaction), and the queries
+matching and the API read it with. A service without a flag has room."""
 
-A flag is directory data about a service, not about a person, but who marked a service full and
-when is still worth keeping: the stream `service-capacity-<service_id>` is its history, and
-`service_capacity_flags` the current value matching reads.
-"""
-
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -14,30 +10,49 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.referral_tables import service_capacity_flags
+from divert_directory.domain.capacity import ServiceCapacity
 from divert_directory.domain.events import ServiceCapacityMarked
-from divert_platform.clock import as_utc
+from divert_platform.aggregate import DomainEvent
 from divert_platform.db import upsert_insert
-from divert_platform.event_store import NewEvent
-from divert_platform.unit_of_work import UnitOfWork
+from divert_platform.repository import EventSourcedRepository
 
 
-def stream_id(service_id: UUID) -> str:
-    """The event stream of one service's capacity."""
-    return f"service-capacity-{service_id}"
+class SqlServiceCapacities(EventSourcedRepository[ServiceCapacity]):
+    """Services' capacity in the directory's database."""
 
+    aggregate = ServiceCapacity
 
-async def capacity_of(session: AsyncSession, service_id: UUID) -> dict[str, Any] | None:
-    """The service's capacity flag (`at_capacity`, `marked_at`, ...), or None if never marked."""
-    row = (
-        await session.execute(
-            select(service_capacity_flags).where(service_capacity_flags.c.service_id == str(service_id))
+    async def project(self, event: DomainEvent, version: int, metadata: Mapping[str, Any]) -> None:
+        """Keep the service's flag in step: its value, when and by whom it was marked."""
+        match event:
+            case ServiceCapacityMarked():
+                await self._flag(event, marked_by=metadata.get("actor"))
+
+    async def _flag(self, event: ServiceCapacityMarked, marked_by: str | None) -> None:
+        values = {
+            "at_capacity": event.at_capacity,
+            "marked_at": event.marked_at,
+            "marked_by": marked_by,
+            "service_referral_id": str(event.service_referral_id) if event.service_referral_id else None,
+        }
+        insert = upsert_insert(self._uow.session)
+        await self._uow.session.execute(
+            insert(service_capacity_flags)
+            .values(service_id=str(event.service_id), **values)
+            .on_conflict_do_update(index_elements=["service_id"], set_=values)
         )
-    ).first()
-    if row is None:
-        return None
-    flag = dict(row._mapping)
-    flag["marked_at"] = as_utc(flag["marked_at"])
-    return flag
+
+
+async def capacity_view(session: AsyncSession, service_id: UUID) -> dict[str, Any]:
+    """Whether the service is marked at capacity, since when and by whom (never marked: room, no time)."""
+    query = select(service_capacity_flags).where(service_capacity_flags.c.service_id == str(service_id))
+    flag = (await session.execute(query)).first()
+    return {
+        "service_id": service_id,
+        "at_capacity": flag.at_capacity if flag else False,
+        "marked_at": flag.marked_at if flag else None,
+        "marked_by": flag.marked_by if flag else None,
+    }
 
 
 async def services_at_capacity(session: AsyncSession, service_ids: Iterable[UUID]) -> set[UUID]:
@@ -51,41 +66,3 @@ async def services_at_capacity(session: AsyncSession, service_ids: Iterable[UUID
         )
     )
     return {UUID(service_id) for service_id in rows.scalars()}
-
-
-async def mark_capacity(
-    uow: UnitOfWork,
-    service_id: UUID,
-    at_capacity: bool,
-    now: datetime,
-    metadata: dict[str, Any],
-    *,
-    service_referral_id: UUID | None = None,
-) -> bool:
-    """Mark the service at capacity or with room; False (and nothing recorded) when it already is.
-
-    Raises `ConcurrencyConflict` when someone else marked it in the meantime.
-    """
-    current = await capacity_of(uow.session, service_id)
-    if (current["at_capacity"] if current else False) == at_capacity:
-        return False
-    stream = stream_id(service_id)
-    event = ServiceCapacityMarked(
-        service_id=service_id, at_capacity=at_capacity, marked_at=now, service_referral_id=service_referral_id
-    )
-    await uow.events.append(
-        stream, await uow.events.version(stream), [NewEvent(event.name, event.model_dump(mode="json"))], metadata
-    )
-    insert = upsert_insert(uow.session)
-    values = {
-        "at_capacity": at_capacity,
-        "marked_at": now,
-        "marked_by": metadata.get("actor"),
-        "service_referral_id": str(service_referral_id) if service_referral_id else None,
-    }
-    await uow.session.execute(
-        insert(service_capacity_flags)
-        .values(service_id=str(service_id), **values)
-        .on_conflict_do_update(index_elements=["service_id"], set_=values)
-    )
-    return True

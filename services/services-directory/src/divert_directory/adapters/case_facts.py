@@ -1,11 +1,13 @@
-"""The case-facts repository: what the directory keeps of each case, and of its consents.
+"""The case-facts and consent stores: what the directory keeps of each case and each consent.
 
-The consumer `lock()`s a case's row (creating it if absent) before merging an event into it, so
-two members of the consumer group racing on one case during a rebalance apply one after the other
-(on PostgreSQL the second waits for the first's commit; SQLite runs writers one at a time).
+Both are state-based stores, not event-sourced: the events were assessment's, and the directory
+keeps only their merged result, one row per case (`directory_cases`) and per consent
+(`directory_case_consents`), updated in place. The consumer `lock()`s a row (creating it if
+absent) before merging an event into it, so two members of the consumer group racing on one case
+during a rebalance apply one after the other (on PostgreSQL the second waits for the first's
+commit; SQLite runs writers one at a time). The functions at the end are the read side.
 """
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,22 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.referral_tables import directory_case_consents, directory_cases
 from divert_directory.domain.case_facts import CaseFacts, ConsentFact, NeedFact
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 from divert_platform.db import insert_unless_present
-from divert_platform.unit_of_work import UnitOfWork
 
 
-class CaseFactsRepository:
-    """Reads and writes case facts in the unit of work's transaction."""
+class SqlCaseFacts:
+    """Case facts in the unit of work's transaction."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
 
     async def lock(self, referral_id: UUID, *, jurisdiction: str, agency: str | None) -> CaseFacts:
         """The case's facts, its row created (with `jurisdiction` and `agency`) if absent, locked
         until the transaction ends."""
         await insert_unless_present(
-            self._uow.session,
+            self._session,
             directory_cases,
             {
                 "referral_id": str(referral_id),
@@ -40,16 +41,12 @@ class CaseFactsRepository:
             },
             key=["referral_id"],
         )
-        row = (
-            await self._uow.session.execute(
-                select(directory_cases).where(directory_cases.c.referral_id == str(referral_id)).with_for_update()
-            )
-        ).one()
-        return case_facts_of(row._mapping)
+        query = select(directory_cases).where(directory_cases.c.referral_id == str(referral_id)).with_for_update()
+        return case_facts_of((await self._session.execute(query)).one()._mapping)
 
     async def save(self, facts: CaseFacts) -> None:
         """Store the facts of a case locked with `lock()`."""
-        await self._uow.session.execute(
+        await self._session.execute(
             update(directory_cases)
             .where(directory_cases.c.referral_id == str(facts.referral_id))
             .values(
@@ -64,27 +61,36 @@ class CaseFactsRepository:
             )
         )
 
-    async def lock_consent(self, consent_id: UUID, referral_id: UUID) -> ConsentFact:
+    async def find(self, referral_id: UUID, *, agency: str | None) -> CaseFacts | None:
+        """The case's facts when `agency` owns the case; None when unknown or another agency's."""
+        return await find_case_facts(self._session, referral_id, agency=agency)
+
+
+class SqlConsents:
+    """Consents in the unit of work's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock(self, consent_id: UUID, referral_id: UUID) -> ConsentFact:
         """The consent's facts, its row created for `referral_id` if absent, locked until the
         transaction ends. The row's own case may differ from `referral_id`: the caller checks."""
         await insert_unless_present(
-            self._uow.session,
+            self._session,
             directory_case_consents,
             {"consent_id": str(consent_id), "referral_id": str(referral_id), "parties": [], "part2": False},
             key=["consent_id"],
         )
-        row = (
-            await self._uow.session.execute(
-                select(directory_case_consents)
-                .where(directory_case_consents.c.consent_id == str(consent_id))
-                .with_for_update()
-            )
-        ).one()
-        return consent_fact_of(row._mapping)
+        query = (
+            select(directory_case_consents)
+            .where(directory_case_consents.c.consent_id == str(consent_id))
+            .with_for_update()
+        )
+        return consent_fact_of((await self._session.execute(query)).one()._mapping)
 
-    async def save_consent(self, consent: ConsentFact) -> None:
-        """Store a consent locked with `lock_consent()`."""
-        await self._uow.session.execute(
+    async def save(self, consent: ConsentFact) -> None:
+        """Store a consent locked with `lock()`."""
+        await self._session.execute(
             update(directory_case_consents)
             .where(directory_case_consents.c.consent_id == str(consent.consent_id))
             .values(
@@ -97,6 +103,10 @@ class CaseFactsRepository:
                 revoked_at=consent.revoked_at,
             )
         )
+
+    async def of_case(self, referral_id: UUID) -> list[ConsentFact]:
+        """Every consent heard of for the case (recorded or only revoked)."""
+        return await find_consents(self._session, referral_id)
 
 
 async def find_case_facts(session: AsyncSession, referral_id: UUID, *, agency: str | None) -> CaseFacts | None:
@@ -125,22 +135,22 @@ async def jurisdiction_of_case(session: AsyncSession, referral_id: str) -> str |
 
 
 def case_facts_of(row: Any) -> CaseFacts:
-    """A `directory_cases` row as case facts (times in UTC)."""
+    """A `directory_cases` row as case facts."""
     return CaseFacts(
         referral_id=UUID(row["referral_id"]),
         jurisdiction=row["jurisdiction"],
         agency=row["agency"],
-        opened_at=_utc(row["opened_at"]),
+        opened_at=row["opened_at"],
         needs=tuple(NeedFact(n["domain"], n["priority"], n["part2"]) for n in row["needs"]),
-        assessed_at=_utc(row["assessed_at"]),
-        closed_at=_utc(row["closed_at"]),
-        last_closure_at=_utc(row["last_closure_at"]),
-        last_reopening_at=_utc(row["last_reopening_at"]),
+        assessed_at=row["assessed_at"],
+        closed_at=row["closed_at"],
+        last_closure_at=row["last_closure_at"],
+        last_reopening_at=row["last_reopening_at"],
     )
 
 
 def consent_fact_of(row: Any) -> ConsentFact:
-    """A `directory_case_consents` row as a consent fact (times in UTC)."""
+    """A `directory_case_consents` row as a consent fact."""
     return ConsentFact(
         consent_id=UUID(row["consent_id"]),
         referral_id=UUID(row["referral_id"]),
@@ -148,12 +158,7 @@ def consent_fact_of(row: Any) -> ConsentFact:
         purpose=row["purpose"],
         scope=row["scope"],
         part2=row["part2"],
-        recorded_at=_utc(row["recorded_at"]),
-        expires_at=_utc(row["expires_at"]),
-        revoked_at=_utc(row["revoked_at"]),
+        recorded_at=row["recorded_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back without their offset; every stored time is UTC.
-    return None if moment is None else as_utc(moment)

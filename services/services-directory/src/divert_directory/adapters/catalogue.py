@@ -1,18 +1,23 @@
 """`SqlCatalogue`: the `Catalogue` port over the HSDS tables.
 
-Divert reads two things of its own out of standard HSDS data, both as taxonomy terms attached to
-services by `attribute` rows: the needs a service meets (taxonomy `divert-needs`, term codes equal
-to the contracts' `NeedDomain` codes) and the Divert jurisdictions whose people it serves
-(taxonomy `divert-jurisdictions`, term codes equal to jurisdiction ids). Postal codes come from
-the service's areas (see `catalogue_store.postal_codes_of`).
+The catalogue is a state-based store, not event-sourced: an import upserts records in place
+(`catalogue_store.upsert`) and keeps no history of them. Divert reads two things of its own out
+of standard HSDS data, both as taxonomy terms attached to services by `attribute` rows: the needs
+a service meets (taxonomy `divert-needs`, term codes equal to the contracts' `NeedDomain` codes)
+and the Divert jurisdictions whose people it serves (taxonomy `divert-jurisdictions`, term codes
+equal to jurisdiction ids). Postal codes come from the service's areas (see
+`catalogue_store.postal_codes_of`).
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from divert_directory.adapters.catalogue_store import upsert
 from divert_directory.adapters.tables import (
     attributes,
     organizations,
@@ -22,6 +27,8 @@ from divert_directory.adapters.tables import (
     taxonomy_terms,
 )
 from divert_directory.domain.catalogue import ServiceOffer
+from divert_directory.domain.hsds_rows import Record
+from divert_directory.service_layer.ports import Written
 
 NEEDS_TAXONOMY = "divert-needs"
 """Name of the taxonomy whose term codes are Divert's need domains."""
@@ -38,27 +45,36 @@ def _jurisdiction_terms() -> ColumnElement[bool]:
 
 
 class SqlCatalogue:
-    """`Catalogue` on the directory's own database, read in the caller's session.
+    """`Catalogue` on the directory's own database, read and written in the given session (and so
+    in its transaction).
 
     An offer's `taxonomy_term_codes` are the codes of every term attached to the service except
     the `divert-jurisdictions` ones, which make up its `jurisdictions` instead."""
 
-    async def offer(self, session: AsyncSession, service_id: UUID) -> ServiceOffer | None:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def offer(self, service_id: UUID) -> ServiceOffer | None:
         """The service with this id, whatever its status, or None."""
-        offers = await self._offers(session, [str(service_id)])
+        offers = await self._offers([str(service_id)])
         return offers[0] if offers else None
 
-    async def offers_in(self, session: AsyncSession, jurisdiction: str) -> list[ServiceOffer]:
+    async def offers_in(self, jurisdiction: str) -> list[ServiceOffer]:
         """Every `active` service serving `jurisdiction`, by name."""
         serving = exists().where(
             attributes.c.link_id == services.c.id, _jurisdiction_terms(), taxonomy_terms.c.code == jurisdiction
         )
-        rows = await session.execute(
+        rows = await self._session.execute(
             select(services.c.id).where(services.c.status == "active", serving).order_by(services.c.name, services.c.id)
         )
-        return await self._offers(session, [row.id for row in rows])
+        return await self._offers([row.id for row in rows])
 
-    async def _offers(self, session: AsyncSession, ids: list[str]) -> list[ServiceOffer]:
+    async def upsert(self, type_name: str, records: Iterable[Record], now: datetime) -> Written:
+        """Insert new records of an HSDS type, replace changed ones, leave identical ones alone."""
+        return await upsert(self._session, type_name, records, now)
+
+    async def _offers(self, ids: list[str]) -> list[ServiceOffer]:
+        session = self._session
         if not ids:
             return []
         found = await session.execute(

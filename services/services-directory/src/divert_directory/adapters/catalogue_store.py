@@ -1,9 +1,9 @@
-"""Writing HSDS records into the catalogue's tables: upsert by id, and only what changed."""
+"""Writing HSDS records into the catalogue's tables: upsert by id, and only what changed (the
+catalogue is a state-based store: records are replaced in place, no history kept)."""
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select, update
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_directory.adapters.tables import TABLES, postal_codes
 from divert_directory.domain.hsds_rows import Record, parse_datetime
 from divert_directory.domain.hsds_tables import BY_NAME
+from divert_directory.service_layer.ports import Written
 
 CHUNK = 500
 """Ids per `IN (...)`: well under SQLite's and asyncpg's bind-parameter limits."""
@@ -48,22 +49,12 @@ def columns_for(type_name: str, record: Record) -> dict[str, Any]:
         row["search_text"] = _search_text(record, "name", "alternate_name", "description", "code")
     if type_name == "service":
         row["status"] = record["status"]
-        # in UTC: SQLite keeps no offset, so every stored time must share one
-        row["last_modified"] = parse_datetime(record["last_modified"]).astimezone(UTC)  # type: ignore[union-attr]
+        row["last_modified"] = parse_datetime(record["last_modified"])  # checked: never None here
     elif type_name == "address":
         row["postal_code"] = normal_postal_code(record["postal_code"])
     elif type_name == "taxonomy_term":
         row["code"] = record.get("code")
     return row
-
-
-@dataclass
-class Written:
-    """What an upsert of one table did."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
 
 
 async def existing_records(session: AsyncSession, table: Table, ids: Sequence[str]) -> dict[str, Record]:

@@ -1,30 +1,35 @@
 """The catalogue's tables as the code sees them (Alembic migration 0002 creates them).
 
-One table per HSDS object type: `id`, the whole `record` as JSON, each link to another object as
+The catalogue is a state-based store, not event-sourced: an import replaces records in place. One
+table per HSDS object type: `id`, the whole `record` as JSON, each link to another object as
 a column, and the columns the API filters on. A test checks these against the migrated schema.
 """
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import JSON, Column, MetaData, String, Table, Text
 
 from divert_directory.domain.hsds_tables import OBJECT_TYPES
+from divert_platform.columns import UtcDateTime
 
 metadata = MetaData()
 
 
-def _filter_columns(object_type: str) -> list[Column]:  # type: ignore[type-arg]
-    search = Column("search_text", Text)
-    return {
+def _filter_columns(object_type: str) -> list[Column[Any]]:
+    search: Column[Any] = Column("search_text", Text)
+    columns: dict[str, list[Column[Any]]] = {
         "organization": [Column("name", Text), search],
         "service": [
             Column("name", Text),
             Column("status", String(32), nullable=False),
-            Column("last_modified", DateTime(timezone=True), nullable=False),
+            Column("last_modified", UtcDateTime, nullable=False),
             search,
         ],
         "address": [Column("postal_code", String(64))],
         "taxonomy": [Column("name", Text), search],
         "taxonomy_term": [Column("code", Text), Column("name", Text), search],
-    }.get(object_type, [])
+    }
+    return columns.get(object_type, [])
 
 
 TABLES: dict[str, Table] = {

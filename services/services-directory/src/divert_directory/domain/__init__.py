@@ -1,6 +1,2 @@
-"""Directory domain (imports no adapters).
-
-Still to come: organizations, services, locations and service-at-location as Open Referral
-HSDS 3.0 models; matching a case's need categories to services; and the closed-loop service
-referral (sent, accepted, declined, completed).
-"""
+"""Directory domain: the service referral and capacity aggregates, their events and commands, case
+facts and the consent check, matching, and the HSDS 3.0 object types. Imports no adapters."""

@@ -4,6 +4,10 @@ Case events arrive at least once, late and in any order (a revocation may come b
 it revokes, a closure before the opening). So nothing here assumes an order: every `note_*` is a
 merge that gives the same facts whichever order the events came in, and hearing one twice changes
 nothing. Only ids, codes, priorities and times are kept — no names, no contact details.
+
+Case facts and consents are state, not event-sourced: the events that told them are assessment's,
+so the directory keeps only the merged result, one row per case and per consent updated in place
+(`adapters/case_facts.py`).
 """
 
 from dataclasses import dataclass, replace

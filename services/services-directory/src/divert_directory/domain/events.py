@@ -5,29 +5,23 @@ contracts. They hold ids, codes and times only.
 """
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict
 
 from divert_contracts.cases import NeedDomain
 from divert_contracts.directory import ServiceReferralDeclineReason, ServiceReferralStatus
+from divert_platform.aggregate import DomainEvent
 
 
-class DomainEvent(BaseModel):
-    """Base of the directory's domain events; `name` is the stored event type."""
-
-    model_config = ConfigDict(frozen=True)
-    name: ClassVar[str]
-
-
-class ServiceReferralMade(DomainEvent):
-    """A case manager referred the case's person to a service for one need, under a consent."""
-
-    name = "ServiceReferralMade"
+class ServiceReferralEvent(DomainEvent):
+    """Something that happened to one service referral of a case."""
 
     service_referral_id: UUID
     referral_id: UUID
+
+
+class ServiceReferralMade(ServiceReferralEvent):
+    """A case manager referred the case's person to a service for one need, under a consent."""
+
     jurisdiction: str
     service_id: UUID
     organization_id: UUID
@@ -37,13 +31,9 @@ class ServiceReferralMade(DomainEvent):
     made_at: datetime
 
 
-class ServiceReferralStatusChanged(DomainEvent):
+class ServiceReferralStatusChanged(ServiceReferralEvent):
     """The service referral moved on: accepted or declined by the provider, then completed or missed."""
 
-    name = "ServiceReferralStatusChanged"
-
-    service_referral_id: UUID
-    referral_id: UUID
     previous_status: ServiceReferralStatus
     status: ServiceReferralStatus
     reason: ServiceReferralDeclineReason | None
@@ -57,14 +47,7 @@ class ServiceCapacityMarked(DomainEvent):
     when that is how it happened.
     """
 
-    name = "ServiceCapacityMarked"
-
     service_id: UUID
     at_capacity: bool
     marked_at: datetime
     service_referral_id: UUID | None = None
-
-
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls for cls in (ServiceReferralMade, ServiceReferralStatusChanged, ServiceCapacityMarked)
-}

@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from divert_directory.domain.case_facts import NeedFact
@@ -42,11 +43,17 @@ class AreaMatch(StrEnum):
 _AREA_RANK = {AreaMatch.POSTAL_CODE: 0, AreaMatch.JURISDICTION: 1, AreaMatch.UNVERIFIED: 2}
 
 
+ReasonCode = Literal[
+    "meets_need", "serves_postal_code", "serves_jurisdiction", "area_unverified", "at_capacity", "has_capacity"
+]
+"""The stable codes of the reasons for a suggestion's place."""
+
+
 @dataclass(frozen=True)
 class Reason:
     """One reason a service is where it is in the ranking: a stable code and a sentence."""
 
-    code: str
+    code: ReasonCode
     detail: str
 
 

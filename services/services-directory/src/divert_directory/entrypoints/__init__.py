@@ -1,1 +1,2 @@
-"""Directory entrypoints: the REST API and the outbox relay."""
+"""Directory entrypoints: the REST API, the consumer of divert.cases, the outbox relay and the
+catalogue import."""

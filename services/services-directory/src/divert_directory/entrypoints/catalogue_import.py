@@ -3,14 +3,17 @@
 import asyncio
 from pathlib import Path
 
-from divert_directory.bootstrap import MIGRATIONS, bootstrap
+from divert_directory.bootstrap import MIGRATIONS, Directory, bootstrap
 from divert_directory.config import DirectorySettings
 from divert_directory.service_layer.importer import ImportReport, import_catalogue
+from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
 from divert_platform.migrations import upgrade_to_head
 
 SEED = Path(__file__).resolve().parent.parent / "seed"
 """The bundled, fictional seed directory (an HSDS tabular datapackage)."""
+IMPORTER = Cause(actor="divert-directory import", role="ops")
+"""Who an import acts for (it records no events, so this is never stored)."""
 
 
 def run_import(path: Path, *, dry_run: bool = False, json_type: str | None = None) -> ImportReport:
@@ -23,9 +26,21 @@ def run_import(path: Path, *, dry_run: bool = False, json_type: str | None = Non
 async def _import(settings: DirectorySettings, path: Path, dry_run: bool, json_type: str | None) -> ImportReport:
     directory = bootstrap(settings)
     try:
-        return await import_catalogue(directory.sessions, path, now=utcnow(), dry_run=dry_run, json_type=json_type)
+        return await load_catalogue(directory, path, dry_run=dry_run, json_type=json_type)
     finally:
         await directory.engine.dispose()
+
+
+async def load_catalogue(
+    directory: Directory, path: Path, *, dry_run: bool = False, json_type: str | None = None
+) -> ImportReport:
+    """Import `path` into the directory's catalogue in one transaction, committed unless `dry_run`."""
+    async with directory.unit_of_work() as uow:
+        uow.cause = IMPORTER
+        report = await import_catalogue(path, uow, now=utcnow(), dry_run=dry_run, json_type=json_type)
+        if not dry_run:
+            await uow.commit()
+    return report
 
 
 def summary(report: ImportReport) -> list[str]:

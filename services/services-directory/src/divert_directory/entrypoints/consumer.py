@@ -7,14 +7,40 @@ what can never apply; the handlers tolerate late and out-of-order events.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
+from divert_contracts.base import IntegrationEvent
+from divert_contracts.cases import (
+    CaseAssessmentCompleted,
+    CaseClosed,
+    CaseConsentRecorded,
+    CaseConsentRevoked,
+    CaseOpened,
+    CaseReopened,
+)
 from divert_contracts.topics import CASES
 from divert_directory.bootstrap import bootstrap
-from divert_directory.service_layer.case_reactions import case_handlers
+from divert_directory.service_layer import case_reactions as reactions
+from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 
 GROUP_ID = "divert-directory"
 TOPICS = (CASES,)
+REACTIONS: dict[type[IntegrationEvent], Callable[..., Awaitable[None]]] = {
+    CaseOpened: reactions.when_case_opened_note_case,
+    CaseAssessmentCompleted: reactions.when_case_assessment_completed_note_needs,
+    CaseConsentRecorded: reactions.when_case_consent_recorded_note_consent,
+    CaseConsentRevoked: reactions.when_case_consent_revoked_note_revocation,
+    CaseClosed: reactions.when_case_closed_note_closure,
+    CaseReopened: reactions.when_case_reopened_note_reopening,
+}
+"""Each case event's reaction, before its `case_agencies` is bound."""
+
+
+def case_handlers(case_agencies: Mapping[str, str]) -> dict[type[IntegrationEvent], Handler]:
+    """The consumer's handlers, by event type, for the agencies serving each jurisdiction."""
+    return {event_type: partial(react, case_agencies=case_agencies) for event_type, react in REACTIONS.items()}
 
 
 async def main(stop: asyncio.Event) -> None:

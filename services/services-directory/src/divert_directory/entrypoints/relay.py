@@ -1,8 +1,5 @@
-"""`divert-directory relay`: publishes the directory's outbox to `divert.directory`.
-
-The outbox is empty until service referrals arrive; the role runs already so deployments need
-no change when it starts to carry events.
-"""
+"""`divert-directory relay`: publishes the directory's outbox (service referrals made and moved on)
+to `divert.directory`."""
 
 import asyncio
 

@@ -3,78 +3,77 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from divert_directory.bootstrap import Directory
-from divert_directory.domain.matching import Suggestion
-from divert_directory.entrypoints.callers import case_manager
-from divert_directory.entrypoints.referral_schemas import NeedView, ReasonView, SuggestionList, SuggestionView
-from divert_directory.entrypoints.service_referrals_api import PurposeHeader
-from divert_directory.service_layer import service_referrals as handlers
-from divert_platform.audit import AuditTrail, stated_purpose
-from divert_platform.auth import Access, Principal
+from divert_directory.adapters.capacity import services_at_capacity
+from divert_directory.adapters.case_facts import find_case_facts
+from divert_directory.adapters.catalogue import SqlCatalogue
+from divert_directory.bootstrap import ReadSession, Trail
+from divert_directory.domain.matching import Suggestion, rank
+from divert_directory.entrypoints.callers import CaseManager
+from divert_directory.entrypoints.referral_schemas import (
+    NeedView,
+    PurposeHeader,
+    ReasonView,
+    SuggestionList,
+    SuggestionView,
+)
+from divert_platform.audit import stated_purpose
 from divert_platform.problems import NotFound, problem_responses
 
+router = APIRouter(prefix="/v1/cases", tags=["suggestions"], responses=problem_responses(400, 401, 403, 404, 422, 500))
 
-def suggestions_router(directory: Directory, access: Access | None = None) -> APIRouter:
-    """Suggestions for case managers of the agency owning the case."""
-    access = access or Access(directory.settings)
-    router = APIRouter(
-        prefix="/v1/cases", tags=["suggestions"], responses=problem_responses(400, 401, 403, 404, 422, 500)
+Postcode = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=16,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+        description="Where the person is (cases carry no address): services listing it rank first, and "
+        "services limited to other postal codes are left out.",
+    ),
+]
+
+
+@router.get("/{referral_id}/suggestions", response_model=SuggestionList, summary="Services suggested for a case")
+async def suggestions(
+    referral_id: UUID,
+    request: Request,
+    caller: CaseManager,
+    session: ReadSession,
+    trail: Trail,
+    postcode: Postcode = None,
+    purpose: PurposeHeader = None,
+) -> Any:
+    """The active services of the case's jurisdiction that meet a need of its latest
+    assessment, best first, each with the reasons for its place: which needs it meets (the
+    most urgent need met ranks first), its area (the given postal code, the whole
+    jurisdiction, or unverified without a postal code), and capacity (services marked at
+    capacity come after every service with room, flagged). Part 2 needs
+    (`substance_use_treatment`) are matched: only case managers of the owning agency reach
+    this route. Before the assessment is heard of, the list is empty. A case of another
+    agency is 404. The read is recorded in the audit trail."""
+    facts = await find_case_facts(session, referral_id, agency=caller.agency)
+    if facts is None:
+        raise NotFound(f"no case for referral {referral_id}")
+    offers = await SqlCatalogue(session).offers_in(facts.jurisdiction)
+    full = await services_at_capacity(session, [offer.service_id for offer in offers])
+    await session.close()  # the read is over: the audit record is written in its own transaction
+    ranked = rank(
+        facts.needs, offers, postal_code=postcode, at_capacity=full, include_part2=caller.role == "case_manager"
     )
-    trail = AuditTrail(directory.sessions)
-
-    @router.get("/{referral_id}/suggestions", response_model=SuggestionList, summary="Services suggested for a case")
-    async def suggestions(
-        referral_id: UUID,
-        request: Request,
-        principal: Annotated[Principal, Depends(case_manager(access))],
-        postcode: Annotated[
-            str | None,
-            Query(
-                min_length=1,
-                max_length=16,
-                pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
-                description="Where the person is (cases carry no address): services listing it rank first, and "
-                "services limited to other postal codes are left out.",
-            ),
-        ] = None,
-        purpose: PurposeHeader = None,
-    ) -> Any:
-        """The active services of the case's jurisdiction that meet a need of its latest
-        assessment, best first, each with the reasons for its place: which needs it meets (the
-        most urgent need met ranks first), its area (the given postal code, the whole
-        jurisdiction, or unverified without a postal code), and capacity (services marked at
-        capacity come after every service with room, flagged). Part 2 needs
-        (`substance_use_treatment`) are matched: only case managers of the owning agency reach
-        this route. Before the assessment is heard of, the list is empty. A case of another
-        agency is 404. The read is recorded in the audit trail."""
-        async with directory.unit_of_work() as uow:
-            try:
-                facts, ranked = await handlers.suggest_services(
-                    uow,
-                    directory.catalogue,
-                    referral_id,
-                    agency=principal.agency,
-                    postal_code=postcode,
-                    include_part2=principal.role == "case_manager",
-                )
-            except handlers.CaseNotFound as error:
-                raise NotFound(str(error)) from error
-        await trail.record_read(
-            principal, resource="service suggestions", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
-        )
-        return SuggestionList(
-            referral_id=referral_id,
-            jurisdiction=facts.jurisdiction,
-            postcode=postcode,
-            assessed_at=facts.assessed_at,
-            needs=[NeedView(domain=n.domain, priority=n.priority, part2=n.part2) for n in facts.needs],
-            case_closed=facts.closed,
-            suggestions=[_view(place, suggestion) for place, suggestion in enumerate(ranked, start=1)],
-        )
-
-    return router
+    await trail.record_read(
+        caller, resource="service suggestions", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
+    )
+    return SuggestionList(
+        referral_id=referral_id,
+        jurisdiction=facts.jurisdiction,
+        postcode=postcode,
+        assessed_at=facts.assessed_at,
+        needs=[NeedView(domain=n.domain, priority=n.priority, part2=n.part2) for n in facts.needs],
+        case_closed=facts.closed,
+        suggestions=[_view(place, suggestion) for place, suggestion in enumerate(ranked, start=1)],
+    )
 
 
 def _view(place: int, suggestion: Suggestion) -> SuggestionView:
@@ -88,5 +87,5 @@ def _view(place: int, suggestion: Suggestion) -> SuggestionView:
         needs_met=[NeedView(domain=n.domain, priority=n.priority, part2=n.part2) for n in suggestion.needs_met],
         area=suggestion.area,
         at_capacity=suggestion.at_capacity,
-        reasons=[ReasonView(code=r.code, detail=r.detail) for r in suggestion.reasons],  # type: ignore[arg-type]
+        reasons=[ReasonView(code=r.code, detail=r.detail) for r in suggestion.reasons],
     )

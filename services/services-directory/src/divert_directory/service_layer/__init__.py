@@ -1,1 +1,1 @@
-"""Directory command handlers and reactions: catalogue import, case facts, service referrals."""
+"""Directory command handlers and reactions: service referrals, capacity, case facts, catalogue import."""

@@ -1,19 +1,17 @@
 """Reactions to `divert.cases`: keep what matching and the consent check need of each case.
 
-Each handler merges one event into the case's facts (see `domain/case_facts.py`): any case event
-may be the first heard of a case, so each creates the case's row from its jurisdiction when
-absent. The consumer runner has already de-duplicated by CloudEvents id; the merges make the rest
-(redeliveries under new ids, late and out-of-order events) harmless too.
+Each handler merges one event into the case's facts (see `domain/case_facts.py`), which are
+state-based, not event-sourced: any case event may be the first heard of a case, so each creates
+the case's row from its jurisdiction when absent. The consumer runner has already de-duplicated
+by CloudEvents id and set `uow.cause` to the event; the merges make the rest (redeliveries under
+new ids, late and out-of-order events) harmless too. `case_agencies` (jurisdiction → the case
+agency owning its cases) is bound where the handlers are wired (the consumer).
 """
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from functools import partial
-from typing import Any
 from uuid import UUID
 
-from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import (
     CaseAssessmentCompleted,
     CaseClosed,
@@ -22,107 +20,81 @@ from divert_contracts.cases import (
     CaseOpened,
     CaseReopened,
 )
-from divert_contracts.codec import DecodedEvent
-from divert_directory.adapters.case_facts import CaseFactsRepository
 from divert_directory.domain.case_facts import CaseFacts, ConsentFact, NeedFact
-from divert_platform.clock import as_utc
-from divert_platform.consumer import Handler, RejectedMessage
-from divert_platform.unit_of_work import UnitOfWork
+from divert_directory.service_layer.handlers import CaseAgencies
+from divert_directory.service_layer.unit_of_work import DirectoryUnitOfWork
+from divert_platform.consumer import RejectedMessage
 
 log = logging.getLogger(__name__)
 
-CaseAgencies = Mapping[str, str]
 
-
-async def when_case_opened_note_case(uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies) -> None:
+async def when_case_opened_note_case(
+    event: CaseOpened, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
+) -> None:
     """Remember the case, its jurisdiction and the agency owning it."""
-    event = message.event
-    assert isinstance(event, CaseOpened)
-    repository, facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    facts.note_opening(as_utc(event.opened_at))
-    await repository.save(facts)
+    facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    facts.note_opening(event.opened_at)
+    await uow.cases.save(facts)
 
 
 async def when_case_assessment_completed_note_needs(
-    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies
+    event: CaseAssessmentCompleted, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
 ) -> None:
     """Keep the needs and priorities of the case's latest assessment."""
-    event = message.event
-    assert isinstance(event, CaseAssessmentCompleted)
-    repository, facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
     needs = tuple(NeedFact(need.domain, need.priority, need.part2) for need in event.needs)
-    if facts.note_assessment(as_utc(event.completed_at), needs):
-        await repository.save(facts)
+    if facts.note_assessment(event.completed_at, needs):
+        await uow.cases.save(facts)
 
 
 async def when_case_consent_recorded_note_consent(
-    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies
+    event: CaseConsentRecorded, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
 ) -> None:
     """Keep the consent (parties, purpose, scope, Part 2, expiry); a revocation heard first still holds."""
-    event = message.event
-    assert isinstance(event, CaseConsentRecorded)
-    repository, _ = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    consent = await _lock_consent(repository, event.consent_id, event)
-    await repository.save_consent(
+    await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    consent = await _lock_consent(uow, event.consent_id, event.referral_id)
+    await uow.consents.save(
         consent.with_record(
             parties=event.parties,
             purpose=event.purpose,
             scope=event.scope,
             part2=event.part2,
-            recorded_at=as_utc(event.recorded_at),
-            expires_at=as_utc(event.expires_at),
+            recorded_at=event.recorded_at,
+            expires_at=event.expires_at,
         )
     )
 
 
 async def when_case_consent_revoked_note_revocation(
-    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies
+    event: CaseConsentRevoked, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
 ) -> None:
     """Mark the consent revoked, even before the consent itself has arrived."""
-    event = message.event
-    assert isinstance(event, CaseConsentRevoked)
-    repository, _ = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    consent = await _lock_consent(repository, event.consent_id, event)
-    await repository.save_consent(consent.with_revocation(as_utc(event.revoked_at)))
+    await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    consent = await _lock_consent(uow, event.consent_id, event.referral_id)
+    await uow.consents.save(consent.with_revocation(event.revoked_at))
 
 
-async def when_case_closed_note_closure(uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies) -> None:
+async def when_case_closed_note_closure(
+    event: CaseClosed, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
+) -> None:
     """Remember the closure, ordered against reopenings by when it was recorded."""
-    event = message.event
-    assert isinstance(event, CaseClosed)
-    repository, facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    facts.note_closure(as_utc(event.closed_at), _recorded_at(message, event.closed_at))
-    await repository.save(facts)
+    facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    facts.note_closure(event.closed_at, _recorded_at(uow, event.closed_at))
+    await uow.cases.save(facts)
 
 
 async def when_case_reopened_note_reopening(
-    uow: UnitOfWork, message: DecodedEvent, *, case_agencies: CaseAgencies
+    event: CaseReopened, uow: DirectoryUnitOfWork, *, case_agencies: CaseAgencies
 ) -> None:
     """Remember the reopening, ordered against closures by when it was recorded."""
-    event = message.event
-    assert isinstance(event, CaseReopened)
-    repository, facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    facts.note_reopening(_recorded_at(message, event.reopened_at))
-    await repository.save(facts)
-
-
-def case_handlers(case_agencies: CaseAgencies) -> dict[type[IntegrationEvent], Handler]:
-    """The consumer's handlers, by event type, for the agencies serving each jurisdiction."""
-    reactions: dict[type[IntegrationEvent], Any] = {
-        CaseOpened: when_case_opened_note_case,
-        CaseAssessmentCompleted: when_case_assessment_completed_note_needs,
-        CaseConsentRecorded: when_case_consent_recorded_note_consent,
-        CaseConsentRevoked: when_case_consent_revoked_note_revocation,
-        CaseClosed: when_case_closed_note_closure,
-        CaseReopened: when_case_reopened_note_reopening,
-    }
-    return {event_type: partial(react, case_agencies=case_agencies) for event_type, react in reactions.items()}
+    facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
+    facts.note_reopening(_recorded_at(uow, event.reopened_at))
+    await uow.cases.save(facts)
 
 
 async def _lock(
-    uow: UnitOfWork, referral_id: UUID, jurisdiction: str, case_agencies: CaseAgencies
-) -> tuple[CaseFactsRepository, CaseFacts]:
-    repository = CaseFactsRepository(uow)
+    uow: DirectoryUnitOfWork, referral_id: UUID, jurisdiction: str, case_agencies: CaseAgencies
+) -> CaseFacts:
     agency = case_agencies.get(jurisdiction)
     if agency is None:
         # ids only: nothing about the person
@@ -131,19 +103,17 @@ async def _lock(
             jurisdiction,
             referral_id,
         )
-    return repository, await repository.lock(referral_id, jurisdiction=jurisdiction, agency=agency)
+    return await uow.cases.lock(referral_id, jurisdiction=jurisdiction, agency=agency)
 
 
-async def _lock_consent(
-    repository: CaseFactsRepository, consent_id: UUID, event: CaseConsentRecorded | CaseConsentRevoked
-) -> ConsentFact:
-    consent = await repository.lock_consent(consent_id, event.referral_id)
-    if consent.referral_id != event.referral_id:
+async def _lock_consent(uow: DirectoryUnitOfWork, consent_id: UUID, referral_id: UUID) -> ConsentFact:
+    consent = await uow.consents.lock(consent_id, referral_id)
+    if consent.referral_id != referral_id:
         # a consent id is its case's own: one claimed by two cases can never be applied safely
         raise RejectedMessage(f"consent {consent_id} belongs to another case")
     return consent
 
 
-def _recorded_at(message: DecodedEvent, fallback: datetime) -> datetime:
-    """When the producer recorded the event (its CloudEvents time), else the event's own time."""
-    return as_utc(message.time) if message.time is not None else as_utc(fallback)
+def _recorded_at(uow: DirectoryUnitOfWork, fallback: datetime) -> datetime:
+    """When the producer recorded the event (the CloudEvents time of the cause), else the event's own time."""
+    return uow.cause.time if uow.cause.time is not None else fallback

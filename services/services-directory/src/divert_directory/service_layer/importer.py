@@ -1,9 +1,10 @@
 """Import an HSDS dataset into the catalogue: check every row, keep the good ones, report the rest.
 
-Every valid row is upserted by id in one transaction, so a re-import of the same data changes
-nothing and a re-import of corrected data updates in place. An invalid row is reported with its
-file, row number and reason and left out; the rest still imports. A dry run does all of it and
-then rolls back.
+Every valid row is upserted by id in the caller's unit of work, so a re-import of the same data
+changes nothing and a re-import of corrected data updates in place (the catalogue is a
+state-based store). An invalid row is reported with its file, row number and reason and left
+out; the rest still imports. A dry run does all of it, and its caller then rolls back instead of
+committing (`entrypoints/catalogue_import.py`).
 """
 
 from collections import defaultdict
@@ -11,12 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from divert_directory.adapters.catalogue_store import upsert
 from divert_directory.adapters.hsds_files import Source, SourceRow, read_source
 from divert_directory.domain.hsds_rows import InvalidRow, Record, from_csv, from_json
 from divert_directory.domain.hsds_tables import BY_NAME, OBJECT_TYPES
+from divert_directory.service_layer.unit_of_work import DirectoryUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -91,21 +90,18 @@ def check_rows(source: Source, report: ImportReport) -> dict[str, list[Record]]:
 
 
 async def import_catalogue(
-    sessions: async_sessionmaker[AsyncSession], path: Path, *, now: datetime, dry_run: bool = False,
-    json_type: str | None = None,
-) -> ImportReport:  # fmt: skip
-    """Import the datapackage folder or HSDS JSON file at `path` (see the module's docstring).
+    path: Path, uow: DirectoryUnitOfWork, *, now: datetime, dry_run: bool = False, json_type: str | None = None
+) -> ImportReport:
+    """Import the datapackage folder or HSDS JSON file at `path` into `uow`'s catalogue (see the
+    module's docstring); `dry_run` only labels the report: the caller leaves `uow` uncommitted.
 
     Raises `SourceError` when `path` is not HSDS data at all."""
     source = read_source(path, json_type)
     report = ImportReport(dry_run=dry_run, skipped_files=source.skipped_files)
     valid = check_rows(source, report)
-    async with sessions() as session:
-        await session.begin()
-        for object_type in OBJECT_TYPES:
-            if records := valid.get(object_type.name):
-                written = await upsert(session, object_type.name, records, now)
-                count = report.tables[object_type.name]
-                count.inserted, count.updated, count.unchanged = written.inserted, written.updated, written.unchanged
-        await (session.rollback() if dry_run else session.commit())
+    for object_type in OBJECT_TYPES:
+        if records := valid.get(object_type.name):
+            written = await uow.catalogue.upsert(object_type.name, records, now)
+            count = report.tables[object_type.name]
+            count.inserted, count.updated, count.unchanged = written.inserted, written.updated, written.unchanged
     return report

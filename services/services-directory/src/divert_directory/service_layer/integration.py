@@ -3,16 +3,19 @@
 Capacity marks stay home: they are about services, not about a case, and no other service needs them.
 """
 
+from typing import Any
+
 from divert_contracts import directory as contract
 from divert_contracts.base import IntegrationEvent
 from divert_directory.domain import events
 from divert_directory.domain.service_referral import ServiceReferral
+from divert_platform.aggregate import Aggregate, DomainEvent
 
 
-def to_integration_event(event: events.DomainEvent, referral: ServiceReferral) -> IntegrationEvent | None:
-    """The contract event to publish for `event` of `referral`, or None when nothing leaves the directory."""
-    match event:
-        case events.ServiceReferralMade():
+def to_integration_event(event: DomainEvent, aggregate: Aggregate[Any]) -> IntegrationEvent | None:
+    """The contract event to publish for `event` of `aggregate`, or None when nothing leaves the directory."""
+    match event, aggregate:
+        case events.ServiceReferralMade(), _:
             return contract.ServiceReferralMade(
                 referral_id=event.referral_id,
                 service_referral_id=event.service_referral_id,
@@ -24,15 +27,15 @@ def to_integration_event(event: events.DomainEvent, referral: ServiceReferral) -
                 consent_id=event.consent_id,
                 made_at=event.made_at,
             )
-        case events.ServiceReferralStatusChanged():
-            assert referral.service_id is not None and referral.need is not None  # set when it was made
+        case events.ServiceReferralStatusChanged(), ServiceReferral():
+            assert aggregate.service_id is not None and aggregate.need is not None  # set when it was made
             return contract.ServiceReferralStatusChanged(
                 referral_id=event.referral_id,
                 service_referral_id=event.service_referral_id,
-                jurisdiction=referral.jurisdiction,
-                service_id=referral.service_id,
-                need=referral.need,
-                part2=referral.part2,
+                jurisdiction=aggregate.jurisdiction,
+                service_id=aggregate.service_id,
+                need=aggregate.need,
+                part2=aggregate.part2,
                 previous_status=event.previous_status,
                 status=event.status,
                 reason=event.reason,

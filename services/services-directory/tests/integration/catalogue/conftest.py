@@ -21,10 +21,9 @@ import pytest_asyncio
 from divert_directory.bootstrap import MIGRATIONS, Directory, bootstrap
 from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.api import build_api
-from divert_directory.entrypoints.catalogue_import import SEED
-from divert_directory.service_layer.importer import ImportReport, import_catalogue
+from divert_directory.entrypoints.catalogue_import import SEED, load_catalogue
+from divert_directory.service_layer.importer import ImportReport
 from divert_platform.auth import Role, mint_token
-from divert_platform.clock import utcnow
 from divert_platform.testing import migrate
 
 # <repo>/services/services-directory/tests/integration/catalogue/<this file> → <repo>/..
@@ -125,7 +124,7 @@ def load(directory: Directory) -> Import:
     """`await load(path, dry_run=False)`: import a datapackage or JSON file into `directory`."""
 
     async def run(path: Path, **options: Any) -> ImportReport:
-        return await import_catalogue(directory.sessions, path, now=utcnow(), **options)
+        return await load_catalogue(directory, path, **options)
 
     return run
 
@@ -145,8 +144,10 @@ def hsds() -> Path:
 
 
 def bearer_headers(directory: Directory, role: Role = "case_manager") -> dict[str, str]:
-    """Headers of a caller in `role`."""
-    token = mint_token(directory.settings, subject=f"{role}-1", role=role, agency="reach-king-county")
+    """Headers of a caller in `role` (with the scope claims every scoped role's token carries)."""
+    token = mint_token(
+        directory.settings, subject=f"{role}-1", role=role, agency="reach-king-county", jurisdiction="king-county"
+    )
     return {"Authorization": f"Bearer {token}"}
 
 

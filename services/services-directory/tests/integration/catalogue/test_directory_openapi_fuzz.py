@@ -21,14 +21,11 @@ from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from divert_directory.adapters.catalogue import SqlCatalogue
 from divert_directory.bootstrap import MIGRATIONS, Directory
 from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.api import build_api
-from divert_directory.entrypoints.catalogue_import import SEED
-from divert_directory.service_layer.importer import import_catalogue
+from divert_directory.entrypoints.catalogue_import import SEED, load_catalogue
 from divert_platform.auth import mint_token
-from divert_platform.clock import utcnow
 from divert_platform.db import create_session_factory
 from divert_platform.migrations import upgrade_to_head
 
@@ -40,7 +37,7 @@ _DATABASE_URL = f"sqlite+aiosqlite:///{_DATA / 'directory.db'}"
 # the loop that opened them, so every session opens a fresh connection.
 _ENGINE = create_async_engine(_DATABASE_URL, poolclass=NullPool, connect_args={"timeout": 30})
 _SETTINGS = DirectorySettings(database_url=_DATABASE_URL, kafka_bootstrap="127.0.0.1:1")
-_DIRECTORY = Directory(_SETTINGS, _ENGINE, create_session_factory(_ENGINE), SqlCatalogue())
+_DIRECTORY = Directory(_SETTINGS, _ENGINE, create_session_factory(_ENGINE))
 _APP = build_api(_DIRECTORY)
 _TOKEN = mint_token(_SETTINGS, subject="cm-1", role="case_manager", agency="reach-king-county")
 _CATALOGUE = ("/services", "/organizations", "/service_at_locations", "/taxonomies", "/taxonomy_terms")
@@ -66,7 +63,7 @@ def flatmap_path_parameters(
 @pytest.fixture(scope="module", autouse=True)
 def seeded_database() -> Iterator[None]:
     upgrade_to_head(_DATABASE_URL, MIGRATIONS)
-    report = asyncio.run(import_catalogue(_DIRECTORY.sessions, SEED, now=utcnow()))
+    report = asyncio.run(load_catalogue(_DIRECTORY, SEED))
     assert report.ok, report.errors
     yield
     shutil.rmtree(_DATA, ignore_errors=True)

@@ -10,8 +10,8 @@ from divert_contracts.cases import NeedDomain
 from divert_directory.adapters.catalogue import SqlCatalogue
 from divert_directory.adapters.tables import services
 from divert_directory.bootstrap import Directory
-from divert_directory.domain.catalogue import Catalogue
 from divert_directory.entrypoints.catalogue_import import SEED
+from divert_directory.service_layer.ports import Catalogue
 
 JURISDICTIONS = ("king-county", "santa-fe", "albany", "demo")
 NORTHSTAR_LINE = "Northstar Free Phone and Crisis Line"
@@ -19,13 +19,14 @@ NORTHSTAR_LINE = "Northstar Free Phone and Crisis Line"
 
 async def offers_in(directory: Directory, jurisdiction: str) -> list[Any]:
     async with directory.sessions() as session:
-        return await directory.catalogue.offers_in(session, jurisdiction)
+        return await SqlCatalogue(session).offers_in(jurisdiction)
 
 
 async def test_the_directory_reads_the_catalogue_through_the_sql_adapter(directory: Directory) -> None:
-    catalogue: Catalogue = directory.catalogue
+    async with directory.unit_of_work() as uow:
+        catalogue: Catalogue = uow.catalogue
 
-    assert isinstance(catalogue, SqlCatalogue)
+        assert isinstance(catalogue, SqlCatalogue)
 
 
 async def test_the_seed_meets_every_need_in_every_jurisdiction(seeded: Directory) -> None:
@@ -56,7 +57,7 @@ async def test_an_offer_says_who_provides_what_where(seeded: Directory) -> None:
     (line,) = [offer for offer in await offers_in(seeded, "albany") if offer.name == NORTHSTAR_LINE]
 
     async with seeded.sessions() as session:
-        same = await seeded.catalogue.offer(session, line.service_id)
+        same = await SqlCatalogue(session).offer(line.service_id)
 
     assert same == line
     assert line.organization_name == "Northstar Example Phone Line (fictional)"
@@ -73,8 +74,8 @@ async def test_only_active_services_are_offered_but_any_can_be_looked_up(seeded:
 
     async with seeded.sessions() as session:
         closed_id = (await session.execute(services.select().where(services.c.name == closed))).one().id
-        found = await seeded.catalogue.offer(session, UUID(closed_id))
-        missing = await seeded.catalogue.offer(session, uuid4())
+        found = await SqlCatalogue(session).offer(UUID(closed_id))
+        missing = await SqlCatalogue(session).offer(uuid4())
 
     assert closed not in {offer.name for offer in offers}
     assert found is not None and found.status == "temporarily closed"
@@ -86,8 +87,8 @@ async def test_an_offer_reads_inside_the_callers_transaction(seeded: Directory) 
 
     async with seeded.sessions() as session, session.begin():
         await session.execute(update(services).where(services.c.id == str(first.service_id)).values(status="inactive"))
-        inside = await seeded.catalogue.offer(session, first.service_id)
-        offered = await seeded.catalogue.offers_in(session, "demo")
+        inside = await SqlCatalogue(session).offer(first.service_id)
+        offered = await SqlCatalogue(session).offers_in("demo")
         await session.rollback()
 
     assert inside is not None and inside.status == "inactive"

@@ -26,13 +26,14 @@ from divert_contracts.cases import (
     CaseReopened,
     Need,
 )
-from divert_contracts.codec import DecodedEvent
+from divert_directory.adapters.catalogue import SqlCatalogue
 from divert_directory.adapters.catalogue_store import upsert
 from divert_directory.bootstrap import MIGRATIONS, Directory, bootstrap
 from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.api import build_api
-from divert_directory.service_layer.case_reactions import case_handlers
+from divert_directory.entrypoints.consumer import case_handlers
 from divert_platform.auth import Role, mint_token
+from divert_platform.cause import caused_by_event
 from divert_platform.clock import utcnow
 from divert_platform.settings import DEFAULT_CASE_AGENCIES
 from divert_platform.testing import migrate
@@ -145,7 +146,7 @@ class Catalogue:
     async def organization_of(self, service_id: UUID) -> UUID:
         """The organization providing the service."""
         async with self.directory.sessions() as session:
-            offer = await self.directory.catalogue.offer(session, service_id)
+            offer = await SqlCatalogue(session).offer(service_id)
         assert offer is not None
         return offer.organization_id
 
@@ -154,18 +155,6 @@ class Catalogue:
 def catalogue(directory: Directory) -> Catalogue:
     """Add services: `await catalogue.add("Shelter", "housing", postal_codes=("98101",))`."""
     return Catalogue(directory)
-
-
-def delivered(event: IntegrationEvent, ce_id: str | None = None, time: datetime | None = None) -> DecodedEvent:
-    """`event` as the consumer runner hands it to a handler."""
-    return DecodedEvent(
-        id=ce_id or str(uuid4()),
-        source="/divert/assessment",
-        type=event.event_type,
-        subject=event.cloudevent_subject,
-        time=time or datetime.now(UTC),
-        event=event,
-    )
 
 
 @dataclass
@@ -177,8 +166,10 @@ class Cases:
     async def deliver(self, event: IntegrationEvent, *, ce_id: str | None = None, time: datetime | None = None) -> None:
         """Apply one event as the consumer would (without the inbox: see the consumer tests)."""
         handler = case_handlers(self.directory.settings.case_agencies)[type(event)]
-        async with self.directory.unit_of_work() as uow:
-            await handler(uow, delivered(event, ce_id, time))
+        unit = self.directory.unit_of_work()
+        unit.cause = caused_by_event("/divert/assessment", ce_id or str(uuid4()), time or datetime.now(UTC))
+        async with unit as uow:
+            await handler(event, uow)
             await uow.commit()
 
     async def open(self, jurisdiction: str = "king-county", *needs: tuple[str, int]) -> UUID:
@@ -209,7 +200,7 @@ class Cases:
                 assessment_due_by=None,
                 on_time=True,
                 needs=tuple(
-                    Need(domain=domain, priority=priority, part2=domain == "substance_use_treatment")  # type: ignore[arg-type]
+                    Need(domain=domain, priority=priority, part2=domain == "substance_use_treatment")
                     for domain, priority in needs
                 ),
             )
@@ -232,7 +223,7 @@ class Cases:
                 jurisdiction=jurisdiction,
                 consent_id=consent_id,
                 parties=tuple(str(party) for party in parties),
-                purpose=purpose,  # type: ignore[arg-type]
+                purpose=purpose,
                 scope="contact_details",
                 part2=part2,
                 recorded_at=now - timedelta(minutes=1),

@@ -16,13 +16,12 @@ from divert_contracts.cases import (
     CaseReopened,
     Need,
 )
-from divert_contracts.codec import DecodedEvent
 from divert_contracts.topics import CASES
 from divert_directory.adapters.case_facts import find_case_facts, find_consents
 from divert_directory.adapters.referral_tables import directory_cases
 from divert_directory.bootstrap import Directory
-from divert_directory.entrypoints.consumer import GROUP_ID
-from divert_directory.service_layer.case_reactions import case_handlers
+from divert_directory.entrypoints.consumer import GROUP_ID, case_handlers
+from divert_platform.cause import caused_by_event
 from divert_platform.clock import utcnow
 from divert_platform.consumer import ConsumerRunner
 from divert_platform.kafka import create_producer, ensure_topics
@@ -64,7 +63,7 @@ async def publish(bootstrap: str, *batches: tuple[IntegrationEvent, list[str]]) 
     return sum(len(ce_ids) for _, ce_ids in batches)
 
 
-async def facts_of(directory: Directory, referral_id: UUID, agency: str | None = AGENCY):  # type: ignore[no-untyped-def]
+async def facts_of(directory: Directory, referral_id: UUID, agency: str | None = AGENCY):
     async with directory.sessions() as session:
         return await find_case_facts(session, referral_id, agency=agency), await find_consents(session, referral_id)
 
@@ -191,8 +190,10 @@ async def test_a_case_of_a_jurisdiction_no_agency_serves_is_no_case_managers(dir
     )
     handler = case_handlers(directory.settings.case_agencies)[CaseOpened]
 
-    async with directory.unit_of_work() as uow:
-        await handler(uow, DecodedEvent("x", "/divert/assessment", event.event_type, None, None, event))
+    unit = directory.unit_of_work()
+    unit.cause = caused_by_event("/divert/assessment", "x", None)
+    async with unit as uow:
+        await handler(event, uow)
         await uow.commit()
 
     async with directory.sessions() as session:

@@ -27,16 +27,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from divert_contracts.cases import CaseAssessmentCompleted, CaseConsentRecorded, CaseOpened, Need, NeedDomain
-from divert_contracts.codec import DecodedEvent
-from divert_directory.adapters.catalogue import SqlCatalogue
 from divert_directory.adapters.catalogue_store import upsert
 from divert_directory.bootstrap import MIGRATIONS, Directory
 from divert_directory.config import DirectorySettings
-from divert_directory.domain.commands import ChangeServiceReferralStatus
+from divert_directory.domain.commands import ChangeServiceReferralStatus, ReferToService
 from divert_directory.entrypoints.api import build_api
-from divert_directory.service_layer import service_referrals as handlers
-from divert_directory.service_layer.case_reactions import case_handlers
+from divert_directory.entrypoints.consumer import case_handlers
+from divert_directory.service_layer import handlers
 from divert_platform.auth import Principal, mint_token
+from divert_platform.cause import caused_by_event
 from divert_platform.clock import utcnow
 from divert_platform.db import create_session_factory
 from divert_platform.migrations import upgrade_to_head
@@ -49,7 +48,7 @@ _DATABASE_URL = f"sqlite+aiosqlite:///{_DATA / 'directory.db'}"
 # the loop that opened them, so every session opens a fresh connection.
 _ENGINE = create_async_engine(_DATABASE_URL, poolclass=NullPool, connect_args={"timeout": 30})
 _SETTINGS = DirectorySettings(database_url=_DATABASE_URL, kafka_bootstrap="127.0.0.1:1")
-_DIRECTORY = Directory(_SETTINGS, _ENGINE, create_session_factory(_ENGINE), SqlCatalogue())
+_DIRECTORY = Directory(_SETTINGS, _ENGINE, create_session_factory(_ENGINE))
 _APP = build_api(_DIRECTORY)
 
 _JURISDICTION = "king-county"
@@ -189,21 +188,23 @@ async def _seed() -> None:
                 expires_at=now + timedelta(days=30),
             ),
         ]
-        async with _DIRECTORY.unit_of_work() as uow:
-            for event in case_events:
-                message = DecodedEvent(str(uuid4()), "/divert/assessment", event.event_type, None, now, event)
-                await reactions[type(event)](uow, message)
-            await uow.commit()
-    actor = Principal("cm-1", "case_manager", _AGENCY).metadata()
+        for event in case_events:
+            unit = _DIRECTORY.unit_of_work()
+            unit.cause = caused_by_event("/divert/assessment", str(uuid4()), now)
+            async with unit as uow:
+                await reactions[type(event)](event, uow)
+                await uow.commit()
+    case_manager = Principal("cm-1", "case_manager", _AGENCY).cause()
     for referral_id, status in zip(_CASES, (None, "accepted", "declined"), strict=True):
-        async with _DIRECTORY.unit_of_work() as uow:
-            request = handlers.ReferToService(referral_id, _SERVICES[0], "housing")
-            made = await handlers.refer_to_service(
-                uow, _DIRECTORY.catalogue, request, agency=_AGENCY, now=now, actor=actor
-            )
+        unit = _DIRECTORY.unit_of_work()
+        unit.cause = case_manager
+        async with unit as uow:
+            command = ReferToService(uuid4(), referral_id, _SERVICES[0], "housing", agency=_AGENCY, at=now)
+            made = await handlers.refer_to_service(command, uow)
             if status:
-                command = ChangeServiceReferralStatus(made.id, status, "other" if status == "declined" else None)
-                await handlers.change_service_referral_status(uow, command, agency=_AGENCY, now=now, actor=actor)
+                reason = "other" if status == "declined" else None
+                change = ChangeServiceReferralStatus(made.id, status, reason, agency=_AGENCY, at=now)
+                await handlers.change_service_referral_status(change, uow)
             await uow.commit()
         _SERVICE_REFERRALS.append(made.id)
 

@@ -11,9 +11,9 @@ import pytest
 
 from divert_contracts.directory import ServiceReferralMade, ServiceReferralStatusChanged
 from divert_contracts.topics import DIRECTORY
-from divert_directory.adapters.capacity import stream_id as capacity_stream
-from divert_directory.adapters.service_referrals import stream_id
 from divert_directory.bootstrap import Directory
+from divert_directory.domain.capacity import ServiceCapacity
+from divert_directory.domain.service_referral import ServiceReferral
 from divert_platform.kafka import create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import events, outbox
@@ -45,7 +45,7 @@ async def status(client: httpx.AsyncClient, service_referral_id: str, new: str, 
 
 
 @pytest.fixture
-async def linked(catalogue, cases) -> Linked:  # type: ignore[no-untyped-def]
+async def linked(catalogue, cases) -> Linked:
     """A king-county case needing housing (1) and treatment (2), a shelter and a clinic."""
     shelter = await catalogue.add("Shelter", "housing")
     clinic = await catalogue.add("Clinic", "substance_use_treatment")
@@ -76,7 +76,7 @@ async def test_a_referral_under_consent_is_made_recorded_and_published(client, c
     assert [(h["status"], h["actor"], h["role"], h["agency"]) for h in made["history"]] == [
         ("sent", "cm-7", "case_manager", "reach-king-county")
     ]
-    stored = await rows(events, events.c.stream_id == stream_id(UUID(made["service_referral_id"])))
+    stored = await rows(events, events.c.stream_id == ServiceReferral.stream_id(UUID(made["service_referral_id"])))
     assert [e["event_type"] for e in stored] == ["ServiceReferralMade"]
     [queued] = await rows(outbox, outbox.c.message_key == str(linked.referral_id))
     assert (queued["event_type"], queued["topic"]) == (ServiceReferralMade.event_type, DIRECTORY.name)
@@ -95,7 +95,7 @@ async def test_a_referral_under_consent_is_made_recorded_and_published(client, c
     ],
     ids=["none", "other-party", "other-purpose", "expired", "revoked"],
 )
-async def test_without_a_consent_in_force_the_referral_is_409_saying_which_is_missing(
+async def test_without_a_consent_in_force_the_referral_is_403_saying_which_is_missing(
     client, cases, linked, rows, consent: dict[str, Any], reason: str
 ) -> None:
     if consent:
@@ -111,7 +111,7 @@ async def test_without_a_consent_in_force_the_referral_is_409_saying_which_is_mi
 
     response = await refer(client, linked.referral_id, linked.shelter, "housing")
 
-    assert response.status_code == 409, response.text
+    assert response.status_code == 403, response.text
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem["type"].endswith("/consent-missing")
@@ -129,7 +129,7 @@ async def test_a_part2_need_needs_a_part2_consent(client, cases, linked) -> None
     await cases.consent(linked.referral_id, linked.clinic_org, purpose="care_coordination")
 
     refused = await refer(client, linked.referral_id, linked.clinic, "substance_use_treatment")
-    assert refused.status_code == 409
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/consent-missing")
     assert refused.json()["missing"]["reason"] == "consent_not_part2" and refused.json()["missing"]["part2"] is True
 
     part2_consent = await cases.consent(linked.referral_id, linked.clinic_org, part2=True)
@@ -215,7 +215,7 @@ async def test_a_decline_for_no_capacity_marks_the_service_at_capacity(client, c
     suggestions = (await client.get(f"/v1/cases/{linked.referral_id}/suggestions")).json()["suggestions"]
     # housing is the more urgent need, but the full shelter now comes after the clinic with room
     assert [(s["name"], s["at_capacity"]) for s in suggestions] == [("Clinic", False), ("Shelter", True)]
-    marks = await rows(events, events.c.stream_id == capacity_stream(linked.shelter))
+    marks = await rows(events, events.c.stream_id == ServiceCapacity.stream_id(linked.shelter))
     assert [(m["data"]["at_capacity"], m["data"]["service_referral_id"]) for m in marks] == [
         (True, service_referral_id)
     ]
@@ -310,7 +310,9 @@ async def test_capacity_is_marked_by_case_and_program_managers_of_its_jurisdicti
 
     assert full.status_code == again.status_code == room.status_code == 200
     assert (full.json()["at_capacity"], room.json()["at_capacity"], room.json()["marked_by"]) == (True, False, "pm-1")
-    assert len(await rows(events, events.c.stream_id == capacity_stream(shelter))) == 2  # the repeat recorded nothing
+    assert (
+        len(await rows(events, events.c.stream_id == ServiceCapacity.stream_id(shelter))) == 2
+    )  # the repeat recorded nothing
     assert (await client.put(url, json={"at_capacity": True}, headers=bearer(agency="albany-lead"))).status_code == 403
     elsewhere = bearer("program_manager", jurisdiction="albany")
     assert (await client.put(url, json={"at_capacity": True}, headers=elsewhere)).status_code == 403

@@ -6,27 +6,26 @@ what it committed (SQLite's `BEGIN IMMEDIATE` already runs writers one at a time
 request and a fact committed concurrently could each miss the other: a wrongful warrant.
 """
 
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 from divert_platform.db import insert_unless_present
-from divert_platform.unit_of_work import UnitOfWork
 from divert_warrants.adapters.tables import referral_facts
 from divert_warrants.domain.referral_facts import ReferralFacts
 
 
-class ReferralFactsRepository:
+class SqlReferralFacts:
     """Reads and writes referral facts in the unit of work's transaction."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
 
     async def lock(self, referral_id: UUID) -> ReferralFacts:
         """The referral's facts, its row created if absent and locked until the transaction ends."""
-        session = self._uow.session
+        session = self._session
         await insert_unless_present(
             session, referral_facts, {"referral_id": str(referral_id), "updated_at": utcnow()}, key=["referral_id"]
         )
@@ -37,27 +36,22 @@ class ReferralFactsRepository:
         ).one()
         return ReferralFacts(
             referral_id=referral_id,
-            assessment_completed_at=_utc_or_none(row.assessment_completed_at),
+            assessment_completed_at=row.assessment_completed_at,
             assessment_event_id=row.assessment_event_id,
-            withdrawn_at=_utc_or_none(row.withdrawn_at),
+            withdrawn_at=row.withdrawn_at,
             withdrawal_event_id=row.withdrawal_event_id,
         )
 
     async def save(self, facts: ReferralFacts) -> None:
         """Store the facts of a referral locked with `lock()`."""
-        await self._uow.session.execute(
+        await self._session.execute(
             update(referral_facts)
             .where(referral_facts.c.referral_id == str(facts.referral_id))
             .values(
-                assessment_completed_at=_utc_or_none(facts.assessment_completed_at),
+                assessment_completed_at=facts.assessment_completed_at,
                 assessment_event_id=facts.assessment_event_id,
-                withdrawn_at=_utc_or_none(facts.withdrawn_at),
+                withdrawn_at=facts.withdrawn_at,
                 withdrawal_event_id=facts.withdrawal_event_id,
                 updated_at=utcnow(),
             )
         )
-
-
-def _utc_or_none(moment: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back without their offset; every stored time is UTC.
-    return None if moment is None else as_utc(moment)

@@ -1,6 +1,8 @@
 """Warrants' read-model tables (the schema itself is created by Alembic migrations)."""
 
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, MetaData, String, Table, UniqueConstraint, false
+
+from divert_platform.columns import UtcDateTime
 
 metadata = MetaData()
 
@@ -12,17 +14,17 @@ warrant_requests = Table(
     Column("jurisdiction", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("status", String(32), nullable=False),
-    Column("assessment_due_by", DateTime(timezone=True), nullable=False),
-    Column("lapsed_at", DateTime(timezone=True), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("rescinded_at", DateTime(timezone=True)),
+    Column("assessment_due_by", UtcDateTime, nullable=False),
+    Column("lapsed_at", UtcDateTime, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("rescinded_at", UtcDateTime),
     Column("rescission_reason", String(32)),
-    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_at", UtcDateTime),
     Column("acknowledged_by", String(32)),
     Column("flagged", Boolean, nullable=False, server_default=false()),
     Column("flag_reason", String(32)),
-    Column("flagged_at", DateTime(timezone=True)),
+    Column("flagged_at", UtcDateTime),
     UniqueConstraint("referral_id", name="uq_warrant_requests_referral_id"),
 )
 
@@ -31,9 +33,9 @@ referral_facts = Table(
     "referral_facts",
     metadata,
     Column("referral_id", String(36), primary_key=True),
-    Column("assessment_completed_at", DateTime(timezone=True)),
+    Column("assessment_completed_at", UtcDateTime),
     Column("assessment_event_id", String(64)),
-    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_at", UtcDateTime),
     Column("withdrawal_event_id", String(64)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -5,67 +5,46 @@ No case content (needs, contacts, consent) ever appears here: LEAD's golden rule
 """
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict
 
 from divert_contracts.referrals import LapseAction
 from divert_contracts.warrants import AcknowledgingRole, RescissionReason
+from divert_platform.aggregate import DomainEvent
 
 
-class DomainEvent(BaseModel):
-    """Base of the warrants domain events; `name` is the stored event type."""
-
-    model_config = ConfigDict(frozen=True)
-    name: ClassVar[str]
+class WarrantRequestEvent(DomainEvent):
+    """Something that happened to one warrant request."""
 
     warrant_request_id: UUID
     referral_id: UUID
+    jurisdiction: str
 
 
-class WarrantRequested(DomainEvent):
+class WarrantRequested(WarrantRequestEvent):
     """The referral's assessment window lapsed; the prosecutor or court is asked to act."""
 
-    name = "WarrantRequested"
-
-    jurisdiction: str
     kind: LapseAction
     assessment_due_by: datetime
     lapsed_at: datetime
     requested_at: datetime
 
 
-class RequestRescinded(DomainEvent):
+class RequestRescinded(WarrantRequestEvent):
     """The request was wrongful or moot before anyone acted on it; it is withdrawn."""
 
-    name = "RequestRescinded"
-
-    jurisdiction: str
     reason: RescissionReason
     rescinded_at: datetime
 
 
-class RequestAcknowledged(DomainEvent):
+class RequestAcknowledged(WarrantRequestEvent):
     """The prosecutor or court took the request; what they do next happens outside Divert."""
 
-    name = "RequestAcknowledged"
-
-    jurisdiction: str
     acknowledged_by: AcknowledgingRole
     acknowledged_at: datetime
 
 
-class WrongfulRequestFlagged(DomainEvent):
+class WrongfulRequestFlagged(WarrantRequestEvent):
     """An acknowledged request turned out wrongful; it stays acknowledged and is flagged for review."""
 
-    name = "WrongfulRequestFlagged"
-
-    jurisdiction: str
     reason: RescissionReason
     flagged_at: datetime
-
-
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.name: cls for cls in (WarrantRequested, RequestRescinded, RequestAcknowledged, WrongfulRequestFlagged)
-}

@@ -24,12 +24,12 @@ class ReferralFacts:
     withdrawn_at: datetime | None = None
     withdrawal_event_id: str | None = None
 
-    def note_assessment(self, completed_at: datetime, event_id: str) -> None:
+    def note_assessment(self, completed_at: datetime, event_id: str | None) -> None:
         """Remember the assessment; if told twice, the earliest completion counts."""
         if self.assessment_completed_at is None or completed_at < self.assessment_completed_at:
             self.assessment_completed_at, self.assessment_event_id = completed_at, event_id
 
-    def note_withdrawal(self, withdrawn_at: datetime, event_id: str) -> None:
+    def note_withdrawal(self, withdrawn_at: datetime, event_id: str | None) -> None:
         """Remember the withdrawal; the first one told counts."""
         if self.withdrawn_at is None:
             self.withdrawn_at, self.withdrawal_event_id = withdrawn_at, event_id

@@ -5,14 +5,17 @@ Lifecycle: `requested` → `rescinded` (wrongful or moot before anyone acted) or
 afterwards is never changed silently: it stays acknowledged and is flagged, once, for review.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from divert_contracts.referrals import LapseAction
 from divert_contracts.warrants import AcknowledgingRole, RescissionReason
+from divert_platform.aggregate import Aggregate, applies
 from divert_warrants.domain import events
+from divert_warrants.domain.commands import RequestWarrant
 
 
 class WarrantRequestStatus(StrEnum):
@@ -40,24 +43,12 @@ class InvalidTransition(Exception):
         self.current_state = current_state
 
 
-@dataclass(frozen=True)
-class RequestWarrant:
-    """Command: the deadline workflow saw the assessment window close without an assessment."""
-
-    warrant_request_id: UUID
-    referral_id: UUID
-    jurisdiction: str
-    kind: LapseAction
-    assessment_due_by: datetime
-    lapsed_at: datetime
-
-
 @dataclass
-class WarrantRequest:
-    """A warrant request and the events that changed it but are not stored yet (`pending`)."""
+class WarrantRequest(Aggregate[events.WarrantRequestEvent]):
+    """A warrant request: takes commands, checks them against its status, records events."""
 
-    id: UUID
-    version: int = 0
+    stream_prefix = "warrant-request"
+
     status: WarrantRequestStatus | None = None
     referral_id: UUID | None = None
     jurisdiction: str = ""
@@ -68,7 +59,6 @@ class WarrantRequest:
     rescission_reason: RescissionReason | None = None
     acknowledged_by: AcknowledgingRole | None = None
     flag_reason: RescissionReason | None = None
-    pending: list[events.DomainEvent] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:
@@ -76,7 +66,7 @@ class WarrantRequest:
         return self.flag_reason is not None
 
     @classmethod
-    def request(cls, command: RequestWarrant, now: datetime) -> "WarrantRequest":
+    def request(cls, command: RequestWarrant) -> "WarrantRequest":
         """Record the request; a window cannot lapse before it was due (no wrongful warrant)."""
         if command.lapsed_at < command.assessment_due_by:
             raise InvalidWarrantRequest("lapsed_at", "lapsed_at is before assessment_due_by: the window was still open")
@@ -89,18 +79,9 @@ class WarrantRequest:
                 kind=command.kind,
                 assessment_due_by=command.assessment_due_by,
                 lapsed_at=command.lapsed_at,
-                requested_at=now,
+                requested_at=command.at,
             )
         )
-        return request
-
-    @classmethod
-    def from_events(cls, warrant_request_id: UUID, history: list[events.DomainEvent]) -> "WarrantRequest":
-        """Rebuild the request from its stored events."""
-        request = cls(id=warrant_request_id)
-        for event in history:
-            request._apply(event)
-            request.version += 1
         return request
 
     def rescind(self, reason: RescissionReason, now: datetime) -> None:
@@ -133,23 +114,24 @@ class WarrantRequest:
         elif self.status is WarrantRequestStatus.ACKNOWLEDGED and not self.flagged:
             self.flag(reason, now)
 
-    def _ids(self) -> dict[str, object]:
+    def _ids(self) -> dict[str, Any]:
         return {"warrant_request_id": self.id, "referral_id": self.referral_id, "jurisdiction": self.jurisdiction}
 
-    def _record(self, event: events.DomainEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
+    @applies
+    def _requested(self, event: events.WarrantRequested) -> None:
+        self.status = WarrantRequestStatus.REQUESTED
+        self.referral_id, self.jurisdiction, self.kind = event.referral_id, event.jurisdiction, event.kind
+        self.assessment_due_by, self.lapsed_at = event.assessment_due_by, event.lapsed_at
+        self.requested_at = event.requested_at
 
-    def _apply(self, event: events.DomainEvent) -> None:
-        match event:
-            case events.WarrantRequested():
-                self.status = WarrantRequestStatus.REQUESTED
-                self.referral_id, self.jurisdiction, self.kind = event.referral_id, event.jurisdiction, event.kind
-                self.assessment_due_by, self.lapsed_at = event.assessment_due_by, event.lapsed_at
-                self.requested_at = event.requested_at
-            case events.RequestRescinded():
-                self.status, self.rescission_reason = WarrantRequestStatus.RESCINDED, event.reason
-            case events.RequestAcknowledged():
-                self.status, self.acknowledged_by = WarrantRequestStatus.ACKNOWLEDGED, event.acknowledged_by
-            case events.WrongfulRequestFlagged():
-                self.flag_reason = event.reason
+    @applies
+    def _rescinded(self, event: events.RequestRescinded) -> None:
+        self.status, self.rescission_reason = WarrantRequestStatus.RESCINDED, event.reason
+
+    @applies
+    def _acknowledged(self, event: events.RequestAcknowledged) -> None:
+        self.status, self.acknowledged_by = WarrantRequestStatus.ACKNOWLEDGED, event.acknowledged_by
+
+    @applies
+    def _flagged(self, event: events.WrongfulRequestFlagged) -> None:
+        self.flag_reason = event.reason

@@ -1,223 +1,186 @@
 """Warrants' REST API: the deadline workflow raises requests; prosecutors and courts acknowledge
 them; prosecutors, courts and program managers read them, rescissions and review flags included.
 
-Who may call what is docs/access.md. There is no read audit here: warrant requests carry referral
-ids, jurisdictions, kinds and dates, never a person's name or case content, so no personal data
-is read through this API (every write is still attributed in the event store).
+Who may call what is docs/access.md (`callers.py`). There is no read audit here: warrant requests
+carry referral ids, jurisdictions, kinds and dates, never a person's name or case content, so no
+personal data is read through this API (every write is still attributed in the event store).
 """
 
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Response
+from fastapi import APIRouter, Body, FastAPI, Query
 
 from divert_contracts.referrals import LapseAction
+from divert_contracts.warrant_requests import WarrantRequestBody
 from divert_contracts.warrants import AcknowledgingRole
 from divert_platform.app import create_app
-from divert_platform.auth import Access, Principal
 from divert_platform.clock import utcnow
-from divert_platform.idempotency import request_fingerprint
-from divert_platform.problems import Conflict, Forbidden, NotFound, Unprocessable, problem_responses
-from divert_warrants.adapters.warrant_requests import WarrantRequestFilter, find_request, list_requests
-from divert_warrants.bootstrap import Warrants, bootstrap
-from divert_warrants.domain.warrant_request import (
-    InvalidTransition,
-    InvalidWarrantRequest,
-    RequestWarrant,
-    WarrantRequestStatus,
-)
-from divert_warrants.entrypoints.schemas import (
-    AcknowledgementBody,
-    WarrantRequestBody,
-    WarrantRequestList,
-    WarrantRequestView,
-)
+from divert_platform.event_store import ConcurrencyConflict
+from divert_platform.idempotency import IdempotentRequest, Reply
+from divert_platform.problems import Forbidden, NotFound, problem_responses
+from divert_warrants.adapters.warrant_request_views import WarrantRequestFilter, find_request, list_requests
+from divert_warrants.bootstrap import ReadSession, UnitOfWork, Warrants, bootstrap
+from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
+from divert_warrants.domain.warrant_request import WarrantRequestStatus
+from divert_warrants.entrypoints.callers import Acknowledger, Reader, Service, jurisdiction_scope, may_see
+from divert_warrants.entrypoints.problems import PROBLEMS
+from divert_warrants.entrypoints.schemas import AcknowledgementBody, WarrantRequestList, WarrantRequestView
 from divert_warrants.service_layer import handlers
+from divert_warrants.service_layer.ports import DuplicateWarrantRequest
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key", max_length=200, description="Retry-safe key; reusing it with another body is a 409."
-    ),
-]
+router = APIRouter(
+    prefix="/v1/warrant-requests",
+    tags=["warrant requests"],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 500),
+)
+# A concurrent writer for the same referral or request makes a transaction fail; the retry starts
+# afresh and finds what the other one committed.
+CONCURRENT_WRITERS = (DuplicateWarrantRequest, ConcurrencyConflict)
 
-READERS = ("prosecutor", "court", "program_manager")
-ACKNOWLEDGERS = ("prosecutor", "court")
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WarrantRequestView,
+    summary="Request a warrant for a lapsed referral",
+    responses={
+        200: {"model": WarrantRequestView, "description": "The referral already had a request."},
+        **problem_responses(415),
+    },
+)
+async def request_warrant(
+    body: WarrantRequestBody, caller: Service, uow: UnitOfWork, idempotency: IdempotentRequest
+) -> Any:
+    """Record that a referral's assessment window lapsed and ask the prosecutor or court to act.
+
+    Only Divert services call this (intake's deadline workflow, with its service token).
+
+    Idempotent per referral: the first call creates the request (201) and publishes
+    `warrant.requested`; every later call for the same referral returns that request as it
+    stands now (200) and publishes nothing. Reusing an `Idempotency-Key` with a different
+    body is a 409.
+
+    No wrongful warrant: if the referral's assessment was already completed at or before
+    `assessment_due_by`, or the referral was already withdrawn (events can overtake the
+    lapse), the request is recorded and rescinded together. The answer is still 201, with
+    status `rescinded` and the reason, and both `warrant.requested` and
+    `warrant.request_rescinded` are published, so the audit trail shows both.
+    """
+    command = RequestWarrant(
+        warrant_request_id=uuid4(),
+        referral_id=body.referral_id,
+        jurisdiction=body.jurisdiction,
+        kind=body.kind,
+        assessment_due_by=body.assessment_due_by,
+        lapsed_at=body.lapsed_at,
+        at=utcnow(),
+    )
+
+    async def record() -> Reply:
+        outcome = await handlers.request_warrant(command, uow)
+        view = await find_request(uow.session, outcome.request.id)
+        return Reply(view, 201 if outcome.created else 200)
+
+    # The request as it stands now is more truthful than the first answer: a known key answers it.
+    return await idempotency.run(uow, body, record, replay="current", retry_on=CONCURRENT_WRITERS, attempts=3)
+
+
+@router.get("", response_model=WarrantRequestList, summary="List warrant requests")
+async def list_warrant_requests(
+    caller: Reader,
+    session: ReadSession,
+    referral_id: UUID | None = None,
+    status: WarrantRequestStatus | None = None,
+    jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
+    kind: LapseAction | None = None,
+    flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest first.")] = 100,
+) -> Any:
+    """Warrant requests matching every filter given, oldest first.
+
+    Only requests of the caller's jurisdiction are listed when its token names one (always,
+    for program managers); a `jurisdiction` filter naming another finds nothing."""
+    scope = jurisdiction_scope(caller)
+    if scope is not None:
+        if jurisdiction not in (None, scope):
+            return {"items": []}
+        jurisdiction = scope
+    where = WarrantRequestFilter(
+        referral_id=referral_id,
+        status=status.value if status else None,
+        jurisdiction=jurisdiction,
+        kind=kind,
+        flagged=flagged,
+        limit=limit,
+    )
+    return {"items": await list_requests(session, where)}
+
+
+@router.get("/{warrant_request_id}", response_model=WarrantRequestView, summary="A warrant request")
+async def get_warrant_request(warrant_request_id: UUID, caller: Reader, session: ReadSession) -> Any:
+    """One warrant request: its referral, kind, status, dates, rescission and review flag.
+
+    A request of a jurisdiction outside the caller's scope is a 404."""
+    view = await find_request(session, warrant_request_id)
+    if view is None or not may_see(caller, view["jurisdiction"]):
+        raise NotFound(f"no warrant request {warrant_request_id}")
+    return view
+
+
+@router.post(
+    "/{warrant_request_id}/acknowledgement",
+    response_model=WarrantRequestView,
+    summary="Acknowledge a warrant request",
+    responses=problem_responses(415),
+)
+async def acknowledge_warrant_request(
+    warrant_request_id: UUID,
+    caller: Acknowledger,
+    uow: UnitOfWork,
+    idempotency: IdempotentRequest,
+    body: Annotated[AcknowledgementBody | None, Body()] = None,
+) -> Any:
+    """The prosecutor or court takes the request and acts on it outside Divert.
+
+    Who acknowledges is the caller's role (`prosecutor` or `court`, from its token). The body
+    may be omitted; an `acknowledged_by` in it is accepted for compatibility only when it
+    names the caller's own role (a 403 otherwise). A request outside the caller's
+    jurisdiction (when its token names one) is a 404.
+
+    Publishes `warrant.request_acknowledged`. Repeating the call with the same
+    `acknowledged_by` is a harmless retry (200, nothing new recorded). Acknowledging a
+    rescinded request, or one the other role already acknowledged, is a 409 whose
+    `current_state` says where the request stands. Should an acknowledged request later
+    turn out wrongful, it is not changed but `flagged` for the prosecutor's review.
+    """
+    role = cast(AcknowledgingRole, caller.role)
+    if body is not None and body.acknowledged_by not in (None, role):
+        raise Forbidden(f"a {role} may not acknowledge as {body.acknowledged_by}")
+    command = AcknowledgeRequest(warrant_request_id, by=role, at=utcnow())
+
+    async def acknowledge() -> Any:
+        view = await find_request(uow.session, warrant_request_id)
+        if view is None or not may_see(caller, view["jurisdiction"]):
+            raise NotFound(f"no warrant request {warrant_request_id}")
+        await handlers.acknowledge_request(command, uow)
+        return await find_request(uow.session, warrant_request_id)
+
+    # A rescission racing with us wins or loses on the stream version; the retry sees the winner.
+    return await idempotency.run(uow, body, acknowledge, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
 def build_api(warrants: Warrants) -> FastAPI:
     """The warrants API over already-built parts (tests pass their own)."""
-
-    app = create_app(
+    return create_app(
         title="Divert warrants",
         description="Warrant requests raised when an arrest diversion's assessment window lapses.",
         settings=warrants.settings,
         engine=warrants.engine,
+        routers=[router],
+        problems=PROBLEMS,
+        state={"warrants": warrants},
     )
-    app.include_router(_warrant_requests_router(warrants, app.state.access))
-    return app
-
-
-def jurisdiction_scope(principal: Principal) -> str | None:
-    """The one jurisdiction whose requests the caller may see, or None for all of them.
-
-    A program manager sees its jurisdiction's (its token must name one: 403 otherwise); a
-    prosecutor or court sees every jurisdiction unless its token names one.
-    """
-    if principal.role == "program_manager" and not principal.jurisdiction:
-        raise Forbidden("a program manager's token must name its jurisdiction")
-    return principal.jurisdiction
-
-
-def _visible(view: dict[str, Any] | None, principal: Principal) -> bool:
-    scope = jurisdiction_scope(principal)
-    return view is not None and scope in (None, view["jurisdiction"])
-
-
-def _warrant_requests_router(warrants: Warrants, access: Access) -> APIRouter:
-    router = APIRouter(
-        prefix="/v1/warrant-requests",
-        tags=["warrant requests"],
-        responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 500),
-    )
-
-    @router.post(
-        "",
-        status_code=201,
-        response_model=WarrantRequestView,
-        summary="Request a warrant for a lapsed referral",
-        responses={
-            200: {"model": WarrantRequestView, "description": "The referral already had a request."},
-            **problem_responses(415),
-        },
-    )
-    async def request_warrant(
-        body: WarrantRequestBody,
-        response: Response,
-        principal: Annotated[Principal, Depends(access.allow("service"))],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Any:
-        """Record that a referral's assessment window lapsed and ask the prosecutor or court to act.
-
-        Only Divert services call this (intake's deadline workflow, with its service token).
-
-        Idempotent per referral: the first call creates the request (201) and publishes
-        `warrant.requested`; every later call for the same referral returns that request as it
-        stands now (200) and publishes nothing. Reusing an `Idempotency-Key` with a different
-        body is a 409.
-
-        No wrongful warrant: if the referral's assessment was already completed at or before
-        `assessment_due_by`, or the referral was already withdrawn (events can overtake the
-        lapse), the request is recorded and rescinded together. The answer is still 201, with
-        status `rescinded` and the reason, and both `warrant.requested` and
-        `warrant.request_rescinded` are published, so the audit trail shows both.
-        """
-        command = RequestWarrant(
-            warrant_request_id=uuid4(),
-            referral_id=body.referral_id,
-            jurisdiction=body.jurisdiction,
-            kind=body.kind,
-            assessment_due_by=body.assessment_due_by,
-            lapsed_at=body.lapsed_at,
-        )
-        fingerprint = request_fingerprint(body.model_dump(mode="json"))
-        idempotency = handlers.Idempotency(idempotency_key, fingerprint) if idempotency_key else None
-        try:
-            outcome = await handlers.request_warrant(
-                warrants.unit_of_work, command, utcnow(), principal.metadata(), idempotency
-            )
-        except InvalidWarrantRequest as error:
-            raise Unprocessable(
-                str(error), errors=[{"field": f"body.{error.field}", "message": str(error), "code": "invalid"}]
-            ) from error
-        except handlers.ConcurrentRequest as error:
-            raise Conflict("concurrent requests for this referral collided; retry") from error
-        response.status_code = 201 if outcome.created else 200
-        return outcome.view
-
-    @router.get("", response_model=WarrantRequestList, summary="List warrant requests")
-    async def list_warrant_requests(
-        principal: Annotated[Principal, Depends(access.allow(*READERS))],
-        referral_id: UUID | None = None,
-        status: WarrantRequestStatus | None = None,
-        jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
-        kind: LapseAction | None = None,
-        flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest first.")] = 100,
-    ) -> Any:
-        """Warrant requests matching every filter given, oldest first.
-
-        Only requests of the caller's jurisdiction are listed when its token names one (always,
-        for program managers); a `jurisdiction` filter naming another finds nothing."""
-        scope = jurisdiction_scope(principal)
-        if scope is not None:
-            if jurisdiction not in (None, scope):
-                return {"items": []}
-            jurisdiction = scope
-        where = WarrantRequestFilter(
-            referral_id=referral_id,
-            status=status.value if status else None,
-            jurisdiction=jurisdiction,
-            kind=kind,
-            flagged=flagged,
-            limit=limit,
-        )
-        async with warrants.unit_of_work() as uow:
-            return {"items": await list_requests(uow, where)}
-
-    @router.get("/{warrant_request_id}", response_model=WarrantRequestView, summary="A warrant request")
-    async def get_warrant_request(
-        warrant_request_id: UUID, principal: Annotated[Principal, Depends(access.allow(*READERS))]
-    ) -> Any:
-        """One warrant request: its referral, kind, status, dates, rescission and review flag.
-
-        A request of a jurisdiction outside the caller's scope is a 404."""
-        async with warrants.unit_of_work() as uow:
-            view = await find_request(uow, warrant_request_id)
-        if not _visible(view, principal):
-            raise NotFound(f"no warrant request {warrant_request_id}")
-        return view
-
-    @router.post(
-        "/{warrant_request_id}/acknowledgement",
-        response_model=WarrantRequestView,
-        summary="Acknowledge a warrant request",
-        responses=problem_responses(415),
-    )
-    async def acknowledge_warrant_request(
-        warrant_request_id: UUID,
-        principal: Annotated[Principal, Depends(access.allow(*ACKNOWLEDGERS))],
-        body: Annotated[AcknowledgementBody | None, Body()] = None,
-    ) -> Any:
-        """The prosecutor or court takes the request and acts on it outside Divert.
-
-        Who acknowledges is the caller's role (`prosecutor` or `court`, from its token). The body
-        may be omitted; an `acknowledged_by` in it is accepted for compatibility only when it
-        names the caller's own role (a 403 otherwise). A request outside the caller's
-        jurisdiction (when its token names one) is a 404.
-
-        Publishes `warrant.request_acknowledged`. Repeating the call with the same
-        `acknowledged_by` is a harmless retry (200, nothing new recorded). Acknowledging a
-        rescinded request, or one the other role already acknowledged, is a 409 whose
-        `current_state` says where the request stands. Should an acknowledged request later
-        turn out wrongful, it is not changed but `flagged` for the prosecutor's review.
-        """
-        role = cast(AcknowledgingRole, principal.role)
-        if body is not None and body.acknowledged_by not in (None, role):
-            raise Forbidden(f"a {role} may not acknowledge as {body.acknowledged_by}")
-        async with warrants.unit_of_work() as uow:
-            if not _visible(await find_request(uow, warrant_request_id), principal):
-                raise NotFound(f"no warrant request {warrant_request_id}")
-        try:
-            return await handlers.acknowledge_request(
-                warrants.unit_of_work, warrant_request_id, role, utcnow(), principal.metadata()
-            )
-        except handlers.RequestNotFound as error:
-            raise NotFound(str(error)) from error
-        except InvalidTransition as error:
-            raise Conflict(str(error), current_state=error.current_state) from error
-
-    return router
 
 
 def create_api() -> FastAPI:

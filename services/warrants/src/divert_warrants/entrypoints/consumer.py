@@ -4,16 +4,18 @@ for review when the prosecutor or court already acknowledged it)."""
 
 import asyncio
 
+from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.referrals import ReferralWithdrawn
 from divert_contracts.topics import CASES, REFERRALS
+from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 from divert_warrants.bootstrap import bootstrap
 from divert_warrants.service_layer import handlers
 
 GROUP_ID = "divert-warrants"
 TOPICS = (CASES, REFERRALS)
-HANDLERS = {
+HANDLERS: dict[type[IntegrationEvent], Handler] = {
     CaseAssessmentCompleted: handlers.when_case_assessment_completed_rescind_if_on_time,
     ReferralWithdrawn: handlers.when_referral_withdrawn_rescind,
 }

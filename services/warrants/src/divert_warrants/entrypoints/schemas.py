@@ -1,4 +1,5 @@
-"""Request and response bodies of the warrants REST API.
+"""Request and response bodies of the warrants REST API (the lapse notice's body is the shared
+`divert_contracts.warrant_requests.WarrantRequestBody`).
 
 Warrant data is status and dates only: never case content (needs, contacts, consent).
 """
@@ -6,30 +7,11 @@ Warrant data is status and dates only: never case content (needs, contacts, cons
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts.referrals import LapseAction
 from divert_contracts.warrants import AcknowledgingRole, RescissionReason
-from divert_platform.clock import as_utc
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
-
-
-class WarrantRequestBody(BaseModel):
-    """What the deadline workflow sends when a referral's assessment window lapsed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    referral_id: UUID
-    jurisdiction: str = Field(min_length=1, max_length=64, description="Jurisdiction policy id, e.g. `king-county`.")
-    kind: LapseAction = Field(description="What the jurisdiction's policy does on a lapse.")
-    assessment_due_by: AwareDatetime = Field(description="End of the assessment window, with its UTC offset.")
-    lapsed_at: AwareDatetime = Field(description="When the window was seen to close, with its UTC offset.")
-
-    @field_validator("assessment_due_by", "lapsed_at")
-    @classmethod
-    def _in_utc(cls, moment: datetime) -> datetime:
-        # One instant, one spelling: a retry with another offset must fingerprint the same.
-        return as_utc(moment)
 
 
 class AcknowledgementBody(BaseModel):

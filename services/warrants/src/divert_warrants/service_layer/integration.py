@@ -3,10 +3,11 @@
 from divert_contracts import warrants as contract
 from divert_contracts.base import IntegrationEvent
 from divert_warrants.domain import events
+from divert_warrants.domain.warrant_request import WarrantRequest
 
 
-def to_integration_event(event: events.DomainEvent) -> IntegrationEvent | None:
-    """The contract event to publish for `event`, or None when nothing leaves the service."""
+def to_integration_event(event: events.WarrantRequestEvent, request: WarrantRequest) -> IntegrationEvent | None:
+    """The contract event to publish for `event` of `request`, or None when nothing leaves the service."""
     ids = {"warrant_request_id": event.warrant_request_id, "referral_id": event.referral_id}
     match event:
         case events.WarrantRequested():

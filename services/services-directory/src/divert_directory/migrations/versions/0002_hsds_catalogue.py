@@ -9,6 +9,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -43,10 +45,10 @@ LINKS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _filter_columns(table: str) -> list[sa.Column]:
+def _filter_columns(table: str) -> list[sa.Column[Any]]:
     """Columns the API filters or searches on, beyond the links."""
-    search = sa.Column("search_text", sa.Text)
-    return {
+    search: sa.Column[Any] = sa.Column("search_text", sa.Text)
+    columns: dict[str, list[sa.Column[Any]]] = {
         "hsds_organizations": [sa.Column("name", sa.Text), search],
         "hsds_services": [
             sa.Column("name", sa.Text),
@@ -57,7 +59,8 @@ def _filter_columns(table: str) -> list[sa.Column]:
         "hsds_addresses": [sa.Column("postal_code", sa.String(64))],
         "hsds_taxonomies": [sa.Column("name", sa.Text), search],
         "hsds_taxonomy_terms": [sa.Column("code", sa.Text), sa.Column("name", sa.Text), search],
-    }.get(table, [])
+    }
+    return columns.get(table, [])
 
 
 def upgrade() -> None:

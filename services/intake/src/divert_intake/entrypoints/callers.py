@@ -1,0 +1,51 @@
+"""Who may call intake, and which referrals each caller sees (docs/access.md).
+
+Officers submit referrals and read and withdraw their agency's; program managers read, withdraw
+and extend their jurisdiction's. Everything outside a caller's scope answers as if it did not
+exist. A scoped role's token must carry the claim its scope is read from (an officer's `agency`, a
+program manager's `jurisdiction`): `allow` refuses it otherwise. Intake shows police the status of
+their referrals and never case content, so no route here is one LEAD's golden rule keeps them off.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from divert_intake.adapters.referral_views import ReferralFilter
+from divert_platform.auth import Principal, allow
+
+Officer = Annotated[Principal, Depends(allow("officer"))]
+"""A police officer, through the agency's RMS."""
+Reader = Annotated[Principal, Depends(allow("officer", "program_manager"))]
+"""An officer (its agency's referrals) or a program manager (its jurisdiction's)."""
+ProgramManager = Annotated[Principal, Depends(allow("program_manager"))]
+"""A program manager (its jurisdiction's referrals)."""
+
+
+@dataclass(frozen=True)
+class ReferralScope:
+    """The referrals a caller may see: those of `agency` and of `jurisdiction`, where set."""
+
+    agency: str | None = None
+    jurisdiction: str | None = None
+
+    def admits(self, row: dict[str, Any]) -> bool:
+        """Whether a referral's status row is within the scope."""
+        return self.admits_jurisdiction(row["jurisdiction"]) and self.agency in (None, row["agency"])
+
+    def admits_jurisdiction(self, jurisdiction: str) -> bool:
+        """Whether referrals of `jurisdiction` may be within the scope."""
+        return self.jurisdiction in (None, jurisdiction)
+
+    def as_filter(self) -> ReferralFilter:
+        """The scope as a list filter."""
+        return ReferralFilter(agency=self.agency, jurisdiction=self.jurisdiction)
+
+
+def scope_of(caller: Principal) -> ReferralScope:
+    """The caller's scope: an officer sees its agency's referrals (`rms.agency`), narrowed to one
+    jurisdiction when its token names one; a program manager sees its jurisdiction's."""
+    if caller.role == "officer":
+        return ReferralScope(agency=caller.agency, jurisdiction=caller.jurisdiction)
+    return ReferralScope(jurisdiction=caller.jurisdiction)

@@ -1,0 +1,265 @@
+"""Referral routes: police RMS submit referrals, withdraw them and read their status; program
+managers read and withdraw their jurisdiction's and extend deadlines. Who may call what is
+docs/access.md (`callers.py`)."""
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from divert_contracts.referrals import Pathway
+from divert_contracts.timestamps import IsoDateTime
+from divert_intake.adapters.referral_views import ReferralFilter, find_status, list_statuses
+from divert_intake.bootstrap import Parts, ReadSession, UnitOfWork
+from divert_intake.domain.commands import ExtendDeadline, SubmitReferral, WithdrawReferral
+from divert_intake.domain.policy import PolicyBook
+from divert_intake.entrypoints.callers import Officer, ProgramManager, Reader, ReferralScope, scope_of
+from divert_intake.entrypoints.schemas import (
+    DecisionView,
+    ExtensionRequest,
+    ReasonView,
+    ReferralPage,
+    ReferralRequest,
+    ReferralStatusView,
+    Status,
+    SubmittedReferral,
+    WithdrawalRequest,
+)
+from divert_intake.service_layer import handlers
+from divert_platform.audit import PURPOSE_HEADER, stated_purpose
+from divert_platform.clock import utcnow
+from divert_platform.event_store import ConcurrencyConflict
+from divert_platform.idempotency import IdempotentRequest
+from divert_platform.problems import Forbidden, NotFound, problem_responses
+
+router = APIRouter(
+    prefix="/v1/referrals",
+    tags=["referrals"],
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 500),
+)
+
+ReferralId = Annotated[UUID, Path(description="The id intake returned when the referral was submitted.")]
+# Declared so the header is documented; `stated_purpose` reads (and trims) it.
+PurposeHeader = Annotated[
+    str | None,
+    Header(alias=PURPOSE_HEADER, description="Why you read this (recorded in the audit trail with the read)."),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SubmittedReferral,
+    summary="Submit a referral",
+    responses=problem_responses(415),
+)
+async def submit_referral(
+    body: ReferralRequest, caller: Officer, intake: Parts, uow: UnitOfWork, idempotency: IdempotentRequest
+) -> Any:
+    """Decide the referral under the jurisdiction's policy in force on its date, and record it.
+
+    An eligible referral is `accepted` and published to case agencies; an ineligible one is
+    `declined` (still 201: programs count every referral) with every reason it failed.
+    Screening facts are used for the decision and discarded. Send an `Idempotency-Key` so a
+    retry returns the first response (keys are the caller's own: another caller's same key never
+    meets it); one active referral is allowed per RMS case and pathway (409 with
+    `existing_referral_id` otherwise).
+
+    Officers only, for their own agency: `rms.agency` must be the token's `agency`, and
+    `jurisdiction` the token's `jurisdiction` when it names one (403 otherwise).
+    """
+    scope = scope_of(caller)
+    if body.rms.agency != scope.agency:
+        raise Forbidden(f"an officer of {scope.agency} may not refer for {body.rms.agency}")
+    if not scope.admits_jurisdiction(body.jurisdiction):
+        raise Forbidden(f"this token may not refer to {body.jurisdiction}")
+    command = SubmitReferral(
+        referral_id=uuid4(),
+        jurisdiction=body.jurisdiction,
+        pathway=body.pathway,
+        referred_at=body.referred_at,
+        rms=body.rms,
+        subject=body.subject,
+        location=body.location,
+        offense=body.offense,
+        screening=body.screening,
+        contact_drivers=tuple(body.contact_drivers),
+        at=utcnow(),
+    )
+
+    async def submit() -> Any:
+        return _submitted(await intake.submit_referral(command, uow))
+
+    return await idempotency.run(uow, body, submit)
+
+
+@router.get("", response_model=ReferralPage, summary="Find and list referrals")
+async def list_referrals(
+    request: Request,
+    caller: Reader,
+    intake: Parts,
+    session: ReadSession,
+    agency: Annotated[str | None, Query(max_length=64, description="RMS agency, e.g. SPD.")] = None,
+    case_number: Annotated[str | None, Query(max_length=64, description="RMS case number.")] = None,
+    jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
+    pathway: Pathway | None = None,
+    status: Status | None = None,
+    referred_from: Annotated[IsoDateTime | None, Query(description="Referred at or after (inclusive).")] = None,
+    referred_to: Annotated[IsoDateTime | None, Query(description="Referred before (exclusive).")] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    purpose: PurposeHeader = None,
+) -> ReferralPage:
+    """Referrals matching every given filter, newest first, a page at a time (status views only).
+
+    Only referrals the caller may see are listed: an officer's agency's, a program manager's
+    jurisdiction's. Each referral listed is recorded in the audit trail with the purpose given.
+    """
+    where = ReferralFilter(agency, case_number, jurisdiction, pathway, status, referred_from, referred_to)
+    rows, next_cursor = await list_statuses(
+        session, where, scope=scope_of(caller).as_filter(), cursor=cursor, limit=limit
+    )
+    await _end_read(session)
+    await intake.audit.record_read(
+        caller,
+        resource="referral list",
+        referral_ids=[row["referral_id"] for row in rows],
+        purpose=stated_purpose(request),
+    )
+    return ReferralPage(items=[_status_view(intake.policies, row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/{referral_id}", response_model=ReferralStatusView, summary="A referral's status")
+async def get_referral(
+    referral_id: ReferralId,
+    request: Request,
+    caller: Reader,
+    intake: Parts,
+    session: ReadSession,
+    purpose: PurposeHeader = None,
+) -> ReferralStatusView:
+    """Status, pathway, jurisdiction, due time, and yes/no for assessed on time, enrolled and
+    warrant requested — nothing else reaches police.
+
+    A referral outside the caller's agency or jurisdiction is a 404. The read is recorded in
+    the audit trail with the purpose given."""
+    row = await _visible(session, referral_id, scope_of(caller))
+    await _end_read(session)
+    await intake.audit.record_read(
+        caller, resource="referral status", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
+    )
+    return _status_view(intake.policies, row)
+
+
+@router.post(
+    "/{referral_id}/withdrawal",
+    response_model=ReferralStatusView,
+    summary="Withdraw a referral",
+    responses=problem_responses(415),
+)
+async def withdraw_referral(
+    referral_id: ReferralId,
+    body: Annotated[WithdrawalRequest, Body()],
+    caller: Reader,
+    intake: Parts,
+    uow: UnitOfWork,
+    idempotency: IdempotentRequest,
+) -> Any:
+    """Withdraw a referral made in error. Its assessment clock stops; no warrant may follow.
+
+    Officers withdraw their agency's referrals, program managers their jurisdiction's (a 404
+    for any other). Withdrawing a referral that is not accepted, assessed or lapsed is a 409
+    whose `current_state` says where it stands."""
+    scope, command = scope_of(caller), WithdrawReferral(referral_id, body.reason, at=utcnow())
+
+    async def withdraw() -> Any:
+        await _visible(uow.session, referral_id, scope)
+        await handlers.withdraw_referral(command, uow)
+        return await _current_status(uow.session, intake.policies, referral_id)
+
+    # A consumer noting news on the same referral may win the race for its stream; the retry sees it.
+    return await idempotency.run(uow, body, withdraw, retry_on=(ConcurrencyConflict,), attempts=3)
+
+
+@router.post(
+    "/{referral_id}/extension",
+    response_model=ReferralStatusView,
+    summary="Extend the deadline",
+    responses=problem_responses(415),
+)
+async def extend_deadline(
+    referral_id: ReferralId,
+    body: Annotated[ExtensionRequest, Body()],
+    caller: ProgramManager,
+    intake: Parts,
+    uow: UnitOfWork,
+    idempotency: IdempotentRequest,
+) -> Any:
+    """Move a pending arrest diversion's assessment due time later (program managers of its
+    jurisdiction; several allowed). A due time not later than the one in force, or already
+    past, is a 422; a referral with no pending deadline is a 409."""
+    scope = scope_of(caller)
+    command = ExtendDeadline(referral_id, body.assessment_due_by, body.reason, at=utcnow())
+
+    async def extend() -> Any:
+        await _visible(uow.session, referral_id, scope)
+        await handlers.extend_deadline(command, uow)
+        return await _current_status(uow.session, intake.policies, referral_id)
+
+    return await idempotency.run(uow, body, extend, retry_on=(ConcurrencyConflict,), attempts=3)
+
+
+async def _visible(session: AsyncSession, referral_id: UUID, scope: ReferralScope) -> dict[str, Any]:
+    """The referral's status row; a 404, exactly as if it did not exist, outside the caller's scope."""
+    row = await find_status(session, referral_id)
+    if row is None or not scope.admits(row):
+        raise NotFound(f"no referral {referral_id}")
+    return row
+
+
+async def _current_status(session: AsyncSession, policies: PolicyBook, referral_id: UUID) -> dict[str, Any]:
+    """The status view as the command left it (read in the command's own transaction)."""
+    row = await find_status(session, referral_id)
+    assert row is not None, "a referral the command just changed has a status row"
+    return _status_view(policies, row).model_dump(mode="json")
+
+
+async def _end_read(session: AsyncSession) -> None:
+    """End the read's transaction before its audit record is written: on SQLite the record needs
+    the database's one connection, which an open read would hold."""
+    await session.close()
+
+
+def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusView:
+    policy = policies.latest(row["jurisdiction"])
+    zone = policy.zone if policy else None
+    return ReferralStatusView(
+        referral_id=row["referral_id"],
+        status=row["status"],
+        pathway=row["pathway"],
+        jurisdiction=row["jurisdiction"],
+        assessment_due_by=row["assessment_due_by"].astimezone(zone) if row["assessment_due_by"] else None,
+        assessed_on_time=row["assessed_on_time"],
+        enrolled=row["enrolled"],
+        warrant_requested=row["warrant_requested"],
+    )
+
+
+def _submitted(submission: handlers.Submission) -> dict[str, Any]:
+    referral, policy = submission.referral, submission.policy
+    decision = referral.decision
+    assert decision is not None and referral.pathway is not None, "a submitted referral is decided"
+    return SubmittedReferral(
+        referral_id=referral.id,
+        status="accepted" if decision.eligible else "declined",
+        jurisdiction=policy.id,
+        pathway=referral.pathway,
+        decision=DecisionView(
+            eligible=decision.eligible,
+            policy=decision.policy,
+            policy_version=decision.policy_version,
+            reasons=[ReasonView(code=r.code, message=r.message) for r in decision.reasons],
+        ),
+        assessment_due_by=referral.assessment_due_by.astimezone(policy.zone) if referral.assessment_due_by else None,
+    ).model_dump(mode="json")

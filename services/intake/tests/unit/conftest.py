@@ -1,0 +1,50 @@
+"""Intake's handlers on in-memory storage: a fake unit of work with the real repository's contract."""
+
+from datetime import datetime
+
+import pytest
+
+from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.referral import Referral
+from divert_intake.service_layer.integration import to_integration_event
+from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from divert_platform.fakes import FakeUnitOfWork, InMemoryRepository
+
+
+class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
+    """Intake's unit of work in memory, publishing through the real mapper."""
+
+    def __init__(self) -> None:
+        super().__init__(to_integration_event)
+        self.referrals = InMemoryRepository(Referral, self)
+
+
+class RecordingClock:
+    """A deadline clock that records each call: `(what, deadline, when)`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, DeadlineInput, datetime | None]] = []
+
+    async def start(self, deadline: DeadlineInput) -> None:
+        self.calls.append(("start", deadline, None))
+
+    async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
+        self.calls.append(("assessed", deadline, completed_at))
+
+    async def withdraw(self, deadline: DeadlineInput, withdrawn_at: datetime) -> None:
+        self.calls.append(("withdrawn", deadline, withdrawn_at))
+
+    async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
+        self.calls.append(("extended", deadline, assessment_due_by))
+
+
+@pytest.fixture
+def uow() -> FakeIntakeUnitOfWork:
+    """A fresh in-memory unit of work."""
+    return FakeIntakeUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> RecordingClock:
+    """A deadline clock that only records what it was told."""
+    return RecordingClock()

@@ -1,0 +1,445 @@
+"""Every intake handler on the fake unit of work: what it stores, what it publishes, what it refuses,
+and whom it attributes changes to. The same behaviour on SQLite and PostgreSQL is the integration
+tier's."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+from opentelemetry.sdk.metrics.export import HistogramDataPoint
+
+from divert_contracts import referrals as contract
+from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
+from divert_contracts.referrals import Location, RmsReference, Subject
+from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
+from divert_intake.domain import events
+from divert_intake.domain.commands import ExtendDeadline, RecordLapse, SubmitReferral, WithdrawReferral
+from divert_intake.domain.facts import Offense, Screening
+from divert_intake.domain.policy import load_policy_book
+from divert_intake.domain.referral import InvalidReferral, InvalidTransition, Referral, ReferralStatus, policy_for
+from divert_intake.service_layer import handlers
+from divert_platform.cause import Cause, caused_by_event
+
+POLICIES = load_policy_book()
+NOW = datetime(2026, 11, 30, 20, tzinfo=UTC)
+OFFICER = Cause(actor="officer-7781", role="officer", agency="SPD")
+MANAGER = Cause(actor="pm-king", role="program_manager")
+WORKFLOW = Cause(actor="referral-deadline-workflow", role="service")
+
+
+def submission(**changes) -> SubmitReferral:
+    """An SPD officer's eligible King County arrest diversion, referred an hour before NOW."""
+    command = SubmitReferral(
+        referral_id=uuid4(),
+        jurisdiction="king-county",
+        pathway="arrest_diversion",
+        referred_at=NOW - timedelta(hours=1),
+        rms=RmsReference(agency="SPD", case_number=uuid4().hex[:8], officer_id="7781"),
+        subject=Subject(given_name="Jordan", family_name="Doe", date_of_birth=datetime(1988, 4, 2).date()),
+        location=Location(precinct="West"),
+        offense=Offense(category="drug_possession", drug_quantity_grams=1.2, drug_type="opioid"),
+        screening=Screening(
+            amenable=True,
+            dealing_for_profit=False,
+            exploits_minors=False,
+            promotes_prostitution=False,
+            on_state_probation=False,
+            in_treatment_court=False,
+            no_contact_order_with_participant=False,
+        ),
+        contact_drivers=("drug_use",),
+        at=NOW,
+    )
+    return replace(command, **changes)
+
+
+def arrange(uow, **changes) -> Referral:
+    """A referral already stored (no events published, nothing attributed)."""
+    command = submission(**changes)
+    return uow.referrals.add(Referral.submit(command, policy_for(command, POLICIES)))
+
+
+async def run(uow, cause: Cause, handler, message):
+    """Run a command handler as its entrypoint does: attributed to `cause`, then committed."""
+    uow.cause = cause
+    async with uow:
+        result = await handler(message, uow)
+        await uow.commit()
+    return result
+
+
+async def react(uow, handler, event, event_id: str = "ce-1", **bound) -> None:
+    """Apply `event` as the consumer runner does: caused by it, committed by the runner."""
+    uow.cause = caused_by_event("/divert/other", event_id, NOW)
+    async with uow:
+        await handler(event, uow, **bound)
+        await uow.commit()
+
+
+def submit(uow, command: SubmitReferral):
+    return run(uow, OFFICER, lambda message, unit: handlers.submit_referral(message, unit, policies=POLICIES), command)
+
+
+async def stored(uow, referral_id: UUID) -> Referral:
+    referral = await uow.referrals.get(referral_id)
+    assert referral is not None
+    return referral
+
+
+class TestSubmitReferral:
+    async def test_an_eligible_arrest_diversion_is_accepted_published_and_attributed_to_the_officer(self, uow) -> None:
+        command = submission()
+        result = await submit(uow, command)
+        assert result.referral.status is ReferralStatus.ACCEPTED
+        assert (result.policy.id, result.policy.version) == ("king-county", "2026-01-01")
+        [published] = uow.published
+        assert isinstance(published, contract.ReferralAccepted) and published.referral_id == command.referral_id
+        assert published.assessment_due_by == result.referral.assessment_due_by is not None
+        assert uow.metadata == [OFFICER.metadata()]
+        assert (await stored(uow, command.referral_id)).version == 1
+
+    async def test_an_ineligible_referral_is_declined_with_its_reasons_and_no_subject(self, uow) -> None:
+        command = submission(screening=submission().screening.model_copy(update={"amenable": False}))
+        result = await submit(uow, command)
+        assert result.referral.status is ReferralStatus.DECLINED
+        [published] = uow.published
+        assert isinstance(published, contract.ReferralDeclined)
+        assert [r.code for r in published.reasons] == ["not_amenable"] and "subject" not in published.model_dump()
+
+    async def test_the_policy_in_force_on_the_referral_date_decides(self, uow) -> None:
+        result = await submit(uow, submission(referred_at=datetime(2025, 6, 1, 12, tzinfo=UTC)))
+        assert result.policy.version == "2025-01-01"
+        assert result.referral.decision is not None and result.referral.decision.policy_version == "2025-01-01"
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"jurisdiction": "atlantis"}, "jurisdiction"),
+            ({"referred_at": datetime(2024, 12, 31, 20, tzinfo=UTC)}, "referred_at"),  # before any policy
+            ({"pathway": "community"}, "pathway"),  # King County takes no community referrals
+            ({"offense": None}, "offense"),
+            (
+                {"jurisdiction": "santa-fe", "subject": Subject(given_name="A", family_name="B")},
+                "subject.date_of_birth",
+            ),
+            ({"referred_at": NOW + timedelta(minutes=1)}, "referred_at"),  # in the future
+        ],
+    )
+    async def test_a_referral_no_policy_can_judge_is_refused_naming_the_field(self, uow, changes, field) -> None:
+        with pytest.raises(InvalidReferral) as refused:
+            await submit(uow, submission(**changes))
+        assert refused.value.field == field
+        assert uow.published == [] and uow.referrals.streams == {}
+
+
+class TestWithdrawReferral:
+    async def test_a_withdrawal_is_recorded_published_and_attributed(self, uow) -> None:
+        referral = arrange(uow)
+        command = WithdrawReferral(referral.id, "officer error", at=NOW)
+        await run(uow, MANAGER, handlers.withdraw_referral, command)
+        assert (await stored(uow, referral.id)).status is ReferralStatus.WITHDRAWN
+        [published] = uow.published
+        assert isinstance(published, contract.ReferralWithdrawn)
+        assert (published.reason, published.withdrawn_at) == ("officer error", NOW)
+        assert uow.metadata == [MANAGER.metadata()]
+
+    async def test_a_second_withdrawal_and_a_declined_referral_are_refused(self, uow) -> None:
+        referral = arrange(uow)
+        await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(referral.id, "error", at=NOW))
+        with pytest.raises(InvalidTransition) as again:
+            await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(referral.id, "error", at=NOW))
+        assert again.value.current is ReferralStatus.WITHDRAWN
+        declined = arrange(uow, screening=submission().screening.model_copy(update={"amenable": False}))
+        with pytest.raises(InvalidTransition):
+            await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(declined.id, "error", at=NOW))
+        assert len(uow.published) == 1
+
+    async def test_an_unknown_referral_is_not_found(self, uow) -> None:
+        with pytest.raises(handlers.ReferralNotFound):
+            await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(uuid4(), "error", at=NOW))
+
+
+class TestExtendDeadline:
+    async def test_an_extension_moves_the_due_time_and_publishes_both_times(self, uow) -> None:
+        referral = arrange(uow)
+        assert referral.assessment_due_by is not None
+        later = referral.assessment_due_by + timedelta(days=14)
+        await run(uow, MANAGER, handlers.extend_deadline, ExtendDeadline(referral.id, later, "in hospital", at=NOW))
+        assert (await stored(uow, referral.id)).assessment_due_by == later
+        [published] = uow.published
+        assert isinstance(published, contract.ReferralDeadlineExtended)
+        assert (published.previous_due_by, published.assessment_due_by) == (referral.assessment_due_by, later)
+        assert uow.metadata == [MANAGER.metadata()]
+
+    async def test_an_earlier_due_time_is_refused(self, uow) -> None:
+        referral = arrange(uow)
+        assert referral.assessment_due_by is not None
+        earlier = ExtendDeadline(referral.id, referral.assessment_due_by - timedelta(days=1), "oops", at=NOW)
+        with pytest.raises(InvalidReferral) as refused:
+            await run(uow, MANAGER, handlers.extend_deadline, earlier)
+        assert refused.value.field == "assessment_due_by" and uow.published == []
+
+    async def test_a_referral_without_a_pending_deadline_is_refused(self, uow) -> None:
+        social = arrange(uow, pathway="social_contact", screening=_with_recent_involvement())
+        with pytest.raises(InvalidTransition):
+            await run(
+                uow, MANAGER, handlers.extend_deadline, ExtendDeadline(social.id, NOW + timedelta(days=9), "x", at=NOW)
+            )
+        with pytest.raises(handlers.ReferralNotFound):
+            await run(
+                uow, MANAGER, handlers.extend_deadline, ExtendDeadline(uuid4(), NOW + timedelta(days=9), "x", at=NOW)
+            )
+
+
+class TestRecordLapse:
+    async def test_a_lapse_is_recorded_and_published_once_attributed_to_the_workflow(self, uow) -> None:
+        referral = arrange(uow)
+        assert referral.assessment_due_by is not None
+        lapse = RecordLapse(referral.id, referral.assessment_due_by + timedelta(seconds=1))
+        for _ in range(2):  # the activity is retried: nothing more is recorded
+            await run(uow, WORKFLOW, handlers.record_lapse, lapse)
+        assert (await stored(uow, referral.id)).status is ReferralStatus.LAPSED
+        [published] = uow.published
+        assert isinstance(published, contract.ReferralAssessmentDeadlineLapsed)
+        assert published.lapsed_at == lapse.lapsed_at and published.lapse_action == "warrant_request"
+        assert uow.metadata == [WORKFLOW.metadata()]
+
+    async def test_the_handler_leaves_the_commit_to_its_caller(self, uow) -> None:
+        referral = arrange(uow)
+        uow.cause = WORKFLOW
+        async with uow:
+            await handlers.record_lapse(RecordLapse(referral.id, NOW + timedelta(days=31)), uow)
+        assert (uow.commits, uow.published) == (0, [])
+
+    async def test_an_unknown_referral_is_not_found(self, uow) -> None:
+        with pytest.raises(handlers.ReferralNotFound):
+            await run(uow, WORKFLOW, handlers.record_lapse, RecordLapse(uuid4(), NOW))
+
+
+class TestWarrantStillDue:
+    async def test_due_unless_intake_knows_of_a_withdrawal_or_an_on_time_assessment(self, uow) -> None:
+        pending, withdrawn, on_time, late = (arrange(uow) for _ in range(4))
+        await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(withdrawn.id, "error", at=NOW))
+        for referral, completed_at in ((on_time, NOW), (late, NOW + timedelta(days=40))):
+            await react(
+                uow,
+                handlers.when_case_assessment_completed_stop_deadline,
+                assessment(referral.id, completed_at),
+                clock=_NoClock(),
+            )
+        answers = [
+            await run(uow, WORKFLOW, handlers.warrant_still_due, r.id) for r in (pending, withdrawn, on_time, late)
+        ]
+        assert answers == [True, False, False, True]
+
+    async def test_an_unknown_referral_is_not_found(self, uow) -> None:
+        with pytest.raises(handlers.ReferralNotFound):
+            await run(uow, WORKFLOW, handlers.warrant_still_due, uuid4())
+
+
+class TestStartingTheClock:
+    """`referral.accepted` → the clock starts (a consumer effect: no unit of work)."""
+
+    async def test_an_arrest_diversion_starts_its_clock_with_the_due_time_from_the_event(self, clock) -> None:
+        event = accepted("arrest_diversion", NOW + timedelta(days=30))
+        await handlers.when_referral_accepted_start_deadline(
+            event, caused_by_event("/divert/intake", "1", None), clock=clock
+        )
+        [(call, deadline, _)] = clock.calls
+        assert call == "start" and deadline.assessment_due_by == event.assessment_due_by
+        assert (deadline.referral_id, deadline.lapse_action) == (str(event.referral_id), "warrant_request")
+
+    async def test_social_contact_and_community_referrals_never_start_a_clock(self, clock) -> None:
+        for pathway in ("social_contact", "community"):
+            await handlers.when_referral_accepted_start_deadline(
+                accepted(pathway, None), caused_by_event("/divert/intake", "1", NOW), clock=clock
+            )
+        assert clock.calls == []
+
+    async def test_the_start_latency_is_measured_from_the_events_own_time(self, clock, metric_reader) -> None:
+        event = accepted("arrest_diversion", NOW + timedelta(days=30), jurisdiction="latency-test")
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        await handlers.when_referral_accepted_start_deadline(
+            event, caused_by_event("/divert/intake", "1", None), clock=clock
+        )
+        assert _latency(metric_reader, "latency-test") == (0, 0.0)  # no event time, nothing measured
+        await handlers.when_referral_accepted_start_deadline(
+            event, caused_by_event("/divert/intake", "2", an_hour_ago), clock=clock
+        )
+        count, seconds = _latency(metric_reader, "latency-test")
+        assert count == 1 and 3600 <= seconds < 3660
+
+
+class TestReactionsToAssessment:
+    async def test_an_on_time_assessment_is_recorded_and_stops_the_clock(self, uow, clock) -> None:
+        referral = arrange(uow)
+        await react(
+            uow, handlers.when_case_assessment_completed_stop_deadline, assessment(referral.id, NOW), clock=clock
+        )
+        assert (await stored(uow, referral.id)).assessed_on_time
+        [(call, deadline, completed_at)] = clock.calls
+        assert (call, deadline.referral_id, completed_at) == ("assessed", str(referral.id), NOW)
+        assert uow.published == []  # the assessment is assessment's fact, published there
+        assert uow.metadata == [{"actor": "/divert/other", "role": "service", "causation_id": "ce-1"}]
+
+    async def test_the_clock_is_told_the_due_time_in_force(self, uow, clock) -> None:
+        referral = arrange(uow)
+        assert referral.assessment_due_by is not None
+        later = referral.assessment_due_by + timedelta(days=7)
+        await run(uow, MANAGER, handlers.extend_deadline, ExtendDeadline(referral.id, later, "x", at=NOW))
+        await react(
+            uow, handlers.when_case_assessment_completed_stop_deadline, assessment(referral.id, NOW), clock=clock
+        )
+        assert clock.calls[0][1].assessment_due_by == later
+
+    async def test_a_referral_intake_never_accepted_changes_nothing(self, uow, clock) -> None:
+        await react(uow, handlers.when_case_assessment_completed_stop_deadline, assessment(uuid4(), NOW), clock=clock)
+        assert (clock.calls, uow.referrals.streams) == ([], {})
+
+    async def test_a_social_contact_is_recorded_but_has_no_clock(self, uow, clock) -> None:
+        social = arrange(uow, pathway="social_contact", screening=_with_recent_involvement())
+        await react(uow, handlers.when_case_assessment_completed_stop_deadline, assessment(social.id, NOW), clock=clock)
+        assert (await stored(uow, social.id)).status is ReferralStatus.ASSESSED and clock.calls == []
+
+
+class TestReactionsToWithdrawalAndExtension:
+    async def test_a_withdrawal_stops_the_clock_and_stores_nothing(self, uow, clock) -> None:
+        referral = arrange(uow)
+        event = contract.ReferralWithdrawn(
+            referral_id=referral.id, jurisdiction="king-county", withdrawn_at=NOW, reason="x"
+        )
+        await react(uow, handlers.when_referral_withdrawn_stop_deadline, event, clock=clock)
+        [(call, deadline, withdrawn_at)] = clock.calls
+        assert (call, deadline.referral_id, withdrawn_at) == ("withdrawn", str(referral.id), NOW)
+        assert uow.metadata == []
+
+    async def test_an_extension_moves_the_clock(self, uow, clock) -> None:
+        referral = arrange(uow)
+        assert referral.assessment_due_by is not None
+        later = referral.assessment_due_by + timedelta(days=3)
+        event = contract.ReferralDeadlineExtended(
+            referral_id=referral.id,
+            jurisdiction="king-county",
+            previous_due_by=referral.assessment_due_by,
+            assessment_due_by=later,
+            reason="x",
+            extended_at=NOW,
+        )
+        await react(uow, handlers.when_deadline_extended_move_deadline, event, clock=clock)
+        assert [(call, when) for call, _, when in clock.calls] == [("extended", later)]
+
+    async def test_news_of_an_unknown_or_clockless_referral_reaches_no_clock(self, uow, clock) -> None:
+        social = arrange(uow, pathway="social_contact", screening=_with_recent_involvement())
+        for referral_id in (uuid4(), social.id):
+            event = contract.ReferralWithdrawn(
+                referral_id=referral_id, jurisdiction="king-county", withdrawn_at=NOW, reason="x"
+            )
+            await react(uow, handlers.when_referral_withdrawn_stop_deadline, event, clock=clock)
+        assert clock.calls == []
+
+
+class TestNotesForThePoliceView:
+    async def test_a_warrant_request_and_its_rescission_are_noted_once_each(self, uow) -> None:
+        referral, request_id = arrange(uow), uuid4()
+        requested = WarrantRequested(
+            warrant_request_id=request_id,
+            referral_id=referral.id,
+            jurisdiction="king-county",
+            kind="warrant_request",
+            assessment_due_by=NOW,
+            lapsed_at=NOW,
+            requested_at=NOW,
+        )
+        rescinded = WarrantRequestRescinded(
+            warrant_request_id=request_id,
+            referral_id=referral.id,
+            jurisdiction="king-county",
+            reason="assessed_before_deadline",
+            rescinded_at=NOW,
+        )
+        await react(uow, handlers.when_warrant_requested_note_it, requested, event_id="w-1")
+        await react(uow, handlers.when_warrant_requested_note_it, requested, event_id="w-1-again")
+        assert (await stored(uow, referral.id)).warrant_requested
+        await react(uow, handlers.when_warrant_request_rescinded_note_it, rescinded, event_id="w-2")
+        assert not (await stored(uow, referral.id)).warrant_requested
+        assert [type(e) for e in uow.referrals.streams[referral.id]][1:] == [
+            events.WarrantRequestNoted,
+            events.WarrantRescissionNoted,
+        ]
+        assert [m["causation_id"] for m in uow.metadata] == ["w-1", "w-2"] and uow.published == []
+
+    async def test_an_enrollment_is_noted_once(self, uow) -> None:
+        referral = arrange(uow)
+        enrolled = CaseParticipantEnrolled.model_validate(
+            {"referral_id": str(referral.id), "jurisdiction": "king-county", "enrolled_at": NOW}
+        )
+        for event_id in ("e-1", "e-2"):
+            await react(uow, handlers.when_participant_enrolled_note_it, enrolled, event_id=event_id)
+        assert (await stored(uow, referral.id)).enrolled
+        assert [m["causation_id"] for m in uow.metadata] == ["e-1"] and uow.published == []
+
+    async def test_news_of_a_referral_intake_does_not_know_is_dropped(self, uow) -> None:
+        enrolled = CaseParticipantEnrolled.model_validate(
+            {"referral_id": str(uuid4()), "jurisdiction": "king-county", "enrolled_at": NOW}
+        )
+        await react(uow, handlers.when_participant_enrolled_note_it, enrolled)
+        assert uow.referrals.streams == {} and uow.metadata == []
+
+
+class _NoClock:
+    async def record_assessment(self, deadline, completed_at) -> None:
+        pass
+
+
+def _with_recent_involvement() -> Screening:
+    return submission().screening.model_copy(
+        update={"prior_involvement_documented_on": (NOW - timedelta(days=30)).date()}
+    )
+
+
+def assessment(referral_id: UUID, completed_at: datetime) -> CaseAssessmentCompleted:
+    return CaseAssessmentCompleted.model_validate(
+        {
+            "referral_id": str(referral_id),
+            "jurisdiction": "king-county",
+            "completed_at": completed_at,
+            "assessment_due_by": NOW + timedelta(days=30),
+            "on_time": True,
+            "needs": [{"domain": "housing", "priority": 1, "part2": False}],
+        }
+    )
+
+
+def accepted(pathway: str, due: datetime | None, jurisdiction: str = "king-county") -> contract.ReferralAccepted:
+    return contract.ReferralAccepted(
+        referral_id=uuid4(),
+        jurisdiction=jurisdiction,
+        pathway=pathway,
+        referred_at=NOW,
+        policy="king-county",
+        policy_version="1",
+        assessment_due_by=due,
+        lapse_action="warrant_request" if due else None,
+        rms=RmsReference(agency="SPD", case_number="1", officer_id="2"),
+        subject=Subject(given_name="A", family_name="B"),
+        location=Location(),
+        offense_category=None,
+    )
+
+
+def _latency(reader, jurisdiction: str) -> tuple[int, float]:
+    """Observations and their sum in `divert.deadline.start_latency` for `jurisdiction`."""
+    count, total = 0, 0.0
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "divert.deadline.start_latency":
+                    for point in metric.data.data_points:
+                        if (
+                            isinstance(point, HistogramDataPoint)
+                            and point.attributes.get("jurisdiction") == jurisdiction
+                        ):
+                            count, total = count + point.count, total + point.sum
+    return count, total
