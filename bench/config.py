@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-ALL_PHASES = ("ceilings", "scale-small", "intake", "e2e", "backlog", "scale-large", "workflows")
+ALL_PHASES = ("post-cpu", "ceilings", "scale-small", "intake", "e2e", "backlog", "scale-large", "workflows")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class BenchConfig:
     kafka_messages: int = 50_000
     temporal_starts: int = 400
     temporal_concurrency: int = 16
+    posts: int = 600
     e2e_rate: float = 10.0
     e2e_seconds: float = 60.0
     e2e_burst: int = 400
@@ -65,6 +66,7 @@ QUICK: dict[str, object] = {
     "settle_timeout": 60.0,
     "kafka_messages": 5_000,
     "temporal_starts": 60,
+    "posts": 100,
     "e2e_seconds": 5.0,
     "e2e_burst": 40,
     "e2e_timeout": 90.0,

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 
@@ -43,7 +44,9 @@ async def _post_many(client: httpx.AsyncClient, headers: dict[str, str], tag: st
         nonlocal created
         async with gate:
             body = referral(PATHWAY, f"{tag}-{number}")
-            response = await client.post("/v1/referrals", json=body, headers=headers)
+            # A fresh key with every POST, as an RMS sends it (and as the stack phases do).
+            keyed = {**headers, "Idempotency-Key": str(uuid4())}
+            response = await client.post("/v1/referrals", json=body, headers=keyed)
             created += response.status_code == 201
 
     await asyncio.gather(*(one(number) for number in range(posts)))

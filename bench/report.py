@@ -108,6 +108,18 @@ def _ceilings(results: dict[str, Any]) -> str:
     return "### Ceilings (same machine, same run)\n\n" + _table(["what", "rate", "how"], rows)
 
 
+def _post_cpu(results: dict[str, Any]) -> str:
+    passes = results["post-cpu"].get("passes", [])
+    rows = [[p["in_flight"], p["posts"], p["created"], p["cpu_ms_per_post"], p["posts_per_s"]] for p in passes]
+    header = ["in flight", "POSTs", "201s", "CPU ms per POST", "POSTs/s"]
+    return (
+        "### Intake `POST /v1/referrals` in one process (`python -m bench.post_cpu`)\n\n"
+        + _table(header, rows)
+        + "\n\nThe API from intake's own composition root over a fresh SQLite file, driven through httpx's "
+        "ASGI transport, tracing and metrics on; CPU time of the whole process (client included) per POST."
+    )
+
+
 def _intake(results: dict[str, Any]) -> str:
     intake = results["intake"]
     if "rates" not in intake:
@@ -316,6 +328,7 @@ def _profiles(results: dict[str, Any]) -> str:
 
 
 _SECTIONS = (
+    (("post-cpu",), _post_cpu),
     (("ceilings",), _ceilings),
     (("intake",), _intake),
     (("e2e",), _e2e),

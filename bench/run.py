@@ -28,6 +28,7 @@ from bench.phases.backlog import backlog_phase
 from bench.phases.ceilings import ceilings_phase
 from bench.phases.e2e import e2e_phase
 from bench.phases.intake import intake_phase
+from bench.phases.post_cpu import post_cpu_phase
 from bench.phases.scale import scale_phase
 from bench.phases.workflows import workflows_phase
 from bench.pipeline import Pipeline
@@ -37,6 +38,7 @@ from divert_local.stack import Ports, Stack
 Phase = Callable[[Context], Awaitable[dict[str, Any]]]
 
 PHASES: tuple[tuple[str, Phase], ...] = (
+    ("post-cpu", post_cpu_phase),
     ("ceilings", ceilings_phase),
     ("scale-small", lambda ctx: scale_phase(ctx, ctx.config.scale_small, "small")),
     ("intake", intake_phase),

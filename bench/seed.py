@@ -26,6 +26,7 @@ from divert_intake.adapters.tables import active_referrals, referral_status
 from divert_intake.bootstrap import Intake, bootstrap
 from divert_intake.config import IntakeSettings
 from divert_intake.domain.referral import Referral, policy_for
+from divert_intake.service_layer import handlers
 from divert_intake.service_layer.unit_of_work import SqlIntakeUnitOfWork
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
@@ -68,7 +69,7 @@ async def seed_referrals(
                         at=utcnow(),
                     )
                     if publish:
-                        await intake.submit_referral(command, uow)
+                        await handlers.submit_referral(command, uow)
                     else:
                         await uow.referrals.save(Referral.submit(command, policy))
                     ids.append(str(command.referral_id))
@@ -80,7 +81,7 @@ async def seed_referrals(
 
 def _unpublished(intake: Intake) -> SqlIntakeUnitOfWork:
     """Intake's unit of work without its outbox mapper: the referrals are stored, nothing is published."""
-    return SqlIntakeUnitOfWork(intake.sessions, intake.settings.event_source)
+    return SqlIntakeUnitOfWork(intake.sessions, intake.settings.event_source, intake.policies)
 
 
 async def clone_referrals(database_url: str, count: int, *, tag: str, batch: int = 5000) -> Seeded:

@@ -1,17 +1,22 @@
-"""The benchmark's own arithmetic and its load generator: what the report's figures rest on.
+"""The benchmark's own arithmetic, its load generator and its in-process POST measurement: what the
+report's figures rest on.
 
 No timing of Divert is asserted here (that is `make bench`'s job); these check that the tools
 measure what they say: percentiles, open-loop latency, the growth comparison, the settings.
 """
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from bench.config import QUICK, BenchConfig
-from bench.loadgen import LoadSpec, drive
+from bench.loadgen import ROOT, LoadSpec, drive
 from bench.stats import percentile, summarize
 from bench.targets import evaluate, growth
 from divert_platform.embedded import free_port
@@ -98,3 +103,20 @@ def test_sizes_come_from_the_environment_over_the_quick_defaults(monkeypatch: py
     assert config.quick and config.backlog == QUICK["backlog"]
     assert config.scale_rates == (100.0, 10.0) and config.phases == ("ceilings", "intake")
     assert config.runs("intake") and not config.runs("e2e")
+
+
+def test_the_in_process_post_measurement_posts_real_referrals_and_reports_their_cost() -> None:
+    # A real run, small: intake's API over a fresh SQLite file, every POST a 201.
+    env = {**os.environ, "BENCH_POSTS": "5"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.post_cpu"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    passes = json.loads(done.stdout)["passes"]
+    assert [(p["in_flight"], p["posts"], p["created"]) for p in passes] == [
+        (1, 5, 5),
+        (1, 5, 5),
+        (16, 5, 5),
+        (16, 5, 5),
+    ]
+    assert all(p["cpu_ms_per_post"] > 0 and p["posts_per_s"] > 0 for p in passes)

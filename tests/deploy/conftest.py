@@ -115,7 +115,7 @@ def _load_service_clis() -> dict[str, ServiceCli]:
         app = entry.load()
         if not isinstance(app, typer.Typer):
             continue
-        commands = frozenset(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+        commands = frozenset(typer.main.get_command(app).commands)
         if not {"api", "migrate"} <= commands:
             continue  # not a service (the embedded stack's `divert`)
         package = entry.value.split(".", 1)[0]

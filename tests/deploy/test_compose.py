@@ -15,7 +15,7 @@ COMPOSE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 K8S_TOPICS_SCRIPT = COMPOSE_DIR.parents[0] / "k8s" / "base" / "kafka-topics" / "create-topics.sh"
 
 
-def divert_containers(compose, service_clis) -> dict[str, tuple[Any, str]]:  # type: ignore[no-untyped-def]
+def divert_containers(compose, service_clis) -> dict[str, tuple[Any, str]]:
     """Compose services running a Divert command: name → (ServiceCli, command)."""
     found = {}
     for name, service in compose.services.items():
@@ -25,11 +25,11 @@ def divert_containers(compose, service_clis) -> dict[str, tuple[Any, str]]:  # t
     return found
 
 
-def long_running(compose, service_clis) -> dict[str, tuple[Any, str]]:  # type: ignore[no-untyped-def]
+def long_running(compose, service_clis) -> dict[str, tuple[Any, str]]:
     return {n: (cli, cmd) for n, (cli, cmd) in divert_containers(compose, service_clis).items() if cmd in cli.roles}
 
 
-def command_problems(compose, service_clis) -> list[str]:  # type: ignore[no-untyped-def]
+def command_problems(compose, service_clis) -> list[str]:
     """Every Divert command exists; every role of every service runs; every service is migrated."""
     problems = []
     for name, service in compose.services.items():
@@ -48,7 +48,7 @@ def command_problems(compose, service_clis) -> list[str]:  # type: ignore[no-unt
     return problems
 
 
-def environment_problems(compose, service_clis, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def environment_problems(compose, service_clis, tools) -> list[str]:
     """Every variable is a setting of the service it is given to, and the settings class accepts
     the whole environment in production (with the committed example values)."""
     problems = []
@@ -68,7 +68,7 @@ def environment_problems(compose, service_clis, tools) -> list[str]:  # type: ig
     return problems
 
 
-def port_problems(compose, service_clis) -> list[str]:  # type: ignore[no-untyped-def]
+def port_problems(compose, service_clis) -> list[str]:
     """APIs listen, publish and are health-checked on DIVERT_PORT at /readyz; other processes are
     health-checked on their metrics port; Prometheus scrapes every process's metrics port."""
     problems = []
@@ -103,7 +103,7 @@ def port_problems(compose, service_clis) -> list[str]:  # type: ignore[no-untype
     return problems
 
 
-def ordering_problems(compose, service_clis) -> list[str]:  # type: ignore[no-untyped-def]
+def ordering_problems(compose, service_clis) -> list[str]:
     """depends_on names real services with conditions they can meet, and every long-running Divert
     process waits for its migrations and the topics (intake's also for its Temporal namespace)."""
     problems = []
@@ -139,7 +139,7 @@ def ordering_problems(compose, service_clis) -> list[str]:  # type: ignore[no-un
     return problems
 
 
-def database_problems(compose, service_clis) -> list[str]:  # type: ignore[no-untyped-def]
+def database_problems(compose, service_clis) -> list[str]:
     """Each service has its own PostgreSQL database (asyncpg), created by the init script."""
     problems = []
     init = (compose.directory / "postgres" / "init-databases.sh").read_text()
@@ -158,7 +158,7 @@ def database_problems(compose, service_clis) -> list[str]:  # type: ignore[no-un
     return problems
 
 
-def infrastructure_problems(compose) -> list[str]:  # type: ignore[no-untyped-def]
+def infrastructure_problems(compose) -> list[str]:
     """Kafka: 3 KRaft brokers, RF 3, min ISR 2; traces to the collector; Temporal namespace agreed."""
     problems = []
     services = compose.services
@@ -219,7 +219,7 @@ def infrastructure_problems(compose) -> list[str]:  # type: ignore[no-untyped-de
     return problems
 
 
-def file_problems(compose) -> list[str]:  # type: ignore[no-untyped-def]
+def file_problems(compose) -> list[str]:
     """Bind-mounted files exist and every service names its image."""
     problems = []
     for name, service in compose.services.items():
@@ -289,7 +289,7 @@ def test_real_secret_files_are_ignored_by_git(tools):
 # ---------------------------------------------------------------- the checks can fail
 
 
-def _broken(tools, old: str, new: str):  # type: ignore[no-untyped-def]
+def _broken(tools, old: str, new: str):
     text = (COMPOSE_DIR / "compose.yaml").read_text()
     assert old in text, old
     return tools.load_compose(COMPOSE_DIR, text.replace(old, new, 1))

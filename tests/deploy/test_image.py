@@ -104,7 +104,7 @@ def copy_sources(stage: Stage) -> list[str]:
     return sources
 
 
-def dockerfile_problems(text: str, service_clis) -> list[str]:  # type: ignore[no-untyped-def]
+def dockerfile_problems(text: str, service_clis) -> list[str]:
     """Everything wrong with a Dockerfile for Divert's one image."""
     problems = []
     found = stages(text)
@@ -182,7 +182,7 @@ def pip_installs(text: str) -> list[str]:
     return found
 
 
-def image_requirements(text: str, tools) -> dict[str, frozenset[str]]:  # type: ignore[no-untyped-def]
+def image_requirements(text: str, tools) -> dict[str, frozenset[str]]:
     """Every distribution the Dockerfile's `pip install`s bring into the image, with its extras.
 
     A local path (`./libs/platform`, `./libs/platform[extra]`) is the source tree COPY put at the

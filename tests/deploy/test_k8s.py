@@ -19,7 +19,7 @@ def by_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
     return {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == kind}
 
 
-def divert_workloads(objects: Objects, service_clis, tools) -> list[tuple[dict, dict, Any, str]]:  # type: ignore[no-untyped-def]
+def divert_workloads(objects: Objects, service_clis, tools) -> list[tuple[dict, dict, Any, str]]:
     """(workload, container, ServiceCli, command) for every container running a Divert console script."""
     found = []
     for obj in objects:
@@ -60,7 +60,7 @@ def container_env(objects: Objects, container: dict[str, Any]) -> tuple[dict[str
     return env, missing
 
 
-def command_problems(objects: Objects, service_clis, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def command_problems(objects: Objects, service_clis, tools) -> list[str]:
     """Every command exists; every role runs as a Deployment; every service has a migration Job."""
     problems = []
     workloads = divert_workloads(objects, service_clis, tools)
@@ -76,7 +76,7 @@ def command_problems(objects: Objects, service_clis, tools) -> list[str]:  # typ
     return problems
 
 
-def environment_problems(objects: Objects, service_clis, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def environment_problems(objects: Objects, service_clis, tools) -> list[str]:
     """Referenced ConfigMaps/Secrets exist, every variable is a setting of the service, and its settings
     class accepts the environment in production (secrets from the committed examples)."""
     problems = []
@@ -102,7 +102,7 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-def port_problems(objects: Objects, service_clis, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def port_problems(objects: Objects, service_clis, tools) -> list[str]:
     """APIs listen on DIVERT_PORT with /healthz liveness and /readyz readiness there; every process
     exposes DIVERT_METRICS_PORT; Services select pods that have the ports they target."""
     problems = []
@@ -156,7 +156,7 @@ def port_problems(objects: Objects, service_clis, tools) -> list[str]:  # type: 
     return problems
 
 
-def scaling_problems(objects: Objects, service_clis, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def scaling_problems(objects: Objects, service_clis, tools) -> list[str]:
     """APIs and consumers autoscale, consumers no further than their partitions; every Deployment has
     a PodDisruptionBudget that still lets a node drain."""
     problems = []
@@ -193,7 +193,7 @@ def scaling_problems(objects: Objects, service_clis, tools) -> list[str]:  # typ
     return problems
 
 
-def hardening_problems(objects: Objects, tools) -> list[str]:  # type: ignore[no-untyped-def]
+def hardening_problems(objects: Objects, tools) -> list[str]:
     """Non-root, no privilege escalation, read-only root filesystem with a scratch /tmp, requests and
     limits; selectors match their templates; images pinned."""
     problems = []

@@ -69,7 +69,7 @@ async def topics(stack: Stack) -> AsyncIterator[TopicReader]:
         yield reader
 
 
-async def eventually(what: str, probe, within: float = 60.0):  # type: ignore[no-untyped-def]
+async def eventually(what: str, probe, within: float = 60.0):
     """Await `probe()` until it returns something truthy."""
     async with asyncio.timeout(within):
         while not (result := await probe()):  # noqa: ASYNC110 - polling public interfaces is the point
@@ -252,19 +252,19 @@ def _tokens(stack: Stack) -> RoleTokens:
     return RoleTokens(intake=stack.url("intake"), assessment=stack.url("assessment"), warrants=stack.url("warrants"))
 
 
-def _async(probe):  # type: ignore[no-untyped-def]
-    async def wrapped():  # type: ignore[no-untyped-def]
+def _async(probe):
+    async def wrapped():
         return probe()
 
     return wrapped
 
 
-async def _json(http: httpx.AsyncClient, url: str):  # type: ignore[no-untyped-def]
+async def _json(http: httpx.AsyncClient, url: str):
     response = await http.get(url)
     return response.json() if response.status_code == 200 else None
 
 
-async def _json_where(http: httpx.AsyncClient, url: str, **expected):  # type: ignore[no-untyped-def]
+async def _json_where(http: httpx.AsyncClient, url: str, **expected):
     body = await _json(http, url)
     return body if body and all(body.get(k) == v for k, v in expected.items()) else None
 
@@ -274,7 +274,7 @@ async def _status_is(http: httpx.AsyncClient, url: str, status: str) -> bool:
     return bool(body) and body["status"] == status
 
 
-async def _exists(handle) -> bool:  # type: ignore[no-untyped-def]
+async def _exists(handle) -> bool:
     try:
         await handle.describe()
         return True

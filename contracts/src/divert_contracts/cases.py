@@ -4,7 +4,6 @@ Case events carry need categories, never free-text clinical notes; a need derive
 substance-use treatment is labelled `part2` (42 CFR Part 2) so consumers can filter it.
 """
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from pydantic import Field
 
 from divert_contracts.base import ContractModel, IntegrationEvent
 from divert_contracts.referrals import Pathway
+from divert_contracts.timestamps import Instant
 from divert_contracts.topics import CASES
 
 NeedDomain = Literal[
@@ -48,9 +48,9 @@ class CaseOpened(IntegrationEvent):
 
     jurisdiction: str
     pathway: Pathway
-    opened_at: datetime
-    assessment_due_by: datetime | None
-    referred_at: datetime | None = Field(None, description="When the officer referred (for time-to-contact reports).")
+    opened_at: Instant
+    assessment_due_by: Instant | None
+    referred_at: Instant | None = Field(None, description="When the officer referred (for time-to-contact reports).")
     previous_referral_id: UUID | None = Field(
         None, description="The earlier, closed case of the same person when this is a re-referral."
     )
@@ -63,8 +63,8 @@ class CaseAssessmentCompleted(IntegrationEvent):
     topic = CASES.name
 
     jurisdiction: str
-    completed_at: datetime
-    assessment_due_by: datetime | None
+    completed_at: Instant
+    assessment_due_by: Instant | None
     on_time: bool = Field(description="Completed at or before the due time (always true without one).")
     needs: tuple[Need, ...]
 
@@ -90,7 +90,7 @@ class CaseManagerAssigned(IntegrationEvent):
     jurisdiction: str
     case_manager_id: str = Field(max_length=64)
     agency: str | None = Field(None, max_length=64)
-    assigned_at: datetime
+    assigned_at: Instant
 
 
 class CaseContactRecorded(IntegrationEvent):
@@ -101,7 +101,7 @@ class CaseContactRecorded(IntegrationEvent):
 
     jurisdiction: str
     contact_id: UUID
-    at: datetime
+    at: Instant
     method: ContactMethod
     outcome: ContactOutcome
     first_made: bool = Field(description="True for the first contact actually made (the warm hand-off).")
@@ -119,8 +119,8 @@ class CaseConsentRecorded(IntegrationEvent):
     purpose: ConsentPurpose
     scope: ConsentScope
     part2: bool = Field(description="Covers 42 CFR Part 2 substance-use-treatment information.")
-    recorded_at: datetime
-    expires_at: datetime
+    recorded_at: Instant
+    expires_at: Instant
 
 
 class CaseConsentRevoked(IntegrationEvent):
@@ -131,7 +131,7 @@ class CaseConsentRevoked(IntegrationEvent):
 
     jurisdiction: str
     consent_id: UUID
-    revoked_at: datetime
+    revoked_at: Instant
 
 
 class CaseParticipantEnrolled(IntegrationEvent):
@@ -141,7 +141,7 @@ class CaseParticipantEnrolled(IntegrationEvent):
     topic = CASES.name
 
     jurisdiction: str
-    enrolled_at: datetime
+    enrolled_at: Instant
 
 
 class CaseParticipantDeclined(IntegrationEvent):
@@ -151,7 +151,7 @@ class CaseParticipantDeclined(IntegrationEvent):
     topic = CASES.name
 
     jurisdiction: str
-    declined_at: datetime
+    declined_at: Instant
     reason: DeclineReason
 
 
@@ -163,7 +163,7 @@ class CaseEngagementChanged(IntegrationEvent):
 
     jurisdiction: str
     engagement: Engagement
-    changed_at: datetime
+    changed_at: Instant
 
 
 class CaseClosed(IntegrationEvent):
@@ -174,7 +174,7 @@ class CaseClosed(IntegrationEvent):
 
     jurisdiction: str
     reason: CloseReason
-    closed_at: datetime
+    closed_at: Instant
 
 
 class CaseReopened(IntegrationEvent):
@@ -184,4 +184,4 @@ class CaseReopened(IntegrationEvent):
     topic = CASES.name
 
     jurisdiction: str
-    reopened_at: datetime
+    reopened_at: Instant

@@ -8,7 +8,6 @@ case's service referrals stay in order with the rest of its events; a referral m
 that 42 CFR Part 2 protects is labelled `part2` so consumers can filter it.
 """
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from pydantic import Field
 
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import NeedDomain
+from divert_contracts.timestamps import Instant
 from divert_contracts.topics import DIRECTORY
 
 ServiceReferralStatus = Literal["sent", "accepted", "declined", "completed", "no_show"]
@@ -37,7 +37,7 @@ class ServiceReferralMade(IntegrationEvent):
     need: NeedDomain
     part2: bool = Field(description="True when the need is 42 CFR Part 2 protected information.")
     consent_id: UUID = Field(description="The consent the referral was made under.")
-    made_at: datetime
+    made_at: Instant
 
 
 class ServiceReferralStatusChanged(IntegrationEvent):
@@ -54,4 +54,4 @@ class ServiceReferralStatusChanged(IntegrationEvent):
     previous_status: ServiceReferralStatus
     status: ServiceReferralStatus
     reason: ServiceReferralDeclineReason | None = Field(None, description="Why it was declined (declines only).")
-    changed_at: datetime
+    changed_at: Instant

@@ -1,16 +1,15 @@
 """Events intake publishes on `divert.referrals`.
 
 Referral events carry the subject's identity and contact details, because case agencies must be
-able to reach the person, but never criminal-history screening facts (DOMAIN.md §4).
+able to reach the person, but never criminal-history screening facts (docs/domain.md#screening-facts).
 """
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from divert_contracts.base import ContractModel, IntegrationEvent
-from divert_contracts.timestamps import IsoDate
+from divert_contracts.timestamps import Instant, IsoDate
 from divert_contracts.topics import REFERRALS
 
 Pathway = Literal["arrest_diversion", "social_contact", "community"]
@@ -50,10 +49,10 @@ class ReferralAccepted(IntegrationEvent):
 
     jurisdiction: str = Field(max_length=64)
     pathway: Pathway
-    referred_at: datetime
+    referred_at: Instant
     policy: str
     policy_version: str
-    assessment_due_by: datetime | None = Field(
+    assessment_due_by: Instant | None = Field(
         description="When the intake assessment must be complete; only arrest diversions have one."
     )
     lapse_action: LapseAction | None
@@ -71,8 +70,8 @@ class ReferralAssessmentDeadlineLapsed(IntegrationEvent):
     topic = REFERRALS.name
 
     jurisdiction: str
-    assessment_due_by: datetime
-    lapsed_at: datetime
+    assessment_due_by: Instant
+    lapsed_at: Instant
     lapse_action: LapseAction
 
 
@@ -91,7 +90,7 @@ class ReferralDeclined(IntegrationEvent):
 
     jurisdiction: str = Field(max_length=64)
     pathway: Pathway
-    referred_at: datetime
+    referred_at: Instant
     policy: str
     policy_version: str
     reasons: tuple[ReasonCode, ...] = Field(min_length=1)
@@ -106,7 +105,7 @@ class ReferralWithdrawn(IntegrationEvent):
     topic = REFERRALS.name
 
     jurisdiction: str
-    withdrawn_at: datetime
+    withdrawn_at: Instant
     reason: str = Field(max_length=500)
 
 
@@ -117,7 +116,7 @@ class ReferralDeadlineExtended(IntegrationEvent):
     topic = REFERRALS.name
 
     jurisdiction: str
-    previous_due_by: datetime
-    assessment_due_by: datetime
+    previous_due_by: Instant
+    assessment_due_by: Instant
     reason: str = Field(max_length=500)
-    extended_at: datetime
+    extended_at: Instant

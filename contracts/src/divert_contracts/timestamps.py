@@ -4,10 +4,10 @@ Pydantic would otherwise read a bare number as a Unix timestamp, so `0.5` would 
 1970-01-01: for a referral date or a deadline that is a wrong answer, not a convenience.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -31,6 +31,15 @@ def _iso_date(value: Any) -> Any:
         raise ValueError("expected an ISO 8601 date string")
     return value
 
+
+def _naive_as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Instant = Annotated[datetime, AfterValidator(_naive_as_utc)]
+"""A moment in an event: every Divert producer writes it with its UTC offset, and a value without
+one (another producer's, or a forged record) is read as UTC, so it always compares with the
+service's own aware times instead of failing the handler."""
 
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 """A timezone-aware date-time given as ISO 8601 text (with its UTC offset)."""

@@ -3,7 +3,6 @@
 Warrant data never includes case content (needs, contacts, consent): LEAD's golden rule.
 """
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from pydantic import Field
 
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.referrals import LapseAction
+from divert_contracts.timestamps import Instant
 from divert_contracts.topics import WARRANTS
 
 
@@ -23,9 +23,9 @@ class WarrantRequested(IntegrationEvent):
     warrant_request_id: UUID
     jurisdiction: str
     kind: LapseAction
-    assessment_due_by: datetime
-    lapsed_at: datetime | None = Field(None, description="When the assessment window was seen to close.")
-    requested_at: datetime
+    assessment_due_by: Instant
+    lapsed_at: Instant | None = Field(None, description="When the assessment window was seen to close.")
+    requested_at: Instant
 
 
 RescissionReason = Literal["assessed_before_deadline", "referral_withdrawn"]
@@ -41,7 +41,7 @@ class WarrantRequestRescinded(IntegrationEvent):
     warrant_request_id: UUID
     jurisdiction: str
     reason: RescissionReason
-    rescinded_at: datetime
+    rescinded_at: Instant
 
 
 class WarrantRequestAcknowledged(IntegrationEvent):
@@ -53,7 +53,7 @@ class WarrantRequestAcknowledged(IntegrationEvent):
     warrant_request_id: UUID
     jurisdiction: str
     acknowledged_by: AcknowledgingRole
-    acknowledged_at: datetime
+    acknowledged_at: Instant
 
 
 class WarrantRequestFlagged(IntegrationEvent):
@@ -68,4 +68,4 @@ class WarrantRequestFlagged(IntegrationEvent):
     warrant_request_id: UUID
     jurisdiction: str
     reason: RescissionReason
-    flagged_at: datetime
+    flagged_at: Instant

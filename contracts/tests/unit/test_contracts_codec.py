@@ -1,13 +1,14 @@
 """The CloudEvents Kafka codec: binary mode out, typed events back, clear errors for the rest."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
 
 from divert_contracts import codec
 from divert_contracts.cases import CaseAssessmentCompleted, Need
+from divert_contracts.referrals import ReferralWithdrawn
 from divert_contracts.schemas import main as contract_documents
 
 
@@ -22,7 +23,7 @@ def _completed() -> CaseAssessmentCompleted:
     )
 
 
-def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1", *, as_text: bool = False):  # type: ignore[no-untyped-def]
+def _encode(event: CaseAssessmentCompleted, event_id: str = "e-1", *, as_text: bool = False):
     data = event.model_dump(mode="json")
     return codec.encode(
         event_id=event_id,
@@ -100,3 +101,28 @@ def test_undecodable_records_say_why(headers: dict[str, bytes], value: bytes, re
 
 def test_checked_in_schemas_and_asyncapi_match_the_models() -> None:
     assert contract_documents(["--check"]) == 0, "run `make contracts` and commit the result"
+
+
+def test_a_time_without_an_offset_is_read_as_utc() -> None:
+    referral_id = uuid4()
+    data = {
+        "referral_id": str(referral_id),
+        "jurisdiction": "demo",
+        "withdrawn_at": "2026-11-02T14:05:00",
+        "reason": "x",
+    }
+    message = codec.encode(
+        event_id=str(uuid4()),
+        source="/elsewhere",
+        event_type=ReferralWithdrawn.event_type,
+        subject=f"referrals/{referral_id}",
+        time=datetime.now(UTC),
+        key=str(referral_id),
+        data=data,
+    )
+    decoded = codec.decode(list(message.headers.items()), str(message.key).encode(), message.value)
+    assert isinstance(decoded.event, ReferralWithdrawn)
+    assert decoded.event.withdrawn_at == datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
+    pacific = datetime(2026, 11, 2, 6, 5, tzinfo=timezone(timedelta(hours=-8)))
+    kept = ReferralWithdrawn(referral_id=referral_id, jurisdiction="demo", withdrawn_at=pacific, reason="x")
+    assert kept.withdrawn_at.utcoffset() == timedelta(hours=-8)  # an offset given is kept as given

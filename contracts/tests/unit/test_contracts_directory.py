@@ -62,7 +62,7 @@ def test_a_status_change_carries_codes_only() -> None:
             part2=False,
             previous_status="sent",
             status="declined",
-            reason="they were rude",  # type: ignore[arg-type]
+            reason="they were rude",
             changed_at=AT,
         )
     with pytest.raises(ValidationError):

@@ -74,7 +74,7 @@ def token(
         mint_token(
             settings,
             subject=subject or f"{role}-demo",
-            role=role,  # type: ignore[arg-type]
+            role=role,
             agency=agency,
             jurisdiction=jurisdiction,
             lifetime=timedelta(hours=hours),

@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -34,9 +36,7 @@ def _walk(http: httpx.Client, intake: str, assessment: str, warrants: str, say: 
         say(f"→ referred {name}: {body['referral_id']} accepted, assessment due by {body['assessment_due_by']}")
 
     for name, referral_id in referrals.items():
-        wait_for(
-            f"the case of {name}", lambda rid=referral_id: json_if(http.get(f"{assessment}/v1/cases/{rid}")), timeout=30
-        )
+        wait_for(f"the case of {name}", partial(_case_of, http, f"{assessment}/v1/cases/{referral_id}"), timeout=30)
         say(f"→ the case agency opened a case for {name}")
 
     avery = referrals["Avery"]
@@ -66,3 +66,8 @@ def _walk(http: httpx.Client, intake: str, assessment: str, warrants: str, say: 
 def _status(http: httpx.Client, intake: str, referral_id: str) -> str | None:
     body = json_if(http.get(f"{intake}/v1/referrals/{referral_id}"))
     return body["status"] if body else None
+
+
+def _case_of(http: httpx.Client, url: str) -> Any:
+    """The case at `url`, or None while it is not there yet."""
+    return json_if(http.get(url))

@@ -1,7 +1,7 @@
 """One referral's journey through the public APIs, shared by `divert demo` and the e2e tests."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -32,7 +32,7 @@ class RoleTokens(httpx.Auth):
             warrants: mint_token(settings, subject="pm-demo", role="program_manager", jurisdiction="demo"),
         }
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         for base_url, token in self._by_base_url.items():
             if str(request.url).startswith(base_url):
                 request.headers["Authorization"] = f"Bearer {token}"

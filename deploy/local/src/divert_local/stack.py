@@ -11,7 +11,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -20,7 +22,7 @@ from divert_platform.embedded import free_port, start_broker, start_temporal, st
 
 @dataclass(frozen=True)
 class Ports:
-    """Where everything listens (ARCHITECTURE.md §1 by default)."""
+    """Where everything listens (docs/architecture.md#services by default)."""
 
     intake: int = 8001
     assessment: int = 8002
@@ -36,7 +38,8 @@ class Ports:
     @classmethod
     def free(cls) -> "Ports":
         """Free ports for every part (tests run beside a developer's stack)."""
-        return cls(*(free_port() for _ in range(7)), metrics_base=None)
+        intake, assessment, directory, warrants, kafka, temporal, temporal_ui = (free_port() for _ in range(7))
+        return cls(intake, assessment, directory, warrants, kafka, temporal, temporal_ui, metrics_base=None)
 
 
 # (service, console script, roles besides the API)
@@ -106,7 +109,7 @@ class Stack:
                     name = f"{service}-{role}"
                     args = [venv_bin(script), role]
                     env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
-                    self._launch(name, lambda name=name, args=args, env=env: self._spawn(name, args, env))
+                    self._launch(name, partial(self._spawn, name, args, env))
             self._wait_ready(ready_timeout)
             self.write_scrape_config()
         except BaseException:
@@ -192,7 +195,7 @@ class Stack:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(args, env=env, stdout=self._log(name), stderr=subprocess.STDOUT, start_new_session=True)
 
-    def _log(self, name: str):  # type: ignore[no-untyped-def]
+    def _log(self, name: str) -> BinaryIO:
         return (self.data_dir / "logs" / f"{name}.log").open("ab")
 
     def _env(self, service: str) -> dict[str, str]:

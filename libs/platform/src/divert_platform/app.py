@@ -2,17 +2,15 @@
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from divert_platform.auth import Access
+from divert_platform.dependencies import ServiceParts
 from divert_platform.hardening import BodySizeLimit, JsonBodiesOnly, RateLimit, SecurityHeaders
 from divert_platform.health import Check, broker_check, database_check, health_router
 from divert_platform.problems import ProblemMap, install_problem_handlers
-from divert_platform.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -21,22 +19,22 @@ def create_app(
     *,
     title: str,
     description: str,
-    settings: ServiceSettings,
-    engine: AsyncEngine,
+    parts: ServiceParts,
     routers: Iterable[APIRouter] = (),
     problems: ProblemMap | None = None,
-    state: Mapping[str, Any] | None = None,
     extra_checks: Mapping[str, Check] | None = None,
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
     """A FastAPI app with the service's `routers`, problem+json errors, tracing and health routes.
 
-    `state` is put on `app.state` for the service's dependencies (`bootstrap.py`) to find;
-    `problems` maps the service's exceptions to problem responses. Readiness checks the
-    service's database and broker, plus `extra_checks`. The service's own `lifespan` runs inside
-    the app's; the engine is disposed when the app shuts down. Routes authenticate callers with
-    `divert_platform.auth.allow(...)`, which verifies tokens with `app.state.access`.
+    `parts` (the service's composition root) is kept as `app.state.parts`, where the shared
+    dependencies (`divert_platform.dependencies`) find it; `problems` maps the service's
+    exceptions to problem responses. Readiness checks the service's database and broker, plus
+    `extra_checks`. The service's own `lifespan` runs inside the app's; the engine is disposed
+    when the app shuts down. Routes authenticate callers with `divert_platform.auth.allow(...)`,
+    which verifies tokens with `app.state.access`.
     """
+    settings, engine = parts.settings, parts.engine
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,8 +56,7 @@ def create_app(
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps every response, problems included
     app.state.access = Access(settings)
-    for name, value in (state or {}).items():
-        setattr(app.state, name, value)
+    app.state.parts = parts
     checks = {
         "database": database_check(engine),
         "broker": broker_check(settings.kafka_bootstrap),

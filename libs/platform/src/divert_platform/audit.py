@@ -5,19 +5,20 @@ reads are recorded here, each in its own committed transaction so a failing requ
 its audit record back. Program managers query both through `GET /v1/audit?referral_id=`.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from alembic import op
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_platform.auth import Principal, allow
+from divert_platform.auth import Principal, allow, authenticated
 from divert_platform.clock import utcnow
 from divert_platform.columns import UtcDateTime
+from divert_platform.dependencies import ReadSession, ServiceParts, service_parts
 from divert_platform.problems import NotFound, problem_responses
 from divert_platform.schema import events, metadata
 
@@ -46,12 +47,6 @@ def create_audit_table_v1() -> None:
 def drop_audit_table_v1() -> None:
     """Drop what `create_audit_table_v1` created."""
     metadata.drop_all(op.get_bind(), tables=[audit_log])
-
-
-def stated_purpose(request: Request) -> str | None:
-    """The purpose the caller gave in `X-Divert-Purpose`, if any (trimmed to 200 characters)."""
-    purpose = request.headers.get(PURPOSE_HEADER)
-    return purpose.strip()[:200] if purpose and purpose.strip() else None
 
 
 class AuditTrail:
@@ -137,24 +132,75 @@ class AuditPage(BaseModel):
     entries: list[AuditEntry]
 
 
-def audit_router(
-    trail: AuditTrail,
-    *,
-    jurisdiction_of: Callable[[str], Awaitable[str | None]],
-    streams_of: Callable[[str], Sequence[str]],
-) -> APIRouter:
-    """`GET /v1/audit?referral_id=` for program managers of the referral's jurisdiction."""
+class ReadRecord(Protocol):
+    """Records a read of personal data (what service-layer code is given, so fakes can stand in)."""
+
+    async def record(self, resource: str, referral_ids: Sequence[str | None]) -> None:
+        """Record that the caller read `resource` about each referral."""
+        ...
+
+
+class AuditedRead:
+    """A read of personal data: the session to read with, then the record of who read what and why."""
+
+    def __init__(self, session: AsyncSession, trail: AuditTrail, caller: Principal, purpose: str | None) -> None:
+        self.session = session
+        self._trail = trail
+        self._caller = caller
+        self._purpose = purpose
+
+    async def record(self, resource: str, referral_ids: Sequence[str | None]) -> None:
+        """Record that the caller read `resource` about each referral, committed at once.
+
+        The read's session is closed first: the read is over, and on SQLite the process's one
+        connection is held by an open transaction, which the record would otherwise wait for.
+        """
+        await self.session.close()
+        await self._trail.record_read(self._caller, resource=resource, referral_ids=referral_ids, purpose=self._purpose)
+
+
+async def audited_read(
+    parts: Annotated[ServiceParts, Depends(service_parts)],
+    caller: Annotated[Principal, Depends(authenticated)],
+    purpose: Annotated[
+        str | None,
+        Header(alias=PURPOSE_HEADER, description="Why you read this (recorded in the audit trail with the read)."),
+    ] = None,
+) -> AsyncIterator[AuditedRead]:
+    """FastAPI dependency: a session for a read of personal data, and its audit record."""
+    stated = purpose.strip()[:200] if purpose and purpose.strip() else None
+    async with parts.sessions() as session:
+        yield AuditedRead(session, AuditTrail(parts.sessions), caller, stated)
+
+
+Audited = Annotated[AuditedRead, Depends(audited_read)]
+"""A read route's parameter: `read: Audited`; read with `read.session`, then `await read.record(...)`."""
+
+JurisdictionOf = Callable[[AsyncSession, str], Awaitable[str | None]]
+StreamsOf = Callable[[AsyncSession, str], Awaitable[Sequence[str]]]
+
+
+def audit_router(*, jurisdiction_of: JurisdictionOf, streams_of: StreamsOf) -> APIRouter:
+    """`GET /v1/audit?referral_id=` for program managers of the referral's jurisdiction.
+
+    `jurisdiction_of` finds the referral's jurisdiction in the service's read models (None when
+    the service does not know it); `streams_of` names the event streams holding its writes.
+    """
     router = APIRouter(tags=["audit"], responses=problem_responses(401, 403, 404, 422, 500))
 
     @router.get("/v1/audit", response_model=AuditPage, summary="Who read and changed a referral's data")
     async def audit(
         referral_id: Annotated[str, Query(max_length=36, description="The referral whose trail to show.")],
-        principal: Annotated[Principal, Depends(allow("program_manager"))],
+        caller: Annotated[Principal, Depends(allow("program_manager"))],
+        parts: Annotated[ServiceParts, Depends(service_parts)],
+        session: ReadSession,
     ) -> AuditPage:
         """Every read of the referral's personal data by a person, and every write, in this service."""
-        if await jurisdiction_of(referral_id) != principal.jurisdiction:
-            raise NotFound(f"no referral {referral_id} in {principal.jurisdiction}")  # others' ids do not exist
-        entries = await trail.trail(referral_id, streams_of(referral_id))
+        if await jurisdiction_of(session, referral_id) != caller.jurisdiction:
+            raise NotFound(f"no referral {referral_id} in {caller.jurisdiction}")  # others' ids do not exist
+        streams = await streams_of(session, referral_id)
+        await session.close()  # on SQLite the trail's own session would wait for this one's connection
+        entries = await AuditTrail(parts.sessions).trail(referral_id, streams)
         return AuditPage(referral_id=referral_id, entries=[AuditEntry(**entry) for entry in entries])
 
     return router

@@ -411,15 +411,16 @@ class ConsumerRunner:
                 return "duplicate"
             try:
                 await uow.session.execute(
-                    insert(inbox).values(
-                        source=decoded.source,
-                        event_id=decoded.id,
-                        consumer=self._group_id,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        processed_at=utcnow(),
-                    )
+                    insert(inbox),
+                    {
+                        "source": decoded.source,
+                        "event_id": decoded.id,
+                        "consumer": self._group_id,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "processed_at": utcnow(),
+                    },
                 )
             except IntegrityError:
                 return "duplicate"  # another member of the group applied it a moment ago

@@ -1,6 +1,7 @@
 """Async SQLAlchemy engines for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -76,6 +77,14 @@ async def insert_unless_present(
     (PostgreSQL aborts a transaction at its first error), so the caller can go on to read the
     row that was there; and a concurrent inserter of the same key is waited for, not failed.
     """
-    statement = upsert_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=key)
-    result = cast(CursorResult[Any], await session.execute(statement))
+    statement = _insert_or_skip(is_postgres(session), table, tuple(key) if key is not None else None)
+    result = cast(CursorResult[Any], await session.execute(statement, dict(values)))
     return result.rowcount == 1
+
+
+@cache
+def _insert_or_skip(postgres: bool, table: Table, key: tuple[str, ...] | None) -> Any:
+    """One `INSERT … ON CONFLICT DO NOTHING` statement per dialect, table and key, its values given
+    as parameters: built and cached once instead of on every call."""
+    insert = postgresql.insert if postgres else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=key)

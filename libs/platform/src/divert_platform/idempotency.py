@@ -92,14 +92,15 @@ class SqlIdempotencyStore:
         """
         try:  # no savepoint: the transaction is rolled back after a conflict, never continued
             await self._session.execute(
-                insert(idempotency_keys).values(
-                    scope=scope,
-                    key=key,
-                    request_hash=fingerprint,
-                    status_code=status_code,
-                    response=json.dumps(body, default=str),
-                    created_at=utcnow(),
-                )
+                insert(idempotency_keys),
+                {
+                    "scope": scope,
+                    "key": key,
+                    "request_hash": fingerprint,
+                    "status_code": status_code,
+                    "response": json.dumps(body, default=str),
+                    "created_at": utcnow(),
+                },
             )
         except IntegrityError as error:
             raise Conflict("a request with this Idempotency-Key was just made; retry to get its response") from error
@@ -144,7 +145,10 @@ class Idempotency:
         still a 409. A failure in `retry_on` (a concurrent writer got there first) runs the whole
         unit again, up to `attempts` times, from a fresh transaction.
         """
-        fingerprint = request_fingerprint({"path": self._path, "body": body.model_dump(mode="json") if body else None})
+        fingerprint = ""
+        if self.key is not None:  # without a key nothing is compared: no hashing on the request path
+            request = {"path": self._path, "body": body.model_dump(mode="json") if body else None}
+            fingerprint = request_fingerprint(request)
         for attempt in range(1, attempts + 1):
             try:
                 return await self._once(uow, fingerprint, work, replay)
@@ -193,10 +197,11 @@ async def idempotency(
 ) -> Idempotency:
     """FastAPI dependency: the request's `Idempotency` (see `Idempotency.run`)."""
     route = request.scope["route"]
+    key = key or None  # an empty header is no key
     return Idempotency(
-        key or None,  # an empty header is no key
-        caller_scope(principal, request.method, route.path),
-        dict(request.path_params),
+        key,
+        caller_scope(principal, request.method, route.path) if key is not None else "",
+        request.path_params,
         route.status_code or 200,
         response,
     )

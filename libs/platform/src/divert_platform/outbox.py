@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_contracts.base import IntegrationEvent
 from divert_platform.schema import outbox
 
+_INSERT = insert(outbox)
+# One statement, its values given as parameters: SQLAlchemy then builds and caches it once, where
+# `.values(...)` would coerce every value and key a new statement on each call (docs/performance.md).
+
 
 class Outbox:
     """Adds integration events to the outbox inside the caller's transaction."""
@@ -31,19 +35,20 @@ class Outbox:
         now = datetime.now(UTC)
         event_id = event_id or str(uuid4())
         await self._session.execute(
-            insert(outbox).values(
-                event_id=event_id,
-                topic=event.topic,
-                message_key=event.partition_key,
-                event_type=event.event_type,
-                source=self._source,
-                subject=event.cloudevent_subject,
-                occurred_at=now,
-                data=event.model_dump(mode="json"),
-                traceparent=carrier.get("traceparent"),
-                tracestate=carrier.get("tracestate"),
-                created_at=now,
-            )
+            _INSERT,
+            {
+                "event_id": event_id,
+                "topic": event.topic,
+                "message_key": event.partition_key,
+                "event_type": event.event_type,
+                "source": self._source,
+                "subject": event.cloudevent_subject,
+                "occurred_at": now,
+                "data": event.model_dump(mode="json"),
+                "traceparent": carrier.get("traceparent"),
+                "tracestate": carrier.get("tracestate"),
+                "created_at": now,
+            },
         )
         self.added.append(event)
         return event_id

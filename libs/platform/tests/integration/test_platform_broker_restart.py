@@ -59,7 +59,7 @@ class Broker:
 def broker() -> AsyncIterator[Broker]:
     broker = Broker()
     try:
-        yield broker  # type: ignore[misc]
+        yield broker
     finally:
         broker.stop()
 
@@ -290,7 +290,7 @@ class FlakyProducer:
         if self.failures:
             self.failures -= 1
             raise KafkaConnectionError("the broker is away")
-        return await self._producer.send_and_wait(topic, **kwargs)  # type: ignore[arg-type]
+        return await self._producer.send_and_wait(topic, **kwargs)
 
 
 async def test_dead_lettering_waits_for_the_broker_and_re_creates_the_missing_dead_letter_topic(
@@ -305,7 +305,7 @@ async def test_dead_lettering_waits_for_the_broker_and_re_creates_the_missing_de
         topics=[REFERRALS],
         handlers={},
         unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
-        dead_letters=flaky,  # type: ignore[arg-type]
+        dead_letters=flaky,
         max_backoff=0.2,
     )
     poison_key = str(uuid4())

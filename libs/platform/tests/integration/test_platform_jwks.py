@@ -18,7 +18,7 @@ RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-def _jwk(public_key, kid: str, alg: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _jwk(public_key, kid: str, alg: str) -> dict[str, str]:
     algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
     return {**json.loads(algorithm.to_jwk(public_key)), "kid": kid, "alg": alg, "use": "sig"}
 
@@ -46,7 +46,7 @@ def jwks_url() -> Iterator[str]:
     server.shutdown()
 
 
-def _token(key, kid: str, alg: str, **overrides: object) -> str:  # type: ignore[no-untyped-def]
+def _token(key, kid: str, alg: str, **overrides: object) -> str:
     now = datetime.now(UTC)
     claims = {
         "sub": "pm-1",
@@ -72,7 +72,7 @@ def _settings(jwks_url: str) -> ServiceSettings:
 
 
 @pytest.mark.parametrize(("key", "kid", "alg"), [(RSA_KEY, "rsa-1", "RS256"), (EC_KEY, "ec-1", "ES256")])
-def test_identity_provider_tokens_verify(jwks_url: str, key, kid: str, alg: str) -> None:  # type: ignore[no-untyped-def]
+def test_identity_provider_tokens_verify(jwks_url: str, key, kid: str, alg: str) -> None:
     principal = TokenVerifier(_settings(jwks_url)).verify(_token(key, kid, alg))
     assert (principal.role, principal.jurisdiction) == ("program_manager", "albany")
 

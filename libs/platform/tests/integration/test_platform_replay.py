@@ -91,7 +91,7 @@ async def test_the_relay_republishes_only_the_topics_the_broker_lost_and_only_on
     async def ensure_topics() -> None:
         ensured.append(True)
 
-    relay = OutboxRelay(sessions, None, topic_offsets=offsets, ensure_topics=ensure_topics)  # type: ignore[arg-type]
+    relay = OutboxRelay(sessions, None, topic_offsets=offsets, ensure_topics=ensure_topics)
 
     assert await relay.recover_lost_topics() == {REFERRALS: 4}
     assert ensured and offsets.marker  # the marker is set again once the rows are marked
@@ -106,7 +106,7 @@ async def test_short_end_offsets_are_no_loss_while_the_broker_remembers_the_rela
     # Tansu reports end offsets short of the real end right after batched sends.
     await write_published(sessions, REFERRALS, 4)
     offsets = FakeOffsets({REFERRALS: 1}, marker=True)
-    relay = OutboxRelay(sessions, None, topic_offsets=offsets)  # type: ignore[arg-type]
+    relay = OutboxRelay(sessions, None, topic_offsets=offsets)
 
     assert await relay.recover_lost_topics() == {}
     assert await unpublished(sessions) == 0
@@ -123,7 +123,7 @@ async def test_without_topic_offsets_the_relay_only_re_creates_topics(
     async def ensure_topics() -> None:
         ensured.append(True)
 
-    relay = OutboxRelay(sessions, None, ensure_topics=ensure_topics)  # type: ignore[arg-type]
+    relay = OutboxRelay(sessions, None, ensure_topics=ensure_topics)
     assert await relay.recover_lost_topics(ensure_first=True) == {}
     assert ensured == [True]
     assert await unpublished(sessions) == 0

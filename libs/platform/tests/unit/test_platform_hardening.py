@@ -1,24 +1,25 @@
 """HTTP hardening: security headers everywhere, JSON bodies only, a per-client rate limit,
 and authentication answered before anything else."""
 
+from types import SimpleNamespace
 from typing import Annotated
 
 import httpx
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from divert_platform.app import create_app
 from divert_platform.auth import Principal, allow, mint_token
 from divert_platform.settings import ServiceSettings
 
 
-def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):  # type: ignore[no-untyped-def]
+def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):
     settings = ServiceSettings(
         rate_limit_per_minute=per_minute, max_request_bytes=max_request_bytes, kafka_bootstrap="127.0.0.1:1"
     )
-    app = create_app(
-        title="t", description="t", settings=settings, engine=create_async_engine("sqlite+aiosqlite:///:memory:")
-    )
+    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+    parts = SimpleNamespace(settings=settings, engine=engine, sessions=async_sessionmaker(engine))
+    app = create_app(title="t", description="t", parts=parts)
 
     @app.post("/things")
     async def create(body: dict[str, str], caller: Annotated[Principal, Depends(allow("officer"))]) -> dict[str, str]:
@@ -27,7 +28,7 @@ def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):  # type: igno
     return app, settings
 
 
-async def _client(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+async def _client(app) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 

@@ -2,6 +2,7 @@
 caller only, a key reused with another request is 409, the effect happens once and is committed
 by the helper; and the scope claims every role needs, checked in one place."""
 
+from types import SimpleNamespace
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -58,8 +59,7 @@ def build(uow: FakeUnitOfWork, effects: list[str], conflicts: list[int]) -> http
     app = create_app(
         title="t",
         description="t",
-        settings=SETTINGS,
-        engine=create_async_engine("sqlite+aiosqlite:///:memory:"),
+        parts=SimpleNamespace(settings=SETTINGS, engine=create_async_engine("sqlite+aiosqlite:///:memory:")),
         routers=[router],
         problems={Refused: lambda error: Conflict(str(error))},
     )

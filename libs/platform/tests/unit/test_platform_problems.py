@@ -26,7 +26,7 @@ def _app() -> FastAPI:
     return app
 
 
-async def _post(**kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+async def _post(**kwargs) -> httpx.Response:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=_app(), raise_app_exceptions=False), base_url="http://t"
     ) as http:

@@ -1,24 +1,23 @@
 """Assessment's composition root: every process builds its parts here and nowhere else.
 
-`bootstrap()` builds the parts from settings; the API's dependencies below hand them to routes
-(`app.state.assessment`), so tests can replace any of them with `app.dependency_overrides`.
+`bootstrap()` builds the parts from settings; the API keeps them as `app.state.parts`, where the
+platform's dependencies hand them to routes, typed by the aliases below; tests can replace any of
+them with `app.dependency_overrides`.
 """
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from divert_assessment.adapters.metrics import count_committed
 from divert_assessment.config import AssessmentSettings
 from divert_assessment.service_layer.integration import to_integration_event
 from divert_assessment.service_layer.unit_of_work import SqlAssessmentUnitOfWork
-from divert_platform.audit import AuditTrail
-from divert_platform.auth import Principal, authenticated
 from divert_platform.db import create_engine, create_session_factory
+from divert_platform.dependencies import service_parts, unit_of_work
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,10 +39,6 @@ class Assessment:
             to_integration_event=to_integration_event,
         )
 
-    def audit_trail(self) -> AuditTrail:
-        """The trail of reads of personal data, on assessment's database (each read committed alone)."""
-        return AuditTrail(self.sessions)
-
 
 def bootstrap(settings: AssessmentSettings | None = None) -> Assessment:
     """Build assessment's parts from settings (the environment by default)."""
@@ -52,43 +47,11 @@ def bootstrap(settings: AssessmentSettings | None = None) -> Assessment:
     return Assessment(settings, engine, create_session_factory(engine))
 
 
-async def parts(request: Request) -> Assessment:
-    """The app's parts (put there by `build_api`)."""
-    assessment: Assessment = request.app.state.assessment
-    return assessment
-
-
-async def app_settings(assessment: Annotated[Assessment, Depends(parts)]) -> AssessmentSettings:
+async def app_settings(assessment: Annotated[Assessment, Depends(service_parts)]) -> AssessmentSettings:
     """The app's settings."""
     return assessment.settings
 
 
-async def unit_of_work(
-    assessment: Annotated[Assessment, Depends(parts)], caller: Annotated[Principal, Depends(authenticated)]
-) -> SqlAssessmentUnitOfWork:
-    """A fresh unit of work for a command, its changes attributed to the caller's verified token
-    (the route opens and commits it)."""
-    uow = assessment.unit_of_work()
-    uow.cause = caller.cause()
-    return uow
-
-
-async def read_session(assessment: Annotated[Assessment, Depends(parts)]) -> AsyncIterator[AsyncSession]:
-    """A session for a route that only reads.
-
-    A route that records the read in the audit trail closes it first: on SQLite every transaction
-    holds the file's write lock, and the process's one connection, until it ends.
-    """
-    async with assessment.sessions() as session:
-        yield session
-
-
-async def audit_trail(assessment: Annotated[Assessment, Depends(parts)]) -> AuditTrail:
-    """Where reads of personal data are recorded."""
-    return assessment.audit_trail()
-
-
+# The platform's dependencies (`divert_platform.dependencies`), typed as assessment's.
 Settings = Annotated[AssessmentSettings, Depends(app_settings)]
 UnitOfWork = Annotated[SqlAssessmentUnitOfWork, Depends(unit_of_work)]
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
-Trail = Annotated[AuditTrail, Depends(audit_trail)]

@@ -1,20 +1,20 @@
 """Intake's composition root: every process builds its parts here and nowhere else.
 
-`bootstrap()` builds the parts from settings. The API's dependencies below hand them to routes
-(`app.state.intake`), so tests can replace any of them with `app.dependency_overrides`. The
+`bootstrap()` builds the parts from settings. The API keeps them as `app.state.parts`, where the
+platform's dependencies hand them to routes, typed by the aliases at the end of this module; tests
+can replace any of them with `app.dependency_overrides`. The
 consumer, relay and worker entrypoints start from `bootstrap()` too; the worker's Temporal worker,
 its activities and the HTTP client they call warrants with are built here as well.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -26,14 +26,12 @@ from divert_intake.config import IntakeSettings
 from divert_intake.deadline.activities import DeadlineActivities
 from divert_intake.deadline.models import TASK_QUEUE
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
-from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.policy import PolicyBook, load_policy_book
-from divert_intake.service_layer import handlers
 from divert_intake.service_layer.integration import to_integration_event
-from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork, SqlIntakeUnitOfWork
-from divert_platform.audit import AuditTrail
-from divert_platform.auth import Principal, authenticated, service_token
+from divert_intake.service_layer.unit_of_work import SqlIntakeUnitOfWork
+from divert_platform.auth import service_token
 from divert_platform.db import create_engine, create_session_factory
+from divert_platform.dependencies import service_parts, unit_of_work
 from divert_platform.roles import until_reachable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -75,9 +73,6 @@ class TemporalConnection:
         await (await self.client()).service_client.check_health()
 
 
-SubmitReferralHandler = Callable[[SubmitReferral, IntakeUnitOfWork], Awaitable[handlers.Submission]]
-
-
 @dataclass
 class Intake:
     """The wired-up parts an intake process uses."""
@@ -87,20 +82,16 @@ class Intake:
     sessions: async_sessionmaker[AsyncSession]
     policies: PolicyBook
     temporal: TemporalConnection = field(init=False)
-    audit: AuditTrail = field(init=False)
-    submit_referral: SubmitReferralHandler = field(init=False)
-    """`handlers.submit_referral` with this process's policy book."""
 
     def __post_init__(self) -> None:
         self.temporal = TemporalConnection(self.settings)
-        self.audit = AuditTrail(self.sessions)
-        self.submit_referral = partial(handlers.submit_referral, policies=self.policies)
 
     def unit_of_work(self) -> SqlIntakeUnitOfWork:
         """A new unit of work on intake's database."""
         return SqlIntakeUnitOfWork(
             self.sessions,
             self.settings.event_source,
+            self.policies,
             on_commit=count_committed,
             to_integration_event=to_integration_event,
         )
@@ -145,35 +136,9 @@ def build_worker(intake: Intake, client: Client, warrants: httpx.AsyncClient) ->
 # --- the API's dependencies ------------------------------------------------------------------
 
 
-# The dependencies are `async def` though they never wait: FastAPI runs a plain `def` dependency in
-# a worker thread, a thread handoff per dependency per request for nothing.
-
-
-async def parts(request: Request) -> Intake:
-    """The app's parts (put there by `build_api`)."""
-    intake: Intake = request.app.state.intake
-    return intake
-
-
-async def unit_of_work(
-    intake: Annotated[Intake, Depends(parts)], caller: Annotated[Principal, Depends(authenticated)]
-) -> SqlIntakeUnitOfWork:
-    """A fresh unit of work for a command, its changes attributed to the caller's verified token
-    (the route opens and commits it, through the idempotency helper)."""
-    uow = intake.unit_of_work()
-    uow.cause = caller.cause()
-    return uow
-
-
-async def read_session(intake: Annotated[Intake, Depends(parts)]) -> AsyncIterator[AsyncSession]:
-    """A session for a route that only reads."""
-    async with intake.sessions() as session:
-        yield session
-
-
-Parts = Annotated[Intake, Depends(parts)]
+# The platform's dependencies, typed as intake's (`divert_platform.dependencies`).
+Parts = Annotated[Intake, Depends(service_parts)]
 UnitOfWork = Annotated[SqlIntakeUnitOfWork, Depends(unit_of_work)]
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
 
 
 async def policy_book(intake: Parts) -> PolicyBook:

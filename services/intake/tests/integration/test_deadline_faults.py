@@ -31,6 +31,7 @@ from divert_intake.deadline.models import DeadlineInput, workflow_id
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.facts import Offense, Screening
+from divert_intake.service_layer import handlers
 from divert_platform.auth import mint_token
 from divert_platform.cause import Cause
 from divert_platform.embedded import free_port, start_temporal, stop_process, venv_bin, wait_for_port
@@ -149,7 +150,7 @@ async def refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
     uow = intake.unit_of_work()
     uow.cause = Cause(actor="officer-test", role="officer", agency="PD")
     async with uow:
-        referral = (await intake.submit_referral(command, uow)).referral
+        referral = (await handlers.submit_referral(command, uow)).referral
         await uow.commit()
     assert referral.assessment_due_by is not None and referral.lapse_action is not None
     return DeadlineInput(

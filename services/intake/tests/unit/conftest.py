@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 
 from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.policy import load_policy_book
 from divert_intake.domain.referral import Referral
 from divert_intake.service_layer.integration import to_integration_event
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -17,6 +18,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_integration_event)
         self.referrals = InMemoryRepository(Referral, self)
+        self.policies = load_policy_book()
 
 
 class RecordingClock:

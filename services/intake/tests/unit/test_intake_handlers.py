@@ -78,7 +78,7 @@ async def react(uow, handler, event, event_id: str = "ce-1", **bound) -> None:
 
 
 def submit(uow, command: SubmitReferral):
-    return run(uow, OFFICER, lambda message, unit: handlers.submit_referral(message, unit, policies=POLICIES), command)
+    return run(uow, OFFICER, handlers.submit_referral, command)
 
 
 async def stored(uow, referral_id: UUID) -> Referral:

@@ -32,11 +32,11 @@ async def raise_request(
     return response.json()
 
 
-async def published(rows, referral_id: str) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+async def published(rows, referral_id: str) -> list[tuple[str, dict[str, Any]]]:
     return [(row["event_type"], row["data"]) for row in await rows(outbox, outbox.c.message_key == referral_id)]
 
 
-async def stored(rows, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+async def stored(rows, request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     stream = f"warrant-request-{request['warrant_request_id']}"
     return [(e["event_type"], e["metadata"]) for e in await rows(events, events.c.stream_id == stream)]
 

@@ -27,7 +27,7 @@ PROTECTED: list[tuple[str, str, set[str]]] = [
 ]
 
 
-async def raise_requests(client: httpx.AsyncClient, service: Headers, make_lapse, *jurisdictions: str) -> list[str]:  # type: ignore[no-untyped-def]
+async def raise_requests(client: httpx.AsyncClient, service: Headers, make_lapse, *jurisdictions: str) -> list[str]:
     ids = []
     for jurisdiction in jurisdictions:
         response = await client.post(

@@ -25,7 +25,7 @@ def command(**changes: object) -> RequestWarrant:
         "at": NOW,
     }
     values.update(changes)
-    return RequestWarrant(**values)  # type: ignore[arg-type]
+    return RequestWarrant(**values)
 
 
 def test_a_lapse_records_one_warrant_requested_event() -> None:
@@ -110,7 +110,7 @@ def test_the_published_event_carries_no_case_content() -> None:
         ),
     ],
 )
-def test_lifecycle_events_map_to_their_contracts_without_case_content(act, contract_type, fields) -> None:  # type: ignore[no-untyped-def]
+def test_lifecycle_events_map_to_their_contracts_without_case_content(act, contract_type, fields) -> None:
     request = WarrantRequest.request(command())
     request.pending = []
 

@@ -29,7 +29,7 @@ def requested() -> WarrantRequest:
 
 def acknowledged(by: str = "prosecutor") -> WarrantRequest:
     request = requested()
-    request.acknowledge(by, NOW)  # type: ignore[arg-type]
+    request.acknowledge(by, NOW)
     request.pending, request.version = [], request.version + 1
     return request
 
@@ -58,7 +58,7 @@ def test_a_requested_request_is_rescinded_with_its_reason() -> None:
 def test_a_requested_request_is_acknowledged_by_prosecutor_or_court(by: str) -> None:
     request = requested()
 
-    request.acknowledge(by, LATER)  # type: ignore[arg-type]
+    request.acknowledge(by, LATER)
 
     assert (request.status, request.acknowledged_by) == (WarrantRequestStatus.ACKNOWLEDGED, by)
     [event] = request.pending
@@ -91,13 +91,13 @@ def test_a_rescinded_request_cannot_be_acknowledged(by: str) -> None:
     request = rescinded()
 
     with pytest.raises(InvalidTransition) as refused:
-        request.acknowledge(by, LATER)  # type: ignore[arg-type]
+        request.acknowledge(by, LATER)
 
     assert refused.value.current_state is WarrantRequestStatus.RESCINDED
 
 
 @pytest.mark.parametrize("request_in", [rescinded, acknowledged])
-def test_only_a_requested_request_can_be_rescinded(request_in) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_requested_request_can_be_rescinded(request_in) -> None:
     request = request_in()
 
     with pytest.raises(InvalidTransition) as refused:

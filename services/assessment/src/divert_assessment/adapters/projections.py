@@ -29,16 +29,17 @@ async def project(session: AsyncSession, event: DomainEvent, *, recorded_at: dat
             await _case_opened(session, event, recorded_at)
         case events.ConsentRecorded():
             await session.execute(
-                insert(consents).values(
-                    consent_id=str(event.consent_id),
-                    referral_id=str(event.referral_id),
-                    parties=list(event.parties),
-                    purpose=event.purpose,
-                    scope=event.scope,
-                    part2=event.part2,
-                    recorded_at=event.recorded_at,
-                    expires_at=event.expires_at,
-                )
+                insert(consents),
+                {
+                    "consent_id": str(event.consent_id),
+                    "referral_id": str(event.referral_id),
+                    "parties": list(event.parties),
+                    "purpose": event.purpose,
+                    "scope": event.scope,
+                    "part2": event.part2,
+                    "recorded_at": event.recorded_at,
+                    "expires_at": event.expires_at,
+                },
             )
             await _update_case(session, event, recorded_at)
         case events.ConsentRevoked():
@@ -62,35 +63,37 @@ async def project(session: AsyncSession, event: DomainEvent, *, recorded_at: dat
 async def _case_opened(session: AsyncSession, event: events.CaseOpened, now: datetime) -> None:
     subject = event.subject
     await session.execute(
-        insert(cases).values(
-            referral_id=str(event.referral_id),
-            status=CaseStatus.PENDING_ASSESSMENT.value,
-            jurisdiction=event.jurisdiction,
-            pathway=event.pathway,
-            rms_agency=event.rms_agency,
-            referred_at=event.referred_at,
-            assessment_due_by=event.assessment_due_by,
-            opened_at=event.opened_at,
-            given_name=subject.given_name,
-            family_name=subject.family_name,
-            date_of_birth=subject.date_of_birth,
-            phone=subject.phone,
-            rms_person_id=subject.rms_person_id,
-            contacts_attempted=0,
-            previous_referral_id=str(event.previous_referral_id) if event.previous_referral_id else None,
-            agency=event.agency,
-            updated_at=now,
-        )
+        insert(cases),
+        {
+            "referral_id": str(event.referral_id),
+            "status": CaseStatus.PENDING_ASSESSMENT.value,
+            "jurisdiction": event.jurisdiction,
+            "pathway": event.pathway,
+            "rms_agency": event.rms_agency,
+            "referred_at": event.referred_at,
+            "assessment_due_by": event.assessment_due_by,
+            "opened_at": event.opened_at,
+            "given_name": subject.given_name,
+            "family_name": subject.family_name,
+            "date_of_birth": subject.date_of_birth,
+            "phone": subject.phone,
+            "rms_person_id": subject.rms_person_id,
+            "contacts_attempted": 0,
+            "previous_referral_id": str(event.previous_referral_id) if event.previous_referral_id else None,
+            "agency": event.agency,
+            "updated_at": now,
+        },
     )
     if subject.rms_person_id:
         await session.execute(
-            insert(person_cases).values(
-                referral_id=str(event.referral_id),
-                rms_agency=event.rms_agency,
-                rms_person_id=subject.rms_person_id,
-                opened_at=event.opened_at,
-                closed=False,
-            )
+            insert(person_cases),
+            {
+                "referral_id": str(event.referral_id),
+                "rms_agency": event.rms_agency,
+                "rms_person_id": subject.rms_person_id,
+                "opened_at": event.opened_at,
+                "closed": False,
+            },
         )
 
 

@@ -1,4 +1,4 @@
-"""Program reports from the read models (DOMAIN.md §7), in SQL both SQLite and PostgreSQL run."""
+"""Program reports from the read models (docs/domain.md#reporting), in SQL both SQLite and PostgreSQL run."""
 
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""The consent gate: whether a case's data may go to a party, and which of it (DOMAIN.md §5).
+"""The consent gate: whether a case's data may go to a party, and which of it (docs/domain.md#privacy).
 
 Nothing about a case ever goes to police, prosecution or a court, whatever a consent says (LEAD's
 golden rule; 42 CFR Part 2 forbids use to investigate or prosecute the patient). Beyond them,

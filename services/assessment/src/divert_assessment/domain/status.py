@@ -1,4 +1,4 @@
-"""Where a case stands in its lifecycle (DOMAIN.md §6)."""
+"""Where a case stands in its lifecycle (docs/domain.md#case-lifecycle)."""
 
 from enum import StrEnum
 

@@ -5,12 +5,10 @@ cases of their own agency (any other case answers 404, as if it did not exist); 
 get reports and audit trails of their own jurisdiction. Each read of a case by a person is audited.
 """
 
-from collections.abc import Sequence
-from functools import partial
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_assessment.adapters.case_queries import jurisdiction_of
 from divert_assessment.bootstrap import Assessment, bootstrap
@@ -21,6 +19,15 @@ from divert_platform.app import create_app
 from divert_platform.audit import audit_router
 
 
+async def _case_streams(session: AsyncSession, referral_id: str) -> list[str]:
+    # called only for an id `jurisdiction_of` found, so a case's own (valid) referral id
+    return [Case.stream_id(UUID(referral_id))]
+
+
+AUDIT = audit_router(jurisdiction_of=jurisdiction_of, streams_of=_case_streams)
+"""`GET /v1/audit`: reads and writes of a case, for program managers of its jurisdiction."""
+
+
 def build_api(assessment: Assessment) -> FastAPI:
     """The assessment API over already-built parts (tests pass their own)."""
     return create_app(
@@ -29,33 +36,12 @@ def build_api(assessment: Assessment) -> FastAPI:
             "Cases opened for accepted referrals: contacts, consents, the intake assessment, enrollment "
             "or decline, engagement, closure and reopening; disclosures under consent; program reports."
         ),
-        settings=assessment.settings,
-        engine=assessment.engine,
-        routers=[cases.router, lifecycle.router, disclosures.router, reports.router, _audit(assessment)],
+        parts=assessment,
+        routers=[cases.router, lifecycle.router, disclosures.router, reports.router, AUDIT],
         problems=PROBLEMS,
-        state={"assessment": assessment},
     )
 
 
 def create_api() -> FastAPI:
     """The API of this process, from the environment (used by `divert-assessment api`)."""
     return build_api(bootstrap())
-
-
-def _audit(assessment: Assessment) -> APIRouter:
-    """`GET /v1/audit`: reads and writes of a case, for program managers of its jurisdiction."""
-    return audit_router(
-        assessment.audit_trail(),
-        jurisdiction_of=partial(_case_jurisdiction, assessment.sessions),
-        streams_of=_case_streams,
-    )
-
-
-async def _case_jurisdiction(sessions: async_sessionmaker[AsyncSession], referral_id: str) -> str | None:
-    async with sessions() as session:
-        return await jurisdiction_of(session, referral_id)
-
-
-def _case_streams(referral_id: str) -> Sequence[str]:
-    # called only for an id `_case_jurisdiction` found, so a case's own (valid) referral id
-    return [Case.stream_id(UUID(referral_id))]

@@ -1,4 +1,4 @@
-"""Who may call assessment, and who is acting (docs/access.md; DOMAIN.md §5).
+"""Who may call assessment, and who is acting (docs/access.md; docs/domain.md#privacy).
 
 Case content — contact details, needs, consents, the timeline — goes only to case managers, and
 only of the case agency that owns the case (their token's `agency`). Program managers get counts

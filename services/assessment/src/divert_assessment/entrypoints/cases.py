@@ -7,17 +7,16 @@ they gave (`X-Divert-Purpose`), once the read itself is over.
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from divert_assessment.adapters.case_queries import CaseFilter, case_history, find_case, find_consents, list_cases
-from divert_assessment.bootstrap import ReadSession, Trail
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.entrypoints.callers import CaseManager
 from divert_assessment.entrypoints.schemas import CasePage
 from divert_assessment.entrypoints.timeline import CaseDetail, timeline
 from divert_assessment.entrypoints.views import case_summary, case_view
 from divert_assessment.service_layer.handlers import CaseNotFound
-from divert_platform.audit import stated_purpose
+from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.problems import problem_responses
 
@@ -28,10 +27,8 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=problem_respons
 
 @router.get("", response_model=CasePage, summary="List cases")
 async def list_all(
-    request: Request,
     caller: CaseManager,
-    session: ReadSession,
-    trail: Trail,
+    read: Audited,
     status: CaseStatus | None = None,
     jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
     case_manager_id: Annotated[str | None, Query(max_length=64, description="The assigned case manager.")] = None,
@@ -52,15 +49,13 @@ async def list_all(
     details, consents, needs and timeline. A cursor from another listing order is 422. Each
     case listed is recorded in the audit trail, with the `X-Divert-Purpose` given."""
     where = CaseFilter(caller.agency or "", status, jurisdiction, case_manager_id, due_within_days)
-    rows, next_cursor = await list_cases(session, where, utcnow(), cursor=cursor, limit=limit)
-    await session.close()  # the read is over: its audit record is committed on its own
-    listed = [row["referral_id"] for row in rows]
-    await trail.record_read(caller, resource="case list", referral_ids=listed, purpose=stated_purpose(request))
+    rows, next_cursor = await list_cases(read.session, where, utcnow(), cursor=cursor, limit=limit)
+    await read.record("case list", [row["referral_id"] for row in rows])
     return CasePage(items=[case_summary(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{referral_id}", response_model=CaseDetail, summary="A case", responses=problem_responses(404))
-async def get_case(referral_id: UUID, request: Request, caller: CaseManager, session: ReadSession, trail: Trail) -> Any:
+async def get_case(referral_id: UUID, caller: CaseManager, read: Audited) -> Any:
     """The case opened for a referral: status, due time, the person's contact details, the
     assessment's needs once recorded, the case manager, contacts, enrollment or decline,
     engagement, closure, the link to the person's earlier case when re-referred, every
@@ -68,12 +63,11 @@ async def get_case(referral_id: UUID, request: Request, caller: CaseManager, ses
     oldest first, with when it happened, when it was recorded and who recorded it. Times are
     in UTC. A case of another agency is 404. The read is recorded in the audit trail, with
     the `X-Divert-Purpose` given."""
-    row = await find_case(session, referral_id, agency=caller.agency)
+    row = await find_case(read.session, referral_id, agency=caller.agency)
     if row is None:
         raise CaseNotFound(referral_id)
-    consents = await find_consents(session, referral_id)
-    history = await case_history(session, referral_id)
-    await session.close()  # the read is over: its audit record is committed on its own
-    await trail.record_read(caller, resource="case", referral_ids=[str(referral_id)], purpose=stated_purpose(request))
+    consents = await find_consents(read.session, referral_id)
+    history = await case_history(read.session, referral_id)
+    await read.record("case", [str(referral_id)])
     view = case_view(row, consents, utcnow())
     return CaseDetail(**dict(view), timeline=timeline(history))

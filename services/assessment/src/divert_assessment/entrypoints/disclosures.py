@@ -5,21 +5,20 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi import Request as HttpRequest
 from pydantic import BaseModel, Field
 
 from divert_assessment.adapters.case_queries import find_case, find_consents
-from divert_assessment.bootstrap import ReadSession, Settings, Trail
+from divert_assessment.bootstrap import Settings
 from divert_assessment.domain.consent_gate import Need
 from divert_assessment.domain.rules import is_part2
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.entrypoints.callers import CaseManager
 from divert_assessment.entrypoints.problems import CONSENT_MISSING_RESPONSE
 from divert_assessment.entrypoints.schemas import PartyId, Request
-from divert_assessment.service_layer.disclosures import Requester, disclose
+from divert_assessment.service_layer.disclosures import disclose
 from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_contracts.cases import ConsentScope, Engagement, NeedDomain
-from divert_platform.audit import stated_purpose
+from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.problems import problem_responses
 
@@ -88,10 +87,8 @@ router = APIRouter(
 async def disclose_case(
     referral_id: UUID,
     body: DisclosureRequest,
-    request: HttpRequest,
     caller: CaseManager,
-    session: ReadSession,
-    trail: Trail,
+    read: Audited,
     settings: Settings,
 ) -> Any:
     """The case data `scope` covers, for `party`: `contact_details` (name and phone),
@@ -105,20 +102,12 @@ async def disclose_case(
     with the federal no-redisclosure notice. Every decision, granted or refused, is recorded
     in the audit trail with the `X-Divert-Purpose` given; a case of another agency is 404."""
     now = utcnow()
-    case = await find_case(session, referral_id, agency=caller.agency)
+    case = await find_case(read.session, referral_id, agency=caller.agency)
     if case is None:
         raise CaseNotFound(referral_id)
-    consents = await find_consents(session, referral_id)
-    await session.close()  # the read is over: the decision's audit record is committed on its own
+    consents = await find_consents(read.session, referral_id)
     result = await disclose(
-        case,
-        consents,
-        Requester(caller, stated_purpose(request)),
-        body.party,
-        body.scope,
-        now,
-        trail=trail,
-        enforcement_parties=settings.enforcement_parties,
+        case, consents, body.party, body.scope, now, audit=read, enforcement_parties=settings.enforcement_parties
     )
     return Disclosure(
         referral_id=referral_id,

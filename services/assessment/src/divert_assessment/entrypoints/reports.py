@@ -1,4 +1,4 @@
-"""Program reports over REST (DOMAIN.md §7): counts and rates, never anyone's case."""
+"""Program reports over REST (docs/domain.md#reporting): counts and rates, never anyone's case."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from divert_assessment.adapters.reports import Funnel, funnel
-from divert_assessment.bootstrap import ReadSession
 from divert_assessment.entrypoints.callers import ProgramManager
 from divert_contracts.cases import CloseReason
 from divert_contracts.timestamps import IsoDateTime
+from divert_platform.dependencies import ReadSession
 from divert_platform.problems import Forbidden, invalid, problem_responses
 
 

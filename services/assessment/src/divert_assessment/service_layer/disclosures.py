@@ -17,8 +17,7 @@ from divert_assessment.domain.consent_gate import (
     needs_notice,
 )
 from divert_contracts.cases import ConsentScope
-from divert_platform.audit import AuditTrail
-from divert_platform.auth import Principal
+from divert_platform.audit import ReadRecord
 
 
 class DisclosureRefused(PermissionError):
@@ -40,23 +39,14 @@ class Disclosure:
     notice: str | None
 
 
-@dataclass(frozen=True)
-class Requester:
-    """Who asks for a disclosure and why: the case manager's token and the purpose they stated."""
-
-    principal: Principal
-    purpose: str | None
-
-
 async def disclose(
     case: dict[str, Any],
     consents: list[dict[str, Any]],
-    requester: Requester,
     party: str,
     scope: ConsentScope,
     now: datetime,
     *,
-    trail: AuditTrail,
+    audit: ReadRecord,
     enforcement_parties: Collection[str],
 ) -> Disclosure:
     """The data of `case` that `scope` covers, for `party`, if one of its `consents` in force allows it.
@@ -69,7 +59,7 @@ async def disclose(
     decision = may_disclose(
         [_consent(consent) for consent in consents], party, scope, now, enforcement_parties=enforcement_parties
     )
-    await record_disclosure(trail, requester, UUID(case["referral_id"]), decision)
+    await record_disclosure(audit, UUID(case["referral_id"]), decision)
     if not decision.allowed:
         raise DisclosureRefused(decision)
     sections = SECTIONS[scope]
@@ -85,20 +75,15 @@ async def disclose(
     )
 
 
-async def record_disclosure(trail: AuditTrail, requester: Requester, referral_id: UUID, decision: Decision) -> None:
-    """Audit a disclosure decision, granted or refused: who asked (the token), for which party and
-    scope, under which consent or why not, and the purpose stated.
+async def record_disclosure(audit: ReadRecord, referral_id: UUID, decision: Decision) -> None:
+    """Audit a disclosure decision, granted or refused: for which party and scope, under which
+    consent or why not (the record names who asked and the purpose they stated).
 
-    Called once the case's read transaction is over, and committed on its own (SQLite has one
-    writer at a time), so a refusal's record stays when the 403 goes out.
+    Committed on its own, before anything is returned, so a refusal's record stays when the 403
+    goes out.
     """
     outcome = f"under consent {decision.consent_id}" if decision.allowed else f"refused: {decision.refusal}"
-    await trail.record_read(
-        requester.principal,
-        resource=f"disclosure of {decision.scope} to {decision.party} {outcome}",
-        referral_ids=[str(referral_id)],
-        purpose=requester.purpose,
-    )
+    await audit.record(f"disclosure of {decision.scope} to {decision.party} {outcome}", [str(referral_id)])
 
 
 def _consent(row: dict[str, Any]) -> Consent:

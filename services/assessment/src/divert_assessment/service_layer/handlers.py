@@ -32,7 +32,7 @@ from divert_assessment.domain.commands import (
 from divert_assessment.domain.rules import previous_case_of_the_same_person
 from divert_assessment.service_layer.unit_of_work import AssessmentUnitOfWork
 from divert_contracts.referrals import ReferralAccepted
-from divert_platform.clock import as_utc, utcnow
+from divert_platform.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,9 @@ async def when_referral_accepted_open_case(
         referral_id=event.referral_id,
         jurisdiction=event.jurisdiction,
         pathway=event.pathway,
-        # The contract's times are plain datetimes, so a producer may send them naive (meaning UTC):
-        # the one place they are made aware, as a naive time would not compare with aware ones later.
-        referred_at=as_utc(event.referred_at),
-        assessment_due_by=as_utc(event.assessment_due_by) if event.assessment_due_by else None,
+        # The contract reads a naive time as UTC (`Instant`), so these compare with aware times later.
+        referred_at=event.referred_at,
+        assessment_due_by=event.assessment_due_by,
         subject=event.subject,
         rms_agency=event.rms.agency,
         previous_referral_id=previous_case_of_the_same_person(event.rms.agency, person_id, earlier),

@@ -78,25 +78,26 @@ class SqlReferrals(EventSourcedRepository[Referral]):
         due: datetime | None,
     ) -> None:
         await self._uow.session.execute(
-            insert(referral_status).values(
-                referral_id=str(event.referral_id),
-                jurisdiction=event.jurisdiction,
-                pathway=event.pathway,
-                status=status,
-                agency=event.rms.agency,
-                case_number=event.rms.case_number,
-                decision={
+            insert(referral_status),
+            {
+                "referral_id": str(event.referral_id),
+                "jurisdiction": event.jurisdiction,
+                "pathway": event.pathway,
+                "status": status,
+                "agency": event.rms.agency,
+                "case_number": event.rms.case_number,
+                "decision": {
                     "eligible": status == "accepted",
                     "policy": event.policy,
                     "policy_version": event.policy_version,
                     "reasons": reasons,
                 },
-                referred_at=event.referred_at,
-                assessment_due_by=due,
-                enrolled=False,
-                warrant_requested=False,
-                updated_at=utcnow(),
-            )
+                "referred_at": event.referred_at,
+                "assessment_due_by": due,
+                "enrolled": False,
+                "warrant_requested": False,
+                "updated_at": utcnow(),
+            },
         )
 
     async def _update(self, event: events.ReferralEvent, **values: Any) -> None:

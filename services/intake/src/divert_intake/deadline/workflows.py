@@ -1,6 +1,7 @@
 """`ReferralDeadlineWorkflow`: the durable assessment clock of one arrest diversion."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -44,14 +45,17 @@ class ReferralDeadlineWorkflow:
         self._completed_at: datetime | None = None
         self._warrant_request_id: str | None = None
 
+    def _settled_or_moved(self, due: datetime) -> bool:
+        """The wait for `due` is over: the clock was settled, or its due time moved."""
+        return self._state != "waiting" or self._due != due
+
     @workflow.run
     async def run(self, deadline: DeadlineInput) -> DeadlineOutcome:
         while self._state == "waiting":
             due = self._due
             try:
                 await workflow.wait_condition(
-                    lambda due=due: self._state != "waiting" or self._due != due,  # type: ignore[misc]  # mypy cannot infer a lambda with a default argument
-                    timeout=max(due - workflow.now(), timedelta(0)),
+                    partial(self._settled_or_moved, due), timeout=max(due - workflow.now(), timedelta(0))
                 )
             except TimeoutError:
                 self._state = "lapsing"

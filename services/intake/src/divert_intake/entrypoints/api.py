@@ -3,6 +3,7 @@ managers extend deadlines and read the audit trail; anyone reads the jurisdictio
 rules. Who may call what is docs/access.md (`callers.py`)."""
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_intake.adapters.referral_views import find_jurisdiction
 from divert_intake.bootstrap import Intake, bootstrap
@@ -13,27 +14,22 @@ from divert_platform.app import create_app
 from divert_platform.audit import audit_router
 
 
+async def _referral_streams(session: AsyncSession, referral_id: str) -> list[str]:
+    return [f"{Referral.stream_prefix}-{referral_id}"]
+
+
+AUDIT = audit_router(jurisdiction_of=find_jurisdiction, streams_of=_referral_streams)
+
+
 def build_api(intake: Intake) -> FastAPI:
     """The intake API over already-built parts (tests pass their own)."""
-
-    async def jurisdiction_of(referral_id: str) -> str | None:
-        async with intake.sessions() as session:
-            return await find_jurisdiction(session, referral_id)
-
-    audit = audit_router(
-        intake.audit,
-        jurisdiction_of=jurisdiction_of,
-        streams_of=lambda referral_id: [f"{Referral.stream_prefix}-{referral_id}"],
-    )
     return create_app(
         title="Divert intake",
         description="Referrals from police records-management systems, decided by each jurisdiction's rules. "
         "Police views show status only, never case content.",
-        settings=intake.settings,
-        engine=intake.engine,
-        routers=[referrals.router, jurisdictions.router, audit],
+        parts=intake,
+        routers=[referrals.router, jurisdictions.router, AUDIT],
         problems=PROBLEMS,
-        state={"intake": intake},
         extra_checks={"temporal": intake.temporal.check},
     )
 

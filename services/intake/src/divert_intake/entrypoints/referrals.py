@@ -5,13 +5,13 @@ docs/access.md (`callers.py`)."""
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_contracts.referrals import Pathway
 from divert_contracts.timestamps import IsoDateTime
 from divert_intake.adapters.referral_views import ReferralFilter, find_status, list_statuses
-from divert_intake.bootstrap import Parts, ReadSession, UnitOfWork
+from divert_intake.bootstrap import Parts, UnitOfWork
 from divert_intake.domain.commands import ExtendDeadline, SubmitReferral, WithdrawReferral
 from divert_intake.domain.policy import PolicyBook
 from divert_intake.entrypoints.callers import Officer, ProgramManager, Reader, ReferralScope, scope_of
@@ -27,7 +27,7 @@ from divert_intake.entrypoints.schemas import (
     WithdrawalRequest,
 )
 from divert_intake.service_layer import handlers
-from divert_platform.audit import PURPOSE_HEADER, stated_purpose
+from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
 from divert_platform.idempotency import IdempotentRequest
@@ -40,11 +40,6 @@ router = APIRouter(
 )
 
 ReferralId = Annotated[UUID, Path(description="The id intake returned when the referral was submitted.")]
-# Declared so the header is documented; `stated_purpose` reads (and trims) it.
-PurposeHeader = Annotated[
-    str | None,
-    Header(alias=PURPOSE_HEADER, description="Why you read this (recorded in the audit trail with the read)."),
-]
 
 
 @router.post(
@@ -89,17 +84,16 @@ async def submit_referral(
     )
 
     async def submit() -> Any:
-        return _submitted(await intake.submit_referral(command, uow))
+        return _submitted(await handlers.submit_referral(command, uow))
 
     return await idempotency.run(uow, body, submit)
 
 
 @router.get("", response_model=ReferralPage, summary="Find and list referrals")
 async def list_referrals(
-    request: Request,
     caller: Reader,
     intake: Parts,
-    session: ReadSession,
+    read: Audited,
     agency: Annotated[str | None, Query(max_length=64, description="RMS agency, e.g. SPD.")] = None,
     case_number: Annotated[str | None, Query(max_length=64, description="RMS case number.")] = None,
     jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
@@ -109,7 +103,6 @@ async def list_referrals(
     referred_to: Annotated[IsoDateTime | None, Query(description="Referred before (exclusive).")] = None,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    purpose: PurposeHeader = None,
 ) -> ReferralPage:
     """Referrals matching every given filter, newest first, a page at a time (status views only).
 
@@ -118,37 +111,21 @@ async def list_referrals(
     """
     where = ReferralFilter(agency, case_number, jurisdiction, pathway, status, referred_from, referred_to)
     rows, next_cursor = await list_statuses(
-        session, where, scope=scope_of(caller).as_filter(), cursor=cursor, limit=limit
+        read.session, where, scope=scope_of(caller).as_filter(), cursor=cursor, limit=limit
     )
-    await _end_read(session)
-    await intake.audit.record_read(
-        caller,
-        resource="referral list",
-        referral_ids=[row["referral_id"] for row in rows],
-        purpose=stated_purpose(request),
-    )
+    await read.record("referral list", [row["referral_id"] for row in rows])
     return ReferralPage(items=[_status_view(intake.policies, row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{referral_id}", response_model=ReferralStatusView, summary="A referral's status")
-async def get_referral(
-    referral_id: ReferralId,
-    request: Request,
-    caller: Reader,
-    intake: Parts,
-    session: ReadSession,
-    purpose: PurposeHeader = None,
-) -> ReferralStatusView:
+async def get_referral(referral_id: ReferralId, caller: Reader, intake: Parts, read: Audited) -> ReferralStatusView:
     """Status, pathway, jurisdiction, due time, and yes/no for assessed on time, enrolled and
     warrant requested — nothing else reaches police.
 
     A referral outside the caller's agency or jurisdiction is a 404. The read is recorded in
     the audit trail with the purpose given."""
-    row = await _visible(session, referral_id, scope_of(caller))
-    await _end_read(session)
-    await intake.audit.record_read(
-        caller, resource="referral status", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
-    )
+    row = await _visible(read.session, referral_id, scope_of(caller))
+    await read.record("referral status", [str(referral_id)])
     return _status_view(intake.policies, row)
 
 
@@ -223,12 +200,6 @@ async def _current_status(session: AsyncSession, policies: PolicyBook, referral_
     row = await find_status(session, referral_id)
     assert row is not None, "a referral the command just changed has a status row"
     return _status_view(policies, row).model_dump(mode="json")
-
-
-async def _end_read(session: AsyncSession) -> None:
-    """End the read's transaction before its audit record is written: on SQLite the record needs
-    the database's one connection, which an open read would hold."""
-    await session.close()
 
 
 def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusView:

@@ -19,7 +19,7 @@ from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
 from divert_intake.deadline.models import DeadlineInput
 from divert_intake.domain.commands import ExtendDeadline, RecordLapse, SubmitReferral, WithdrawReferral
-from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_intake.domain.policy import JurisdictionPolicy
 from divert_intake.domain.referral import Referral, policy_for
 from divert_intake.service_layer.ports import DeadlineClock
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -41,13 +41,13 @@ class Submission:
     policy: JurisdictionPolicy
 
 
-async def submit_referral(command: SubmitReferral, uow: IntakeUnitOfWork, *, policies: PolicyBook) -> Submission:
+async def submit_referral(command: SubmitReferral, uow: IntakeUnitOfWork) -> Submission:
     """Decide a new referral under its jurisdiction's policy in force on its date, and record it.
 
     Raises `InvalidReferral` (naming the field at fault) when no policy can judge it, and
     `DuplicateActiveReferral` when its RMS case and pathway already have an active referral.
     """
-    policy = policy_for(command, policies)
+    policy = policy_for(command, uow.policies)
     referral = Referral.submit(command, policy)
     await uow.referrals.save(referral)
     return Submission(referral, policy)

@@ -29,19 +29,20 @@ class SqlServiceReferrals(EventSourcedRepository[ServiceReferral]):
         match event:
             case events.ServiceReferralMade():
                 await session.execute(
-                    insert(service_referrals).values(
-                        service_referral_id=str(event.service_referral_id),
-                        referral_id=str(event.referral_id),
-                        jurisdiction=event.jurisdiction,
-                        service_id=str(event.service_id),
-                        organization_id=str(event.organization_id),
-                        need=event.need,
-                        part2=event.part2,
-                        consent_id=str(event.consent_id),
-                        status="sent",
-                        made_at=event.made_at,
-                        updated_at=utcnow(),
-                    )
+                    insert(service_referrals),
+                    {
+                        "service_referral_id": str(event.service_referral_id),
+                        "referral_id": str(event.referral_id),
+                        "jurisdiction": event.jurisdiction,
+                        "service_id": str(event.service_id),
+                        "organization_id": str(event.organization_id),
+                        "need": event.need,
+                        "part2": event.part2,
+                        "consent_id": str(event.consent_id),
+                        "status": "sent",
+                        "made_at": event.made_at,
+                        "updated_at": utcnow(),
+                    },
                 )
                 step = {"status": "sent", "reason": None, "at": event.made_at}
             case events.ServiceReferralStatusChanged():

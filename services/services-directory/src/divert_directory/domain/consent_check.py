@@ -1,4 +1,4 @@
-"""May the person be referred to this organization? Only under a consent that says so (DOMAIN.md §5).
+"""May the person be referred to this organization? Only under a consent that says so (docs/domain.md#privacy).
 
 A service referral tells a provider who the person is and which need brings them. So it needs a
 consent in force — recorded, not revoked, not expired — that names the service's organization

@@ -17,8 +17,7 @@ def build_api(directory: Directory) -> FastAPI:
     return create_app(
         title="Divert services directory",
         description="Providers, services and locations as Open Referral HSDS 3.0, for case managers.",
-        settings=directory.settings,
-        engine=directory.engine,
+        parts=directory,
         routers=[
             hsds_api.public,
             hsds_api.router,
@@ -28,7 +27,6 @@ def build_api(directory: Directory) -> FastAPI:
             audit_api.router,
         ],
         problems=PROBLEMS,
-        state={"directory": directory},
     )
 
 

@@ -1,4 +1,4 @@
-"""Who may call the directory (docs/access.md; DOMAIN.md §5).
+"""Who may call the directory (docs/access.md; docs/domain.md#privacy).
 
 Suggestions and service referrals reveal a case's needs, so only case managers of the agency
 owning the case use them (any other case is 404, as if it did not exist). Capacity is about a
@@ -32,7 +32,5 @@ CaseManager = Annotated[Principal, Depends(allow(*CASE_ROLES))]
 """A case manager whose token names its case agency."""
 CapacityMarker = Annotated[Principal, Depends(allow(*CAPACITY_ROLES))]
 """A case manager naming its agency, or a program manager naming its jurisdiction."""
-AuditReader = Annotated[Principal, Depends(allow(*AUDIT_ROLES))]
-"""A program manager naming its jurisdiction."""
 catalogue_reader = allow(*CATALOGUE_ROLES)
 """The dependency of every catalogue route."""

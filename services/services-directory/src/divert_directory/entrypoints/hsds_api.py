@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_directory.adapters import catalogue_queries as queries
 from divert_directory.adapters.catalogue_queries import ServiceFilter, Slice, TermFilter
 from divert_directory.adapters.nesting import ONE_TO_ONE, nest
-from divert_directory.bootstrap import Parts, ReadSession
+from divert_directory.bootstrap import Parts
 from divert_directory.domain.hsds import HSDS_VERSION
 from divert_directory.domain.hsds_tables import Nested
 from divert_directory.entrypoints.callers import catalogue_reader
 from divert_directory.entrypoints.schemas import HsdsRoot, Page
+from divert_platform.dependencies import ReadSession
 from divert_platform.problems import NotFound, Unprocessable, problem_responses
 
 Record = dict[str, Any]

@@ -1,22 +1,14 @@
 """Request and response bodies of suggestions, service referrals and capacity (case-agency routes)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from fastapi import Header
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from divert_contracts.cases import NeedDomain
 from divert_contracts.directory import ServiceReferralDeclineReason, ServiceReferralStatus
 from divert_directory.domain.matching import AreaMatch, ReasonCode
-from divert_platform.audit import PURPOSE_HEADER
-
-PurposeHeader = Annotated[
-    str | None,
-    Header(alias=PURPOSE_HEADER, max_length=200, description="Why you read this (recorded in the audit trail)."),
-]
-"""Declared so the header is documented; `stated_purpose` reads (and trims) it."""
 
 
 class _Request(BaseModel):

@@ -16,25 +16,24 @@ via the outbox; every read is recorded in the audit trail.
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.case_facts import find_case_facts
 from divert_directory.adapters.service_referrals import find_service_referral, list_service_referrals
-from divert_directory.bootstrap import ReadSession, Trail, UnitOfWork
+from divert_directory.bootstrap import UnitOfWork
 from divert_directory.domain.commands import ChangeServiceReferralStatus, ReferToService
 from divert_directory.domain.service_referral import NEXT_STATUSES
 from divert_directory.entrypoints.callers import CaseManager
 from divert_directory.entrypoints.problems import CASE_CLOSED_RESPONSE, CONSENT_MISSING
 from divert_directory.entrypoints.referral_schemas import (
-    PurposeHeader,
     ServiceReferralList,
     ServiceReferralRequest,
     ServiceReferralView,
     StatusChangeRequest,
 )
 from divert_directory.service_layer import handlers
-from divert_platform.audit import stated_purpose
+from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
 from divert_platform.idempotency import IdempotentRequest
@@ -86,43 +85,27 @@ async def make(
 @router.get("", response_model=ServiceReferralList, summary="A case's service referrals")
 async def list_for_case(
     referral_id: Annotated[UUID, Query(description="The case whose service referrals to list.")],
-    request: Request,
     caller: CaseManager,
-    session: ReadSession,
-    trail: Trail,
-    purpose: PurposeHeader = None,
+    read: Audited,
 ) -> Any:
     """Every service referral of the case, oldest first, each with its status history (who
     recorded each step, when, and a decline's reason). A case of another agency is 404. The
     read is recorded in the audit trail, with the `X-Divert-Purpose` given."""
-    if await find_case_facts(session, referral_id, agency=caller.agency) is None:
+    if await find_case_facts(read.session, referral_id, agency=caller.agency) is None:
         raise NotFound(f"no case for referral {referral_id}")
-    rows = await list_service_referrals(session, referral_id)
-    await session.close()  # the read is over: the audit record is written in its own transaction
-    await trail.record_read(
-        caller, resource="service referral list", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
-    )
+    rows = await list_service_referrals(read.session, referral_id)
+    await read.record("service referral list", [str(referral_id)])
     return ServiceReferralList(referral_id=referral_id, items=[_render(row) for row in rows])
 
 
 @router.get("/{service_referral_id}", response_model=ServiceReferralView, summary="A service referral")
-async def get_one(
-    service_referral_id: UUID,
-    request: Request,
-    caller: CaseManager,
-    session: ReadSession,
-    trail: Trail,
-    purpose: PurposeHeader = None,
-) -> Any:
+async def get_one(service_referral_id: UUID, caller: CaseManager, read: Audited) -> Any:
     """The service referral with its status and whole history, oldest step first. One of a
     case of another agency is 404. The read is recorded in the audit trail."""
-    row = await find_service_referral(session, service_referral_id, agency=caller.agency)
-    await session.close()  # the read is over: the audit record is written in its own transaction
+    row = await find_service_referral(read.session, service_referral_id, agency=caller.agency)
     if row is None:
         raise NotFound(f"no service referral {service_referral_id}")
-    await trail.record_read(
-        caller, resource="service referral", referral_ids=[row["referral_id"]], purpose=stated_purpose(request)
-    )
+    await read.record("service referral", [row["referral_id"]])
     return _render(row)
 
 

@@ -3,22 +3,20 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from divert_directory.adapters.capacity import services_at_capacity
 from divert_directory.adapters.case_facts import find_case_facts
 from divert_directory.adapters.catalogue import SqlCatalogue
-from divert_directory.bootstrap import ReadSession, Trail
 from divert_directory.domain.matching import Suggestion, rank
 from divert_directory.entrypoints.callers import CaseManager
 from divert_directory.entrypoints.referral_schemas import (
     NeedView,
-    PurposeHeader,
     ReasonView,
     SuggestionList,
     SuggestionView,
 )
-from divert_platform.audit import stated_purpose
+from divert_platform.audit import Audited
 from divert_platform.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1/cases", tags=["suggestions"], responses=problem_responses(400, 401, 403, 404, 422, 500))
@@ -36,15 +34,7 @@ Postcode = Annotated[
 
 
 @router.get("/{referral_id}/suggestions", response_model=SuggestionList, summary="Services suggested for a case")
-async def suggestions(
-    referral_id: UUID,
-    request: Request,
-    caller: CaseManager,
-    session: ReadSession,
-    trail: Trail,
-    postcode: Postcode = None,
-    purpose: PurposeHeader = None,
-) -> Any:
+async def suggestions(referral_id: UUID, caller: CaseManager, read: Audited, postcode: Postcode = None) -> Any:
     """The active services of the case's jurisdiction that meet a need of its latest
     assessment, best first, each with the reasons for its place: which needs it meets (the
     most urgent need met ranks first), its area (the given postal code, the whole
@@ -53,17 +43,14 @@ async def suggestions(
     (`substance_use_treatment`) are matched: only case managers of the owning agency reach
     this route. Before the assessment is heard of, the list is empty. A case of another
     agency is 404. The read is recorded in the audit trail."""
-    facts = await find_case_facts(session, referral_id, agency=caller.agency)
+    facts = await find_case_facts(read.session, referral_id, agency=caller.agency)
     if facts is None:
         raise NotFound(f"no case for referral {referral_id}")
-    offers = await SqlCatalogue(session).offers_in(facts.jurisdiction)
-    full = await services_at_capacity(session, [offer.service_id for offer in offers])
-    await session.close()  # the read is over: the audit record is written in its own transaction
+    offers = await SqlCatalogue(read.session).offers_in(facts.jurisdiction)
+    full = await services_at_capacity(read.session, [offer.service_id for offer in offers])
+    await read.record("service suggestions", [str(referral_id)])
     ranked = rank(
         facts.needs, offers, postal_code=postcode, at_capacity=full, include_part2=caller.role == "case_manager"
-    )
-    await trail.record_read(
-        caller, resource="service suggestions", referral_ids=[str(referral_id)], purpose=stated_purpose(request)
     )
     return SuggestionList(
         referral_id=referral_id,

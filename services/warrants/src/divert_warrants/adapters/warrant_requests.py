@@ -58,17 +58,18 @@ class SqlWarrantRequests(EventSourcedRepository[WarrantRequest]):
     async def _insert(self, event: events.WarrantRequested) -> None:
         try:
             await self._uow.session.execute(
-                insert(warrant_requests).values(
-                    warrant_request_id=str(event.warrant_request_id),
-                    referral_id=str(event.referral_id),
-                    jurisdiction=event.jurisdiction,
-                    kind=event.kind,
-                    status=WarrantRequestStatus.REQUESTED.value,
-                    assessment_due_by=event.assessment_due_by,
-                    lapsed_at=event.lapsed_at,
-                    requested_at=event.requested_at,
-                    updated_at=utcnow(),
-                )
+                insert(warrant_requests),
+                {
+                    "warrant_request_id": str(event.warrant_request_id),
+                    "referral_id": str(event.referral_id),
+                    "jurisdiction": event.jurisdiction,
+                    "kind": event.kind,
+                    "status": WarrantRequestStatus.REQUESTED.value,
+                    "assessment_due_by": event.assessment_due_by,
+                    "lapsed_at": event.lapsed_at,
+                    "requested_at": event.requested_at,
+                    "updated_at": utcnow(),
+                },
             )
         except IntegrityError as error:
             raise DuplicateWarrantRequest(event.referral_id) from error

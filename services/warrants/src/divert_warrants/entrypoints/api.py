@@ -16,11 +16,12 @@ from divert_contracts.warrant_requests import WarrantRequestBody
 from divert_contracts.warrants import AcknowledgingRole
 from divert_platform.app import create_app
 from divert_platform.clock import utcnow
+from divert_platform.dependencies import ReadSession
 from divert_platform.event_store import ConcurrencyConflict
 from divert_platform.idempotency import IdempotentRequest, Reply
 from divert_platform.problems import Forbidden, NotFound, problem_responses
 from divert_warrants.adapters.warrant_request_views import WarrantRequestFilter, find_request, list_requests
-from divert_warrants.bootstrap import ReadSession, UnitOfWork, Warrants, bootstrap
+from divert_warrants.bootstrap import UnitOfWork, Warrants, bootstrap
 from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
 from divert_warrants.entrypoints.callers import Acknowledger, Reader, Service, jurisdiction_scope, may_see
@@ -175,11 +176,9 @@ def build_api(warrants: Warrants) -> FastAPI:
     return create_app(
         title="Divert warrants",
         description="Warrant requests raised when an arrest diversion's assessment window lapses.",
-        settings=warrants.settings,
-        engine=warrants.engine,
+        parts=warrants,
         routers=[router],
         problems=PROBLEMS,
-        state={"warrants": warrants},
     )
 
 
