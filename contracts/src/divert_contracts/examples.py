@@ -7,7 +7,6 @@ a value for it, so the revision recorded by `make contracts` shows the field in 
 """
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
 from uuid import UUID
 
 from divert_contracts.base import IntegrationEvent
@@ -235,8 +234,3 @@ def example(event_type: str) -> IntegrationEvent:
         if event.event_type == event_type:
             return event
     raise KeyError(event_type)
-
-
-def example_payload(event_type: str) -> dict[str, Any]:
-    """The example as the JSON object a producer publishes."""
-    return example(event_type).model_dump(mode="json")

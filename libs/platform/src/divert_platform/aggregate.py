@@ -18,7 +18,7 @@ This module imports nothing from the database or the network: domain code builds
 """
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID
@@ -69,6 +69,7 @@ class Aggregate(Generic[E]):
 
     stream_prefix: ClassVar[str]
     _appliers: ClassVar[dict[type[DomainEvent], Applier]] = {}
+    _event_types: ClassVar[dict[str, type[DomainEvent]]] = {}
 
     id: UUID
     version: int = 0
@@ -84,6 +85,8 @@ class Aggregate(Generic[E]):
                     raise TypeError(f"{cls.__name__}.{member.__name__}: annotate `event` with one DomainEvent type")
                 appliers[event_type] = member
         cls._appliers = appliers
+        # Named once here: a repository decodes every stored event by it.
+        cls._event_types = {event_type.name: event_type for event_type in appliers}
 
     @classmethod
     def stream_id(cls, aggregate_id: UUID) -> str:
@@ -91,9 +94,9 @@ class Aggregate(Generic[E]):
         return f"{cls.stream_prefix}-{aggregate_id}"
 
     @classmethod
-    def event_types(cls) -> dict[str, type[DomainEvent]]:
+    def event_types(cls) -> Mapping[str, type[DomainEvent]]:
         """Every event type this aggregate applies, by stored name."""
-        return {event_type.name: event_type for event_type in cls._appliers}
+        return cls._event_types
 
     @classmethod
     def from_events(cls, aggregate_id: UUID, history: Iterable[E]) -> Self:
