@@ -8,11 +8,10 @@ they are checked against is read from the code: console scripts from the distrib
 points, each Typer app's commands, each service's settings class and the topics of `contracts/`.
 """
 
-import ast
 import copy
 import importlib
 import importlib.metadata
-import importlib.util
+import inspect
 import json
 import os
 import re
@@ -63,6 +62,11 @@ class ServiceCli:
     """The distribution's directory relative to the repository (from its editable install)."""
     commands: frozenset[str]
     settings: type[ServiceSettings]
+
+    @property
+    def service(self) -> str:
+        """The service's name in `divert_contracts.dataplane` (its settings' `service_name`)."""
+        return str(self.settings.model_fields["service_name"].default)
 
     @property
     def roles(self) -> frozenset[str]:
@@ -140,20 +144,26 @@ def service_clis() -> dict[str, ServiceCli]:
 
 
 def consumed_topics(package: str) -> tuple[Topic, ...]:
-    """The topics a service's consumer reads: the ones its `entrypoints/consumer.py` imports."""
-    spec = importlib.util.find_spec(f"{package}.entrypoints.consumer")
-    assert spec is not None and spec.origin is not None
-    tree = ast.parse(Path(spec.origin).read_text())
-    names = {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "divert_contracts.topics"
-        for alias in node.names
-    }
-    topics_module = importlib.import_module("divert_contracts.topics")
-    topics = tuple(getattr(topics_module, name) for name in names if isinstance(getattr(topics_module, name), Topic))
-    assert topics, f"{package}'s consumer imports no topic"
+    """The topics a service's consumer subscribes to: its `entrypoints/consumer.py`'s `TOPICS`
+    (test_kafka_access holds them to `divert_contracts.dataplane`)."""
+    topics = tuple(importlib.import_module(f"{package}.entrypoints.consumer").TOPICS)
+    assert topics and all(isinstance(topic, Topic) for topic in topics), f"{package}'s consumer has no TOPICS"
     return topics
+
+
+def temporal_roles(cli: ServiceCli) -> frozenset[str]:
+    """The long-running roles of a service that connect to Temporal: those whose entrypoint module
+    (`<package>.entrypoints.<role>`) uses the process's Temporal connection (`<parts>.temporal`).
+    Only they get Temporal's client certificate and key; the others' settings are checked alone."""
+    found = set()
+    for role in cli.roles:
+        try:
+            module = importlib.import_module(f"{cli.package}.entrypoints.{role}")
+        except ModuleNotFoundError:
+            continue
+        if re.search(r"\.temporal\b", inspect.getsource(module)):
+            found.add(role)
+    return frozenset(found)
 
 
 def expected_topics() -> dict[str, int]:
@@ -536,6 +546,7 @@ def tools() -> SimpleNamespace:
     return SimpleNamespace(
         consumed_topics=consumed_topics,
         env_name_problems=env_name_problems,
+        environment=environment,
         example_of=example_of,
         git_ignores=git_ignores,
         image_problems=image_problems,
@@ -546,6 +557,7 @@ def tools() -> SimpleNamespace:
         requirement_closure=requirement_closure,
         settings_problem=settings_problem,
         strategic_merge=strategic_merge,
+        temporal_roles=temporal_roles,
         topic_script_problems=topic_script_problems,
         containers=containers,
         pod_spec=pod_spec,

@@ -4,15 +4,46 @@ Each check is a function returning the problems it finds, run once against the c
 and again against copies broken on purpose, so that a check which can no longer fail is noticed.
 """
 
+import os
+import posixpath
 import re
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from divert_contracts import dataplane
+
 COMPOSE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 K8S_TOPICS_SCRIPT = COMPOSE_DIR.parents[0] / "k8s" / "base" / "kafka-topics" / "create-topics.sh"
+OPERATOR_PROVIDED = "./certs/"
+"""Mounted files the operator makes (certificates and keys): git-ignored, so absent here."""
+ADMIN = "divert-admin"
+BROKER = "kafka-broker"
+"""The Kafka principals of the admin's and the brokers' certificates (their common names)."""
+INTAKE_TEMPORAL_FILES = {
+    "DIVERT_TEMPORAL_TLS_CA_FILE": f"{OPERATOR_PROVIDED}ca.crt",
+    "DIVERT_TEMPORAL_TLS_CERT_FILE": f"{OPERATOR_PROVIDED}temporal-intake.crt",
+    "DIVERT_TEMPORAL_TLS_KEY_FILE": f"{OPERATOR_PROVIDED}temporal-intake.key",
+}
+"""Intake's Temporal TLS settings, and the file of certs/ each must be (certs/README.md)."""
+TEMPORAL_SERVER_FILES = {
+    # the frontend: its certificate, and the CA of the client certificates it requires
+    "TEMPORAL_TLS_FRONTEND_CERT": f"{OPERATOR_PROVIDED}temporal.crt",
+    "TEMPORAL_TLS_FRONTEND_KEY": f"{OPERATOR_PROVIDED}temporal.key",
+    "TEMPORAL_TLS_CLIENT1_CA_CERT": f"{OPERATOR_PROVIDED}ca.crt",
+    # the internal services (history, matching, worker), as servers and as clients
+    "TEMPORAL_TLS_SERVER_CERT": f"{OPERATOR_PROVIDED}temporal.crt",
+    "TEMPORAL_TLS_SERVER_KEY": f"{OPERATOR_PROVIDED}temporal.key",
+    "TEMPORAL_TLS_SERVER_CA_CERT": f"{OPERATOR_PROVIDED}ca.crt",
+}
+"""The temporalio/server image's TLS variables (its embedded config template) and their files."""
+TEMPORAL_IMAGE_WORKDIR = "/etc/temporal"
+"""Where the temporalio/server image resolves a relative DYNAMIC_CONFIG_FILE_PATH."""
 
 
 def divert_containers(compose, service_clis) -> dict[str, tuple[Any, str]]:
@@ -219,18 +250,307 @@ def infrastructure_problems(compose) -> list[str]:
     return problems
 
 
+def bind_mounts(service: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(source, target, long-syntax fields) of each file or directory beside compose.yaml a service mounts."""
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+            fields: dict[str, Any] = {}
+        else:
+            source, target, fields = volume.get("source", ""), volume.get("target", ""), volume
+        if source.startswith("."):
+            yield source, target, fields
+
+
 def file_problems(compose) -> list[str]:
-    """Bind-mounted files exist and every service names its image."""
+    """Bind-mounted files exist, except the operator's certificates, which must then stop `up`
+    rather than be created as empty directories; every service names its image."""
     problems = []
     for name, service in compose.services.items():
-        for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith(".") and not (compose.directory / source).exists():
+        for source, _, fields in bind_mounts(service):
+            if source.startswith(OPERATOR_PROVIDED):
+                if fields.get("bind", {}).get("create_host_path") is not False:
+                    problems.append(f"{name}: mounts {source} without create_host_path: false")
+            elif not (compose.directory / source).exists():
                 problems.append(f"{name}: mounts {source}, which does not exist")
         image = service.get("image")
         if image is None:
             problems.append(f"{name}: no image")
     return problems
+
+
+def brokers(compose) -> dict[str, dict[str, Any]]:
+    return {
+        n: s
+        for n, s in compose.services.items()
+        if str(s.get("image", "")).startswith("apache/kafka") and "KAFKA_NODE_ID" in s.get("environment", {})
+    }
+
+
+def _listeners(value: str) -> dict[str, str]:
+    """`NAME://host:port,...` → {NAME: port}."""
+    return {item.split("://")[0]: item.rsplit(":", 1)[-1] for item in value.split(",") if item}
+
+
+def broker_problems(compose) -> list[str]:
+    """Every listener is encrypted and authenticates its clients (SCRAM, or client certificates);
+    the brokers deny what no ACL allows, and only the brokers and the admin are super users;
+    services use the SASL_SSL listener and the topics job an SSL one."""
+    problems = []
+    client_ports: set[str] = set()
+    certificate_ports: set[str] = set()
+    for name, broker in brokers(compose).items():
+        env = broker["environment"]
+        protocols = dict(item.split(":") for item in env.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "").split(","))
+        listeners = _listeners(env.get("KAFKA_LISTENERS", ""))
+        advertised = env.get("KAFKA_ADVERTISED_LISTENERS", "")
+        for listener in sorted({*listeners, *_listeners(advertised)}):
+            protocol = protocols.get(listener, listener)  # a listener named after a protocol needs no map
+            if protocol not in ("SSL", "SASL_SSL"):
+                problems.append(f"{name}: listener {listener} is {protocol}")
+            elif protocol == "SSL":
+                if env.get(f"KAFKA_LISTENER_NAME_{listener}_SSL_CLIENT_AUTH") != "required":
+                    problems.append(f"{name}: {listener} does not require client certificates: anyone may connect")
+                certificate_ports.add(listeners.get(listener, ""))
+            else:
+                jaas = env.get(f"KAFKA_LISTENER_NAME_{listener}_SCRAM___SHA___512_SASL_JAAS_CONFIG", "")
+                if env.get("KAFKA_SASL_ENABLED_MECHANISMS") != "SCRAM-SHA-512" or "ScramLoginModule" not in jaas:
+                    problems.append(f"{name}: {listener} does not take SCRAM-SHA-512 (and only it)")
+                client_ports.add(listeners.get(listener, ""))
+        if "SSL://" in advertised or "SASL_" in advertised:
+            problems.append(f"{name}: a protocol-named advertised listener makes the image demand its keystore files")
+        if (
+            env.get("KAFKA_INTER_BROKER_LISTENER_NAME") not in protocols
+            or env.get("KAFKA_CONTROLLER_LISTENER_NAMES") not in protocols
+        ):
+            problems.append(f"{name}: brokers or controllers talk over an unmapped (default: PLAINTEXT) listener")
+        for key, value in {
+            "KAFKA_AUTHORIZER_CLASS_NAME": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND": "false",
+            "KAFKA_SSL_KEYSTORE_TYPE": "PEM",
+            "KAFKA_SSL_TRUSTSTORE_TYPE": "PEM",
+        }.items():
+            if str(env.get(key)) != value:
+                problems.append(f"{name}: {key} is {env.get(key)!r}, not {value}")
+        supers = set(str(env.get("KAFKA_SUPER_USERS", "")).split(";"))
+        if supers != {f"User:{BROKER}", f"User:{ADMIN}"}:
+            problems.append(f"{name}: super users {sorted(supers)}, not the brokers' and the admin's")
+        mounted = {target for _, target, _ in bind_mounts(broker)}
+        for key in ("KAFKA_SSL_KEYSTORE_LOCATION", "KAFKA_SSL_TRUSTSTORE_LOCATION"):
+            if env.get(key) not in mounted:
+                problems.append(f"{name}: {key} {env.get(key)} is not mounted")
+    for name, service in compose.services.items():
+        env = service.get("environment", {})
+        if not isinstance(env, dict):
+            continue
+        for key, wanted, what in (
+            ("DIVERT_KAFKA_BOOTSTRAP", client_ports, "the SASL_SSL listener"),
+            ("KAFKA_BOOTSTRAP", certificate_ports, "a listener that requires client certificates"),
+        ):
+            if bootstrap := env.get(key):
+                ports = {address.rsplit(":", 1)[-1] for address in str(bootstrap).split(",")}
+                if not ports <= wanted:
+                    problems.append(f"{name}: {key} {bootstrap} is not {what}")
+    return problems
+
+
+def kafka_client_problems(compose, service_clis) -> list[str]:
+    """Every Divert container talks SASL_SSL to the brokers and signs in as its own service's
+    principal, with a password variable given to no other service, and trusts a mounted CA file."""
+    problems = []
+    principal_of: dict[str, str] = {}  # .env variable → the principal whose password it is
+    for name, (cli, _) in divert_containers(compose, service_clis).items():
+        env = compose.environment(name)
+        raw = compose.raw["services"][name].get("environment", {})
+        principal = dataplane.service(cli.service).principal
+        for key, value in {
+            "DIVERT_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "DIVERT_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "DIVERT_KAFKA_SASL_USERNAME": principal,
+        }.items():
+            if env.get(key) != value:
+                problems.append(f"{name}: {key} is {env.get(key)!r}, not {value}")
+        if env.get("DIVERT_KAFKA_ALLOW_INSECURE", "false").lower() not in ("false", "0", "no", "off", ""):
+            problems.append(f"{name}: DIVERT_KAFKA_ALLOW_INSECURE is set (closed test rigs only)")
+        variable = re.fullmatch(r"\$\{(\w+)[^}]*\}", str(raw.get("DIVERT_KAFKA_SASL_PASSWORD", "")))
+        if variable is None:
+            problems.append(f"{name}: DIVERT_KAFKA_SASL_PASSWORD is not a variable of .env")
+        elif principal_of.setdefault(variable.group(1), principal) != principal:
+            problems.append(f"{name}: {principal} shares {variable.group(1)} with {principal_of[variable.group(1)]}")
+        mounted = {target: source for source, target, _ in bind_mounts(compose.services[name])}
+        if mounted.get(env.get("DIVERT_KAFKA_SSL_CAFILE", "")) != f"{OPERATOR_PROVIDED}ca.crt":
+            problems.append(f"{name}: DIVERT_KAFKA_SSL_CAFILE is not the mounted {OPERATOR_PROVIDED}ca.crt")
+    return problems
+
+
+def run_topics_job(compose, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run kafka/setup.sh as the kafka-topics job would, with `env`, against fakes of the Kafka CLI
+    and of the two scripts it runs; each fake appends its arguments to `calls` in `tmp_path`."""
+    fake = tmp_path / "fake.sh"
+    fake.write_text('#!/bin/sh\nprintf \'%s %s\\n\' "$(basename "$0")" "$*" >> "$CALLS"\n')
+    fake.chmod(0o755)
+    scripts = tmp_path / "scripts"
+    scripts.mkdir(exist_ok=True)
+    for script in ("create-topics.sh", "create-acls.sh"):
+        (scripts / script).write_text(f'printf \'{script} %s\\n\' "$KAFKA_COMMAND_CONFIG" >> "$CALLS"\n')
+    (tmp_path / "kafka-configs.sh").symlink_to(fake)
+    return subprocess.run(
+        ["/bin/sh", str(compose.directory / "kafka" / "setup.sh")],
+        env={
+            "PATH": os.environ["PATH"],
+            **env,
+            "CALLS": str(tmp_path / "calls"),
+            "SCRIPTS_DIR": str(scripts),
+            "KAFKA_CONFIGS_SH": str(tmp_path / "kafka-configs.sh"),
+            "KAFKA_COMMAND_CONFIG": str(tmp_path / "admin.properties"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def read_only_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """target → source of each file beside compose.yaml that a service mounts read-only."""
+    found = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target, *mode = volume.split(":")
+            if source.startswith(".") and mode == ["ro"]:
+                found[target] = source
+        elif str(volume.get("source", "")).startswith(".") and volume.get("read_only") is True:
+            found[volume["target"]] = volume["source"]
+    return found
+
+
+def temporal_servers(compose) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in compose.services.items() if str(s.get("image", "")).startswith("temporalio/server")}
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("true", "1", "yes", "on")
+
+
+def temporal_server_problems(compose) -> list[str]:
+    """The Temporal server requires client certificates on its frontend and between its internal
+    services, their membership protocol included; its certificate, key and CA are files of certs/
+    mounted read-only; its internal clients verify the name on its certificate."""
+    problems = []
+    servers = temporal_servers(compose)
+    if len(servers) != 1:
+        problems.append(f"{len(servers)} Temporal servers, not 1")
+    for name, server in servers.items():
+        env = server.get("environment", {})
+        mounted = read_only_mounts(server)
+        if not _truthy(env.get("TEMPORAL_TLS_REQUIRE_CLIENT_AUTH")):
+            problems.append(f"{name}: TEMPORAL_TLS_REQUIRE_CLIENT_AUTH is not true: any client may use the frontend")
+        for key, source in TEMPORAL_SERVER_FILES.items():
+            if mounted.get(str(env.get(key))) != source:
+                problems.append(f"{name}: {key} {env.get(key)!r} is not {source}, mounted read-only")
+        for role in ("INTERNODE", "FRONTEND"):
+            # internal connections dial IP addresses: without the name, verification fails
+            if not env.get(f"TEMPORAL_TLS_{role}_SERVER_NAME"):
+                problems.append(f"{name}: no TEMPORAL_TLS_{role}_SERVER_NAME for its internal clients to verify")
+            if _truthy(env.get(f"TEMPORAL_TLS_{role}_DISABLE_HOST_VERIFICATION")):
+                problems.append(f"{name}: TEMPORAL_TLS_{role}_DISABLE_HOST_VERIFICATION accepts any certificate")
+        path = posixpath.join(TEMPORAL_IMAGE_WORKDIR, str(env.get("DYNAMIC_CONFIG_FILE_PATH", "")))
+        directory = mounted.get(posixpath.dirname(path))
+        dynamic = {}
+        if directory is not None and (compose.directory / directory / posixpath.basename(path)).is_file():
+            dynamic = yaml.safe_load((compose.directory / directory / posixpath.basename(path)).read_text()) or {}
+        if [item.get("value") for item in dynamic.get("system.enableRingpopTLS", [])] != [True]:
+            problems.append(
+                f"{name}: its dynamic config {path} does not set system.enableRingpopTLS: membership in plaintext"
+            )
+    return problems
+
+
+def temporal_client_problems(compose, service_clis, tools) -> list[str]:
+    """Every container of a service that talks to Temporal (intake) is set for mutual TLS, never
+    with DIVERT_TEMPORAL_ALLOW_INSECURE, at the server's address and the name on its certificate;
+    the processes that connect mount intake's own certificate, key and the CA read-only from certs/;
+    no other container, nor intake's relay or migrations, holds intake's key."""
+    problems = []
+    servers = temporal_servers(compose)
+    names = {s.get("environment", {}).get("TEMPORAL_TLS_FRONTEND_SERVER_NAME") for s in servers.values()}
+    key = INTAKE_TEMPORAL_FILES["DIVERT_TEMPORAL_TLS_KEY_FILE"]
+    clients = divert_containers(compose, service_clis)
+    for name, service in compose.services.items():
+        cli, command = clients.get(name, (None, ""))
+        connects = cli is not None and command in tools.temporal_roles(cli)
+        if not connects and key in {source for source, _, _ in bind_mounts(service)}:
+            problems.append(f"{name}: mounts {key}, intake's Temporal key, but never connects to Temporal")
+        if cli is None or "DIVERT_TEMPORAL_TLS_KEY_FILE" not in cli.env_names():
+            continue
+        env = compose.environment(name)
+        if "DIVERT_TEMPORAL_ALLOW_INSECURE" in env:
+            problems.append(f"{name}: sets DIVERT_TEMPORAL_ALLOW_INSECURE (only where a mesh secures Temporal)")
+        if env.get("DIVERT_TEMPORAL_ADDRESS", "").rsplit(":", 1)[0] not in servers:
+            problems.append(f"{name}: DIVERT_TEMPORAL_ADDRESS {env.get('DIVERT_TEMPORAL_ADDRESS')!r} is not the server")
+        if env.get("DIVERT_TEMPORAL_TLS_SERVER_NAME") not in names:
+            server_name = env.get("DIVERT_TEMPORAL_TLS_SERVER_NAME")
+            problems.append(f"{name}: expects {server_name!r} on Temporal's certificate, which names {names}")
+        for setting in INTAKE_TEMPORAL_FILES:
+            if not env.get(setting):
+                problems.append(f"{name}: no {setting}")
+        if not connects:
+            continue
+        mounted = read_only_mounts(service)
+        for setting, source in INTAKE_TEMPORAL_FILES.items():
+            if mounted.get(env.get(setting, "")) != source:
+                problems.append(f"{name}: {setting} {env.get(setting)!r} is not {source}, mounted read-only")
+    return problems
+
+
+def temporal_tool_problems(compose) -> list[str]:
+    """The namespace job and the Web UI reach the frontend over mutual TLS too, each with its own
+    client certificate from certs/ (no two kinds of client share a key), verifying the server's."""
+    problems = []
+    servers = temporal_servers(compose)
+    names = {s.get("environment", {}).get("TEMPORAL_TLS_FRONTEND_SERVER_NAME") for s in servers.values()}
+    holders: dict[str, str] = {INTAKE_TEMPORAL_FILES["DIVERT_TEMPORAL_TLS_KEY_FILE"]: "intake"}
+    for name, service in compose.services.items():
+        env = service.get("environment", {})
+        if name in servers or not isinstance(env, dict) or "TEMPORAL_ADDRESS" not in env:
+            continue
+        image = str(service.get("image", "")).split(":")[0]
+        mounted = read_only_mounts(service)
+        if str(env["TEMPORAL_ADDRESS"]).rsplit(":", 1)[0] not in servers:
+            problems.append(f"{name}: TEMPORAL_ADDRESS {env['TEMPORAL_ADDRESS']} is not the server")
+        if env.get("TEMPORAL_TLS_SERVER_NAME") not in names:
+            problems.append(f"{name}: expects {env.get('TEMPORAL_TLS_SERVER_NAME')!r} on Temporal's certificate")
+        if mounted.get(str(env.get("TEMPORAL_TLS_CA"))) != f"{OPERATOR_PROVIDED}ca.crt":
+            problems.append(f"{name}: TEMPORAL_TLS_CA is not {OPERATOR_PROVIDED}ca.crt, mounted read-only")
+        for variable in ("TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY"):
+            source = mounted.get(str(env.get(variable)))
+            if source is None or not source.startswith(OPERATOR_PROVIDED):
+                problems.append(f"{name}: {variable} is not a file of {OPERATOR_PROVIDED}, mounted read-only")
+            elif variable == "TEMPORAL_TLS_KEY" and holders.setdefault(source, image) != image:
+                problems.append(f"{name}: shares its Temporal key {source} with {holders[source]}")
+        # the UI server's default skips verifying the server's certificate altogether
+        if image == "temporalio/ui" and not _truthy(env.get("TEMPORAL_TLS_ENABLE_HOST_VERIFICATION")):
+            problems.append(f"{name}: TEMPORAL_TLS_ENABLE_HOST_VERIFICATION is not true: any server will do")
+    return problems
+
+
+def run_namespace_job(compose, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run temporal/create-namespace.sh as the temporal-namespace job would, with `env`, against a
+    fake `temporal` CLI that appends its arguments to `calls` in `tmp_path` (its `namespace
+    describe` fails: the namespace does not exist yet)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "temporal"
+    fake.write_text(
+        '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$CALLS"\n[ "$2 $3" = "namespace describe" ] && exit 1\nexit 0\n'
+    )
+    fake.chmod(0o755)
+    return subprocess.run(
+        ["/bin/sh", str(compose.directory / "temporal" / "create-namespace.sh")],
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", **env, "CALLS": str(tmp_path / "calls")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 # ---------------------------------------------------------------- the committed files
@@ -275,9 +595,143 @@ def test_topics_match_contracts_in_compose_and_kubernetes(tools):
 
 def test_topics_are_created_before_anything_produces(compose):
     job = compose.services["kafka-topics"]
-    assert job["volumes"][0].startswith("./kafka/create-topics.sh:")
+    assert job["entrypoint"] == ["/bin/sh", "/scripts/setup.sh"]
+    mounted = {target: source for source, target, _ in bind_mounts(job)}
+    assert {
+        script: mounted.get(f"/scripts/{script}") for script in ("setup.sh", "create-topics.sh", "create-acls.sh")
+    } == {script: f"./kafka/{script}" for script in ("setup.sh", "create-topics.sh", "create-acls.sh")}
     assert job["environment"]["REPLICATION_FACTOR"] == "3"
     assert job["environment"]["MIN_INSYNC_REPLICAS"] == "2"
+
+
+def test_the_brokers_encrypt_authenticate_and_deny_by_default(compose):
+    assert broker_problems(compose) == []
+
+
+def test_each_service_signs_in_as_its_own_principal(compose, service_clis):
+    assert kafka_client_problems(compose, service_clis) == []
+
+
+def test_the_topics_job_sets_each_principals_password_then_creates_topics_and_acls(compose, service_clis, tmp_path):
+    job = compose.raw["services"]["kafka-topics"]["environment"]
+    # a distinct value per variable, so that a password given to the wrong principal shows
+    env = {key: f"value-of-{key.lower().replace('_', '-')}" for key in job}
+    done = run_topics_job(compose, tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    config = str(tmp_path / "admin.properties")
+    assert calls[-2:] == [f"create-topics.sh {config}", f"create-acls.sh {config}"]
+    passwords = {}
+    for call in calls[:-2]:
+        found = re.fullmatch(
+            rf"kafka-configs\.sh --bootstrap-server (\S+) --command-config {re.escape(config)} --alter "
+            r"--entity-type users --entity-name (\S+) --add-config SCRAM-SHA-512=\[password=(\S+)\]",
+            call,
+        )
+        assert found, call
+        assert found.group(1) == env["KAFKA_BOOTSTRAP"]
+        passwords[found.group(2)] = found.group(3)
+    # each service's SCRAM password is the very variable its containers are given
+    services = {
+        dataplane.service(cli.service).principal: compose.raw["services"][name]["environment"]
+        for name, (cli, _) in divert_containers(compose, service_clis).items()
+    }
+    given = {
+        principal: env[re.fullmatch(r"\$\{(\w+)[^}]*\}", raw["DIVERT_KAFKA_SASL_PASSWORD"]).group(1)]
+        for principal, raw in services.items()
+    }
+    assert passwords == {ADMIN: env["KAFKA_ADMIN_PASSWORD"], **given}
+    assert set(given) == {entry.principal for entry in dataplane.SERVICES}
+    properties = (tmp_path / "admin.properties").read_text()
+    assert "security.protocol=SSL\n" in properties
+    assert f"ssl.key.password={env['KAFKA_ADMIN_KEY_PASSWORD']}\n" in properties
+    # the files it names are the ones the job mounts
+    mounted = {source: target for source, target, _ in bind_mounts(compose.services["kafka-topics"])}
+    assert f"ssl.keystore.location={mounted['./certs/admin.pem']}\n" in properties
+    assert f"ssl.truststore.location={mounted['./certs/ca.crt']}\n" in properties
+
+
+def test_the_topics_job_refuses_a_password_kafka_would_misread(compose, tmp_path):
+    env = {key: "url-safe" for key in compose.raw["services"]["kafka-topics"]["environment"]}
+    done = run_topics_job(compose, tmp_path, {**env, "WARRANTS_KAFKA_PASSWORD": "a,b=c]"})
+    assert done.returncode != 0
+    assert "divert-warrants" in done.stderr
+    assert "create-topics.sh" not in (tmp_path / "calls").read_text()
+
+
+def test_the_temporal_server_requires_client_certificates(compose):
+    assert temporal_server_problems(compose) == []
+
+
+def test_intake_reaches_temporal_over_mutual_tls_with_its_own_certificate(compose, service_clis, tools):
+    assert {cli.script: tools.temporal_roles(cli) for cli in service_clis.values() if tools.temporal_roles(cli)} == {
+        "divert-intake": {"api", "consumer", "worker"}
+    }
+    assert temporal_client_problems(compose, service_clis, tools) == []
+    # (and test_every_variable_is_a_setting_... holds intake's settings to accepting that environment)
+
+
+def test_the_namespace_job_and_the_ui_use_their_own_client_certificates(compose):
+    assert temporal_tool_problems(compose) == []
+
+
+def test_the_namespace_job_presents_its_certificate_on_every_call(compose, tmp_path):
+    env = {key: str(value) for key, value in compose.services["temporal-namespace"]["environment"].items()}
+    done = run_namespace_job(compose, tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    tls = (
+        f"--address {env['TEMPORAL_ADDRESS']} --tls-ca-path {env['TEMPORAL_TLS_CA']} "
+        f"--tls-cert-path {env['TEMPORAL_TLS_CERT']} --tls-key-path {env['TEMPORAL_TLS_KEY']} "
+        f"--tls-server-name {env['TEMPORAL_TLS_SERVER_NAME']}"
+    )
+    assert calls == [
+        f"operator cluster health {tls}",
+        f"operator namespace describe --namespace {env['NAMESPACE']} {tls}",
+        f"operator namespace create --namespace {env['NAMESPACE']} --retention {env['RETENTION']} {tls}",
+    ]
+
+
+def test_the_namespace_job_refuses_to_run_without_a_client_certificate(compose, tmp_path):
+    env = {key: str(value) for key, value in compose.services["temporal-namespace"]["environment"].items()}
+    del env["TEMPORAL_TLS_CERT"]
+    done = run_namespace_job(compose, tmp_path, env)
+    assert done.returncode != 0
+    assert "TEMPORAL_TLS_CERT" in done.stderr
+    assert not (tmp_path / "calls").exists()
+
+
+def test_the_ringpop_check_reads_the_mounted_dynamic_config(tools, tmp_path):
+    # The one Temporal setting that lives in a file rather than in compose.yaml.
+    copy = tmp_path / "compose"
+    shutil.copytree(COMPOSE_DIR, copy, ignore=shutil.ignore_patterns("certs"))
+    assert temporal_server_problems(tools.load_compose(copy)) == []
+    dynamic = copy / "temporal" / "dynamicconfig" / "production-sql.yaml"
+    text = dynamic.read_text()
+    assert "system.enableRingpopTLS:\n  - value: true\n" in text
+    dynamic.write_text(text.replace("system.enableRingpopTLS:\n  - value: true\n", ""))
+    assert temporal_server_problems(tools.load_compose(copy))
+
+
+def test_operator_certificates_are_ignored_by_git(compose, tools):
+    sources = {source for service in compose.services.values() for source, _, _ in bind_mounts(service)}
+    certificates = {source for source in sources if source.startswith(OPERATOR_PROVIDED)}
+    assert certificates == {
+        f"{OPERATOR_PROVIDED}{name}"
+        for name in (
+            "ca.crt",
+            "broker.pem",
+            "admin.pem",
+            *(
+                f"{who}.{kind}"
+                for who in ("temporal", "temporal-intake", "temporal-admin", "temporal-ui")
+                for kind in ("crt", "key")
+            ),
+        )
+    }
+    for source in certificates:
+        assert tools.git_ignores(compose.directory / source), f"{source} would be committed"
+    assert not tools.git_ignores(compose.directory / "certs" / "README.md")
 
 
 def test_real_secret_files_are_ignored_by_git(tools):
@@ -325,13 +779,117 @@ def test_the_checks_catch_a_broken_compose_file(service_clis, tools):
         ),
         (infrastructure_problems, "      NAMESPACE: divert", "      NAMESPACE: default"),
         (file_problems, "./temporal/setup-schema.sh:", "./temporal/setup.sh:"),
+        # the admin's certificate, the job's last mount: a missing file would become an empty directory
+        (file_problems, "        bind:\n          create_host_path: false\n    depends_on:", "    depends_on:"),
+        (
+            broker_problems,
+            "CLIENT:SASL_SSL,CONTROLLER:SSL,INTERNAL:SSL",
+            "CLIENT:SASL_PLAINTEXT,CONTROLLER:SSL,INTERNAL:SSL",
+        ),
+        (broker_problems, "CONTROLLER:SSL,INTERNAL:SSL", "CONTROLLER:SSL,INTERNAL:PLAINTEXT"),
+        (broker_problems, "  KAFKA_LISTENER_NAME_INTERNAL_SSL_CLIENT_AUTH: required\n", ""),
+        (
+            broker_problems,
+            'KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: "false"',
+            'KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: "true"',
+        ),
+        (
+            broker_problems,
+            "  KAFKA_AUTHORIZER_CLASS_NAME: org.apache.kafka.metadata.authorizer.StandardAuthorizer\n",
+            "",
+        ),
+        (
+            broker_problems,
+            "User:kafka-broker;User:divert-admin",
+            "User:kafka-broker;User:divert-admin;User:divert-intake",
+        ),
+        (broker_problems, "CLIENT://kafka-2:9092,", "SASL_SSL://kafka-2:9092,"),
+        (
+            broker_problems,
+            "KAFKA_BOOTSTRAP: kafka-1:9094,kafka-2:9094,kafka-3:9094",
+            "KAFKA_BOOTSTRAP: kafka-1:9092,kafka-2:9092,kafka-3:9092",
+        ),
+        (
+            kafka_client_problems,
+            "  DIVERT_KAFKA_SECURITY_PROTOCOL: SASL_SSL\n",
+            '  DIVERT_KAFKA_SECURITY_PROTOCOL: PLAINTEXT\n  DIVERT_KAFKA_ALLOW_INSECURE: "true"\n',
+        ),
+        (
+            kafka_client_problems,
+            "DIVERT_KAFKA_SASL_USERNAME: divert-warrants",
+            "DIVERT_KAFKA_SASL_USERNAME: divert-assessment",
+        ),
+        (kafka_client_problems, "${WARRANTS_KAFKA_PASSWORD:?set", "${DIRECTORY_KAFKA_PASSWORD:?set"),
+        (kafka_client_problems, "      target: /etc/divert/kafka/ca.crt", "      target: /etc/divert/ca.crt"),
+        # intake without client credentials for Temporal: its settings refuse production
+        (
+            environment_problems,
+            "  DIVERT_TEMPORAL_TLS_CERT_FILE: /etc/divert/temporal/tls.crt\n"
+            "  DIVERT_TEMPORAL_TLS_KEY_FILE: /etc/divert/temporal/tls.key\n",
+            "",
+        ),
+        (
+            temporal_client_problems,
+            "  DIVERT_TEMPORAL_TLS_SERVER_NAME: temporal\n",
+            '  DIVERT_TEMPORAL_TLS_SERVER_NAME: temporal\n  DIVERT_TEMPORAL_ALLOW_INSECURE: "true"\n',
+        ),
+        (temporal_client_problems, "DIVERT_TEMPORAL_TLS_SERVER_NAME: temporal", "DIVERT_TEMPORAL_TLS_SERVER_NAME: x"),
+        (temporal_client_problems, "    target: /etc/divert/temporal/tls.key", "    target: /etc/divert/temporal/k"),
+        (temporal_client_problems, "    source: ./certs/temporal-intake.key", "    source: ./certs/temporal-ui.key"),
+        (
+            temporal_client_problems,
+            '    command: ["divert-warrants", "consumer"]\n    environment: *warrants-env\n',
+            '    command: ["divert-warrants", "consumer"]\n    environment: *warrants-env\n'
+            "    volumes: *intake-volumes\n",
+        ),
+        (
+            temporal_client_problems,
+            '    command: ["divert-intake", "relay"]\n    environment: *intake-env\n',
+            '    command: ["divert-intake", "relay"]\n    environment: *intake-env\n    volumes: *intake-volumes\n',
+        ),
+        (
+            temporal_server_problems,
+            'TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: "true"',
+            'TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: "false"',
+        ),
+        (temporal_server_problems, "      TEMPORAL_TLS_CLIENT1_CA_CERT: /etc/temporal/certs/ca.crt\n", ""),
+        (temporal_server_problems, "      TEMPORAL_TLS_SERVER_KEY: /etc/temporal/certs/temporal.key\n", ""),
+        (temporal_server_problems, "      TEMPORAL_TLS_INTERNODE_SERVER_NAME: temporal\n", ""),
+        (temporal_server_problems, "        target: /etc/temporal/certs/temporal.key", "        target: /tmp/k"),
+        (
+            temporal_tool_problems,
+            'TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: "true"',
+            'TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: "false"',
+        ),
+        (temporal_tool_problems, "      TEMPORAL_TLS_CERT: /etc/temporal/certs/temporal-admin.crt\n", ""),
+        (
+            temporal_tool_problems,
+            "        source: ./certs/temporal-ui.key",
+            "        source: ./certs/temporal-admin.key",
+        ),
+        (
+            temporal_tool_problems,
+            "      TEMPORAL_TLS_SERVER_NAME: temporal\n",
+            "      TEMPORAL_TLS_SERVER_NAME: temporal.x\n",
+        ),
     ]
     for check, old, new in cases:
         broken = _broken(tools, old, new)
         args = (
             (broken, service_clis, tools)
-            if check is environment_problems
-            else ((broken,) if check in (infrastructure_problems, file_problems) else (broken, service_clis))
+            if check in (environment_problems, temporal_client_problems)
+            else (
+                (broken,)
+                if check
+                in (
+                    infrastructure_problems,
+                    file_problems,
+                    broker_problems,
+                    temporal_server_problems,
+                    temporal_tool_problems,
+                )
+                else (broken, service_clis)
+            )
         )
         assert check(*args), f"{check.__name__} missed {old!r} → {new!r}"
 

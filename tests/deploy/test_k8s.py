@@ -6,13 +6,25 @@ broken on purpose, so that a check which can no longer fail is noticed.
 """
 
 import copy
+import posixpath
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from divert_contracts import dataplane
+
 K8S_DIR = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 Objects = list[dict[str, Any]]
+TEMPORAL_SECRET = "divert-intake-temporal"
+"""Intake's Temporal CA, client certificate and key (overlays generate it from secrets/)."""
+TEMPORAL_FILES = {
+    "DIVERT_TEMPORAL_TLS_CA_FILE": "ca.crt",
+    "DIVERT_TEMPORAL_TLS_CERT_FILE": "tls.crt",
+    "DIVERT_TEMPORAL_TLS_KEY_FILE": "tls.key",
+}
+"""Intake's Temporal TLS settings, and the key of TEMPORAL_SECRET each must name."""
 
 
 def by_kind(objects: Objects, kind: str) -> dict[str, dict[str, Any]]:
@@ -228,6 +240,128 @@ def hardening_problems(objects: Objects, tools) -> list[str]:
     return problems
 
 
+def _secret_refs(container: dict[str, Any]) -> list[str]:
+    return [source["secretRef"]["name"] for source in container.get("envFrom", []) if "secretRef" in source]
+
+
+def kafka_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """Every Divert pod talks SASL_SSL to Kafka as its own service's principal, with the password
+    from its service's own Secret (mounted by no other service), and trusts the mounted CA."""
+    problems = []
+    secrets = by_kind(objects, "Secret")
+    owner: dict[str, str] = {}  # Secret holding a Kafka password → the principal it belongs to
+    for obj, container, cli, _ in divert_workloads(objects, service_clis, tools):
+        if cli is None:
+            continue
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        principal = dataplane.service(cli.service).principal
+        env, _ = container_env(objects, container)
+        for key, value in {
+            "DIVERT_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "DIVERT_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "DIVERT_KAFKA_SASL_USERNAME": principal,
+        }.items():
+            if env.get(key) != value:
+                problems.append(f"{where}: {key} is {env.get(key)!r}, not {value}")
+        if env.get("DIVERT_KAFKA_ALLOW_INSECURE", "false").lower() not in ("false", "0", "no", "off", ""):
+            problems.append(f"{where}: DIVERT_KAFKA_ALLOW_INSECURE is set (closed test rigs only)")
+        holders = [
+            name
+            for name in _secret_refs(container)
+            if "DIVERT_KAFKA_SASL_PASSWORD" in (secrets.get(name, {}).get("stringData") or {})
+        ]
+        if holders != [f"{principal}-kafka"]:
+            problems.append(f"{where}: its Kafka password comes from {holders}, not Secret {principal}-kafka")
+        for name in _secret_refs(container):
+            if name.endswith("-kafka") and owner.setdefault(name, principal) != principal:
+                problems.append(f"{where}: {principal} is given {name}, {owner[name]}'s Kafka password")
+        if obj["kind"] != "Deployment":
+            continue  # migrations build no Kafka client
+        cafile = env.get("DIVERT_KAFKA_SSL_CAFILE", "")
+        volumes = {v["name"]: v for v in tools.pod_spec(obj).get("volumes", [])}
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+        secret = volumes.get(mounts.get(posixpath.dirname(cafile), ""), {}).get("secret", {}).get("secretName")
+        if posixpath.basename(cafile) not in (secrets.get(secret or "", {}).get("stringData") or {}):
+            problems.append(f"{where}: DIVERT_KAFKA_SSL_CAFILE {cafile!r} is not a mounted Secret's file")
+    return problems
+
+
+def topics_job_problems(objects: Objects, tools) -> list[str]:
+    """The kafka-topics Job runs the checked topic script, then the generated ACL script, as the
+    admin (a mounted, required client-properties Secret) against the brokers the services use."""
+    problems = []
+    job = by_kind(objects, "Job")["kafka-topics"]
+    scripts = by_kind(objects, "ConfigMap")["divert-kafka-topics"]["data"]
+    problems += tools.topic_script_problems(scripts.get("create-topics.sh", ""))
+    if scripts.get("create-acls.sh") != dataplane.acl_script():
+        problems.append("create-acls.sh is not dataplane.acl_script()")
+    container = tools.containers(job)[0]
+    volumes = {v["name"]: v for v in tools.pod_spec(job)["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    if volumes[mounts["/scripts"]].get("configMap", {}).get("name") != "divert-kafka-topics":
+        problems.append("/scripts is not the divert-kafka-topics ConfigMap")
+    command = container["command"]
+    steps = [shlex.split(step) for step in command[-1].split("&&")] if command[:2] == ["/bin/sh", "-c"] else []
+    if steps != [["sh", "/scripts/create-topics.sh"], ["sh", "/scripts/create-acls.sh"]]:
+        problems.append(f"the Job runs {command}, not create-topics.sh and then create-acls.sh")
+    env, missing = container_env(objects, container)
+    problems += [f"the Job refers to missing {m}" for m in missing]
+    common = by_kind(objects, "ConfigMap")["divert-common"]["data"]
+    if env.get("KAFKA_BOOTSTRAP") != common["DIVERT_KAFKA_BOOTSTRAP"]:
+        problems.append("the Job's KAFKA_BOOTSTRAP is not the services' brokers")
+    config = env.get("KAFKA_COMMAND_CONFIG", "")
+    source = volumes.get(mounts.get(posixpath.dirname(config), ""), {}).get("secret", {})
+    if source.get("optional") or posixpath.basename(config) not in (
+        by_kind(objects, "Secret").get(source.get("secretName", ""), {}).get("stringData") or {}
+    ):
+        problems.append(f"KAFKA_COMMAND_CONFIG {config!r} is not a file of a required, mounted Secret")
+    return problems
+
+
+def _secret_volumes(obj: dict[str, Any], tools) -> dict[str, dict[str, Any]]:
+    """A pod's Secret volumes: volume name → its `secret` source."""
+    return {v["name"]: v["secret"] for v in (tools.pod_spec(obj) or {}).get("volumes", []) if "secret" in v}
+
+
+def temporal_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """Every pod of a service that talks to Temporal (intake) is set for mutual TLS, never with
+    DIVERT_TEMPORAL_ALLOW_INSECURE; in the Deployments that connect the CA, client certificate and
+    key are the files of the Secret divert-intake-temporal mounted where the settings point, the
+    key readable by no other user; no other pod (another service's, intake's relay or migration
+    Job) mounts that Secret."""
+    problems = []
+    secret = by_kind(objects, "Secret").get(TEMPORAL_SECRET, {}).get("stringData") or {}
+    for obj, container, cli, command in divert_workloads(objects, service_clis, tools):
+        if cli is None:
+            continue
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        volumes = _secret_volumes(obj, tools)
+        connects = obj["kind"] == "Deployment" and command in tools.temporal_roles(cli)
+        if not connects and TEMPORAL_SECRET in {source.get("secretName") for source in volumes.values()}:
+            problems.append(f"{where}: mounts {TEMPORAL_SECRET}, intake's Temporal key, but never connects")
+        if "DIVERT_TEMPORAL_TLS_KEY_FILE" not in cli.env_names():
+            continue
+        env, _ = container_env(objects, container)
+        if "DIVERT_TEMPORAL_ALLOW_INSECURE" in env:
+            problems.append(f"{where}: sets DIVERT_TEMPORAL_ALLOW_INSECURE (only where a mesh secures Temporal)")
+        for setting in (*TEMPORAL_FILES, "DIVERT_TEMPORAL_TLS_SERVER_NAME"):
+            if not env.get(setting):
+                problems.append(f"{where}: no {setting}")
+        if not connects:
+            continue
+        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", []) if m.get("readOnly")}
+        for setting, file in TEMPORAL_FILES.items():
+            path = env.get(setting, "")
+            source = volumes.get(mounts.get(posixpath.dirname(path), ""), {})
+            if source.get("secretName") != TEMPORAL_SECRET or posixpath.basename(path) != file or file not in secret:
+                problems.append(
+                    f"{where}: {setting} {path!r} is not {file} of Secret {TEMPORAL_SECRET}, mounted read-only"
+                )
+            elif setting == "DIVERT_TEMPORAL_TLS_KEY_FILE" and source.get("defaultMode", 0o644) & 0o007:
+                problems.append(f"{where}: its Temporal key is readable by every user (defaultMode)")
+    return problems
+
+
 # ---------------------------------------------------------------- the committed manifests
 
 
@@ -272,19 +406,17 @@ def test_the_overlay_names_the_image_namespace_and_secrets(k8s_production, tools
         assert tools.git_ignores(example.with_name(example.name.removesuffix(".example"))), example
 
 
-def test_topics_job_runs_the_checked_script_against_the_configured_brokers(k8s_production, tools):
-    job = by_kind(k8s_production, "Job")["kafka-topics"]
-    config_map = by_kind(k8s_production, "ConfigMap")["divert-kafka-topics"]
-    assert tools.topic_script_problems(config_map["data"]["create-topics.sh"]) == []
-    volumes = {v["name"]: v for v in tools.pod_spec(job)["volumes"]}
-    container = tools.containers(job)[0]
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    assert volumes[mounts["/scripts"]]["configMap"]["name"] == "divert-kafka-topics"
-    assert container["command"][-1] == "/scripts/create-topics.sh"
-    env, missing = container_env(k8s_production, container)
-    assert missing == []
-    common = by_kind(k8s_production, "ConfigMap")["divert-common"]["data"]
-    assert env["KAFKA_BOOTSTRAP"] == common["DIVERT_KAFKA_BOOTSTRAP"]
+def test_topics_job_creates_the_checked_topics_then_the_generated_acls(k8s_production, tools):
+    assert topics_job_problems(k8s_production, tools) == []
+
+
+def test_each_service_signs_in_to_kafka_as_its_own_principal(k8s_production, service_clis, tools):
+    assert kafka_problems(k8s_production, service_clis, tools) == []
+
+
+def test_intake_reaches_temporal_over_mutual_tls_with_its_own_certificate(k8s_production, service_clis, tools):
+    assert temporal_problems(k8s_production, service_clis, tools) == []
+    # (and test_every_variable_is_a_setting_... holds intake's settings to accepting that environment)
 
 
 # ---------------------------------------------------------------- the checks can fail
@@ -296,6 +428,23 @@ def _find(objects: Objects, kind: str, name: str) -> dict[str, Any]:
 
 def _container(objects: Objects, kind: str, name: str) -> dict[str, Any]:
     return _find(objects, kind, name)["spec"]["template"]["spec"]["containers"][0]
+
+
+def _volume(objects: Objects, kind: str, name: str, volume: str) -> dict[str, Any]:
+    return next(v for v in _find(objects, kind, name)["spec"]["template"]["spec"]["volumes"] if v["name"] == volume)
+
+
+def _unmount(objects: Objects, kind: str, name: str, volume: str) -> None:
+    mounts = _container(objects, kind, name)["volumeMounts"]
+    mounts.remove(next(m for m in mounts if m["name"] == volume))
+
+
+def _give_intakes_temporal_secret(objects: Objects, kind: str, name: str) -> None:
+    spec = _find(objects, kind, name)["spec"]["template"]["spec"]
+    spec["volumes"].append({"name": "temporal-tls", "secret": {"secretName": TEMPORAL_SECRET}})
+    spec["containers"][0]["volumeMounts"].append(
+        {"name": "temporal-tls", "mountPath": "/etc/divert/temporal", "readOnly": True}
+    )
 
 
 MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]] = {
@@ -383,6 +532,77 @@ MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]]
         hardening_problems,
         lambda o: _container(o, "Job", "kafka-topics").__setitem__("image", "apache/kafka:latest"),
     ),
+    "plaintext Kafka": (
+        kafka_problems,
+        lambda o: _find(o, "ConfigMap", "divert-common")["data"].update(
+            DIVERT_KAFKA_SECURITY_PROTOCOL="PLAINTEXT", DIVERT_KAFKA_ALLOW_INSECURE="true"
+        ),
+    ),
+    "a service signing in as another": (
+        kafka_problems,
+        lambda o: _find(o, "ConfigMap", "divert-warrants")["data"].__setitem__(
+            "DIVERT_KAFKA_SASL_USERNAME", "divert-assessment"
+        ),
+    ),
+    "a service given another's password": (
+        kafka_problems,
+        lambda o: _container(o, "Deployment", "warrants-consumer")["envFrom"][-1]["secretRef"].__setitem__(
+            "name", "divert-assessment-kafka"
+        ),
+    ),
+    "a pod without the CA": (
+        kafka_problems,
+        lambda o: _unmount(o, "Deployment", "intake-relay", "kafka-ca"),
+    ),
+    "Temporal without client credentials": (
+        environment_problems,
+        lambda o: [
+            _find(o, "ConfigMap", "divert-intake")["data"].pop(key)
+            for key in ("DIVERT_TEMPORAL_TLS_CERT_FILE", "DIVERT_TEMPORAL_TLS_KEY_FILE")
+        ],
+    ),
+    "an insecure Temporal connection": (
+        temporal_problems,
+        lambda o: _find(o, "ConfigMap", "divert-intake")["data"].__setitem__("DIVERT_TEMPORAL_ALLOW_INSECURE", "true"),
+    ),
+    "a pod without intake's Temporal certificate": (
+        temporal_problems,
+        lambda o: _unmount(o, "Deployment", "intake-worker", "temporal-tls"),
+    ),
+    "a key path that is not the Secret's key": (
+        temporal_problems,
+        lambda o: _find(o, "ConfigMap", "divert-intake")["data"].__setitem__(
+            "DIVERT_TEMPORAL_TLS_KEY_FILE", "/etc/divert/temporal/ca.crt"
+        ),
+    ),
+    "a world-readable Temporal key": (
+        temporal_problems,
+        lambda o: _volume(o, "Deployment", "intake-api", "temporal-tls")["secret"].__setitem__("defaultMode", 0o644),
+    ),
+    "another service holding intake's Temporal key": (
+        temporal_problems,
+        lambda o: _give_intakes_temporal_secret(o, "Deployment", "warrants-api"),
+    ),
+    "intake's relay holding its Temporal key": (
+        temporal_problems,
+        lambda o: _give_intakes_temporal_secret(o, "Deployment", "intake-relay"),
+    ),
+    "a topics Job without ACLs": (
+        topics_job_problems,
+        lambda o: _container(o, "Job", "kafka-topics").__setitem__("command", ["/bin/sh", "/scripts/create-topics.sh"]),
+    ),
+    "a stale ACL script": (
+        topics_job_problems,
+        lambda o: _find(o, "ConfigMap", "divert-kafka-topics")["data"].__setitem__(
+            "create-acls.sh", dataplane.acl_script() + "allow User:divert-intake topic divert.cases Read\n"
+        ),
+    ),
+    "an optional admin config": (
+        topics_job_problems,
+        lambda o: _find(o, "Job", "kafka-topics")["spec"]["template"]["spec"]["volumes"][1]["secret"].__setitem__(
+            "optional", True
+        ),
+    ),
 }
 
 
@@ -390,7 +610,9 @@ def test_the_checks_catch_broken_manifests(k8s_production, service_clis, tools):
     for what, (check, mutate) in MUTATIONS.items():
         objects = copy.deepcopy(k8s_production)
         mutate(objects)
-        args = (objects, tools) if check is hardening_problems else (objects, service_clis, tools)
+        args = (
+            (objects, tools) if check in (hardening_problems, topics_job_problems) else (objects, service_clis, tools)
+        )
         assert check(*args), f"{check.__name__} missed {what}"
 
 

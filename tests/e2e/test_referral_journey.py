@@ -221,14 +221,20 @@ async def test_screening_facts_are_used_then_discarded_everywhere(stack: Stack, 
         response = await http.post(f"{stack.url('intake')}/v1/referrals", json=referral)
     assert response.status_code == 201 and response.json()["status"] == "declined"
     declined_id = response.json()["referral_id"]
+    # The officer is told which screening answer excluded the person, once; nothing keeps it.
+    [told] = response.json()["decision"]["reasons"]
+    assert told["code"] == "disqualifying_conviction"
     await eventually(
         "referral.declined published",
         _async(lambda: topics.of("divert.referrals", declined_id, "org.divert.referral.declined.v1")),
     )
+    [declined] = topics.of("divert.referrals", declined_id, "org.divert.referral.declined.v1")
+    assert [reason["code"] for reason in json.loads(declined.value)["reasons"]] == ["screening"]
     await asyncio.sleep(6)  # let batch span exporters flush what this request produced
-    assert not [r for r in topics.records if marker.encode() in (r.value or b"")]
-    found = [path for path in stack.data_dir.rglob("*") if path.is_file() and marker.encode() in path.read_bytes()]
-    assert found == [], f"screening facts stored in {found}"
+    for secret in (marker, told["code"], told["message"]):
+        assert not [r for r in topics.records if secret.encode() in (r.value or b"")], secret
+        found = [p for p in stack.data_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        assert found == [], f"{secret!r} stored in {found}"
 
 
 async def test_bad_input_gets_problem_details(stack: Stack) -> None:

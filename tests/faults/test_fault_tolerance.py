@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -24,9 +25,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 
-from divert_contracts.topics import ALL_TOPICS
+from divert_contracts import codec, dataplane
+from divert_contracts.examples import EXAMPLES
+from divert_contracts.topics import ALL_TOPICS, by_name
 from divert_local.stack import Stack
 from divert_platform.auth import Role, mint_token
 from divert_platform.settings import DEFAULT_CASE_AGENCIES, ServiceSettings
@@ -41,25 +46,30 @@ PATHWAYS = {
 }
 OFFENSES = {"king-county": "trespass", "santa-fe": "shoplifting", "albany": "trespass", "demo": "trespass"}
 
-# Which consumer groups read which topic, and the event types each applies (the rest it skips).
+# Which consumer groups read which topic (as contracts/ declares it), and the event types each
+# applies (the rest it skips).
 READERS = {
-    "divert.referrals": ("divert-intake", "divert-assessment", "divert-warrants"),
-    "divert.cases": ("divert-intake", "divert-warrants", "divert-directory"),
-    "divert.warrants": ("divert-intake",),
-    "divert.directory": (),
+    topic.name: tuple(entry.consumer_group for entry in dataplane.SERVICES if topic in entry.consumes)
+    for topic in ALL_TOPICS
 }
 APPLIES = {
     "divert-intake": {
         "referral.accepted",
         "referral.withdrawn",
         "referral.deadline_extended",
-        "case.assessment_completed",
-        "case.participant_enrolled",
+        "case_milestone.assessed",
+        "case_milestone.enrolled",
         "warrant.requested",
         "warrant.request_rescinded",
     },
     "divert-assessment": {"referral.accepted"},
-    "divert-warrants": {"case.assessment_completed", "referral.withdrawn"},
+    "divert-warrants": {
+        "referral.accepted",
+        "referral.deadline_extended",
+        "referral.assessment_deadline_lapsed",
+        "referral.withdrawn",
+        "case_milestone.assessed",
+    },
     "divert-directory": {
         "case.opened",
         "case.assessment_completed",
@@ -69,12 +79,7 @@ APPLIES = {
         "case.reopened",
     },
 }
-PUBLISHES = {
-    "intake": "divert.referrals",
-    "assessment": "divert.cases",
-    "warrants": "divert.warrants",
-    "directory": "divert.directory",
-}
+PUBLISHES = {entry.name: tuple(topic.name for topic in entry.produces) for entry in dataplane.SERVICES}
 
 
 @dataclass
@@ -264,7 +269,9 @@ async def caught_up(stack: Stack) -> bool:
     )
 
 
-async def inject_faults(stack: Stack, timeline: Timeline, poison_keys: dict[str, str]) -> None:
+async def inject_faults(
+    stack: Stack, timeline: Timeline, poison_keys: dict[str, str], forged: dict[str, list[str]]
+) -> None:
     """The fault schedule, spread over the load phase."""
     step = LOAD_SECONDS / 12
     rotation = [p for p in stack.process_names() if p not in ("warrants-api", "assessment-relay")]
@@ -295,7 +302,7 @@ async def inject_faults(stack: Stack, timeline: Timeline, poison_keys: dict[str,
     timeline.note("broker restart: consumers re-read and caught up", time.monotonic() - began)
 
     await asyncio.sleep(2)
-    await poison_every_topic(stack, poison_keys)
+    await poison_every_topic(stack, poison_keys, forged)
     timeline.note("poison message on every topic")
     await kill_next(3)
 
@@ -341,13 +348,37 @@ async def _consumers_within(stack: Stack, records: int) -> bool:
     )
 
 
-async def poison_every_topic(stack: Stack, keys: dict[str, str]) -> None:
+async def poison_every_topic(stack: Stack, keys: dict[str, str], forged: dict[str, list[str]]) -> None:
+    """An undecodable record on every topic, and on every topic something reads, two forgeries:
+    an event the topic carries under another service's source, and a type the topic never carries
+    under its own producer's source (each keyed by a referral id of its own, noted in `forged`)."""
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
     await producer.start()
     try:
         for topic in READERS:
             keys[topic] = f"poison-{uuid4()}"
             await producer.send_and_wait(topic, value=b"\x00 not an event", key=keys[topic].encode())
+        for topic, readers in READERS.items():
+            if not readers:
+                continue
+            carried = next(event for event in EXAMPLES if event.topic == topic)
+            foreign = next(event for event in EXAMPLES if event.topic != topic)
+            declared = by_name(topic)
+            for event, source in ((carried, "/divert/forger"), (foreign, declared.source)):
+                planted = event.model_copy(update={"referral_id": uuid4()})
+                message = codec.encode(
+                    event_id=str(uuid4()),
+                    source=source,
+                    event_type=planted.event_type,
+                    subject=planted.cloudevent_subject,
+                    time=datetime.now(UTC),
+                    key=planted.partition_key,
+                    data=planted.model_dump(mode="json"),
+                )
+                key = str(message.key)
+                forged[topic].append(key)
+                headers = list(message.headers.items())
+                await producer.send_and_wait(topic, value=message.value, key=key.encode(), headers=headers)
     finally:
         await producer.stop()
 
@@ -443,11 +474,12 @@ def rows(db: Path, query: str) -> list[tuple[Any, ...]]:
 
 async def test_nothing_is_lost_or_applied_twice_and_nobody_is_wrongly_reported_under_faults(stack: Stack) -> None:
     tokens, timeline, poison_keys = Tokens(), Timeline(), {}
+    forged: dict[str, list[str]] = defaultdict(list)
     referrals = plan_workload(REFERRALS)
     start = time.monotonic()
     limits = httpx.Limits(max_connections=16)
     async with httpx.AsyncClient(timeout=15, limits=limits) as http:
-        faults = asyncio.create_task(inject_faults(stack, timeline, poison_keys))
+        faults = asyncio.create_task(inject_faults(stack, timeline, poison_keys, forged))
         spacing = LOAD_SECONDS / len(referrals)
         await asyncio.gather(*(drive(r, http, stack, tokens, start + i * spacing) for i, r in enumerate(referrals)))
         await faults
@@ -475,15 +507,17 @@ async def test_nothing_is_lost_or_applied_twice_and_nobody_is_wrongly_reported_u
     assert {r.accepted for r in referrals} == {True, False}
 
     records = await read_topics(stack.kafka_bootstrap, {n for t in ALL_TOPICS for n in (t.name, t.dead_letter.name)})
+    forgeries = {key for keys in forged.values() for key in keys}
+    genuine = [record for record in records if record.key is None or record.key.decode() not in forgeries]
     by_type: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for record in records:
+    for record in genuine:
         if (kind := short_type(record)) is not None:
             by_type[kind][record.key.decode()].add(dict(record.headers)["ce_id"].decode())
 
     # Index the topics: every event's id, type and topic (dead-letter topics aside).
     on_topic: dict[str, set[str]] = defaultdict(set)
     types_of: dict[str, str] = {}
-    for record in records:
+    for record in genuine:
         if (kind := short_type(record)) is not None and not record.topic.endswith(".dlq"):
             ce_id = dict(record.headers)["ce_id"].decode()
             on_topic[record.topic].add(ce_id)
@@ -558,9 +592,9 @@ async def test_nothing_is_lost_or_applied_twice_and_nobody_is_wrongly_reported_u
 
     # Event stores, topics and inboxes reconcile: every outbox row is on its topic, every event a
     # consumer applies is in its inbox once, and the inbox holds nothing that is not on a topic.
-    for service, topic in PUBLISHES.items():
+    for service, topics in PUBLISHES.items():
         published = {event_id for (event_id,) in rows(stack.data_dir / f"{service}.db", "SELECT event_id FROM outbox")}
-        assert published == on_topic[topic], service
+        assert published == set().union(*(on_topic[topic] for topic in topics)), service
     for service, expected in expected_inbox.items():
         inbox = inbox_of(service)
         assert len(inbox) == len(set(inbox))
@@ -571,11 +605,68 @@ async def test_nothing_is_lost_or_applied_twice_and_nobody_is_wrongly_reported_u
         ]
         assert set(inbox) == expected, (service, missing_detail)
 
-    # The dead-letter topics hold the poison messages, once per consumer group that read them, and nothing else.
-    dead = {
+    # The dead-letter topics hold the poison messages and the forgeries, once per consumer group that
+    # read them, and nothing else; each forgery with the provenance reason, and none was applied.
+    dead = [
         (dict(r.headers)["divert_dlq_topic"].decode(), r.key.decode(), dict(r.headers)["divert_dlq_consumer"].decode())
         for r in records
         if r.topic.endswith(".dlq")
-    }
-    assert dead == {(topic, poison_keys[topic], group) for topic, groups in READERS.items() for group in groups}
+    ]
+    assert sorted(set(dead)) == sorted(
+        (topic, key, group)
+        for topic, groups in READERS.items()
+        for group in groups
+        for key in (poison_keys[topic], *forged[topic])
+    )
+    refused = [
+        dict(r.headers)["divert_dlq_error"].decode()
+        for r in records
+        if r.topic.endswith(".dlq") and r.key and r.key.decode() in forgeries
+    ]
+    assert refused and all(reason.startswith("provenance: ") for reason in refused)
+    await replay_after_retention(stack, temporal, [r for r in lapsing if r.referral_id], tokens)
+    forged_ids = {dict(r.headers)["ce_id"].decode() for r in records if r.key and r.key.decode() in forgeries}
+    for service in ("intake", "assessment", "warrants", "directory"):
+        applied = {event_id for (event_id,) in rows(stack.data_dir / f"{service}.db", "SELECT event_id FROM inbox")}
+        assert not applied & forged_ids, service
     assert stack.dead() == []
+
+
+async def replay_after_retention(stack: Stack, temporal: Client, finished: list[Referral], tokens: Tokens) -> None:
+    """Temporal drops finished workflows after the namespace's retention; a re-read of
+    `divert.referrals` (the relays re-publish whole topics after the embedded broker restarts)
+    must not start them again. Delete the finished deadlines, replay intake's outbox, and check
+    that no deadline came back and no warrant request changed."""
+    ids = [f"referral-deadline-{referral.referral_id}" for referral in finished]
+
+    async def requests() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(timeout=15) as http:
+            listed = await http.get(
+                f"{stack.url('warrants')}/v1/warrant-requests",
+                params={"limit": 1000},
+                headers=tokens.program_manager("demo"),
+            )
+        return sorted(listed.json()["items"], key=lambda item: item["warrant_request_id"])
+
+    before = await requests()
+    for workflow_id in ids:
+        await temporal.workflow_service.delete_workflow_execution(
+            DeleteWorkflowExecutionRequest(
+                namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)
+            )
+        )
+
+    async def gone() -> bool:
+        return not [execution async for execution in temporal.list_workflows(_any_of(ids))]
+
+    await until("finished deadlines deleted", gone, within=120)
+    stack.command("intake", "replay", "--topic", "divert.referrals")
+    await asyncio.sleep(5)  # the relay's next poll marks and sends them again
+    await until("replay applied", partial(caught_up, stack), within=300)
+    revived = [execution.id async for execution in temporal.list_workflows(_any_of(ids))]
+    assert revived == []
+    assert await requests() == before
+
+
+def _any_of(workflow_ids: list[str]) -> str:
+    return " OR ".join(f'WorkflowId="{workflow_id}"' for workflow_id in workflow_ids)

@@ -25,6 +25,12 @@ from divert_contracts.cases import (
     Need,
 )
 from divert_contracts.directory import ServiceReferralMade, ServiceReferralStatusChanged
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
 from divert_contracts.referrals import (
     Location,
     ReasonCode,
@@ -172,6 +178,10 @@ EXAMPLES: tuple[IntegrationEvent, ...] = (
     CaseEngagementChanged(referral_id=REFERRAL, jurisdiction=JURISDICTION, engagement="inactive", changed_at=_at(60)),
     CaseClosed(referral_id=REFERRAL, jurisdiction=JURISDICTION, reason="moved_away", closed_at=_at(120)),
     CaseReopened(referral_id=REFERRAL, jurisdiction=JURISDICTION, reopened_at=_at(150)),
+    CaseOpenedMilestone(referral_id=REFERRAL, jurisdiction=JURISDICTION, opened_at=_at(0.01)),
+    CaseAssessedMilestone(referral_id=REFERRAL, jurisdiction=JURISDICTION, completed_at=_at(1), on_time=True),
+    CaseEnrolledMilestone(referral_id=REFERRAL, jurisdiction=JURISDICTION, enrolled_at=_at(1.1)),
+    CaseClosedMilestone(referral_id=REFERRAL, jurisdiction=JURISDICTION, closed_at=_at(120)),
     WarrantRequested(
         referral_id=REFERRAL,
         warrant_request_id=WARRANT_REQUEST,

@@ -76,14 +76,24 @@ class ReferralAssessmentDeadlineLapsed(IntegrationEvent):
 
 
 class ReasonCode(ContractModel):
-    """Why a referral was declined: a stable code and the policy's plain sentence."""
+    """Why a referral was declined: a stable code and the policy's plain sentence.
+
+    A reason resting on the offense or the contact (e.g. `offense_not_eligible`,
+    `drug_quantity_over_limit`, `under_minimum_age`) is given as the policy states it. Reasons
+    resting on criminal-justice screening facts (convictions, probation, court cases, ...) are
+    never published: one reason with the code `screening` stands for all of them.
+    """
 
     code: str
     message: str
 
 
 class ReferralDeclined(IntegrationEvent):
-    """A referral failed its jurisdiction's rules. It carries no personal data: programs count it."""
+    """A referral failed its jurisdiction's rules. It carries no personal data: programs count it.
+
+    No screening fact either: `reasons` says only *that* the referral did not pass screening (code
+    `screening`), beside the policy id and version that decided it.
+    """
 
     event_type = "org.divert.referral.declined.v1"
     topic = REFERRALS.name

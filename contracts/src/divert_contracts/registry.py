@@ -15,6 +15,12 @@ from divert_contracts.cases import (
     CaseReopened,
 )
 from divert_contracts.directory import ServiceReferralMade, ServiceReferralStatusChanged
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
 from divert_contracts.referrals import (
     ReferralAccepted,
     ReferralAssessmentDeadlineLapsed,
@@ -48,6 +54,10 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         CaseEngagementChanged,
         CaseClosed,
         CaseReopened,
+        CaseOpenedMilestone,
+        CaseAssessedMilestone,
+        CaseEnrolledMilestone,
+        CaseClosedMilestone,
         WarrantRequested,
         WarrantRequestRescinded,
         WarrantRequestAcknowledged,

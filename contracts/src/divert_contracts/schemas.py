@@ -12,18 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from divert_contracts import revisions
+from divert_contracts import dataplane, revisions
 from divert_contracts.examples import EXAMPLES
 from divert_contracts.registry import EVENT_TYPES
 from divert_contracts.topics import ALL_TOPICS
 
 OUTPUT = Path(__file__).parent
-PRODUCERS = {
-    "divert.referrals": "intake",
-    "divert.cases": "assessment",
-    "divert.warrants": "warrants",
-    "divert.directory": "services-directory",
-}
+ACL_SCRIPTS = (
+    OUTPUT.parents[2] / "deploy" / "compose" / "kafka" / "create-acls.sh",
+    OUTPUT.parents[2] / "deploy" / "k8s" / "base" / "kafka-topics" / "create-acls.sh",
+)
+"""The per-service Kafka ACLs, generated from `dataplane` for compose and for Kubernetes (the same file)."""
 
 
 def _message_name(event_type: str) -> str:
@@ -75,7 +74,7 @@ def asyncapi() -> dict[str, Any]:
         }
         operations[f"publish_{channel_id}"] = {
             "action": "send",
-            "summary": f"{PRODUCERS[topic.name]} publishes through its transactional outbox",
+            "summary": f"{topic.producer} publishes through its transactional outbox",
             "channel": {"$ref": f"#/channels/{channel_id}"},
         }
     return {
@@ -117,7 +116,10 @@ def documents() -> dict[Path, str]:
     """Every generated file with its content."""
     files = {OUTPUT / "schemas" / name: schema for name, schema in json_schemas().items()}
     files[OUTPUT / "asyncapi.json"] = asyncapi()
-    return {path: revisions.dump(body) for path, body in files.items()}
+    documents = {path: revisions.dump(body) for path, body in files.items()}
+    if ACL_SCRIPTS[0].parent.is_dir():  # a source checkout (an installed package has no deploy/)
+        documents |= dict.fromkeys(ACL_SCRIPTS, dataplane.acl_script())
+    return documents
 
 
 def main(argv: list[str], *, published: Path = revisions.PUBLISHED) -> int:

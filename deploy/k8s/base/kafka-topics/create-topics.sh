@@ -33,6 +33,8 @@ create divert.referrals 6
 create divert.referrals.dlq 1
 create divert.cases 6
 create divert.cases.dlq 1
+create divert.case-milestones 6
+create divert.case-milestones.dlq 1
 create divert.warrants 3
 create divert.warrants.dlq 1
 create divert.directory 3

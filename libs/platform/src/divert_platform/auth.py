@@ -18,7 +18,7 @@ from divert_platform.cause import Cause
 from divert_platform.problems import Forbidden, Unauthorized
 from divert_platform.settings import ServiceSettings
 
-Role = Literal["officer", "program_manager", "case_manager", "prosecutor", "court", "service", "ops"]
+Role = Literal["officer", "program_manager", "case_manager", "prosecutor", "court", "service", "deadline_worker", "ops"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "prosecutor", "court"})
@@ -103,11 +103,14 @@ def mint_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-def service_token(settings: ServiceSettings) -> str:
-    """The bearer token this service presents to others: configured in production, minted in development."""
+def service_token(settings: ServiceSettings, *, role: Role = "service", process: str | None = None) -> str:
+    """The bearer token this process presents to others: configured in production (issued by the
+    identity provider for this one process), minted in development with `role` and the subject
+    `divert-<service>[-<process>]`, so every process calls as itself (docs/access.md#identities)."""
     if settings.service_token is not None:
         return settings.service_token.get_secret_value()
-    return mint_token(settings, subject=f"divert-{settings.service_name}", role="service", lifetime=timedelta(days=1))
+    subject = f"divert-{settings.service_name}" + (f"-{process}" if process else "")
+    return mint_token(settings, subject=subject, role=role, lifetime=timedelta(days=1))
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -1,11 +1,15 @@
-"""The consumer runner: decode, de-duplicate, apply, commit; undecodable records go to `<topic>.dlq`.
+"""The consumer runner: decode, check provenance, de-duplicate, apply, commit; records that cannot
+or must not be applied go to `<topic>.dlq`.
 
 For each record, in order within its partition: decode the CloudEvent (failing that, dead-letter
-it and move on); in one transaction insert the inbox row keyed by `(ce_source, ce_id)` and apply
-the handler's effect; commit. The Kafka offset is committed once the partition's batch is done. A
-redelivered record finds its inbox row and is skipped, so at-least-once delivery never applies an
-effect twice. The partitions of one fetch are handled side by side: every event of a referral has
-the referral id as its key, so shares a partition and keeps its order.
+it and move on); check that its topic, `source` and `type` are what `divert_contracts.dataplane`
+declares for the topic (failing that, dead-letter it with the reason: a record claiming another
+producer, or a type its topic never carries, is never applied); in one transaction insert the
+inbox row keyed by `(topic, ce_id)` and apply the handler's effect; commit. The Kafka offset is
+committed once the partition's batch is done. A redelivered record finds its inbox row and is
+skipped, so at-least-once delivery never applies an effect twice. The partitions of one fetch are
+handled side by side: every event of a referral has the referral id as its key, so shares a
+partition and keeps its order.
 
 When the group moves on without this member (a rebalance, or a broker restart that forgot the
 group and its offsets), the runner drops what it fetched and resumes where the group's committed
@@ -28,7 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from temporalio.service import RPCError, RPCStatusCode
 
-from divert_contracts import codec
+from divert_contracts import codec, dataplane
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.topics import Topic
 from divert_platform.cause import Cause, caused_by_event
@@ -46,6 +50,8 @@ Handler = Callable[[Any, Any], Awaitable[None]]
 Effect = Callable[[Any, Cause], Awaitable[None]]
 """`effect(event, cause)`: a reaction outside the service's database, idempotent by itself."""
 Outcome = Literal["applied", "duplicate", "ignored", "dead_lettered"]
+Provenance = Callable[[str, str, str], str | None]
+"""`provenance(topic, source, type)`: why such a record must not be applied, or None."""
 
 _meter = metrics.get_meter("divert.consumer")
 _messages = _meter.create_counter(
@@ -53,6 +59,13 @@ _messages = _meter.create_counter(
 )
 _dead_letters = _meter.create_counter(
     "divert.consumer.dead_letters", description="Records sent to `<topic>.dlq`, by source topic and consumer group."
+)
+_refused = _meter.create_counter(
+    "divert.consumer.refused",
+    description=(
+        "Records whose topic, source or type contradict the declared data plane, dead-lettered unapplied, by topic "
+        "and consumer group: someone is writing what they should not (docs/operations.md)."
+    ),
 )
 _failures = _meter.create_counter(
     "divert.consumer.handler_failures",
@@ -158,6 +171,7 @@ class ConsumerRunner:
         kafka_options: Mapping[str, Any] | None = None,
         replication_factor: int = 1,
         effects: Mapping[type[IntegrationEvent], Effect] | None = None,
+        provenance: Provenance = dataplane.refusal,
     ) -> None:
         overlap = set(handlers) & set(effects or {})
         if overlap:
@@ -167,6 +181,7 @@ class ConsumerRunner:
         self._topics = topics
         self._handlers = handlers
         self._effects = dict(effects or {})
+        self._provenance = provenance
         self._unit_of_work = unit_of_work
         self._dead_letters = dead_letters
         self._max_backoff = max_backoff
@@ -362,6 +377,11 @@ class ConsumerRunner:
                     "cloudevents.event_spec_version": "1.0",
                 }
             )
+            if (refusal := self._provenance(record.topic, decoded.source, decoded.type)) is not None:
+                _refused.add(1, {"topic": record.topic, "consumer": self._group_id})
+                await self._dead_letter(record, f"provenance: {refusal}", stop)
+                span.set_status(Status(StatusCode.ERROR, "refused"))
+                return
             if type(decoded.event) not in self._handlers and type(decoded.event) not in self._effects:
                 self._count(record, "ignored")
                 return
@@ -407,7 +427,7 @@ class ConsumerRunner:
         unit = self._unit_of_work()
         unit.cause = cause
         async with unit as uow:
-            if await self._seen(uow, decoded):
+            if await self._seen(uow, record.topic, decoded):
                 return "duplicate"
             try:
                 await uow.session.execute(
@@ -428,12 +448,12 @@ class ConsumerRunner:
             await uow.commit()
             return "applied"
 
-    async def _seen(self, uow: SqlUnitOfWork, decoded: codec.DecodedEvent) -> bool:
+    async def _seen(self, uow: SqlUnitOfWork, topic: str, decoded: codec.DecodedEvent) -> bool:
         """Whether this consumer group applied the event already (its inbox row exists)."""
         seen = await uow.session.scalar(
             select(inbox.c.event_id).where(
                 inbox.c.consumer == self._group_id,
-                inbox.c.source == decoded.source,
+                inbox.c.topic == topic,
                 inbox.c.event_id == decoded.id,
             )
         )

@@ -20,15 +20,23 @@ and someone re-created, possibly with other partitions, is noticed within second
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[Topic], *, replication_factor: int = 1, **security: Any
+    bootstrap: str,
+    topics: Iterable[Topic],
+    *,
+    replication_factor: int = 1,
+    dead_letters: bool = True,
+    **security: Any,
 ) -> list[str]:
-    """Create each topic and its dead-letter topic unless it exists; returns those created.
+    """Create each topic (and, with `dead_letters`, its dead-letter topic) unless it exists;
+    returns those created.
 
     The embedded broker keeps topics in memory, so every relay and consumer calls this on start.
     Production creates its topics beforehand (deploy/), but a process that comes first must not
-    create them less replicated: `replication_factor` is `DIVERT_KAFKA_REPLICATION_FACTOR`.
+    create them less replicated: `replication_factor` is `DIVERT_KAFKA_REPLICATION_FACTOR`. Ask only
+    for topics this process's principal may describe: under ACLs a topic it may not see looks
+    missing, and creating it is refused.
     """
-    wanted = [t for topic in topics for t in (topic, topic.dead_letter)]
+    wanted = [t for topic in topics for t in ((topic, topic.dead_letter) if dead_letters else (topic,))]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:

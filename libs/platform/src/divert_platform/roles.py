@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.topics import ALL_TOPICS, Topic
+from divert_contracts.topics import Topic
 from divert_platform.consumer import ConsumerRunner, Effect, Handler
 from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
@@ -26,18 +26,27 @@ def until_reachable() -> AsyncRetrying:
     )
 
 
-async def run_relay(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event) -> None:
-    """Publish the service's outbox until stopped.
+async def run_relay(
+    settings: ServiceSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    *,
+    topics: Sequence[Topic],
+) -> None:
+    """Publish the service's outbox, whose rows go to `topics` (the service's own), until stopped.
 
-    Topics are (re-)created first, and again whenever publishing fails or a topic turns out lost:
-    the embedded broker forgets them when it restarts, and the relay then publishes them again.
+    Those topics are (re-)created first, and again whenever publishing fails or a topic turns out
+    lost: the embedded broker forgets them when it restarts, and the relay then publishes them
+    again. Their dead-letter topics are the consumers' to create: the relay's principal may not
+    even see them.
     """
 
     async def ensure_all_topics() -> None:
         await ensure_topics(
             settings.kafka_bootstrap,
-            ALL_TOPICS,
+            topics,
             replication_factor=settings.kafka_replication_factor,
+            dead_letters=False,
             **settings.kafka_options(),
         )
 

@@ -1,7 +1,7 @@
 """The settings base every service's one settings class extends."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,12 +59,34 @@ class ServiceSettings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client; 0 turns the limit off.")
 
-    # Kafka transport security for production brokers.
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    kafka_sasl_username: str | None = None
+    # Kafka transport security. Outside development every process talks TLS to the brokers and
+    # authenticates as its service's principal, so per-principal ACLs decide what it may read and
+    # write (docs/deployment.md, "Kafka over TLS and SASL"; docs/access.md, "Kafka principals and ACLs").
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="SASL_SSL in production; PLAINTEXT only for the embedded broker (refused outside development).",
+    )
+    kafka_allow_insecure: bool = Field(
+        False,
+        description=(
+            "Start outside development on PLAINTEXT, SASL_PLAINTEXT or SSL without a client certificate. Only "
+            "for a closed test rig whose broker has no TLS: events carry personal data, and without an "
+            "authenticated principal no ACL keeps case content from the enforcement side."
+        ),
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SCRAM-SHA-512 recommended; PLAIN sends the password itself (TLS protects it)."
+    )
+    kafka_sasl_username: str | None = Field(
+        None, description="Defaults to the service's principal `divert-<service>` when a mechanism is set."
+    )
     kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_cafile: Path | None = Field(None, description="CA (PEM) that signed the brokers' certificates.")
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="Client certificate (PEM) for brokers that authenticate clients by TLS (mTLS)."
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="The client certificate's private key (PEM).")
+    kafka_ssl_key_password: SecretStr | None = Field(None, description="Password of an encrypted private key.")
     kafka_replication_factor: int = Field(
         1, ge=1, description="Replicas of a topic a relay or consumer has to create (3 on a production cluster)."
     )
@@ -88,18 +110,77 @@ class ServiceSettings(BaseSettings):
                     "refusing to start outside development with the development or a placeholder JWT secret: "
                     "set DIVERT_JWKS_URL (production) or a random DIVERT_JWT_SECRET of 32+ characters"
                 )
-        if self.kafka_sasl_mechanism and not self.kafka_sasl_password:
-            raise ValueError("DIVERT_KAFKA_SASL_PASSWORD is required with DIVERT_KAFKA_SASL_MECHANISM")
         return self
 
-    def kafka_options(self) -> dict[str, object]:
-        """Transport-security options for every aiokafka client (empty for the embedded broker)."""
+    @model_validator(mode="after")
+    def _kafka_transport(self) -> "ServiceSettings":
+        """Refuse Kafka settings that would leave a process unauthenticated or unencrypted.
+
+        Settings that contradict each other are refused everywhere; outside development, so is a
+        transport without TLS or without a principal, unless `DIVERT_KAFKA_ALLOW_INSECURE` is set.
+        """
+        protocol = self.kafka_security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol in ("SSL", "SASL_SSL")
+        if self.kafka_sasl_mechanism and not sasl:
+            raise ValueError(
+                f"DIVERT_KAFKA_SASL_MECHANISM is set but DIVERT_KAFKA_SECURITY_PROTOCOL is {protocol}, "
+                "which does not use SASL: set DIVERT_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("DIVERT_KAFKA_SSL_CERTFILE and DIVERT_KAFKA_SSL_KEYFILE must be set together")
+        if self.kafka_ssl_certfile is not None and not tls:
+            raise ValueError(
+                f"DIVERT_KAFKA_SSL_CERTFILE is set but DIVERT_KAFKA_SECURITY_PROTOCOL is {protocol}, "
+                "which does not use TLS: set it to SSL or SASL_SSL"
+            )
+        if sasl:
+            if not self.kafka_sasl_mechanism:
+                raise ValueError(
+                    f"DIVERT_KAFKA_SECURITY_PROTOCOL={protocol} needs DIVERT_KAFKA_SASL_MECHANISM "
+                    "(SCRAM-SHA-512 recommended)"
+                )
+            if self.kafka_sasl_username is None:
+                # every process of a service authenticates as the service's one principal
+                self.kafka_sasl_username = self.kafka_principal
+            if not self.kafka_sasl_username:
+                raise ValueError("DIVERT_KAFKA_SASL_USERNAME is empty: unset it to use " + self.kafka_principal)
+            if not self.kafka_sasl_password or not self.kafka_sasl_password.get_secret_value():
+                raise ValueError(
+                    f"DIVERT_KAFKA_SASL_PASSWORD is required with DIVERT_KAFKA_SECURITY_PROTOCOL={protocol}"
+                )
+        if self.environment == "development" or self.kafka_allow_insecure:
+            return self
+        if not tls:
+            raise ValueError(
+                f"refusing to start outside development with DIVERT_KAFKA_SECURITY_PROTOCOL={protocol}: events "
+                "would cross the network unencrypted. Set DIVERT_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SSL with "
+                "a client certificate); DIVERT_KAFKA_ALLOW_INSECURE=true is only for closed test rigs"
+            )
+        if protocol == "SSL" and self.kafka_ssl_certfile is None:
+            raise ValueError(
+                "refusing to start outside development with DIVERT_KAFKA_SECURITY_PROTOCOL=SSL and no client "
+                "certificate: the broker could not tell this service's principal from any other. Set "
+                "DIVERT_KAFKA_SSL_CERTFILE and DIVERT_KAFKA_SSL_KEYFILE, or use SASL_SSL"
+            )
+        return self
+
+    @property
+    def kafka_principal(self) -> str:
+        """The Kafka principal every process of this service authenticates as: `divert-<service>`
+        (`divert_contracts.dataplane.ServiceAccess.principal`, whose ACLs deploy/ creates)."""
+        return f"divert-{self.service_name}"
+
+    def kafka_options(self) -> dict[str, Any]:
+        """Transport-security options for every aiokafka client (only the protocol for the embedded broker)."""
         options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
         if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
             from aiokafka.helpers import create_ssl_context
 
             options["ssl_context"] = create_ssl_context(
-                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+                cafile=self.kafka_ssl_cafile,
+                certfile=self.kafka_ssl_certfile,
+                keyfile=self.kafka_ssl_keyfile,
+                password=self.kafka_ssl_key_password.get_secret_value() if self.kafka_ssl_key_password else None,
             )
         if self.kafka_sasl_mechanism:
             options["sasl_mechanism"] = self.kafka_sasl_mechanism

@@ -87,10 +87,17 @@ async def migrate(database_url: str, migrations: Path) -> None:
 
 
 async def produce(
-    bootstrap: str, event: IntegrationEvent, *, source: str, event_ids: list[str], partition: int | None = None
+    bootstrap: str,
+    event: IntegrationEvent,
+    *,
+    source: str,
+    event_ids: list[str],
+    partition: int | None = None,
+    topic: str | None = None,
 ) -> None:
     """Publish `event` once per CloudEvents id (several ids = redeliveries), as a relay would; to
-    `partition` when given, else to the one its key picks."""
+    `partition` when given, else to the one its key picks; on its own topic unless `topic` names
+    another (as a forger would)."""
     producer = create_producer(bootstrap, "divert-test")
     await producer.start()
     try:
@@ -105,7 +112,7 @@ async def produce(
                 data=event.model_dump(mode="json"),
             )
             await producer.send_and_wait(
-                event.topic,
+                topic or event.topic,
                 value=message.value,
                 key=str(message.key).encode(),
                 headers=list(message.headers.items()),

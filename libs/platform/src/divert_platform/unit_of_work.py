@@ -24,8 +24,10 @@ from divert_platform.event_store import EventStore
 from divert_platform.idempotency import IdempotencyStore, SqlIdempotencyStore
 from divert_platform.outbox import Outbox
 
-ToIntegrationEvent = Callable[[Any, Any], IntegrationEvent | None]
-"""A service's mapper: the contract event to publish for a domain event of an aggregate, or None."""
+ToIntegrationEvent = Callable[[Any, Any], IntegrationEvent | Sequence[IntegrationEvent] | None]
+"""A service's mapper: the contract event(s) to publish for a domain event of an aggregate, or None.
+One domain event may be told on two topics, e.g. a case's full event for the case agencies and its
+status-only milestone for the enforcement side."""
 
 
 class UnitOfWork:
@@ -66,8 +68,8 @@ class UnitOfWork:
         for aggregate, new_events in self._changed:
             for event in new_events:
                 contract = self._to_integration_event(event, aggregate) if self._to_integration_event else None
-                if contract is not None:
-                    await self._publish(contract)
+                for told in (contract,) if isinstance(contract, IntegrationEvent) else contract or ():
+                    await self._publish(told)
         self._changed = []
         published = await self._commit()
         if self._on_commit is not None and published:

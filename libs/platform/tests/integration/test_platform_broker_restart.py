@@ -31,7 +31,7 @@ from divert_platform.settings import ServiceSettings
 from divert_platform.testing import metric_value, records_keyed
 from divert_platform.unit_of_work import SqlUnitOfWork
 
-SOURCE = "/divert/restart-test"
+SOURCE = REFERRALS.source  # what the consumers' provenance check expects on divert.referrals
 
 
 class Broker:
@@ -223,7 +223,7 @@ async def test_relay_recovers_topics_a_restarted_broker_lost_and_every_event_is_
     replayed_before = metric_value(metric_reader, "divert.outbox.replayed", topic=REFERRALS.name)
     settings = ServiceSettings(kafka_bootstrap=broker.bootstrap, service_name="restart-test")
     stop_relay = asyncio.Event()
-    relay = asyncio.create_task(run_relay(settings, sessions, stop_relay))  # as `divert-<svc> relay` runs it
+    relay = asyncio.create_task(run_relay(settings, sessions, stop_relay, topics=[REFERRALS]))  # as a service runs it
     try:
         consumer.start()
         await write(sessions, *numbered("applied-before", 4))

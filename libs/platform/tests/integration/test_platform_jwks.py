@@ -65,6 +65,9 @@ def _settings(jwks_url: str) -> ServiceSettings:
     return ServiceSettings(
         environment="production",
         database_url="postgresql+asyncpg://db/x",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_password="pw",
         jwks_url=jwks_url,
         jwt_issuer="https://idp.example",
         jwt_audience="divert",

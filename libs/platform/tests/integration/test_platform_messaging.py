@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, insert, select, update
@@ -17,16 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
 from divert_contracts.topics import REFERRALS
+from divert_contracts.warrants import WarrantRequested
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
 from divert_platform.consumer import ConsumerRunner, Effect
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import idempotency_keys, inbox, outbox
 from divert_platform.telemetry import configure_telemetry
-from divert_platform.testing import produce, records_keyed
+from divert_platform.testing import metric_value, produce, records_keyed
 from divert_platform.unit_of_work import SqlUnitOfWork
 
-SOURCE = "/divert/platform-test"
+SOURCE = REFERRALS.source  # what the consumers' provenance check expects on divert.referrals
 
 
 @pytest.fixture(scope="module")
@@ -316,3 +318,64 @@ async def test_an_effect_runs_outside_any_transaction_and_is_applied_once_per_ev
             select(func.count()).select_from(inbox).where(inbox.c.consumer == group, inbox.c.event_id.in_(calls))
         )
     assert rows == 2  # but the redelivery is a duplicate: one inbox row per event
+
+
+async def test_records_that_contradict_the_declared_data_plane_are_dead_lettered_and_never_applied(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    metric_reader: InMemoryMetricReader,
+) -> None:
+    """Forged records: another service's source on divert.referrals, a type divert.referrals never
+    carries (a `warrant.requested` planted under intake's source), and a real event's copy under a
+    new source. Only the real event is applied; each forgery goes to the dead-letter topic with
+    its reason, counted."""
+    genuine, wrong_source, wrong_type = uuid4(), uuid4(), uuid4()
+    event_id = str(uuid4())
+    await produce(kafka_bootstrap, accepted(genuine), source=SOURCE, event_ids=[event_id])
+    await produce(kafka_bootstrap, accepted(genuine), source="/divert/assessment", event_ids=[event_id])  # copy
+    await produce(kafka_bootstrap, accepted(wrong_source), source="/divert/warrants", event_ids=[str(uuid4())])
+    planted = WarrantRequested(
+        referral_id=wrong_type,
+        warrant_request_id=uuid4(),
+        jurisdiction="demo",
+        kind="warrant_request",
+        assessment_due_by=datetime(2026, 12, 1, tzinfo=UTC),
+        requested_at=datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    await produce(kafka_bootstrap, planted, source=SOURCE, event_ids=[str(uuid4())], topic=REFERRALS.name)
+    group = f"test-{uuid4()}"
+    applied: list[UUID] = []
+
+    async def apply(event: ReferralAccepted | WarrantRequested, uow: SqlUnitOfWork) -> None:
+        if event.referral_id in (genuine, wrong_source, wrong_type):
+            applied.append(event.referral_id)
+
+    runner = ConsumerRunner(
+        group_id=group,
+        bootstrap=kafka_bootstrap,
+        topics=[REFERRALS],
+        handlers={ReferralAccepted: apply, WarrantRequested: apply},
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
+        dead_letters=producer,
+        max_backoff=0.1,
+    )
+
+    def refused() -> float:
+        return metric_value(metric_reader, "divert.consumer.refused", topic=REFERRALS.name, consumer=group)
+
+    await run_until(runner, lambda: refused() >= 3 and len(applied) >= 1)
+    assert applied == [genuine]
+    reasons = {}
+    for referral_id in (genuine, wrong_source, wrong_type):
+        for record in await records_keyed(kafka_bootstrap, REFERRALS.dead_letter.name, str(referral_id), 1):
+            reasons[referral_id] = dict(record.headers)["divert_dlq_error"].decode()
+    assert reasons == {
+        genuine: "provenance: source '/divert/assessment' is not divert.referrals's producer (/divert/intake)",
+        wrong_source: "provenance: source '/divert/warrants' is not divert.referrals's producer (/divert/intake)",
+        wrong_type: "provenance: type 'org.divert.warrant.requested.v1' is not carried on divert.referrals",
+    }
+    assert refused() == 3
+    async with sessions() as session:
+        rows = await session.scalar(select(func.count()).select_from(inbox).where(inbox.c.consumer == group))
+    assert rows == 1

@@ -10,7 +10,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_contracts import codec
+from divert_contracts import codec, dataplane
 from divert_contracts.referrals import ReasonCode, ReferralDeclined
 from divert_contracts.topics import REFERRALS, Topic
 from divert_platform.consumer import ConsumerRunner
@@ -21,7 +21,7 @@ from divert_platform.schema import outbox
 from divert_platform.testing import metric_value
 from divert_platform.unit_of_work import SqlUnitOfWork
 
-SOURCE = "/divert/platform-test"
+SOURCE = REFERRALS.source  # what the consumers' provenance check expects on divert.referrals
 
 
 def declined(jurisdiction: str = "demo") -> ReferralDeclined:
@@ -117,6 +117,8 @@ async def test_the_consumer_counts_outcomes_dead_letters_and_its_lag(
         handlers={ReferralDeclined: slow_handler},
         unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
         dead_letters=producer,
+        # the topic is the test's own, so undeclared: hold it to divert.referrals' declaration instead
+        provenance=lambda _topic, source, event_type: dataplane.refusal(REFERRALS.name, source, event_type),
     )
 
     def value(name: str, **labels: str) -> float:

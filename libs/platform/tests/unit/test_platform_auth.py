@@ -64,15 +64,25 @@ def test_the_service_token_is_a_service_role() -> None:
     assert TokenVerifier(SETTINGS).verify(service_token(SETTINGS)).role == "service"
 
 
+# What production needs besides tokens: a database and Kafka over TLS as the service's principal.
+PRODUCTION = {
+    "environment": "production",
+    "database_url": "postgresql+asyncpg://db/x",
+    "kafka_security_protocol": "SASL_SSL",
+    "kafka_sasl_mechanism": "SCRAM-SHA-512",
+    "kafka_sasl_password": "pw",
+}
+
+
 @pytest.mark.parametrize("secret", [DEVELOPMENT_JWT_SECRET, "changeme", "short-secret"])
 def test_outside_development_weak_secrets_are_refused(secret: str) -> None:
-    with pytest.raises(ValidationError, match="refusing to start"):
-        ServiceSettings(environment="production", database_url="postgresql+asyncpg://db/x", jwt_secret=secret)
+    with pytest.raises(ValidationError, match="JWT secret"):
+        ServiceSettings(**PRODUCTION, jwt_secret=secret)
 
 
 def test_production_starts_with_a_jwks_url_or_a_strong_secret() -> None:
-    ServiceSettings(environment="production", database_url="postgresql+asyncpg://db/x", jwks_url="https://idp/jwks")
-    ServiceSettings(environment="production", database_url="postgresql+asyncpg://db/x", jwt_secret="x" * 48)
+    ServiceSettings(**PRODUCTION, jwks_url="https://idp/jwks")
+    ServiceSettings(**PRODUCTION, jwt_secret="x" * 48)
 
 
 def test_tokens_are_not_minted_where_an_identity_provider_issues_them() -> None:

@@ -11,10 +11,31 @@ from divert_assessment.domain.case import Case
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.service_layer.integration import to_integration_event
 from divert_contracts import cases as contract
+from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import CaseAssessmentCompleted, CaseOpened, NeedDomain
+from divert_contracts.dataplane import CASE_CONTENT_FIELDS
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
 from divert_contracts.referrals import Subject
+from divert_contracts.topics import CASE_MILESTONES, CASES
 
 AT = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
+
+
+def on_cases(event: events.CaseEvent) -> IntegrationEvent:
+    """The one contract event `event` is published as on `divert.cases`."""
+    [full] = [published for published in told(event) if published.topic == CASES.name]
+    return full
+
+
+def told(event: events.CaseEvent) -> list[IntegrationEvent]:
+    """Everything `event` is published as, on any topic."""
+    published = to_integration_event(event, Case(id=event.referral_id))
+    return [published] if isinstance(published, IntegrationEvent) else list(published or ())
 
 
 def test_case_opened_is_published_without_the_subject_or_agency() -> None:
@@ -29,7 +50,7 @@ def test_case_opened_is_published_without_the_subject_or_agency() -> None:
         rms_agency="SPD",
     )
 
-    published = to_integration_event(opened, Case(id=opened.referral_id))
+    published = on_cases(opened)
 
     assert isinstance(published, CaseOpened)
     assert published.referral_id == opened.referral_id
@@ -51,7 +72,7 @@ def test_assessment_completed_is_published_with_on_time_and_part2_labels() -> No
         ),
     )
 
-    published = to_integration_event(completed, Case(id=completed.referral_id))
+    published = on_cases(completed)
 
     assert isinstance(published, CaseAssessmentCompleted)
     assert published.on_time is False
@@ -101,7 +122,7 @@ LIFECYCLE = [
 
 @pytest.mark.parametrize(("event", "published_type"), LIFECYCLE, ids=lambda value: getattr(value, "name", ""))
 def test_every_lifecycle_event_is_published_as_its_contract(event: events.CaseEvent, published_type: type) -> None:
-    published = to_integration_event(event, Case(id=event.referral_id))
+    published = on_cases(event)
 
     assert type(published) is published_type
     assert published.referral_id == RID
@@ -131,8 +152,51 @@ def test_a_rereferral_is_published_with_its_link_and_referral_time() -> None:
         previous_referral_id=previous,
     )
 
-    published = to_integration_event(opened, Case(id=opened.referral_id))
+    published = on_cases(opened)
 
     assert isinstance(published, CaseOpened)
     assert published.previous_referral_id == previous and published.referred_at == AT
     assert "P-9" not in published.model_dump_json()
+
+
+OPENED = events.CaseOpened(
+    **KC,
+    pathway="arrest_diversion",
+    referred_at=AT,
+    assessment_due_by=AT,
+    opened_at=AT,
+    subject=Subject(given_name="Ana", family_name="Diaz"),
+    rms_agency="SPD",
+)
+ASSESSED = events.AssessmentCompleted(
+    **KC,
+    completed_at=AT,
+    assessment_due_by=AT,
+    on_time=True,
+    case_manager_id="cm-7",
+    needs=(events.NeedRecord(domain="substance_use_treatment", priority=1, part2=True),),
+)
+MILESTONES = [
+    (OPENED, CaseOpenedMilestone(**KC, opened_at=AT)),
+    (ASSESSED, CaseAssessedMilestone(**KC, completed_at=AT, on_time=True)),
+    (events.ParticipantEnrolled(**KC, enrolled_at=AT), CaseEnrolledMilestone(**KC, enrolled_at=AT)),
+    (events.CaseClosed(**KC, reason="deceased", closed_at=AT), CaseClosedMilestone(**KC, closed_at=AT)),
+]
+
+
+@pytest.mark.parametrize(("event", "milestone"), MILESTONES, ids=lambda value: getattr(value, "name", ""))
+def test_four_moments_are_also_told_as_status_only_milestones(
+    event: events.CaseEvent, milestone: IntegrationEvent
+) -> None:
+    [told_as_milestone] = [published for published in told(event) if published.topic == CASE_MILESTONES.name]
+
+    assert told_as_milestone == milestone
+    assert not set(told_as_milestone.model_dump()) & CASE_CONTENT_FIELDS
+    for content in ("substance_use_treatment", "deceased", "Diaz", "cm-7", "SPD"):
+        assert content not in told_as_milestone.model_dump_json()
+
+
+def test_nothing_else_is_a_milestone() -> None:
+    for event, _ in LIFECYCLE:
+        if type(event) not in (events.ParticipantEnrolled, events.CaseClosed):
+            assert [published.topic for published in told(event)] == [CASES.name]

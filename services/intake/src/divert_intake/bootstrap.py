@@ -8,10 +8,11 @@ its activities and the HTTP client they call warrants with are built here as wel
 """
 
 import asyncio
+import socket
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from divert_intake.adapters.metrics import count_committed
@@ -40,24 +42,66 @@ WARRANTS_TIMEOUT = 20.0
 """Seconds one call to warrants may take before the activity's attempt fails (and is retried)."""
 
 
-async def connect_temporal(settings: IntakeSettings) -> Client:
-    """A Temporal client with pydantic payloads and tracing; waits while the server comes up."""
+def temporal_identity(process: str | None) -> str:
+    """The identity a process shows Temporal (in workflow histories and the worker list):
+    `divert-intake[-<process>]@<host>`, like the subject of its service token."""
+    return f"divert-intake{f'-{process}' if process else ''}@{socket.gethostname()}"
+
+
+def temporal_tls(settings: IntakeSettings) -> TLSConfig | bool:
+    """The TLS configuration of the Temporal connection: False for plaintext (refused outside
+    development unless allowed, see `IntakeSettings`), True for TLS with the system's CAs."""
+    if not settings.temporal_uses_tls:
+        return False
+    files = (settings.temporal_tls_ca_file, settings.temporal_tls_cert_file, settings.temporal_tls_key_file)
+    if all(path is None for path in files) and settings.temporal_tls_server_name is None:
+        return True
+    return TLSConfig(
+        server_root_ca_cert=_read_pem(settings.temporal_tls_ca_file, "DIVERT_TEMPORAL_TLS_CA_FILE"),
+        domain=settings.temporal_tls_server_name,
+        client_cert=_read_pem(settings.temporal_tls_cert_file, "DIVERT_TEMPORAL_TLS_CERT_FILE"),
+        client_private_key=_read_pem(settings.temporal_tls_key_file, "DIVERT_TEMPORAL_TLS_KEY_FILE"),
+    )
+
+
+def _read_pem(path: Path | None, setting: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise RuntimeError(f"{setting}: cannot read {path} ({error.strerror})") from error
+
+
+def temporal_connect_options(settings: IntakeSettings, process: str | None = None) -> dict[str, Any]:
+    """The keyword arguments of `Client.connect` for this process: namespace, transport security,
+    credentials, identity, pydantic payloads and tracing."""
+    return {
+        "namespace": settings.temporal_namespace,
+        "tls": temporal_tls(settings),
+        "api_key": settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        "identity": temporal_identity(process),
+        "data_converter": pydantic_data_converter,
+        "interceptors": [TracingInterceptor()],
+    }
+
+
+async def connect_temporal(settings: IntakeSettings, process: str | None = None) -> Client:
+    """A Temporal client for this process (`temporal_connect_options`); waits while the server
+    comes up. Unreadable TLS files fail at once: waiting would not cure them."""
+    options = temporal_connect_options(settings, process)
     async for attempt in until_reachable():
         with attempt:
-            return await Client.connect(
-                settings.temporal_address,
-                namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
-                interceptors=[TracingInterceptor()],
-            )
+            return await Client.connect(settings.temporal_address, **options)
     raise AssertionError("unreachable: until_reachable retries until it succeeds")
 
 
 class TemporalConnection:
     """The process's Temporal client, connected on first use and kept for the next."""
 
-    def __init__(self, settings: IntakeSettings) -> None:
+    def __init__(self, settings: IntakeSettings, process: str | None = None) -> None:
         self._settings = settings
+        self._process = process
         self._client: Client | None = None
         self._connecting = asyncio.Lock()
 
@@ -65,7 +109,7 @@ class TemporalConnection:
         """The client; the first call connects (waiting while the server comes up)."""
         async with self._connecting:
             if self._client is None:
-                self._client = await connect_temporal(self._settings)
+                self._client = await connect_temporal(self._settings, self._process)
         return self._client
 
     async def check(self) -> None:
@@ -81,10 +125,12 @@ class Intake:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     policies: PolicyBook
+    process: str | None = None
+    """Which intake process this is (`consumer`, `deadline-worker`; None for the API and tools)."""
     temporal: TemporalConnection = field(init=False)
 
     def __post_init__(self) -> None:
-        self.temporal = TemporalConnection(self.settings)
+        self.temporal = TemporalConnection(self.settings, self.process)
 
     def unit_of_work(self) -> SqlIntakeUnitOfWork:
         """A new unit of work on intake's database."""
@@ -97,11 +143,11 @@ class Intake:
         )
 
 
-def bootstrap(settings: IntakeSettings | None = None) -> Intake:
-    """Build intake's parts from settings (the environment by default)."""
+def bootstrap(settings: IntakeSettings | None = None, *, process: str | None = None) -> Intake:
+    """Build intake's parts from settings (the environment by default) for `process`."""
     settings = settings or IntakeSettings()
     engine = create_engine(settings.database_url)
-    return Intake(settings, engine, create_session_factory(engine), load_policy_book())
+    return Intake(settings, engine, create_session_factory(engine), load_policy_book(), process)
 
 
 # --- the deadline worker ---------------------------------------------------------------------
@@ -112,10 +158,16 @@ def warrants_client(settings: IntakeSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=settings.warrants_url, timeout=WARRANTS_TIMEOUT)
 
 
+DEADLINE_WORKER = "deadline-worker"
+"""The process name of `divert-intake worker` (its Temporal identity and token subject)."""
+
+
 def deadline_activities(intake: Intake, warrants: httpx.AsyncClient) -> DeadlineActivities:
-    """The deadline workflow's activities over intake's database and `warrants`."""
+    """The deadline workflow's activities over intake's database and `warrants`, calling warrants
+    as the deadline worker (the one caller warrants takes lapse requests from)."""
     # The token is minted afresh per call in development (a day's lifetime); configured in production.
-    return DeadlineActivities(intake.unit_of_work, warrants, token=partial(service_token, intake.settings))
+    token = partial(service_token, intake.settings, role="deadline_worker", process=DEADLINE_WORKER)
+    return DeadlineActivities(intake.unit_of_work, warrants, token=token)
 
 
 def deadline_worker(client: Client, activities: DeadlineActivities) -> Worker:

@@ -1,18 +1,41 @@
 """Fixtures of intake's API tests: a migrated database (SQLite, and PostgreSQL when configured),
-the API over it in-process, and bearer tokens minted with the settings the API was built with."""
+the API over it in-process, and bearer tokens minted with the settings the API was built with.
 
+For the deadline worker's tests with real processes: warrants (its API and its consumer, which
+learns of referrals and lapses from intake's events) and a Temporal dev server on its own SQLite
+file, each started and stopped by the test; intake with its relay publishing to the session's
+broker; and `refer` to record a demo arrest diversion whose window ends when the test wants."""
+
+import asyncio
 import copy
-from collections.abc import AsyncIterator, Callable
+import os
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
+from divert_contracts import dataplane
+from divert_contracts.referrals import Location, RmsReference, Subject
 from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap
 from divert_intake.config import IntakeSettings
+from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.commands import ExtendDeadline, SubmitReferral
+from divert_intake.domain.facts import Offense, Screening
 from divert_intake.entrypoints.api import build_api
+from divert_intake.service_layer import handlers
 from divert_platform.auth import Role, mint_token
+from divert_platform.cause import Cause
+from divert_platform.embedded import free_port, start_temporal, stop_process, venv_bin, wait_for_port
+from divert_platform.roles import run_relay
 from divert_platform.testing import migrate
 
 Headers = dict[str, str]
@@ -96,3 +119,171 @@ def officer(token: Token) -> Headers:
 def manager(token: Token) -> Headers:
     """King County's program manager."""
     return token("program_manager", subject="pm-king", jurisdiction="king-county")
+
+
+# --- real processes around the deadline worker ------------------------------------------------
+
+
+@dataclass
+class WarrantsProcess:
+    """Warrants as separate processes, started and stopped by the test: its API, and its consumer
+    reading intake's events from the broker (warrants takes a lapse request only for a lapse it
+    has heard of from intake)."""
+
+    port: int
+    data_dir: Path
+    kafka_bootstrap: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DIVERT_PORT": str(self.port),
+            "DIVERT_DATA_DIR": str(self.data_dir),
+            "DIVERT_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'warrants.db'}",
+            "DIVERT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+        }
+        for role in ("api", "consumer"):  # one after the other: each applies the migrations first
+            with (self.data_dir / f"{role}.log").open("ab") as log:  # read it when a test fails
+                process = subprocess.Popen(
+                    [venv_bin("divert-warrants"), role],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self.processes.append(process)
+            if role == "api":
+                wait_for_port(self.port, timeout=60, process=process)
+
+    def stop(self) -> None:
+        while self.processes:
+            stop_process(self.processes.pop())
+
+    def requests_for(self, referral_id: str) -> list[dict[str, object]]:
+        """The warrant requests warrants holds for the referral, as a prosecutor lists them."""
+        prosecutor = mint_token(IntakeSettings(), subject="prosecutor-test", role="prosecutor")
+        response = httpx.get(
+            f"{self.url}/v1/warrant-requests",
+            params={"referral_id": referral_id},
+            headers={"Authorization": f"Bearer {prosecutor}"},
+            timeout=5,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+
+@pytest.fixture
+def warrants(tmp_path: Path, kafka_bootstrap: str) -> Iterator[WarrantsProcess]:
+    """Warrants on the session's broker, not started yet (`warrants.start()`); stopped after the test."""
+    service = WarrantsProcess(free_port(), tmp_path / "warrants", kafka_bootstrap)
+    service.data_dir.mkdir()
+    yield service
+    service.stop()
+
+
+@dataclass
+class TemporalProcess:
+    """A Temporal dev server on its own SQLite file (so it can be restarted mid-test)."""
+
+    port: int
+    db_file: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # Deleting a closed workflow waits for the transfer queue's ack level, updated every 30 s by
+        # default: every second, a deletion (what namespace retention does) is over in moments.
+        quick_deletes = ("--dynamic-config-value", 'history.transferProcessorUpdateAckInterval="1s"')
+        self.process = start_temporal(self.port, db_file=self.db_file, ui_port=None, extra_args=quick_deletes)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+
+    async def connect(self) -> Client:
+        """A client as intake's processes have one (pydantic payloads), in the default namespace."""
+        return await Client.connect(f"127.0.0.1:{self.port}", data_converter=pydantic_data_converter)
+
+
+@pytest.fixture
+def temporal(tmp_path: Path) -> Iterator[TemporalProcess]:
+    """A running Temporal dev server, stopped after the test."""
+    server = TemporalProcess(free_port(), tmp_path / "temporal.db")
+    server.start()
+    yield server
+    server.stop()
+
+
+Refer = Callable[[Intake, timedelta], Awaitable[DeadlineInput]]
+
+
+async def _refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
+    policy = intake.policies.latest("demo")
+    assert policy is not None
+    now = datetime.now(UTC)
+    command = SubmitReferral(
+        referral_id=uuid4(),
+        jurisdiction="demo",
+        pathway="arrest_diversion",
+        referred_at=now - policy.assessment_window + min(due_in, policy.assessment_window),
+        rms=RmsReference(agency="PD", case_number=uuid4().hex[:8], officer_id="1"),
+        subject=Subject(given_name="Sam", family_name="Lee"),
+        location=Location(),
+        offense=Offense(category="drug_possession", drug_quantity_grams=0.5),
+        screening=Screening(
+            amenable=True,
+            dealing_for_profit=False,
+            exploits_minors=False,
+            promotes_prostitution=False,
+            on_state_probation=False,
+            in_treatment_court=False,
+            no_contact_order_with_participant=False,
+        ),
+        contact_drivers=("drug_use",),
+        at=datetime.now(UTC),
+    )
+    uow = intake.unit_of_work()
+    uow.cause = Cause(actor="officer-test", role="officer", agency="PD")
+    async with uow:
+        referral = (await handlers.submit_referral(command, uow)).referral
+        await uow.commit()
+    if due_in > policy.assessment_window:  # beyond the demo's window: the program manager extends it
+        uow.cause = Cause(actor="pm-demo", role="program_manager")
+        async with uow:
+            extension = ExtendDeadline(referral.id, now + due_in, "more time", at=datetime.now(UTC))
+            referral = await handlers.extend_deadline(extension, uow)
+            await uow.commit()
+    assert referral.assessment_due_by is not None and referral.lapse_action is not None
+    return DeadlineInput(
+        referral_id=str(referral.id),
+        jurisdiction="demo",
+        assessment_due_by=referral.assessment_due_by,
+        lapse_action=referral.lapse_action,
+    )
+
+
+@pytest.fixture
+def refer() -> Refer:
+    """`await refer(intake, due_in)`: record a demo arrest diversion (20-second window) in intake
+    whose window ends `due_in` from now (negative: it ended already; longer than 20 seconds: the
+    program manager extended it); its deadline as the clock would be started with."""
+    return _refer
+
+
+@pytest_asyncio.fixture
+async def deadline_intake(database_url: str, warrants: WarrantsProcess, kafka_bootstrap: str) -> AsyncIterator[Intake]:
+    """Intake over a migrated database, calling the warrants processes, its relay publishing its
+    events to the session's broker as `divert-intake relay` does (so warrants hears of them)."""
+    await migrate(database_url, MIGRATIONS)
+    settings = IntakeSettings(database_url=database_url, warrants_url=warrants.url, kafka_bootstrap=kafka_bootstrap)
+    parts = bootstrap(settings)
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, parts.sessions, stop, topics=dataplane.service("intake").produces))
+    yield parts
+    stop.set()
+    await relay
+    await parts.engine.dispose()

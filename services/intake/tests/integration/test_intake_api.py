@@ -48,7 +48,9 @@ async def test_screening_facts_are_never_stored(
         stored = [dict(row._mapping) for table in (events, outbox) for row in await session.execute(select(table))]
     dump = json.dumps(stored, default=str)
     assert "ZZ-UNIQUE-CONVICTION-MARKER" not in dump and "on_state_probation" not in dump
-    assert "disqualifying_conviction" in dump  # the reason code is kept, the fact is not
+    # Nor which screening answer excluded the person: only that screening did (see
+    # test_intake_screening_reasons.py for every other place).
+    assert "disqualifying_conviction" not in dump and '"code": "screening"' in dump
 
 
 async def test_the_police_view_shows_status_and_nothing_else(

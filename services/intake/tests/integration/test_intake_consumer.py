@@ -1,6 +1,7 @@
 """The consumer's handlers over a real database (SQLite and PostgreSQL), applied as the runner
 applies them: in its unit of work, caused by the event, then committed. Other services' news about
-a referral reaches the police status view, and the deadline clock (a recording stand-in) is told."""
+a referral reaches the police status view, and the deadline clock (a recording stand-in) is told.
+Of cases, intake reads only the status-only milestones: never `divert.cases`."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,12 +10,14 @@ from uuid import UUID, uuid4
 import httpx
 from sqlalchemy import select
 
+from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
+from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
+from divert_contracts.topics import CASE_MILESTONES, CASES, REFERRALS, WARRANTS
 from divert_contracts.warrants import WarrantRequested
 from divert_intake.bootstrap import Intake
 from divert_intake.deadline.models import DeadlineInput
-from divert_intake.entrypoints.consumer import consumer_handlers
+from divert_intake.entrypoints.consumer import GROUP_ID, TOPICS, consumer_effects, consumer_handlers
 from divert_platform.cause import caused_by_event
 from divert_platform.schema import events
 
@@ -50,19 +53,10 @@ async def test_news_of_a_referral_reaches_its_status_view_and_its_clock(
     created = (await client.post("/v1/referrals", json=referral_body, headers=officer)).json()
     referral_id, due = UUID(created["referral_id"]), datetime.fromisoformat(created["assessment_due_by"])
     clock = RecordingClock()
-    completed = CaseAssessmentCompleted.model_validate(
-        {
-            "referral_id": str(referral_id),
-            "jurisdiction": "king-county",
-            "completed_at": due - timedelta(days=1),
-            "assessment_due_by": due,
-            "on_time": True,
-            "needs": [{"domain": "housing", "priority": 1, "part2": False}],
-        }
+    completed = CaseAssessedMilestone(
+        referral_id=referral_id, jurisdiction="king-county", completed_at=due - timedelta(days=1), on_time=True
     )
-    enrolled = CaseParticipantEnrolled.model_validate(
-        {"referral_id": str(referral_id), "jurisdiction": "king-county", "enrolled_at": due}
-    )
+    enrolled = CaseEnrolledMilestone(referral_id=referral_id, jurisdiction="king-county", enrolled_at=due)
     requested = WarrantRequested(
         warrant_request_id=uuid4(),
         referral_id=referral_id,
@@ -107,10 +101,15 @@ async def test_news_of_a_referral_reaches_its_status_view_and_its_clock(
 
 async def test_news_of_a_referral_intake_never_accepted_changes_nothing(intake: Intake) -> None:
     clock = RecordingClock()
-    enrolled = CaseParticipantEnrolled.model_validate(
-        {"referral_id": str(uuid4()), "jurisdiction": "king-county", "enrolled_at": datetime.now(UTC)}
-    )
+    enrolled = CaseEnrolledMilestone(referral_id=uuid4(), jurisdiction="king-county", enrolled_at=datetime.now(UTC))
     await deliver(intake, clock, enrolled, "ce-x")
     async with intake.sessions() as session:
         assert (await session.execute(select(events))).all() == []
     assert clock.calls == []
+
+
+def test_the_consumer_reads_milestones_never_case_content() -> None:
+    assert TOPICS == dataplane.service("intake").consumes == (REFERRALS, CASE_MILESTONES, WARRANTS)
+    assert CASES not in TOPICS and GROUP_ID == "divert-intake"
+    reacted = set(consumer_handlers(RecordingClock())) | set(consumer_effects(RecordingClock(), lambda: None))
+    assert {event.topic for event in reacted} <= {topic.name for topic in TOPICS}

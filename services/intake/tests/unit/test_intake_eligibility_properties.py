@@ -1,14 +1,17 @@
 """Properties of `decide` for every shipped policy version and arbitrary facts."""
 
-from typing import get_args
+from dataclasses import replace
+from typing import NoReturn, get_args
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from divert_contracts.referrals import Pathway
 from divert_intake.domain.eligibility import decide
+from divert_intake.domain.eligibility_rules import RULES
 from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
 from divert_intake.domain.policy import JurisdictionPolicy, load_policy_book
+from divert_intake.domain.reasons import SCREENING_REASON, Basis
 
 BOOK = load_policy_book()
 EVERY_VERSION = [version for jurisdiction in BOOK.ids() for version in BOOK.versions(jurisdiction)]
@@ -71,3 +74,44 @@ def test_reason_codes_are_ones_the_policy_can_give(policy: JurisdictionPolicy, g
     }
     known = built_in | {rule.code for rule in policy.exclusions}
     assert {reason.code for reason in decide(policy, given_facts).reasons} <= known
+
+
+class ReadScreening(Exception):
+    """A rule looked at a screening answer."""
+
+
+class Untouchable:
+    """Stands in for the screening answers: any look at them raises."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise ReadScreening(name)
+
+
+@given(policy=st.sampled_from(EVERY_VERSION), given_facts=facts)
+def test_a_rule_that_reads_screening_answers_gives_only_screening_reasons(
+    policy: JurisdictionPolicy, given_facts: EligibilityFacts
+) -> None:
+    blind = replace(given_facts, screening=Untouchable())  # type: ignore[arg-type]
+    for rule in RULES:
+        reasons = list(rule(policy, given_facts))
+        try:
+            list(rule(policy, blind))
+        except ReadScreening:
+            assert all(reason.basis is Basis.SCREENING for reason in reasons), (rule.__name__, reasons)
+
+
+@given(policy=st.sampled_from(EVERY_VERSION), given_facts=facts)
+def test_what_is_kept_of_a_decision_has_no_screening_reason_but_the_neutral_one(
+    policy: JurisdictionPolicy, given_facts: EligibilityFacts
+) -> None:
+    decision = decide(policy, given_facts)
+    kept = decision.kept
+    assert (kept.eligible, kept.policy, kept.policy_version) == (
+        decision.eligible,
+        decision.policy,
+        decision.policy_version,
+    )
+    offense = [reason for reason in decision.reasons if reason.basis is Basis.OFFENSE]
+    screened_out = len(offense) < len(decision.reasons)
+    assert list(kept.reasons) == offense + ([SCREENING_REASON] if screened_out else [])
+    assert kept.eligible is (not kept.reasons)  # a decline is never left without a reason

@@ -1,5 +1,6 @@
 """The referral aggregate: decisions, assessment and lapse, replayed from events."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -10,7 +11,15 @@ from divert_intake.domain import events
 from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.facts import Offense, Screening
 from divert_intake.domain.policy import load_policy_book
-from divert_intake.domain.referral import InvalidReferral, InvalidTransition, Referral, ReferralStatus
+from divert_intake.domain.reasons import SCREENING_REASON
+from divert_intake.domain.referral import (
+    InvalidReferral,
+    InvalidTransition,
+    LapseRefusal,
+    LapseRefused,
+    Referral,
+    ReferralStatus,
+)
 from divert_intake.service_layer.integration import to_integration_event
 
 DEMO = load_policy_book().get("demo")
@@ -43,6 +52,13 @@ def command(*, pathway="arrest_diversion", amenable: bool = True, referred_at: d
     )
 
 
+def lapse(referral: Referral, after: timedelta = timedelta(seconds=1)) -> None:
+    """Record the lapse of the referral's window in force, reported and seen `after` its due time."""
+    due = referral.assessment_due_by
+    assert due is not None
+    referral.record_lapse(due, due + after, due + after)
+
+
 def test_accepted_arrest_diversion_has_a_due_time_and_no_screening_facts_in_its_event() -> None:
     referral = Referral.submit(command(), DEMO)
     assert referral.status == ReferralStatus.ACCEPTED
@@ -55,8 +71,10 @@ def test_accepted_arrest_diversion_has_a_due_time_and_no_screening_facts_in_its_
 def test_social_contact_never_gets_a_deadline() -> None:
     referral = Referral.submit(command(pathway="social_contact"), DEMO)
     assert referral.assessment_due_by is None and referral.lapse_action is None
-    referral.record_lapse(NOW + timedelta(days=60))
-    assert referral.status == ReferralStatus.ACCEPTED
+    with pytest.raises(LapseRefused) as refused:
+        referral.record_lapse(NOW, NOW, NOW + timedelta(days=60))
+    assert refused.value.reason is LapseRefusal.NOT_ARREST_DIVERSION
+    assert referral.status == ReferralStatus.ACCEPTED and len(referral.pending) == 1
 
 
 def test_a_declined_referral_keeps_and_publishes_no_subject_details() -> None:
@@ -66,7 +84,56 @@ def test_a_declined_referral_keeps_and_publishes_no_subject_details() -> None:
     assert "subject" not in event.model_dump()
     published = to_integration_event(event, referral)
     assert published is not None and published.event_type == "org.divert.referral.declined.v1"
-    assert "subject" not in published.model_dump() and [r.code for r in published.reasons] == ["not_amenable"]
+    assert "subject" not in published.model_dump() and [r.code for r in published.reasons] == ["screening"]
+
+
+def test_a_decline_on_screening_is_told_in_full_but_recorded_as_screening_only() -> None:
+    referral = Referral.submit(command(amenable=False), DEMO)
+    assert referral.decision_told is not None
+    assert [r.code for r in referral.decision_told.reasons] == ["not_amenable"]
+    [event] = referral.pending
+    assert isinstance(event, events.ReferralDeclined)
+    assert [(r.code, r.message) for r in event.reasons] == [(SCREENING_REASON.code, SCREENING_REASON.message)]
+    assert "amenable" not in event.model_dump_json()
+    assert referral.decision is not None and [r.code for r in referral.decision.reasons] == ["screening"]
+    assert (event.policy, event.policy_version) == ("demo", DEMO.version)
+
+
+def test_offense_reasons_are_recorded_as_given_before_the_one_screening_reason() -> None:
+    over_limit = replace(command(amenable=False), offense=Offense(category="drug_possession", drug_quantity_grams=4))
+    referral = Referral.submit(over_limit, DEMO)
+    [event] = referral.pending
+    assert isinstance(event, events.ReferralDeclined)
+    assert [(r.code, r.message) for r in event.reasons] == [
+        ("drug_quantity_over_limit", "More than 3 g of drugs."),
+        (SCREENING_REASON.code, SCREENING_REASON.message),
+    ]
+
+
+def test_a_decline_on_the_offense_alone_is_recorded_as_given() -> None:
+    not_diverted_here = replace(command(), offense=Offense(category="grand_theft_auto"))
+    [event] = Referral.submit(not_diverted_here, DEMO).pending
+    assert isinstance(event, events.ReferralDeclined) and [r.code for r in event.reasons] == ["offense_not_eligible"]
+
+
+def test_screening_reasons_recorded_before_they_were_kept_as_one_do_not_come_back_on_load() -> None:
+    legacy = events.ReferralDeclined(
+        referral_id=uuid4(),
+        jurisdiction="santa-fe",
+        pathway="arrest_diversion",
+        referred_at=NOW,
+        policy="santa-fe",
+        policy_version="2026-01-01",
+        reasons=(
+            events.ReasonRecord(code="under_minimum_age", message="The person is under 18."),
+            events.ReasonRecord(code="on_state_probation", message="The person was under state probation."),
+            events.ReasonRecord(code="a_code_no_rule_knows", message="Anything else."),
+        ),
+        rms=RmsReference(agency="SFPD", case_number="1", officer_id="9"),
+    )
+    loaded = Referral.from_events(legacy.referral_id, [legacy])
+    assert loaded.decision is not None and loaded.decision_told is None
+    assert [r.code for r in loaded.decision.reasons] == ["under_minimum_age", "screening"]
 
 
 def test_a_referral_from_the_future_is_refused() -> None:
@@ -78,7 +145,9 @@ def test_a_referral_from_the_future_is_refused() -> None:
 def test_assessment_then_lapse_leaves_it_assessed_and_replays_identically() -> None:
     referral = Referral.submit(command(), DEMO)
     referral.record_assessment(NOW + timedelta(seconds=5))
-    referral.record_lapse(NOW + timedelta(seconds=30))
+    with pytest.raises(LapseRefused) as refused:
+        lapse(referral, after=timedelta(seconds=10))
+    assert refused.value.reason is LapseRefusal.ASSESSED_ON_TIME
     assert referral.status == ReferralStatus.ASSESSED
     assert [type(e) for e in referral.pending] == [events.ReferralAccepted, events.AssessmentRecorded]
     replayed = Referral.from_events(referral.id, referral.pending)
@@ -87,12 +156,108 @@ def test_assessment_then_lapse_leaves_it_assessed_and_replays_identically() -> N
 
 def test_lapse_is_recorded_once() -> None:
     referral = Referral.submit(command(), DEMO)
-    referral.record_lapse(NOW + timedelta(seconds=30))
-    referral.record_lapse(NOW + timedelta(seconds=31))
+    lapse(referral, after=timedelta(seconds=10))
+    lapse(referral, after=timedelta(seconds=11))  # the same window again: no news
     assert referral.status == ReferralStatus.LAPSED
     assert len(referral.pending) == 2
     lapsed = to_integration_event(referral.pending[-1], referral)
     assert lapsed is not None and lapsed.event_type == "org.divert.referral.assessment_deadline_lapsed.v1"
+    assert Referral.from_events(referral.id, referral.pending).lapsed_at == referral.lapsed_at
+
+
+class TestLapseChecks:
+    """A reported lapse is a claim: the referral's own record decides whether it happened."""
+
+    def test_an_accepted_arrest_diversion_lapses_once_its_due_time_has_passed(self) -> None:
+        referral = Referral.submit(command(), DEMO)
+        due = referral.assessment_due_by
+        assert due is not None
+        assert referral.lapse_refusal(due, due) is None  # at the due time exactly, the window is closed
+        referral.record_lapse(due, due + timedelta(seconds=2), due + timedelta(seconds=3))
+        recorded = referral.pending[-1]
+        assert isinstance(recorded, events.AssessmentDeadlineLapsed)
+        assert (recorded.assessment_due_by, recorded.lapsed_at, recorded.lapse_action) == (
+            due,
+            due + timedelta(seconds=2),
+            "warrant_request",
+        )
+
+    def test_a_window_not_yet_closed_by_the_recorders_clock_is_refused(self) -> None:
+        referral = Referral.submit(command(), DEMO)
+        due = referral.assessment_due_by
+        assert due is not None
+        with pytest.raises(LapseRefused) as refused:
+            referral.record_lapse(due, due, due - timedelta(microseconds=1))
+        assert refused.value.reason is LapseRefusal.NOT_YET_DUE
+        assert (referral.status, len(referral.pending)) == (ReferralStatus.ACCEPTED, 1)
+
+    def test_a_due_time_other_than_the_one_in_force_is_refused(self) -> None:
+        referral = Referral.submit(command(), DEMO)
+        due = referral.assessment_due_by
+        assert due is not None
+        referral.extend_deadline(due + timedelta(days=7), "in hospital", NOW)
+        for claimed in (due, due - timedelta(days=1), due + timedelta(days=8)):  # the old, an earlier, a later one
+            assert referral.lapse_refusal(claimed, due + timedelta(days=30)) is LapseRefusal.DUE_TIME_MISMATCH
+        assert referral.lapse_refusal(due + timedelta(days=7), due + timedelta(days=30)) is None
+
+    def test_after_a_recorded_lapse_only_the_same_window_is_no_news(self) -> None:
+        referral = Referral.submit(command(), DEMO)
+        due = referral.assessment_due_by
+        assert due is not None
+        lapse(referral)
+        assert referral.lapse_refusal(due, due + timedelta(days=1)) is None
+        with pytest.raises(LapseRefused) as refused:
+            referral.record_lapse(due + timedelta(days=1), due + timedelta(days=1), due + timedelta(days=2))
+        assert refused.value.reason is LapseRefusal.DUE_TIME_MISMATCH
+        referral.withdraw("wrong person", due + timedelta(days=1))  # a withdrawal after the lapse
+        assert referral.lapse_refusal(due, due + timedelta(days=2)) is None and len(referral.pending) == 3
+
+    def test_declined_withdrawn_and_assessed_on_time_referrals_never_lapse(self) -> None:
+        later = NOW + timedelta(days=1)
+        declined = Referral.submit(command(amenable=False), DEMO)
+        withdrawn = Referral.submit(command(), DEMO)
+        withdrawn.withdraw("wrong person", NOW + timedelta(seconds=1))
+        assessed = Referral.submit(command(), DEMO)
+        assessed.record_assessment(NOW + timedelta(seconds=5))
+        due = NOW + DEMO.assessment_window
+        assert [r.lapse_refusal(due, later) for r in (declined, withdrawn, assessed)] == [
+            LapseRefusal.NOT_ACCEPTED,
+            LapseRefusal.WITHDRAWN,
+            LapseRefusal.ASSESSED_ON_TIME,
+        ]
+
+    def test_an_assessment_completed_after_the_due_time_does_not_stop_the_lapse(self) -> None:
+        referral = Referral.submit(command(), DEMO)
+        referral.record_assessment(NOW + timedelta(minutes=5))  # late: the window had closed
+        lapse(referral, after=timedelta(minutes=6))
+        assert referral.status == ReferralStatus.LAPSED and referral.warrant_still_due
+
+    def test_the_recorded_lapse_time_lies_between_the_due_time_and_the_recorders_clock(self) -> None:
+        early, future = Referral.submit(command(), DEMO), Referral.submit(command(), DEMO)
+        due = NOW + DEMO.assessment_window
+        seen = due + timedelta(seconds=5)
+        early.record_lapse(due, due - timedelta(days=1), seen)
+        future.record_lapse(due, due + timedelta(days=1), seen)
+        assert (early.lapsed_at, future.lapsed_at) == (due, seen)
+
+    def test_only_an_accepted_arrest_diversion_has_a_pending_deadline(self) -> None:
+        pending = Referral.submit(command(), DEMO)
+        social = Referral.submit(command(pathway="social_contact"), DEMO)
+        declined = Referral.submit(command(amenable=False), DEMO)
+        lapsed = Referral.submit(command(), DEMO)
+        lapse(lapsed)
+        assessed = Referral.submit(command(), DEMO)
+        assessed.record_assessment(NOW + timedelta(minutes=5))
+        withdrawn = Referral.submit(command(), DEMO)
+        withdrawn.withdraw("x", NOW)
+        assert [r.deadline_pending for r in (pending, social, declined, lapsed, assessed, withdrawn)] == [
+            True,
+            False,
+            False,
+            False,
+            False,
+            False,
+        ]
 
 
 def test_a_late_assessment_is_recorded_as_not_on_time() -> None:
@@ -109,7 +274,8 @@ def test_withdrawal_stops_the_referral_and_is_refused_twice() -> None:
     with pytest.raises(InvalidTransition) as error:
         referral.withdraw("again", NOW + timedelta(seconds=2))
     assert error.value.current == ReferralStatus.WITHDRAWN
-    referral.record_lapse(NOW + timedelta(days=1))  # a late lapse changes nothing
+    with pytest.raises(LapseRefused):  # a late lapse changes nothing
+        lapse(referral, after=timedelta(days=1))
     assert referral.status == ReferralStatus.WITHDRAWN
 
 
@@ -138,7 +304,7 @@ def test_only_a_pending_arrest_diversion_can_be_extended() -> None:
     with pytest.raises(InvalidTransition):
         social.extend_deadline(NOW + timedelta(days=40), "n/a", NOW)
     lapsed = Referral.submit(command(), DEMO)
-    lapsed.record_lapse(NOW + timedelta(minutes=1))
+    lapse(lapsed)
     with pytest.raises(InvalidTransition):
         lapsed.extend_deadline(NOW + timedelta(days=40), "too late", NOW)
 
@@ -155,7 +321,7 @@ def test_a_timely_assessment_reported_after_the_lapse_turns_it_into_assessed_on_
     referral = Referral.submit(command(), DEMO)
     due = referral.assessment_due_by
     assert due is not None
-    referral.record_lapse(due + timedelta(seconds=1))
+    lapse(referral)
     referral.record_assessment(due - timedelta(seconds=1))
     assert referral.status == ReferralStatus.ASSESSED
     recorded = referral.pending[-1]
@@ -166,7 +332,7 @@ def test_a_late_assessment_after_the_lapse_leaves_it_lapsed() -> None:
     referral = Referral.submit(command(), DEMO)
     due = referral.assessment_due_by
     assert due is not None
-    referral.record_lapse(due + timedelta(seconds=1))
+    lapse(referral)
     referral.record_assessment(due + timedelta(seconds=1))
     assert referral.status == ReferralStatus.LAPSED
 
@@ -191,7 +357,7 @@ def test_enrollment_is_noted_once() -> None:
 
 def test_a_warrant_is_due_unless_intake_knows_of_a_withdrawal_or_an_on_time_assessment() -> None:
     lapsed = Referral.submit(command(), DEMO)
-    lapsed.record_lapse(NOW + timedelta(seconds=30))
+    lapse(lapsed)
     withdrawn = Referral.submit(command(), DEMO)
     withdrawn.withdraw("wrong person", NOW + timedelta(seconds=1))
     on_time = Referral.submit(command(), DEMO)

@@ -13,7 +13,8 @@ app = build_cli(
         "relay": ("divert_warrants.entrypoints.relay", "Publish the outbox to Kafka (divert.warrants)."),
         "consumer": (
             "divert_warrants.entrypoints.consumer",
-            "Rescind requests made wrongful by on-time assessments or withdrawals (divert.cases, divert.referrals).",
+            "Keep warrants' record of each referral and rescind requests made wrongful by on-time assessments or "
+            "withdrawals (divert.referrals, divert.case-milestones).",
         ),
     },
 )

@@ -1,6 +1,11 @@
 """Fixtures of warrants' integration tests: a migrated database (SQLite, and PostgreSQL when
 configured), the API over it, bearer tokens minted with the settings it was built with, lapse
-bodies, and case/referral events as the consumer delivers them."""
+bodies, and referral events and case milestones as the consumer delivers them.
+
+Warrants makes a request only when its own record shows the referral accepted and its lapse
+recorded by intake: `hear_lapse(body)` delivers both for a lapse body, `make_lapsed(...)` builds a
+body and delivers them (what a test that raises a request does first).
+"""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,9 +18,17 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.cases import CaseAssessmentCompleted
 from divert_contracts.codec import DecodedEvent
-from divert_contracts.referrals import ReferralWithdrawn
+from divert_contracts.milestones import CaseAssessedMilestone
+from divert_contracts.referrals import (
+    Location,
+    ReferralAccepted,
+    ReferralAssessmentDeadlineLapsed,
+    ReferralDeadlineExtended,
+    ReferralWithdrawn,
+    RmsReference,
+    Subject,
+)
 from divert_platform.auth import Role, mint_token
 from divert_platform.cause import caused_by_event
 from divert_platform.testing import migrate
@@ -63,9 +76,9 @@ def token(warrants: Warrants) -> Token:
 
 
 @pytest.fixture
-def service(token: Token) -> Headers:
-    """Intake's deadline workflow, the one caller that raises requests."""
-    return token("service", subject="divert-intake")
+def deadline_worker(token: Token) -> Headers:
+    """Intake's deadline worker, the one caller that raises requests."""
+    return token("deadline_worker", subject="divert-intake-worker")
 
 
 @pytest.fixture
@@ -87,17 +100,58 @@ def lapse(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def assessment_completed(referral_id: str | UUID, completed_at: datetime) -> CaseAssessmentCompleted:
-    """The case event that stops the clock, with needs (which warrants must never keep)."""
-    return CaseAssessmentCompleted.model_validate(
+def referral_accepted(body: dict[str, Any], **changes: Any) -> ReferralAccepted:
+    """Intake's acceptance of the arrest diversion a lapse body is about, as intake publishes it:
+    with who the person is, which warrants must never keep."""
+    values: dict[str, Any] = {
+        "referral_id": body["referral_id"],
+        "jurisdiction": body["jurisdiction"],
+        "pathway": "arrest_diversion",
+        "referred_at": DUE - timedelta(days=30),
+        "policy": body["jurisdiction"],
+        "policy_version": "2025-01-01",
+        "assessment_due_by": body["assessment_due_by"],
+        "lapse_action": body["kind"],
+        "rms": RmsReference(agency="SPD", case_number="2025-000123", officer_id="officer-1"),
+        "subject": Subject(given_name="Alex", family_name="Example", phone="+1 206 555 0142"),
+        "location": Location(precinct="West"),
+        "offense_category": "drug_possession",
+    }
+    return ReferralAccepted.model_validate({**values, **changes})
+
+
+def deadline_lapsed(body: dict[str, Any]) -> ReferralAssessmentDeadlineLapsed:
+    """The lapse intake records before its worker tells warrants (the body's due and lapse times)."""
+    return ReferralAssessmentDeadlineLapsed.model_validate(
         {
-            "referral_id": str(referral_id),
-            "jurisdiction": "king-county",
-            "completed_at": completed_at,
-            "assessment_due_by": DUE,
-            "on_time": completed_at <= DUE,
-            "needs": [{"domain": "substance_use_treatment", "priority": 1, "part2": True}],
+            "referral_id": body["referral_id"],
+            "jurisdiction": body["jurisdiction"],
+            "assessment_due_by": body["assessment_due_by"],
+            "lapsed_at": body["lapsed_at"],
+            "lapse_action": body["kind"],
         }
+    )
+
+
+def deadline_extended(referral_id: str | UUID, previous: datetime, due_by: datetime) -> ReferralDeadlineExtended:
+    """A program manager moved the due time (with a free-text reason warrants must not keep)."""
+    return ReferralDeadlineExtended(
+        referral_id=UUID(str(referral_id)),
+        jurisdiction="king-county",
+        previous_due_by=previous,
+        assessment_due_by=due_by,
+        reason="hospitalised: case manager could not reach them",
+        extended_at=previous - timedelta(days=1),
+    )
+
+
+def case_assessed(referral_id: str | UUID, completed_at: datetime) -> CaseAssessedMilestone:
+    """The milestone that stops the clock: status only (its `on_time` is the case agency's view)."""
+    return CaseAssessedMilestone(
+        referral_id=UUID(str(referral_id)),
+        jurisdiction="king-county",
+        completed_at=completed_at,
+        on_time=completed_at <= DUE,
     )
 
 
@@ -139,9 +193,27 @@ def make_lapse() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def make_assessment_completed() -> Callable[..., CaseAssessmentCompleted]:
-    """Build a `CaseAssessmentCompleted` for a referral and a completion time."""
-    return assessment_completed
+def make_case_assessed() -> Callable[..., CaseAssessedMilestone]:
+    """Build a `CaseAssessedMilestone` for a referral and a completion time."""
+    return case_assessed
+
+
+@pytest.fixture
+def make_referral_accepted() -> Callable[..., ReferralAccepted]:
+    """Build intake's `ReferralAccepted` for a lapse body's referral (fields overridable by keyword)."""
+    return referral_accepted
+
+
+@pytest.fixture
+def make_deadline_lapsed() -> Callable[..., ReferralAssessmentDeadlineLapsed]:
+    """Build intake's `ReferralAssessmentDeadlineLapsed` for a lapse body."""
+    return deadline_lapsed
+
+
+@pytest.fixture
+def make_deadline_extended() -> Callable[..., ReferralDeadlineExtended]:
+    """Build a `ReferralDeadlineExtended` for a referral, from one due time to a later one."""
+    return deadline_extended
 
 
 @pytest.fixture
@@ -188,3 +260,31 @@ def deliver(warrants: Warrants) -> Deliver:
         return message
 
     return apply
+
+
+HearLapse = Callable[[dict[str, Any]], Awaitable[tuple[DecodedEvent, DecodedEvent]]]
+
+
+@pytest.fixture
+def hear_lapse(deliver: Deliver) -> HearLapse:
+    """Deliver intake's acceptance and recorded lapse of a lapse body's referral (in that order),
+    as warrants' consumer would: what makes the body's notice a request warrants may record."""
+
+    async def hear(body: dict[str, Any]) -> tuple[DecodedEvent, DecodedEvent]:
+        accepted = await deliver(referral_accepted(body), "/divert/intake")
+        lapsed = await deliver(deadline_lapsed(body), "/divert/intake")
+        return accepted, lapsed
+
+    return hear
+
+
+@pytest.fixture
+def make_lapsed(hear_lapse: HearLapse) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """`await make_lapsed(**changes)`: a lapse body whose acceptance and lapse warrants has heard of."""
+
+    async def make(**changes: Any) -> dict[str, Any]:
+        body = lapse(**changes)
+        await hear_lapse(body)
+        return body
+
+    return make

@@ -1,6 +1,8 @@
-"""No wrongful warrant: on-time assessments and withdrawals rescind (or flag) the referral's
-request, whether they arrive after the lapse or before it. The consumer's handlers are driven
-directly with decoded events, each in its own committed transaction, over a real database."""
+"""No wrongful warrant: on-time assessments (judged against warrants' own due time in force) and
+withdrawals rescind (or flag) the referral's request, whether they arrive after the lapse notice or
+before it. The consumer's handlers are driven directly with decoded events, each in its own
+committed transaction, over a real database; every request is raised after warrants heard of the
+referral's acceptance and lapse (`make_lapsed`, `hear_lapse`)."""
 
 import asyncio
 from datetime import timedelta
@@ -23,10 +25,10 @@ FLAGGED = "org.divert.warrant.request_flagged.v1"
 
 
 async def raise_request(
-    client: httpx.AsyncClient, body: dict[str, Any], service: Headers, status: int = 201
+    client: httpx.AsyncClient, body: dict[str, Any], worker: Headers, status: int = 201
 ) -> dict[str, Any]:
-    """Raise a request as intake's deadline workflow does (its service token, the referral as key)."""
-    headers = {**service, "Idempotency-Key": body["referral_id"]}
+    """Raise a request as intake's deadline worker does (its own token, the referral as key)."""
+    headers = {**worker, "Idempotency-Key": body["referral_id"]}
     response = await client.post("/v1/warrant-requests", json=body, headers=headers)
     assert response.status_code == status, response.text
     return response.json()
@@ -47,11 +49,11 @@ async def current(client: httpx.AsyncClient, request: dict[str, Any], reader: He
 
 @pytest.mark.parametrize(("offset", "rescinds"), [(-SECOND, True), (SECOND, False)])
 async def test_an_assessment_arriving_after_the_lapse_rescinds_only_if_it_was_on_time(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, rescinds, service, prosecutor
+    client, make_lapsed, make_case_assessed, deliver, rows, due, offset, rescinds, deadline_worker, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
-    message = await deliver(make_assessment_completed(request["referral_id"], due + offset))
+    message = await deliver(make_case_assessed(request["referral_id"], due + offset))
 
     view = await current(client, request, prosecutor)
     if rescinds:
@@ -72,12 +74,13 @@ async def test_an_assessment_arriving_after_the_lapse_rescinds_only_if_it_was_on
 
 @pytest.mark.parametrize(("offset", "status"), [(-SECOND, "rescinded"), (SECOND, "requested")])
 async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_request(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, offset, status, service
+    client, make_lapse, hear_lapse, make_case_assessed, deliver, rows, due, offset, status, deadline_worker
 ) -> None:
     body = make_lapse()
-    message = await deliver(make_assessment_completed(body["referral_id"], due + offset))
+    message = await deliver(make_case_assessed(body["referral_id"], due + offset))
+    _, lapsed = await hear_lapse(body)
 
-    request = await raise_request(client, body, service)
+    request = await raise_request(client, body, deadline_worker)
 
     assert request["status"] == status
     types = [t for t, _ in await published(rows, body["referral_id"])]
@@ -86,7 +89,10 @@ async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_reque
         assert request["rescission_reason"] == "assessed_before_deadline"
         assert types == [REQUESTED, RESCINDED]  # the audit trail shows both
         assert history == [
-            ("WarrantRequested", {"actor": "divert-intake", "role": "service", "agency": None}),
+            (
+                "WarrantRequested",  # the worker's notice, resting on intake's lapse event
+                {"actor": "divert-intake-worker", "role": "deadline_worker", "agency": None, "causation_id": lapsed.id},
+            ),
             ("RequestRescinded", {"actor": "/divert/warrants", "role": "service", "causation_id": message.id}),
         ]
     else:
@@ -95,9 +101,9 @@ async def test_an_assessment_arriving_before_the_lapse_is_consulted_by_the_reque
 
 
 async def test_a_withdrawal_after_the_lapse_rescinds(
-    client, make_lapse, make_referral_withdrawn, deliver, rows, service, prosecutor
+    client, make_lapsed, make_referral_withdrawn, deliver, rows, deadline_worker, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
@@ -106,25 +112,25 @@ async def test_a_withdrawal_after_the_lapse_rescinds(
     assert (event_type, data["reason"], data["jurisdiction"]) == (RESCINDED, "referral_withdrawn", "king-county")
 
 
-async def test_a_withdrawal_before_the_lapse_records_the_request_already_rescinded(
-    client, make_lapse, make_referral_withdrawn, deliver, rows, service
+async def test_a_withdrawal_heard_before_the_lapse_notice_records_the_request_already_rescinded(
+    client, make_lapsed, make_referral_withdrawn, deliver, rows, deadline_worker
 ) -> None:
-    body = make_lapse()
+    body = await make_lapsed()
     await deliver(make_referral_withdrawn(body["referral_id"]), "/divert/intake")
 
-    request = await raise_request(client, body, service)
+    request = await raise_request(client, body, deadline_worker)
 
     assert (request["status"], request["rescission_reason"]) == ("rescinded", "referral_withdrawn")
     assert [t for t, _ in await published(rows, body["referral_id"])] == [REQUESTED, RESCINDED]
 
 
 async def test_an_acknowledged_request_found_wrongful_is_flagged_once_not_changed(
-    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due, service, prosecutor
+    client, make_lapsed, make_case_assessed, make_referral_withdrawn, deliver, rows, due, deadline_worker, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     await client.post(f"/v1/warrant-requests/{request['warrant_request_id']}/acknowledgement", headers=prosecutor)
 
-    await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
+    await deliver(make_case_assessed(request["referral_id"], due - SECOND))
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")  # no second flag
 
     view = await current(client, request, prosecutor)
@@ -142,12 +148,12 @@ async def test_an_acknowledged_request_found_wrongful_is_flagged_once_not_change
 
 
 async def test_a_rescinded_request_stays_as_it_is(
-    client, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due, service, prosecutor
+    client, make_lapsed, make_case_assessed, make_referral_withdrawn, deliver, rows, due, deadline_worker, prosecutor
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
-    await deliver(make_assessment_completed(request["referral_id"], due - SECOND))
+    await deliver(make_case_assessed(request["referral_id"], due - SECOND))
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
     assert (await current(client, request, prosecutor))["rescission_reason"] == "referral_withdrawn"
@@ -155,15 +161,15 @@ async def test_a_rescinded_request_stays_as_it_is(
 
 
 async def test_duplicate_lapses_after_a_fact_give_one_request_rescinded_once(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, service
+    client, make_lapsed, make_case_assessed, deliver, rows, due, deadline_worker
 ) -> None:
-    body = make_lapse()
-    await deliver(make_assessment_completed(body["referral_id"], due))  # exactly at the due time: on time
+    body = await make_lapsed()
+    await deliver(make_case_assessed(body["referral_id"], due))  # exactly at the due time: on time
 
-    first = await raise_request(client, body, service)
-    again = await raise_request(client, body, service, status=200)
+    first = await raise_request(client, body, deadline_worker)
+    again = await raise_request(client, body, deadline_worker, status=200)
     unkeyed = await client.post(
-        "/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()}, headers=service
+        "/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()}, headers=deadline_worker
     )
 
     assert unkeyed.status_code == 200
@@ -173,9 +179,9 @@ async def test_duplicate_lapses_after_a_fact_give_one_request_rescinded_once(
 
 
 async def test_facts_about_referrals_without_requests_wait_for_the_lapse(
-    client, make_assessment_completed, deliver, rows, due
+    client, make_case_assessed, deliver, rows, due
 ) -> None:
-    event = make_assessment_completed(uuid4(), due - SECOND)
+    event = make_case_assessed(uuid4(), due - SECOND)
 
     await deliver(event)
 
@@ -184,24 +190,33 @@ async def test_facts_about_referrals_without_requests_wait_for_the_lapse(
     assert fact["referral_id"] == str(event.referral_id)
 
 
-async def test_warrants_keeps_times_never_case_content(
-    warrants, make_lapse, make_assessment_completed, make_referral_withdrawn, deliver, rows, due
+async def test_warrants_keeps_standing_times_and_event_ids_never_personal_data_or_case_content(
+    warrants, make_lapse, hear_lapse, make_case_assessed, make_referral_withdrawn, deliver, rows, due
 ) -> None:
     body = make_lapse()
-    assessed = await deliver(make_assessment_completed(body["referral_id"], due - SECOND))
+    accepted, lapsed = await hear_lapse(body)
+    assessed = await deliver(make_case_assessed(body["referral_id"], due - SECOND))
     withdrawn = await deliver(make_referral_withdrawn(body["referral_id"]), "/divert/intake")
 
     [fact] = await rows(referral_facts)
 
-    assert set(fact) == {
-        "referral_id",
-        "assessment_completed_at",
-        "assessment_event_id",
-        "withdrawn_at",
-        "withdrawal_event_id",
-        "updated_at",
+    assert fact == {
+        "referral_id": body["referral_id"],
+        "jurisdiction": "king-county",
+        "pathway": "arrest_diversion",
+        "lapse_action": "warrant_request",
+        "accepted_event_id": accepted.id,
+        "assessment_due_by": due,
+        "due_event_id": accepted.id,
+        "lapsed_at": due + 2 * SECOND,
+        "due_at_lapse": due,
+        "lapse_event_id": lapsed.id,
+        "assessment_completed_at": due - SECOND,
+        "assessment_event_id": assessed.id,
+        "withdrawn_at": due,
+        "withdrawal_event_id": withdrawn.id,
+        "updated_at": fact["updated_at"],
     }
-    assert (fact["assessment_event_id"], fact["withdrawal_event_id"]) == (assessed.id, withdrawn.id)
     async with warrants.engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
         columns = {
@@ -209,21 +224,21 @@ async def test_warrants_keeps_times_never_case_content(
             for table in tables
             for column in await connection.run_sync(lambda sync, t=table: inspect(sync).get_columns(t))
         }
-    assert not columns & {"needs", "need", "contacts", "consent", "notes", "reason"}
+    assert not columns & {"needs", "need", "contacts", "consent", "notes", "reason", "given_name", "phone"}
 
 
 async def test_a_lapse_racing_an_on_time_assessment_never_leaves_a_warrant_standing(
-    client, make_lapse, make_assessment_completed, deliver, rows, due, service, prosecutor
+    client, make_lapsed, make_case_assessed, deliver, rows, due, deadline_worker, prosecutor
 ) -> None:
-    bodies = [make_lapse() for _ in range(8)]
+    bodies = [await make_lapsed() for _ in range(8)]
 
     async def lapse_then_view(body: dict[str, Any]) -> None:
-        await client.post("/v1/warrant-requests", json=body, headers=service)
+        await client.post("/v1/warrant-requests", json=body, headers=deadline_worker)
 
     # Whichever commits first, the other must see it (the referral-facts row orders them).
     await asyncio.gather(
         *(lapse_then_view(body) for body in bodies),
-        *(deliver(make_assessment_completed(body["referral_id"], due)) for body in bodies),
+        *(deliver(make_case_assessed(body["referral_id"], due)) for body in bodies),
     )
 
     listed = (await client.get("/v1/warrant-requests", headers=prosecutor)).json()["items"]

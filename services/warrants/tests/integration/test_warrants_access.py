@@ -1,6 +1,8 @@
 """Who may call warrants, and which requests each caller sees (docs/access.md).
 
-Warrants keeps no read audit: its data is referral ids, jurisdictions and dates, no personal data."""
+Only intake's deadline worker (`deadline_worker`) raises requests: the generic `service` role,
+which directory importers hold too, is refused. Warrants keeps no read audit: its data is referral
+ids, jurisdictions and dates, no personal data."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +14,8 @@ import pytest
 
 from divert_platform.auth import ROLES, mint_token
 from divert_platform.problems import PROBLEM_JSON
+from divert_platform.schema import events, idempotency_keys, outbox
+from divert_warrants.adapters.tables import warrant_requests
 from divert_warrants.bootstrap import Warrants
 from divert_warrants.config import WarrantsSettings
 
@@ -20,18 +24,18 @@ Token = Callable[..., Headers]
 UNKNOWN = str(uuid4())
 
 PROTECTED: list[tuple[str, str, set[str]]] = [
-    ("POST", "/v1/warrant-requests", {"service"}),
+    ("POST", "/v1/warrant-requests", {"deadline_worker"}),
     ("GET", "/v1/warrant-requests", {"prosecutor", "court", "program_manager"}),
     ("GET", f"/v1/warrant-requests/{UNKNOWN}", {"prosecutor", "court", "program_manager"}),
     ("POST", f"/v1/warrant-requests/{UNKNOWN}/acknowledgement", {"prosecutor", "court"}),
 ]
 
 
-async def raise_requests(client: httpx.AsyncClient, service: Headers, make_lapse, *jurisdictions: str) -> list[str]:
+async def raise_requests(client: httpx.AsyncClient, worker: Headers, make_lapsed, *jurisdictions: str) -> list[str]:
     ids = []
     for jurisdiction in jurisdictions:
         response = await client.post(
-            "/v1/warrant-requests", json=make_lapse(jurisdiction=jurisdiction), headers=service
+            "/v1/warrant-requests", json=await make_lapsed(jurisdiction=jurisdiction), headers=worker
         )
         assert response.status_code == 201, response.text
         ids.append(response.json()["warrant_request_id"])
@@ -63,10 +67,26 @@ async def test_every_other_role_is_forbidden(client: httpx.AsyncClient, token: T
             assert response.status_code == 403, (method, path, role, response.text)
 
 
-async def test_a_program_manager_sees_only_its_jurisdictions_requests(
-    client: httpx.AsyncClient, token: Token, service: Headers, make_lapse
+async def test_a_generic_service_token_may_not_raise_a_request_even_for_a_recorded_lapse(
+    client: httpx.AsyncClient, token: Token, make_lapsed, rows
 ) -> None:
-    king, demo = await raise_requests(client, service, make_lapse, "king-county", "demo")
+    body = await make_lapsed()  # a lapse intake did record: only the caller is wrong
+    for subject in ("divert-intake", "divert-directory-importer"):
+        headers = {**token("service", subject=subject), "Idempotency-Key": body["referral_id"]}
+
+        refused = await client.post("/v1/warrant-requests", json=body, headers=headers)
+
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == PROBLEM_JSON
+        assert refused.json()["detail"] == "the service role may not use this route"
+    for table in (warrant_requests, outbox, events, idempotency_keys):
+        assert await rows(table) == [], table.name
+
+
+async def test_a_program_manager_sees_only_its_jurisdictions_requests(
+    client: httpx.AsyncClient, token: Token, deadline_worker: Headers, make_lapsed
+) -> None:
+    king, demo = await raise_requests(client, deadline_worker, make_lapsed, "king-county", "demo")
     manager = token("program_manager", jurisdiction="king-county")
 
     async def listed(**params: str) -> list[str]:
@@ -87,9 +107,9 @@ async def test_a_program_manager_sees_only_its_jurisdictions_requests(
 
 @pytest.mark.parametrize("role", ["prosecutor", "court"])
 async def test_prosecutors_and_courts_see_every_jurisdiction_unless_their_token_names_one(
-    client: httpx.AsyncClient, token: Token, service: Headers, make_lapse, role: str
+    client: httpx.AsyncClient, token: Token, deadline_worker: Headers, make_lapsed, role: str
 ) -> None:
-    king, demo = await raise_requests(client, service, make_lapse, "king-county", "demo")
+    king, demo = await raise_requests(client, deadline_worker, make_lapsed, "king-county", "demo")
 
     async def listed(headers: Headers) -> list[str]:
         return [
@@ -108,9 +128,9 @@ async def test_there_is_no_rate_limit_by_default(warrants: Warrants) -> None:
     assert warrants.settings.rate_limit_per_minute == 0
 
 
-async def test_a_body_that_is_not_json_is_a_415(client: httpx.AsyncClient, service: Headers) -> None:
+async def test_a_body_that_is_not_json_is_a_415(client: httpx.AsyncClient, deadline_worker: Headers) -> None:
     response = await client.post(
-        "/v1/warrant-requests", content=b"referral_id=1", headers={**service, "content-type": "text/plain"}
+        "/v1/warrant-requests", content=b"referral_id=1", headers={**deadline_worker, "content-type": "text/plain"}
     )
     assert response.status_code == 415
     assert response.headers["content-type"] == PROBLEM_JSON

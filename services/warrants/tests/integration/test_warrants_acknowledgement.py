@@ -1,7 +1,7 @@
 """Prosecutors and courts acknowledge requests: `POST /v1/warrant-requests/{id}/acknowledgement`.
 
 Who acknowledges is the caller's role, from its token; `acknowledged_by` in the body is accepted
-only when it names that role."""
+only when it names that role. Requests are raised after warrants heard of the lapse (`make_lapsed`)."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -18,8 +18,8 @@ Headers = dict[str, str]
 Token = Callable[..., Headers]
 
 
-async def raise_request(client: httpx.AsyncClient, body: dict[str, Any], service: Headers) -> dict[str, Any]:
-    created = await client.post("/v1/warrant-requests", json=body, headers=service)
+async def raise_request(client: httpx.AsyncClient, body: dict[str, Any], worker: Headers) -> dict[str, Any]:
+    created = await client.post("/v1/warrant-requests", json=body, headers=worker)
     assert created.status_code == 201, created.text
     return created.json()
 
@@ -30,9 +30,9 @@ def ack_url(request: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("role", ["prosecutor", "court"])
 async def test_acknowledging_records_who_and_when_and_publishes_it(
-    client: httpx.AsyncClient, make_lapse, rows, role: str, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, rows, role: str, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     caller = token(role, subject=f"{role}-office-1")
 
     response = await client.post(ack_url(request), headers=caller)
@@ -56,9 +56,9 @@ async def test_acknowledging_records_who_and_when_and_publishes_it(
 
 
 async def test_the_same_role_acknowledging_again_is_a_harmless_retry(
-    client: httpx.AsyncClient, make_lapse, rows, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, rows, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     first = await client.post(ack_url(request), json={"acknowledged_by": "court"}, headers=token("court"))
 
     again = await client.post(ack_url(request), headers=token("court", subject="another-clerk"))
@@ -69,9 +69,9 @@ async def test_the_same_role_acknowledging_again_is_a_harmless_retry(
 
 
 async def test_the_other_role_acknowledging_is_a_conflict_naming_the_state(
-    client: httpx.AsyncClient, make_lapse, token: Token, service: Headers, prosecutor: Headers
+    client: httpx.AsyncClient, make_lapsed, token: Token, deadline_worker: Headers, prosecutor: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     await client.post(ack_url(request), headers=prosecutor)
 
     refused = await client.post(ack_url(request), headers=token("court"))
@@ -83,9 +83,15 @@ async def test_the_other_role_acknowledging_is_a_conflict_naming_the_state(
 
 
 async def test_a_rescinded_request_cannot_be_acknowledged(
-    client: httpx.AsyncClient, make_lapse, make_referral_withdrawn, deliver, rows, service: Headers, prosecutor: Headers
+    client: httpx.AsyncClient,
+    make_lapsed,
+    make_referral_withdrawn,
+    deliver,
+    rows,
+    deadline_worker: Headers,
+    prosecutor: Headers,
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
     await deliver(make_referral_withdrawn(request["referral_id"]), "/divert/intake")
 
     refused = await client.post(ack_url(request), headers=prosecutor)
@@ -114,9 +120,9 @@ async def test_an_unknown_request_is_a_404_problem(client: httpx.AsyncClient, to
     ],
 )
 async def test_invalid_acknowledgements_are_422_problems(
-    client: httpx.AsyncClient, make_lapse, body: dict[str, Any], field: str, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, body: dict[str, Any], field: str, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
     response = await client.post(ack_url(request), json=body, headers=token("court"))
 
@@ -126,19 +132,21 @@ async def test_invalid_acknowledgements_are_422_problems(
 
 async def test_requests_are_filtered_by_lifecycle_status_and_flag(
     client: httpx.AsyncClient,
-    make_lapse,
-    make_assessment_completed,
+    make_lapsed,
+    make_case_assessed,
     make_referral_withdrawn,
     deliver,
     due,
-    service: Headers,
+    deadline_worker: Headers,
     prosecutor: Headers,
 ) -> None:
-    open_, acked, withdrawn, wrongful = [await raise_request(client, make_lapse(), service) for _ in range(4)]
+    open_, acked, withdrawn, wrongful = [
+        await raise_request(client, await make_lapsed(), deadline_worker) for _ in range(4)
+    ]
     for request in (acked, wrongful):
         await client.post(ack_url(request), headers=prosecutor)
     await deliver(make_referral_withdrawn(withdrawn["referral_id"]), "/divert/intake")
-    await deliver(make_assessment_completed(wrongful["referral_id"], due))
+    await deliver(make_case_assessed(wrongful["referral_id"], due))
 
     async def listed(**params: str) -> list[str]:
         response = await client.get("/v1/warrant-requests", params=params, headers=prosecutor)
@@ -164,9 +172,9 @@ async def test_the_openapi_document_lists_the_problem_responses(client: httpx.As
 
 @pytest.mark.parametrize(("role", "claimed"), [("prosecutor", "court"), ("court", "prosecutor")])
 async def test_acknowledging_in_another_roles_name_is_forbidden(
-    client: httpx.AsyncClient, make_lapse, rows, role: str, claimed: str, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, rows, role: str, claimed: str, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
     refused = await client.post(ack_url(request), json={"acknowledged_by": claimed}, headers=token(role))
 
@@ -177,9 +185,9 @@ async def test_acknowledging_in_another_roles_name_is_forbidden(
 
 @pytest.mark.parametrize("body", [None, {}, {"acknowledged_by": "court"}])
 async def test_the_body_may_be_omitted_or_name_the_callers_own_role(
-    client: httpx.AsyncClient, make_lapse, body: dict[str, Any] | None, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, body: dict[str, Any] | None, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
     response = await client.post(ack_url(request), json=body, headers=token("court"))
 
@@ -187,11 +195,11 @@ async def test_the_body_may_be_omitted_or_name_the_callers_own_role(
     assert response.json()["acknowledged_by"] == "court"
 
 
-@pytest.mark.parametrize("role", ["program_manager", "officer", "case_manager", "service", "ops"])
+@pytest.mark.parametrize("role", ["program_manager", "officer", "case_manager", "service", "deadline_worker", "ops"])
 async def test_only_prosecutors_and_courts_acknowledge(
-    client: httpx.AsyncClient, make_lapse, role: str, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, role: str, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(), service)
+    request = await raise_request(client, await make_lapsed(), deadline_worker)
 
     refused = await client.post(ack_url(request), headers=token(role, jurisdiction="king-county", agency="SPD"))
 
@@ -199,9 +207,9 @@ async def test_only_prosecutors_and_courts_acknowledge(
 
 
 async def test_a_scoped_court_cannot_reach_another_jurisdictions_request(
-    client: httpx.AsyncClient, make_lapse, rows, token: Token, service: Headers
+    client: httpx.AsyncClient, make_lapsed, rows, token: Token, deadline_worker: Headers
 ) -> None:
-    request = await raise_request(client, make_lapse(jurisdiction="king-county"), service)
+    request = await raise_request(client, await make_lapsed(jurisdiction="king-county"), deadline_worker)
 
     missing = await client.post(ack_url(request), headers=token("court", jurisdiction="santa-fe"))
     taken = await client.post(ack_url(request), headers=token("court", jurisdiction="king-county"))

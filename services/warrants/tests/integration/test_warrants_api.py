@@ -1,6 +1,7 @@
 """The warrants REST API over a real, migrated database (SQLite; PostgreSQL when configured).
 
-Fixtures `warrants` and `client` come from conftest.py."""
+Fixtures `warrants` and `client` come from conftest.py; a request is raised after warrants heard
+of the referral's acceptance and lapse (`hear_lapse`, `make_lapsed`)."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
@@ -44,11 +45,12 @@ async def count(warrants: Warrants, table: Any) -> int:
 
 
 async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
-    client: httpx.AsyncClient, warrants: Warrants, service: Headers
+    client: httpx.AsyncClient, warrants: Warrants, deadline_worker: Headers, hear_lapse
 ) -> None:
     body = lapse()
+    _, lapsed = await hear_lapse(body)
 
-    created = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
+    created = await client.post("/v1/warrant-requests", json=body, headers={**deadline_worker, **key_for(body)})
 
     assert created.status_code == 201, created.text
     view = created.json()
@@ -86,22 +88,28 @@ async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
         body["referral_id"],
     )
     assert row.data["warrant_request_id"] == view["warrant_request_id"]
-    assert event.metadata == {"actor": "divert-intake", "role": "service", "agency": None}  # the caller's token
+    # The caller's token, and the lapse event of intake's the request rests on.
+    assert event.metadata == {
+        "actor": "divert-intake-worker",
+        "role": "deadline_worker",
+        "agency": None,
+        "causation_id": lapsed.id,
+    }
 
 
 async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
-    client: httpx.AsyncClient, warrants: Warrants, service: Headers
+    client: httpx.AsyncClient, warrants: Warrants, deadline_worker: Headers, make_lapsed
 ) -> None:
-    body = lapse()
-    first = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
-    retried = await client.post("/v1/warrant-requests", json=body, headers={**service, **key_for(body)})
+    body = await make_lapsed()
+    first = await client.post("/v1/warrant-requests", json=body, headers={**deadline_worker, **key_for(body)})
+    retried = await client.post("/v1/warrant-requests", json=body, headers={**deadline_worker, **key_for(body)})
     # Another caller, another key, a later lapse time: still the same referral's one request.
     later = await client.post(
         "/v1/warrant-requests",
         json={**body, "lapsed_at": (DUE + timedelta(hours=1)).isoformat()},
-        headers={**service, "Idempotency-Key": "another-key"},
+        headers={**deadline_worker, "Idempotency-Key": "another-key"},
     )
-    unkeyed = await client.post("/v1/warrant-requests", json=body, headers=service)
+    unkeyed = await client.post("/v1/warrant-requests", json=body, headers=deadline_worker)
 
     assert first.status_code == 201
     assert [r.status_code for r in (retried, later, unkeyed)] == [200, 200, 200]
@@ -111,13 +119,13 @@ async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
 
 
 async def test_concurrent_lapse_notices_for_one_referral_create_one_request(
-    client: httpx.AsyncClient, warrants: Warrants, service: Headers
+    client: httpx.AsyncClient, warrants: Warrants, deadline_worker: Headers, make_lapsed
 ) -> None:
-    body = lapse()
+    body = await make_lapsed()
 
     responses = await asyncio.gather(
         *(
-            client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": f"k{i}"})
+            client.post("/v1/warrant-requests", json=body, headers={**deadline_worker, "Idempotency-Key": f"k{i}"})
             for i in range(5)
         )
     )
@@ -127,42 +135,59 @@ async def test_concurrent_lapse_notices_for_one_referral_create_one_request(
     assert await count(warrants, outbox) == 1
 
 
-async def test_an_idempotency_key_reused_with_another_body_is_a_conflict(
-    client: httpx.AsyncClient, service: Headers
+async def test_an_idempotency_key_reused_with_another_body_is_a_conflict_the_worker_can_tell_apart(
+    client: httpx.AsyncClient, deadline_worker: Headers, make_lapsed
 ) -> None:
-    body = lapse()
-    await client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": "shared"})
+    body = await make_lapsed()
+    first = await client.post(
+        "/v1/warrant-requests", json=body, headers={**deadline_worker, "Idempotency-Key": "shared"}
+    )
+    assert first.status_code == 201, first.text
 
-    reused = await client.post("/v1/warrant-requests", json=lapse(), headers={**service, "Idempotency-Key": "shared"})
+    for other in (await make_lapsed(), lapse()):  # another lapse heard of, or not heard of yet
+        reused = await client.post(
+            "/v1/warrant-requests", json=other, headers={**deadline_worker, "Idempotency-Key": "shared"}
+        )
 
-    assert reused.status_code == 409
-    assert reused.headers["content-type"] == PROBLEM_JSON
-    assert reused.json()["status"] == 409
+        assert reused.status_code == 409
+        assert reused.headers["content-type"] == PROBLEM_JSON
+        problem = reused.json()
+        assert (problem["status"], problem["type"], problem["field"]) == (
+            409,
+            "https://divert.example/problems/conflict",
+            "Idempotency-Key",
+        )
+        assert "Retry-After" not in reused.headers  # final: unlike `lapse-not-recorded`
 
 
-async def test_the_same_instant_in_another_offset_is_the_same_body(client: httpx.AsyncClient, service: Headers) -> None:
-    body = lapse()
-    await client.post("/v1/warrant-requests", json=body, headers={**service, "Idempotency-Key": "offsets"})
+async def test_the_same_instant_in_another_offset_is_the_same_body(
+    client: httpx.AsyncClient, deadline_worker: Headers, make_lapsed
+) -> None:
+    body = await make_lapsed()
+    await client.post("/v1/warrant-requests", json=body, headers={**deadline_worker, "Idempotency-Key": "offsets"})
     pacific = timezone(timedelta(hours=-8))
     shifted = {**body, "assessment_due_by": DUE.astimezone(pacific).isoformat()}
 
-    again = await client.post("/v1/warrant-requests", json=shifted, headers={**service, "Idempotency-Key": "offsets"})
+    again = await client.post(
+        "/v1/warrant-requests", json=shifted, headers={**deadline_worker, "Idempotency-Key": "offsets"}
+    )
 
     assert again.status_code == 200
     assert datetime.fromisoformat(again.json()["assessment_due_by"]).utcoffset() == timedelta(0)
 
 
 async def test_requests_are_listed_oldest_first_and_filtered(
-    client: httpx.AsyncClient, service: Headers, prosecutor: Headers
+    client: httpx.AsyncClient, deadline_worker: Headers, prosecutor: Headers, make_lapsed
 ) -> None:
     bodies = [
-        lapse(jurisdiction="king-county", kind="warrant_request"),
-        lapse(jurisdiction="king-county", kind="return_for_charging"),
-        lapse(jurisdiction="demo", kind="warrant_request"),
+        await make_lapsed(jurisdiction="king-county", kind="warrant_request"),
+        await make_lapsed(jurisdiction="king-county", kind="return_for_charging"),
+        await make_lapsed(jurisdiction="demo", kind="warrant_request"),
     ]
     ids = []
     for body in bodies:
-        ids.append((await client.post("/v1/warrant-requests", json=body, headers=service)).json()["warrant_request_id"])
+        created = await client.post("/v1/warrant-requests", json=body, headers=deadline_worker)
+        ids.append(created.json()["warrant_request_id"])
 
     async def listed(**params: str) -> list[str]:
         response = await client.get("/v1/warrant-requests", params=params, headers=prosecutor)
@@ -179,8 +204,10 @@ async def test_requests_are_listed_oldest_first_and_filtered(
     assert await listed(limit="2") == ids[:2]
 
 
-async def test_one_request_is_read_by_id(client: httpx.AsyncClient, service: Headers, prosecutor: Headers) -> None:
-    created = (await client.post("/v1/warrant-requests", json=lapse(), headers=service)).json()
+async def test_one_request_is_read_by_id(
+    client: httpx.AsyncClient, deadline_worker: Headers, prosecutor: Headers, make_lapsed
+) -> None:
+    created = (await client.post("/v1/warrant-requests", json=await make_lapsed(), headers=deadline_worker)).json()
 
     read = await client.get(f"/v1/warrant-requests/{created['warrant_request_id']}", headers=prosecutor)
 
@@ -225,9 +252,9 @@ async def test_invalid_filters_are_422_problems_naming_the_field(
     ],
 )
 async def test_invalid_bodies_are_422_problems_and_record_nothing(
-    client: httpx.AsyncClient, warrants: Warrants, changes: dict[str, Any], field: str, service: Headers
+    client: httpx.AsyncClient, warrants: Warrants, changes: dict[str, Any], field: str, deadline_worker: Headers
 ) -> None:
-    response = await client.post("/v1/warrant-requests", json=lapse(**changes), headers=service)
+    response = await client.post("/v1/warrant-requests", json=lapse(**changes), headers=deadline_worker)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON

@@ -21,7 +21,9 @@ from divert_warrants.entrypoints.api import build_api
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
 
 
-async def test_a_warrant_request_is_published_as_warrant_requested(database_url: str, kafka_bootstrap: str) -> None:
+async def test_a_warrant_request_is_published_as_warrant_requested(
+    database_url: str, kafka_bootstrap: str, hear_lapse
+) -> None:
     await migrate(database_url, MIGRATIONS)
     warrants = bootstrap(WarrantsSettings(database_url=database_url, kafka_bootstrap=kafka_bootstrap))
     referral_id = str(uuid4())
@@ -32,6 +34,7 @@ async def test_a_warrant_request_is_published_as_warrant_requested(database_url:
         "assessment_due_by": DUE.isoformat(),
         "lapsed_at": (DUE + timedelta(seconds=1)).isoformat(),
     }
+    await hear_lapse(body)  # warrants' own record: intake accepted the referral and recorded its lapse
     await ensure_topics(kafka_bootstrap, [WARRANTS])
     producer = create_producer(kafka_bootstrap, "warrants-relay-test")
     consumer = AIOKafkaConsumer(
@@ -43,8 +46,8 @@ async def test_a_warrant_request_is_published_as_warrant_requested(database_url:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=build_api(warrants)), base_url="http://w"
         ) as http:
-            service = mint_token(warrants.settings, subject="divert-intake", role="service")
-            headers = {"Authorization": f"Bearer {service}"}
+            worker = mint_token(warrants.settings, subject="divert-intake-worker", role="deadline_worker")
+            headers = {"Authorization": f"Bearer {worker}"}
             created = (await http.post("/v1/warrant-requests", json=body, headers=headers)).json()
         assert await OutboxRelay(warrants.sessions, producer).publish_pending() == 1
         assert await OutboxRelay(warrants.sessions, producer).publish_pending() == 0  # marked published

@@ -1,13 +1,26 @@
 """Every warrants handler on the fake unit of work: what it stores, what it publishes, what it
-refuses. The same behaviour on SQLite and PostgreSQL is the integration tier's."""
+refuses. The same behaviour on SQLite and PostgreSQL is the integration tier's.
 
+A request is only made once warrants' own record has the referral's acceptance and lapse
+(`hear_lapse`); the reactions build that record and set an existing request right."""
+
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
-from divert_contracts.cases import CaseAssessmentCompleted
-from divert_contracts.referrals import ReferralWithdrawn
+from divert_contracts.milestones import CaseAssessedMilestone
+from divert_contracts.referrals import (
+    LapseAction,
+    Location,
+    ReferralAccepted,
+    ReferralAssessmentDeadlineLapsed,
+    ReferralDeadlineExtended,
+    ReferralWithdrawn,
+    RmsReference,
+    Subject,
+)
 from divert_contracts.warrants import (
     WarrantRequestAcknowledged,
     WarrantRequested,
@@ -16,28 +29,67 @@ from divert_contracts.warrants import (
 )
 from divert_platform.cause import Cause, caused_by_event
 from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
-from divert_warrants.domain.warrant_request import InvalidTransition, WarrantRequestStatus
+from divert_warrants.domain.referral_facts import LapseNotRecorded
+from divert_warrants.domain.warrant_request import InvalidTransition, InvalidWarrantRequest, WarrantRequestStatus
 from divert_warrants.service_layer import handlers
 
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
 LAPSED = DUE + timedelta(seconds=2)
-WORKFLOW = Cause(actor="divert-intake", role="service")
+WORKER = Cause(actor="divert-intake-worker", role="deadline_worker")
 
 
-def lapse(referral_id: UUID) -> RequestWarrant:
-    return RequestWarrant(uuid4(), referral_id, "king-county", "warrant_request", DUE, LAPSED, LAPSED)
+def lapse(
+    referral_id: UUID, due: datetime = DUE, jurisdiction: str = "king-county", kind: LapseAction = "warrant_request"
+) -> RequestWarrant:
+    """The deadline worker's lapse notice (a claim, checked against the record), two seconds after `due`."""
+    lapsed_at = due + (LAPSED - DUE)
+    return RequestWarrant(uuid4(), referral_id, jurisdiction, kind, due, lapsed_at, at=lapsed_at)
 
 
-def assessment(referral_id: UUID, completed_at: datetime) -> CaseAssessmentCompleted:
-    return CaseAssessmentCompleted.model_validate(
+def accepted(referral_id: UUID, due: datetime | None = DUE, pathway: str = "arrest_diversion") -> ReferralAccepted:
+    """Intake's acceptance, with who the person is (which warrants must never keep)."""
+    return ReferralAccepted.model_validate(
         {
-            "referral_id": str(referral_id),
+            "referral_id": referral_id,
             "jurisdiction": "king-county",
-            "completed_at": completed_at,
-            "assessment_due_by": DUE,
-            "on_time": completed_at <= DUE,
-            "needs": [{"domain": "housing", "priority": 1, "part2": False}],
+            "pathway": pathway,
+            "referred_at": DUE - timedelta(days=30),
+            "policy": "king-county",
+            "policy_version": "2025-01-01",
+            "assessment_due_by": due,
+            "lapse_action": "warrant_request" if due else None,
+            "rms": RmsReference(agency="SPD", case_number="2025-1", officer_id="o-1"),
+            "subject": Subject(given_name="Alex", family_name="Example"),
+            "location": Location(),
+            "offense_category": None,
         }
+    )
+
+
+def lapsed(referral_id: UUID, due: datetime = DUE) -> ReferralAssessmentDeadlineLapsed:
+    return ReferralAssessmentDeadlineLapsed(
+        referral_id=referral_id,
+        jurisdiction="king-county",
+        assessment_due_by=due,
+        lapsed_at=due + (LAPSED - DUE),
+        lapse_action="warrant_request",
+    )
+
+
+def extended(referral_id: UUID, due: datetime) -> ReferralDeadlineExtended:
+    return ReferralDeadlineExtended(
+        referral_id=referral_id,
+        jurisdiction="king-county",
+        previous_due_by=DUE,
+        assessment_due_by=due,
+        reason="in hospital",
+        extended_at=DUE - timedelta(days=1),
+    )
+
+
+def assessment(referral_id: UUID, completed_at: datetime) -> CaseAssessedMilestone:
+    return CaseAssessedMilestone(
+        referral_id=referral_id, jurisdiction="king-county", completed_at=completed_at, on_time=completed_at <= DUE
     )
 
 
@@ -53,24 +105,35 @@ async def react(uow, handler, event, event_id: str = "ce-1") -> None:
         await uow.commit()
 
 
+async def hear_lapse(uow, referral_id: UUID, due: datetime = DUE) -> None:
+    """Intake's acceptance and recorded lapse reach warrants (events "accepted" and "lapse")."""
+    await react(uow, handlers.when_referral_accepted_keep_its_deadline, accepted(referral_id, due), "accepted")
+    await react(uow, handlers.when_deadline_lapsed_keep_the_lapse, lapsed(referral_id, due), "lapse")
+
+
 async def request(uow, command: RequestWarrant) -> handlers.Outcome:
-    uow.cause = WORKFLOW
+    uow.cause = WORKER
     async with uow:
         outcome = await handlers.request_warrant(command, uow)
         await uow.commit()
     return outcome
 
 
+async def lapsed_request(uow, referral_id: UUID) -> handlers.Outcome:
+    await hear_lapse(uow, referral_id)
+    return await request(uow, lapse(referral_id))
+
+
 class TestRequestWarrant:
     async def test_a_lapse_records_and_publishes_one_request(self, uow) -> None:
-        outcome = await request(uow, lapse(uuid4()))
+        outcome = await lapsed_request(uow, uuid4())
         assert outcome.created and outcome.request.status is WarrantRequestStatus.REQUESTED
         assert [type(event) for event in uow.published] == [WarrantRequested]
-        assert uow.metadata == [WORKFLOW.metadata()]
+        assert uow.metadata == [{**WORKER.metadata(), "causation_id": "lapse"}]  # rests on intake's lapse
 
     async def test_a_repeat_for_the_referral_returns_the_first_request(self, uow) -> None:
         referral_id = uuid4()
-        first = await request(uow, lapse(referral_id))
+        first = await lapsed_request(uow, referral_id)
         again = await request(uow, lapse(referral_id))
         assert (again.created, again.request.id) == (False, first.request.id)
         assert len(uow.published) == 1
@@ -87,10 +150,10 @@ class TestRequestWarrant:
         handler = (
             handlers.when_referral_withdrawn_rescind
             if reason == "referral_withdrawn"
-            else handlers.when_case_assessment_completed_rescind_if_on_time
+            else handlers.when_case_assessed_rescind_if_on_time
         )
         await react(uow, handler, fact(referral_id), event_id="the-fact")
-        outcome = await request(uow, lapse(referral_id))
+        outcome = await lapsed_request(uow, referral_id)
         assert outcome.request.status is WarrantRequestStatus.RESCINDED
         assert [type(event) for event in uow.published] == [WarrantRequested, WarrantRequestRescinded]
         assert uow.published[-1].reason == reason
@@ -98,14 +161,72 @@ class TestRequestWarrant:
 
     async def test_a_late_assessment_does_not_stop_the_request(self, uow) -> None:
         referral_id = uuid4()
-        await react(uow, handlers.when_case_assessment_completed_rescind_if_on_time, assessment(referral_id, LAPSED))
-        outcome = await request(uow, lapse(referral_id))
+        await react(uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, LAPSED))
+        outcome = await lapsed_request(uow, referral_id)
         assert outcome.request.status is WarrantRequestStatus.REQUESTED
+
+    async def test_a_notice_before_the_acceptance_or_the_lapse_is_refused_until_they_arrive(self, uow) -> None:
+        referral_id = uuid4()
+        with pytest.raises(LapseNotRecorded) as before_acceptance:
+            await request(uow, lapse(referral_id))
+        await react(uow, handlers.when_referral_accepted_keep_its_deadline, accepted(referral_id), "accepted")
+        with pytest.raises(LapseNotRecorded) as before_lapse:
+            await request(uow, lapse(referral_id))
+        assert (before_acceptance.value.missing, before_lapse.value.missing) == ("referral", "lapse")
+        assert uow.published == [] and uow.warrant_requests.streams == {}
+        await react(uow, handlers.when_deadline_lapsed_keep_the_lapse, lapsed(referral_id), "lapse")
+        assert (await request(uow, lapse(referral_id))).created
+
+    @pytest.mark.parametrize(
+        ("claim", "field"),
+        [
+            ({"due": DUE - timedelta(days=1)}, "assessment_due_by"),
+            ({"jurisdiction": "santa-fe"}, "jurisdiction"),
+            ({"kind": "return_for_charging"}, "kind"),
+        ],
+    )
+    async def test_a_notice_contradicting_the_record_is_refused(self, uow, claim, field) -> None:
+        referral_id = uuid4()
+        await hear_lapse(uow, referral_id)
+        with pytest.raises(InvalidWarrantRequest) as refused:
+            await request(uow, lapse(referral_id, **claim))
+        assert refused.value.field == field
+        assert uow.published == [] and uow.warrant_requests.streams == {}
+
+    async def test_a_social_contact_referral_never_gets_a_request(self, uow) -> None:
+        referral_id = uuid4()
+        social = accepted(referral_id, due=None, pathway="social_contact")
+        await react(uow, handlers.when_referral_accepted_keep_its_deadline, social)
+        with pytest.raises(InvalidWarrantRequest) as refused:
+            await request(uow, lapse(referral_id))
+        assert refused.value.field == "kind"
+
+    async def test_the_request_is_made_of_the_records_lapse_not_the_notices(self, uow) -> None:
+        referral_id = uuid4()
+        await hear_lapse(uow, referral_id)
+        notice = replace(lapse(referral_id), lapsed_at=LAPSED + timedelta(minutes=5))
+        made = (await request(uow, notice)).request
+        assert (made.jurisdiction, made.kind, made.assessment_due_by, made.lapsed_at) == (
+            "king-county",
+            "warrant_request",
+            DUE,
+            LAPSED,
+        )
+
+    async def test_an_extension_is_the_due_time_in_force(self, uow) -> None:
+        referral_id, later = uuid4(), DUE + timedelta(days=2)
+        await react(uow, handlers.when_referral_accepted_keep_its_deadline, accepted(referral_id), "accepted")
+        await react(uow, handlers.when_deadline_extended_move_the_due_time, extended(referral_id, later), "extension")
+        await react(uow, handlers.when_deadline_lapsed_keep_the_lapse, lapsed(referral_id, later), "lapse")
+        with pytest.raises(InvalidWarrantRequest):
+            await request(uow, lapse(referral_id))  # the original, earlier due time
+        made = (await request(uow, lapse(referral_id, due=later))).request
+        assert made.assessment_due_by == later
 
 
 class TestAcknowledgeRequest:
     async def test_the_prosecutor_acknowledges_once(self, uow) -> None:
-        made = (await request(uow, lapse(uuid4()))).request
+        made = (await lapsed_request(uow, uuid4())).request
         command = AcknowledgeRequest(made.id, by="prosecutor", at=LAPSED)
         for _ in range(2):  # a retry records nothing more
             async with uow:
@@ -121,7 +242,7 @@ class TestAcknowledgeRequest:
 
     async def test_a_rescinded_request_cannot_be_acknowledged(self, uow) -> None:
         referral_id = uuid4()
-        made = (await request(uow, lapse(referral_id))).request
+        made = (await lapsed_request(uow, referral_id)).request
         await react(uow, handlers.when_referral_withdrawn_rescind, withdrawal(referral_id))
         async with uow:
             with pytest.raises(InvalidTransition):
@@ -131,15 +252,15 @@ class TestAcknowledgeRequest:
 class TestNoWrongfulWarrant:
     async def test_an_on_time_assessment_rescinds_a_standing_request(self, uow) -> None:
         referral_id = uuid4()
-        made = (await request(uow, lapse(referral_id))).request
-        await react(uow, handlers.when_case_assessment_completed_rescind_if_on_time, assessment(referral_id, DUE))
+        made = (await lapsed_request(uow, referral_id)).request
+        await react(uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, DUE))
         stored = await uow.warrant_requests.get(made.id)
         assert stored is not None and stored.status is WarrantRequestStatus.RESCINDED
         assert uow.metadata[-1] == {"actor": "/divert/assessment", "role": "service", "causation_id": "ce-1"}
 
     async def test_a_withdrawal_flags_an_acknowledged_request_for_review(self, uow) -> None:
         referral_id = uuid4()
-        made = (await request(uow, lapse(referral_id))).request
+        made = (await lapsed_request(uow, referral_id)).request
         async with uow:
             await handlers.acknowledge_request(AcknowledgeRequest(made.id, by="prosecutor", at=LAPSED), uow)
             await uow.commit()
@@ -150,13 +271,47 @@ class TestNoWrongfulWarrant:
         assert [type(event) for event in uow.published][-1] is WarrantRequestFlagged
         assert sum(isinstance(event, WarrantRequestFlagged) for event in uow.published) == 1
 
-    async def test_facts_keep_times_and_event_ids_only(self, uow) -> None:
+    async def test_an_on_time_assessment_after_an_extension_rescinds(self, uow) -> None:
+        referral_id, later = uuid4(), DUE + timedelta(days=2)
+        await react(uow, handlers.when_referral_accepted_keep_its_deadline, accepted(referral_id), "accepted")
+        await react(uow, handlers.when_deadline_extended_move_the_due_time, extended(referral_id, later), "extension")
+        await react(uow, handlers.when_deadline_lapsed_keep_the_lapse, lapsed(referral_id, later), "lapse")
+        made = (await request(uow, lapse(referral_id, due=later))).request
+        # After the original due time (the milestone's `on_time` is False), before the one in force.
+        await react(
+            uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, DUE + timedelta(days=1))
+        )
+        stored = await uow.warrant_requests.get(made.id)
+        assert stored is not None and stored.rescission_reason == "assessed_before_deadline"
+
+    async def test_an_extension_heard_after_the_request_spares_an_assessment_it_covers(self, uow) -> None:
         referral_id = uuid4()
-        await react(uow, handlers.when_case_assessment_completed_rescind_if_on_time, assessment(referral_id, DUE))
+        made = (await lapsed_request(uow, referral_id)).request
+        await react(
+            uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, DUE + timedelta(hours=1))
+        )
+        assert (await uow.warrant_requests.get(made.id)).status is WarrantRequestStatus.REQUESTED
+        later = DUE + timedelta(days=1)
+        await react(uow, handlers.when_deadline_extended_move_the_due_time, extended(referral_id, later), "extension")
+        assert (await uow.warrant_requests.get(made.id)).status is WarrantRequestStatus.RESCINDED
+
+    async def test_facts_keep_standing_times_and_event_ids_only(self, uow) -> None:
+        referral_id = uuid4()
+        await hear_lapse(uow, referral_id)
+        await react(uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, DUE))
         await react(uow, handlers.when_referral_withdrawn_rescind, withdrawal(referral_id), event_id="ce-2")
         facts = uow.referral_facts.facts[referral_id]
         assert vars(facts) == {
             "referral_id": referral_id,
+            "jurisdiction": "king-county",
+            "pathway": "arrest_diversion",
+            "lapse_action": "warrant_request",
+            "accepted_event_id": "accepted",
+            "assessment_due_by": DUE,
+            "due_event_id": "accepted",
+            "lapsed_at": LAPSED,
+            "due_at_lapse": DUE,
+            "lapse_event_id": "lapse",
             "assessment_completed_at": DUE,
             "assessment_event_id": "ce-1",
             "withdrawn_at": DUE,

@@ -5,14 +5,15 @@ from functools import partial
 
 from divert_assessment.bootstrap import Assessment, bootstrap
 from divert_assessment.service_layer import handlers
+from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.referrals import ReferralAccepted
-from divert_contracts.topics import REFERRALS
 from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 
-GROUP_ID = "divert-assessment"
-TOPICS = (REFERRALS,)
+ACCESS = dataplane.service("assessment")
+GROUP_ID = ACCESS.consumer_group
+TOPICS = ACCESS.consumes  # what its Kafka principal may read, and nothing else (docs/access.md)
 
 
 def consumer_handlers(assessment: Assessment) -> dict[type[IntegrationEvent], Handler]:

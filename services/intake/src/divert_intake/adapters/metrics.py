@@ -1,4 +1,4 @@
-"""Intake's business metrics: referrals decided, deadline clocks started, windows lapsed."""
+"""Intake's business metrics: referrals decided, deadline clocks started, windows lapsed, lapses refused."""
 
 from opentelemetry import metrics
 
@@ -24,4 +24,13 @@ deadline_start_latency = metrics.get_meter("divert.intake").create_histogram(
     "divert.deadline.start_latency",
     unit="s",
     description="From a referral's acceptance to its deadline workflow running in Temporal.",
+)
+
+lapse_refusals = metrics.get_meter("divert.intake").create_counter(
+    "divert.deadline.lapse_refusals",
+    description=(
+        "Lapses a deadline workflow reported that intake's record of the referral contradicts, refused without a "
+        "lapse or a warrant request, by `reason` (unknown_referral, not_arrest_diversion, not_accepted, "
+        "due_time_mismatch, not_yet_due, withdrawn, assessed_on_time)."
+    ),
 )

@@ -21,14 +21,19 @@ from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 
 class TemporalDeadlineClock:
     """Starts and signals deadline workflows. Signals use signal-with-start, so a notice that
-    overtakes `referral.accepted` still reaches the (then started) workflow; a finished workflow
-    is never restarted."""
+    overtakes `referral.accepted` still reaches the (then started) workflow.
+
+    A workflow that completed (assessed, withdrawn, lapsed) is never restarted. One that failed
+    may be: a failed clock is one whose lapse intake's record refused (a workflow someone else
+    started under the referral's id, or one whose due time had moved), and the handlers call this
+    clock only for referrals whose window intake's record still holds open, with its due time.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
     async def start(self, deadline: DeadlineInput) -> None:
-        """Start the workflow; a running one is reused and a finished one is never restarted."""
+        """Start the workflow; a running one is reused, a completed one is never restarted."""
         await self._start(deadline)
 
     async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
@@ -52,8 +57,8 @@ class TemporalDeadlineClock:
                 id=workflow_id(deadline.referral_id),
                 task_queue=TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 **options,
             )
         except WorkflowAlreadyStartedError:
-            pass  # it ran and finished already: the referral's clock is settled
+            pass  # it ran and completed already: the referral's clock is settled

@@ -16,7 +16,9 @@ def workflow_id(referral_id: str) -> str:
 
 
 class DeadlineInput(BaseModel):
-    """What the workflow needs, taken from the `referral.accepted` event (never from the wall clock)."""
+    """What the workflow needs, taken from intake's record of an accepted arrest diversion whose
+    window is open (never from the wall clock). Anyone who can start workflows can pass anything
+    here: the activities check what it leads to against intake's record."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,7 +62,8 @@ class DeadlineStatus(BaseModel):
 
 
 class LapseNotice(BaseModel):
-    """Activity input when the window closed without an assessment."""
+    """Activity input when the window closed without an assessment: the workflow's claim, which
+    the activities check against intake's record (`Referral.lapse_refusal`) before acting on it."""
 
     model_config = ConfigDict(frozen=True)
 

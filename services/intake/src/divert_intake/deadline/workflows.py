@@ -32,8 +32,10 @@ WARRANTS_RETRY = RetryPolicy(
 class ReferralDeadlineWorkflow:
     """Waits for the assessment until the due time; on lapse, asks warrants to act, once.
 
-    The due time comes from the referral event and moves only later (extensions). An assessment
-    counts if it was completed at or before the due time in force; a withdrawal stops the clock.
+    The due time comes from intake's record of the referral and moves only later (extensions). An
+    assessment counts if it was completed at or before the due time in force; a withdrawal stops
+    the clock. The lapse it reports is checked by the activities against intake's record: one the
+    record contradicts is refused without retry, and the workflow fails with nothing requested.
     """
 
     @workflow.init

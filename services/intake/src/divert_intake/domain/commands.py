@@ -50,7 +50,10 @@ class ExtendDeadline:
 
 @dataclass(frozen=True)
 class RecordLapse:
-    """The deadline workflow saw the assessment window close at `lapsed_at`."""
+    """The deadline workflow reports that the window ending `assessment_due_by` closed at
+    `lapsed_at`; `at` is the recorder's own clock, which the claim is checked against."""
 
     referral_id: UUID
+    assessment_due_by: datetime
     lapsed_at: datetime
+    at: datetime

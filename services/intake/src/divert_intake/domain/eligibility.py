@@ -1,14 +1,17 @@
 """Eligibility: every rule of the jurisdiction's policy, every failing rule reported.
 
 Screening facts are read here (and by the rules in `eligibility_rules`) and nowhere else; only the
-decision, the policy version and the reason codes leave this module.
+decision, the policy version and the reason codes leave this module. Reasons resting on screening
+facts leave it whole only for the officer's response: what is kept is `Decision.kept` (see
+`reasons`).
 """
 
 from dataclasses import dataclass
 
-from divert_intake.domain.eligibility_rules import RULES, Reason
+from divert_intake.domain.eligibility_rules import RULES
 from divert_intake.domain.facts import EligibilityFacts
 from divert_intake.domain.policy import JurisdictionPolicy
+from divert_intake.domain.reasons import Reason, as_kept
 
 __all__ = ["Decision", "Reason", "decide"]
 
@@ -21,6 +24,12 @@ class Decision:
     policy: str
     policy_version: str
     reasons: tuple[Reason, ...]
+
+    @property
+    def kept(self) -> "Decision":
+        """The decision as intake may store and publish it: every reason resting on screening
+        facts replaced by one `screening` reason."""
+        return Decision(self.eligible, self.policy, self.policy_version, as_kept(self.reasons))
 
 
 def decide(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Decision:

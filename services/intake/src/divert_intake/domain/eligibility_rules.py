@@ -2,25 +2,18 @@
 
 Every rule reads the policy and the facts and yields the reasons it fails (none when it holds).
 Messages are the policy's fixed sentences: they may name the policy's own numbers but never the
-facts, so a reason can be stored and shown without carrying screening information.
+facts. Each reason says what it rests on (`reasons.Basis`): a reason resting on screening facts
+still tells which screening answer excluded the person, so it goes to the officer in the response
+only and is kept as `screening` (see `reasons`).
 """
 
 from calendar import monthrange
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 
 from divert_intake.domain.facts import EligibilityFacts
 from divert_intake.domain.policy import ExclusionRule, JurisdictionPolicy
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why a referral is not eligible: a stable code and a plain sentence."""
-
-    code: str
-    message: str
-
+from divert_intake.domain.reasons import Reason, built_in, exclusion
 
 Rule = Callable[[JurisdictionPolicy, EligibilityFacts], Iterator[Reason]]
 
@@ -28,7 +21,7 @@ Rule = Callable[[JurisdictionPolicy, EligibilityFacts], Iterator[Reason]]
 def pathway_is_accepted(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
     """The jurisdiction takes referrals through this door."""
     if facts.pathway not in policy.pathways:
-        yield Reason("pathway_not_accepted", f"{policy.name} does not accept referrals through this pathway.")
+        yield built_in("pathway_not_accepted", f"{policy.name} does not accept referrals through this pathway.")
 
 
 def offense_is_eligible(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
@@ -38,26 +31,26 @@ def offense_is_eligible(policy: JurisdictionPolicy, facts: EligibilityFacts) -> 
         return
     rule = policy.offense_rule(offense.category)
     if rule is None:
-        yield Reason("offense_not_eligible", f"The offense is not one {policy.name} diverts.")
+        yield built_in("offense_not_eligible", f"The offense is not one {policy.name} diverts.")
         return
     quantity = offense.drug_quantity_grams
     if rule.max_drug_grams is None or quantity is None or offense.drug_type in rule.drug_types_without_limit:
         return
     # Written as "not within" so that a quantity that is not a number fails rather than passes.
     if not quantity <= rule.max_drug_grams:
-        yield Reason("drug_quantity_over_limit", f"More than {rule.max_drug_grams:g} g of drugs.")
+        yield built_in("drug_quantity_over_limit", f"More than {rule.max_drug_grams:g} g of drugs.")
 
 
 def person_is_old_enough(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
     """The person has reached the minimum age; an unknown age cannot fail (the API asks for it)."""
     if policy.minimum_age is not None and facts.age is not None and facts.age < policy.minimum_age:
-        yield Reason("under_minimum_age", f"The person is under {policy.minimum_age}.")
+        yield built_in("under_minimum_age", f"The person is under {policy.minimum_age}.")
 
 
 def contact_has_a_qualifying_driver(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
     """Where required, the contact was driven by drug use, mental illness or poverty."""
     if policy.requires_contact_driver and not facts.contact_drivers:
-        yield Reason(
+        yield built_in(
             "no_qualifying_contact_driver",
             "The contact was not reported as driven by drug use, mental illness or poverty.",
         )
@@ -72,7 +65,7 @@ def involvement_is_recently_documented(policy: JurisdictionPolicy, facts: Eligib
     documented = facts.screening.prior_involvement_documented_on
     cutoff = months_before(facts.referred_on, months)
     if documented is None or not cutoff <= documented <= facts.referred_on:
-        yield Reason(
+        yield built_in(
             "no_recent_documented_involvement",
             f"No documented drug or sex-work involvement in the program area within the last {months} months.",
         )
@@ -82,7 +75,7 @@ def no_exclusion_applies(policy: JurisdictionPolicy, facts: EligibilityFacts) ->
     """None of the policy's screening exclusions for this pathway applies."""
     for rule in policy.exclusions:
         if rule.applies_to(facts.pathway) and _excludes(rule, facts):
-            yield Reason(rule.code, rule.message)
+            yield exclusion(rule.code, rule.message)
 
 
 def _excludes(rule: ExclusionRule, facts: EligibilityFacts) -> bool:

@@ -21,7 +21,8 @@ class ReferralEvent(DomainEvent):
 
 
 class ReasonRecord(BaseModel):
-    """A reason code with its sentence, as recorded with a decision."""
+    """A reason code with its sentence, as recorded with a decision: a reason resting on the
+    offense as given, or `screening` in place of every reason resting on screening facts."""
 
     model_config = ConfigDict(frozen=True)
     code: str
@@ -47,7 +48,11 @@ class ReferralAccepted(ReferralEvent):
 
 
 class ReferralDeclined(ReferralEvent):
-    """Recorded without the subject's details: a declined referral goes no further."""
+    """Recorded without the subject's details: a declined referral goes no further.
+
+    `reasons` are the decision's kept reasons (`Decision.kept`): which screening answer excluded
+    the person is told to the officer in the response and never recorded.
+    """
 
     jurisdiction: str
     pathway: Pathway

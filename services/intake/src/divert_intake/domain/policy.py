@@ -18,19 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain.facts import Screening
+from divert_intake.domain.reasons import RESERVED_REASON_CODES
 
-# Codes the eligibility rules report themselves; an exclusion may not reuse one, or a reason code
-# would stop meaning one thing.
-BUILT_IN_REASON_CODES = frozenset(
-    {
-        "pathway_not_accepted",
-        "offense_not_eligible",
-        "drug_quantity_over_limit",
-        "under_minimum_age",
-        "no_qualifying_contact_driver",
-        "no_recent_documented_involvement",
-    }
-)
+# Codes the eligibility rules report themselves, and the `screening` code kept in place of
+# screening reasons; an exclusion may not reuse one, or a reason code would stop meaning one thing.
+BUILT_IN_REASON_CODES = RESERVED_REASON_CODES
 
 
 class _PolicyModel(BaseModel):

@@ -1,6 +1,6 @@
 """The referral aggregate: one referral's state, rebuilt from its events."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -9,9 +9,10 @@ from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain import events
 from divert_intake.domain.commands import SubmitReferral
 from divert_intake.domain.deadlines import assessment_due_by
-from divert_intake.domain.eligibility import Decision, Reason, decide
+from divert_intake.domain.eligibility import Decision, decide
 from divert_intake.domain.facts import EligibilityFacts
 from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
+from divert_intake.domain.reasons import stored
 from divert_platform.aggregate import Aggregate, applies
 
 
@@ -40,6 +41,26 @@ class InvalidTransition(Exception):
     def __init__(self, message: str, current: ReferralStatus | None) -> None:
         super().__init__(message)
         self.current = current
+
+
+class LapseRefusal(StrEnum):
+    """Why intake's record refuses a lapse the deadline workflow reports (fixed codes: metric labels)."""
+
+    UNKNOWN_REFERRAL = "unknown_referral"
+    NOT_ARREST_DIVERSION = "not_arrest_diversion"
+    NOT_ACCEPTED = "not_accepted"
+    DUE_TIME_MISMATCH = "due_time_mismatch"
+    NOT_YET_DUE = "not_yet_due"
+    WITHDRAWN = "withdrawn"
+    ASSESSED_ON_TIME = "assessed_on_time"
+
+
+class LapseRefused(Exception):
+    """The referral's own record contradicts the reported lapse; nothing was recorded."""
+
+    def __init__(self, reason: LapseRefusal) -> None:
+        super().__init__(f"lapse refused: {reason}")
+        self.reason = reason
 
 
 def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPolicy:
@@ -99,6 +120,12 @@ class Referral(Aggregate[events.ReferralEvent]):
     warrant_requested: bool = False
     enrolled: bool = False
     assessed_on_time: bool = False
+    lapsed_at: datetime | None = None
+    """When the window was recorded as lapsed (kept after a later withdrawal or on-time assessment)."""
+    decision_told: Decision | None = field(default=None, repr=False, compare=False)
+    """The decision with every reason, screening ones included, as `submit` made it: for the
+    officer's response to the submission only. Never stored, so None on a referral loaded from its
+    events; `decision` is what is kept (screening reasons as one `screening` reason)."""
 
     @property
     def warrant_still_due(self) -> bool:
@@ -114,11 +141,15 @@ class Referral(Aggregate[events.ReferralEvent]):
 
     @classmethod
     def submit(cls, command: SubmitReferral, policy: JurisdictionPolicy) -> "Referral":
-        """Decide eligibility under `policy` and record the outcome; screening facts end here."""
+        """Decide eligibility under `policy` and record the outcome; screening facts end here.
+
+        The recorded decision keeps the reasons resting on the offense and only one `screening`
+        reason for those resting on screening facts; `decision_told` has them all, for the officer.
+        """
         if command.referred_at > command.at:
             raise InvalidReferral("referred_at", "referred_at is in the future")
         decision = decide(policy, eligibility_facts(command, policy))
-        referral = cls(id=command.referral_id)
+        referral = cls(id=command.referral_id, decision_told=decision)
         if not decision.eligible:
             referral._record(
                 events.ReferralDeclined(
@@ -128,7 +159,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                     referred_at=command.referred_at,
                     policy=policy.id,
                     policy_version=policy.version,
-                    reasons=tuple(events.ReasonRecord(code=r.code, message=r.message) for r in decision.reasons),
+                    reasons=tuple(events.ReasonRecord(code=r.code, message=r.message) for r in decision.kept.reasons),
                     rms=command.rms,
                     precinct=command.location.precinct,
                 )
@@ -166,16 +197,59 @@ class Referral(Aggregate[events.ReferralEvent]):
         if self.status == ReferralStatus.ACCEPTED or timely_but_late_news:
             self._record(events.AssessmentRecorded(referral_id=self.id, completed_at=completed_at, on_time=on_time))
 
-    def record_lapse(self, lapsed_at: datetime) -> None:
-        """The assessment window closed first; only an accepted arrest diversion can lapse (once)."""
-        if self.status != ReferralStatus.ACCEPTED or self.lapse_action is None or self.assessment_due_by is None:
+    @property
+    def deadline_pending(self) -> bool:
+        """An arrest diversion whose window is still open by this record: accepted, and neither
+        assessed, lapsed nor withdrawn. Only such a referral may have a running deadline clock."""
+        return (
+            self.status == ReferralStatus.ACCEPTED
+            and self.pathway == "arrest_diversion"
+            and self.assessment_due_by is not None
+            and self.lapse_action is not None
+        )
+
+    def lapse_refusal(self, due_by: datetime, now: datetime) -> LapseRefusal | None:
+        """Why this record contradicts a lapse of the window ending `due_by`, seen at `now`; None
+        when the window did lapse (or its lapse was recorded already).
+
+        The deadline workflow's word is a claim, checked here against the referral's own facts: an
+        accepted arrest diversion, the due time in force (extensions included), past by `now`, not
+        withdrawn and not assessed on time. An assessment completed after the due time does not
+        stop the lapse.
+        """
+        if self.pathway != "arrest_diversion":
+            return LapseRefusal.NOT_ARREST_DIVERSION
+        if self.status in (None, ReferralStatus.DECLINED) or self.assessment_due_by is None:
+            return LapseRefusal.NOT_ACCEPTED
+        if self.lapsed_at is not None:  # the same lapse again is no news; another due time is a claim of its own
+            return None if due_by == self.assessment_due_by else LapseRefusal.DUE_TIME_MISMATCH
+        if self.status == ReferralStatus.WITHDRAWN:
+            return LapseRefusal.WITHDRAWN
+        if self.status == ReferralStatus.ASSESSED and self.assessed_on_time:
+            return LapseRefusal.ASSESSED_ON_TIME
+        if due_by != self.assessment_due_by:
+            return LapseRefusal.DUE_TIME_MISMATCH
+        if now < self.assessment_due_by:
+            return LapseRefusal.NOT_YET_DUE
+        return None
+
+    def record_lapse(self, due_by: datetime, lapsed_at: datetime, now: datetime) -> None:
+        """The window ending `due_by` closed without an assessment: record it once; a repeat
+        changes nothing. Raises `LapseRefused` when the record contradicts it (`lapse_refusal`).
+
+        The lapse time reported is kept between the due time and `now`: it cannot precede the
+        window's end, nor lie in the recorder's future.
+        """
+        if (refusal := self.lapse_refusal(due_by, now)) is not None:
+            raise LapseRefused(refusal)
+        if self.lapsed_at is not None or self.assessment_due_by is None or self.lapse_action is None:
             return
         self._record(
             events.AssessmentDeadlineLapsed(
                 referral_id=self.id,
                 jurisdiction=self.jurisdiction,
                 assessment_due_by=self.assessment_due_by,
-                lapsed_at=lapsed_at,
+                lapsed_at=min(max(lapsed_at, self.assessment_due_by), now),
                 lapse_action=self.lapse_action,
             )
         )
@@ -237,8 +311,10 @@ class Referral(Aggregate[events.ReferralEvent]):
     def _declined(self, event: events.ReferralDeclined) -> None:
         self.status = ReferralStatus.DECLINED
         self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
-        reasons = tuple(Reason(r.code, r.message) for r in event.reasons)
-        self.decision = Decision(False, event.policy, event.policy_version, reasons)
+        # Kept again on the way in: an event stored before screening reasons were kept as one
+        # `screening` reason must not bring them back.
+        reasons = tuple(stored(r.code, r.message) for r in event.reasons)
+        self.decision = Decision(False, event.policy, event.policy_version, reasons).kept
 
     @applies
     def _assessed(self, event: events.AssessmentRecorded) -> None:
@@ -246,7 +322,7 @@ class Referral(Aggregate[events.ReferralEvent]):
 
     @applies
     def _lapsed(self, event: events.AssessmentDeadlineLapsed) -> None:
-        self.status = ReferralStatus.LAPSED
+        self.status, self.lapsed_at = ReferralStatus.LAPSED, event.lapsed_at
 
     @applies
     def _withdrawn(self, event: events.ReferralWithdrawn) -> None:

@@ -1,23 +1,30 @@
 """`divert-intake consumer`: runs the deadline clocks from events (accepted → start; withdrawn,
 extended, assessed → signal) and notes enrollments, warrant requests and rescissions for the
-police status view."""
+police status view.
+
+Intake stands on the enforcement side of LEAD's golden rule: of cases it reads only the
+status-only milestones (`divert.case-milestones`), never `divert.cases`.
+"""
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 
+from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
+from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
-from divert_contracts.topics import CASES, REFERRALS, WARRANTS
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
 from divert_intake.bootstrap import bootstrap
 from divert_intake.service_layer import handlers
 from divert_intake.service_layer.ports import DeadlineClock
+from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from divert_platform.consumer import Effect, Handler
 from divert_platform.roles import run_consumer
 
-TOPICS = (REFERRALS, CASES, WARRANTS)
+TOPICS = dataplane.service("intake").consumes
+GROUP_ID = dataplane.service("intake").consumer_group
 
 
 def consumer_handlers(clock: DeadlineClock) -> dict[type[IntegrationEvent], Handler]:
@@ -25,28 +32,33 @@ def consumer_handlers(clock: DeadlineClock) -> dict[type[IntegrationEvent], Hand
     return {
         ReferralWithdrawn: partial(handlers.when_referral_withdrawn_stop_deadline, clock=clock),
         ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
-        CaseAssessmentCompleted: partial(handlers.when_case_assessment_completed_stop_deadline, clock=clock),
-        CaseParticipantEnrolled: handlers.when_participant_enrolled_note_it,
+        CaseAssessedMilestone: partial(handlers.when_case_assessed_stop_deadline, clock=clock),
+        CaseEnrolledMilestone: handlers.when_participant_enrolled_note_it,
         WarrantRequested: handlers.when_warrant_requested_note_it,
         WarrantRequestRescinded: handlers.when_warrant_request_rescinded_note_it,
     }
 
 
-def consumer_effects(clock: DeadlineClock) -> dict[type[IntegrationEvent], Effect]:
-    """Reactions run outside any transaction: intake's database is not locked while Temporal answers."""
-    return {ReferralAccepted: partial(handlers.when_referral_accepted_start_deadline, clock=clock)}
+def consumer_effects(
+    clock: DeadlineClock, unit_of_work: Callable[[], IntakeUnitOfWork]
+) -> dict[type[IntegrationEvent], Effect]:
+    """Reactions run outside any transaction: intake's database is not locked while Temporal
+    answers (the referral is read in a short unit of work of `unit_of_work`, closed first)."""
+    start = partial(handlers.when_referral_accepted_start_deadline, clock=clock, unit_of_work=unit_of_work)
+    return {ReferralAccepted: start}
 
 
 async def main(stop: asyncio.Event) -> None:
     """Consume as the `divert-intake` group until `stop` is set."""
-    intake = bootstrap()
+    intake = bootstrap(process="consumer")
     try:
         clock = TemporalDeadlineClock(await intake.temporal.client())
         await run_consumer(
             intake.settings,
             topics=TOPICS,
+            group_id=GROUP_ID,
             handlers=consumer_handlers(clock),
-            effects=consumer_effects(clock),
+            effects=consumer_effects(clock, intake.unit_of_work),
             unit_of_work=intake.unit_of_work,
             stop=stop,
         )

@@ -13,6 +13,7 @@ from divert_contracts.timestamps import IsoDateTime
 from divert_intake.adapters.referral_views import ReferralFilter, find_status, list_statuses
 from divert_intake.bootstrap import Parts, UnitOfWork
 from divert_intake.domain.commands import ExtendDeadline, SubmitReferral, WithdrawReferral
+from divert_intake.domain.eligibility import Decision
 from divert_intake.domain.policy import PolicyBook
 from divert_intake.entrypoints.callers import Officer, ProgramManager, Reader, ReferralScope, scope_of
 from divert_intake.entrypoints.schemas import (
@@ -56,10 +57,15 @@ async def submit_referral(
 
     An eligible referral is `accepted` and published to case agencies; an ineligible one is
     `declined` (still 201: programs count every referral) with every reason it failed.
-    Screening facts are used for the decision and discarded. Send an `Idempotency-Key` so a
-    retry returns the first response (keys are the caller's own: another caller's same key never
-    meets it); one active referral is allowed per RMS case and pathway (409 with
-    `existing_referral_id` otherwise).
+    Screening facts are used for the decision and discarded. Reasons resting on them (a
+    conviction, probation, a treatment-court case, a no-contact order, dealing, exploitation,
+    amenability, documented involvement) are given once, in this response: intake keeps and
+    publishes only one `screening` reason in their place, beside the policy version.
+
+    Send an `Idempotency-Key` so a retry returns the first response as kept (keys are the
+    caller's own: another caller's same key never meets it): the same referral and decision, with
+    `screening` in place of the screening reasons. One active referral is allowed per RMS case
+    and pathway (409 with `existing_referral_id` otherwise).
 
     Officers only, for their own agency: `rms.agency` must be the token's `agency`, and
     `jurisdiction` the token's `jurisdiction` when it names one (403 otherwise).
@@ -83,10 +89,17 @@ async def submit_referral(
         at=utcnow(),
     )
 
-    async def submit() -> Any:
-        return _submitted(await handlers.submit_referral(command, uow))
+    told: list[dict[str, Any]] = []  # the full answer, when this request made the referral
 
-    return await idempotency.run(uow, body, submit)
+    async def submit() -> Any:
+        submission = await handlers.submit_referral(command, uow)
+        told.append(_submitted(submission, submission.referral.decision_told))
+        return _submitted(submission, submission.referral.decision)  # what a retry gets
+
+    kept = await idempotency.run(uow, body, submit)
+    # Reached only once the referral and its kept answer are committed; a retry of a known key
+    # never runs `submit`, so it gets the kept answer and no screening reason.
+    return told[-1] if told else kept
 
 
 @router.get("", response_model=ReferralPage, summary="Find and list referrals")
@@ -217,9 +230,9 @@ def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusVie
     )
 
 
-def _submitted(submission: handlers.Submission) -> dict[str, Any]:
+def _submitted(submission: handlers.Submission, decision: Decision | None) -> dict[str, Any]:
+    """The answer to a submission, giving `decision`: the one told to the officer, or the kept one."""
     referral, policy = submission.referral, submission.policy
-    decision = referral.decision
     assert decision is not None and referral.pathway is not None, "a submitted referral is decided"
     return SubmittedReferral(
         referral_id=referral.id,

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from divert_contracts import dataplane
 from divert_intake.bootstrap import bootstrap
 from divert_platform.roles import run_relay
 
@@ -10,6 +11,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     intake = bootstrap()
     try:
-        await run_relay(intake.settings, intake.sessions, stop)
+        await run_relay(intake.settings, intake.sessions, stop, topics=dataplane.service("intake").produces)
     finally:
         await intake.engine.dispose()

@@ -49,9 +49,14 @@ class ExtensionRequest(BaseModel):
 
 
 class ReasonView(BaseModel):
-    """Why a referral was declined."""
+    """Why a referral was declined: a stable code and the policy's plain sentence.
 
-    code: str
+    Reasons resting on screening answers (e.g. `on_state_probation`) appear only in the response
+    to the submission; everywhere else, a retry with the same `Idempotency-Key` included, they
+    are one reason with the code `screening`.
+    """
+
+    code: str = Field(description="A policy's reason code, or `screening` in place of screening reasons.")
     message: str
 
 

@@ -2,12 +2,12 @@
 
 import asyncio
 
-from divert_intake.bootstrap import bootstrap, build_worker, warrants_client
+from divert_intake.bootstrap import DEADLINE_WORKER, bootstrap, build_worker, warrants_client
 
 
 async def main(stop: asyncio.Event) -> None:
     """Run the deadline worker until `stop` is set."""
-    intake = bootstrap()
+    intake = bootstrap(process=DEADLINE_WORKER)
     try:
         client = await intake.temporal.client()
         async with warrants_client(intake.settings) as warrants, build_worker(intake, client, warrants):

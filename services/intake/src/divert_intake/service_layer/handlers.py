@@ -1,11 +1,12 @@
 """Intake's command handlers and its reactions to events.
 
-Commands come from the API (submit, withdraw, extend) and from the deadline workflow's activity
-(record a lapse, and the question whether a warrant is still due). Reactions keep each arrest
-diversion's deadline clock in step with what other services report, and note what police may see
-of it (assessed on time, enrolled, warrant requested). Handlers never commit: whoever opened the
-unit of work does (the API's idempotency helper, the consumer runner, the activity). What else a
-handler needs (the policy book, the deadline clock) is a keyword argument bound where it is wired.
+Commands come from the API (submit, withdraw, extend) and from the deadline workflow's activities
+(record a lapse, which intake checks against its own record, and what a warrant request may say).
+Reactions keep each arrest diversion's deadline clock in step with intake's record and with what
+other services report, and note what police may see of it (assessed on time, enrolled, warrant
+requested). Handlers never commit: whoever opened the unit of work does (the API's idempotency
+helper, the consumer runner, the activity). What else a handler needs (the policy book, the
+deadline clock) is a keyword argument bound where it is wired.
 """
 
 from collections.abc import Callable
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from divert_contracts.cases import CaseAssessmentCompleted, CaseParticipantEnrolled
-from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
+from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
+from divert_contracts.referrals import LapseAction, ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
 from divert_intake.deadline.models import DeadlineInput
 from divert_intake.domain.commands import ExtendDeadline, RecordLapse, SubmitReferral, WithdrawReferral
 from divert_intake.domain.policy import JurisdictionPolicy
-from divert_intake.domain.referral import Referral, policy_for
+from divert_intake.domain.referral import LapseRefusal, LapseRefused, Referral, policy_for
 from divert_intake.service_layer.ports import DeadlineClock
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from divert_platform.cause import Cause
@@ -70,10 +71,41 @@ async def extend_deadline(command: ExtendDeadline, uow: IntakeUnitOfWork) -> Ref
 
 
 async def record_lapse(command: RecordLapse, uow: IntakeUnitOfWork) -> None:
-    """The deadline workflow saw the window close: record it once (and so publish it once)."""
-    referral = await _load(uow, command.referral_id)
-    referral.record_lapse(command.lapsed_at)
+    """The deadline workflow reports the window closed: record it once (and so publish it once),
+    if intake's record agrees; `LapseRefused` otherwise (see `Referral.lapse_refusal`)."""
+    referral = await uow.referrals.get(command.referral_id)
+    if referral is None:
+        raise LapseRefused(LapseRefusal.UNKNOWN_REFERRAL)
+    referral.record_lapse(command.assessment_due_by, command.lapsed_at, command.at)
     await uow.referrals.save(referral)
+
+
+@dataclass(frozen=True)
+class RecordedLapse:
+    """A lapse as intake recorded it: everything a warrant request may say, and nothing else."""
+
+    referral_id: UUID
+    jurisdiction: str
+    lapse_action: LapseAction
+    assessment_due_by: datetime
+    lapsed_at: datetime
+
+
+async def lapse_to_report(referral_id: UUID, uow: IntakeUnitOfWork) -> RecordedLapse | None:
+    """The lapse intake recorded for this referral, while it should still reach warrants; None
+    when none was recorded, or once intake knows of a withdrawal or an on-time assessment."""
+    referral = await _load(uow, referral_id)
+    if referral.lapsed_at is None or not referral.warrant_still_due:
+        return None
+    if referral.assessment_due_by is None or referral.lapse_action is None:  # never so once lapsed
+        return None
+    return RecordedLapse(
+        referral_id=referral.id,
+        jurisdiction=referral.jurisdiction,
+        lapse_action=referral.lapse_action,
+        assessment_due_by=referral.assessment_due_by,
+        lapsed_at=referral.lapsed_at,
+    )
 
 
 async def warrant_still_due(referral_id: UUID, uow: IntakeUnitOfWork) -> bool:
@@ -81,35 +113,46 @@ async def warrant_still_due(referral_id: UUID, uow: IntakeUnitOfWork) -> bool:
     return (await _load(uow, referral_id)).warrant_still_due
 
 
-async def when_referral_accepted_start_deadline(event: ReferralAccepted, cause: Cause, *, clock: DeadlineClock) -> None:
-    """Start the assessment clock of an accepted arrest diversion (idempotent by workflow id: a
-    consumer effect, run with no transaction open)."""
-    if event.pathway != "arrest_diversion" or event.assessment_due_by is None or event.lapse_action is None:
+async def when_referral_accepted_start_deadline(
+    event: ReferralAccepted, cause: Cause, *, clock: DeadlineClock, unit_of_work: Callable[[], IntakeUnitOfWork]
+) -> None:
+    """Start the assessment clock of an accepted arrest diversion whose window is still open in
+    intake's record, due when the record says (extensions included). Idempotent by workflow id.
+
+    The event only says which referral to look at: a re-read of an old `referral.accepted` (relays
+    re-publish whole topics after a broker restart) must not revive a clock that Temporal has
+    forgotten. A consumer effect, run with no transaction open; the record is read in a short
+    unit of work of its own, closed before Temporal is called.
+    """
+    if event.pathway != "arrest_diversion":
+        return  # never a clock: spare the read
+    async with unit_of_work() as uow:
+        referral = await uow.referrals.get(event.referral_id)
+    if referral is None or not referral.deadline_pending or (deadline := _deadline_of(referral)) is None:
         return
-    await clock.start(
-        DeadlineInput(
-            referral_id=str(event.referral_id),
-            jurisdiction=event.jurisdiction,
-            assessment_due_by=event.assessment_due_by,
-            lapse_action=event.lapse_action,
-        )
-    )
+    await clock.start(deadline)
     if cause.time is not None:
         # The clock counts from the referral, not from here: this shows how far behind we run.
         waited = (datetime.now(UTC) - cause.time).total_seconds()
         deadline_start_latency.record(max(waited, 0.0), {"jurisdiction": event.jurisdiction})
 
 
-async def when_case_assessment_completed_stop_deadline(
-    event: CaseAssessmentCompleted, uow: IntakeUnitOfWork, *, clock: DeadlineClock
+async def when_case_assessed_stop_deadline(
+    event: CaseAssessedMilestone, uow: IntakeUnitOfWork, *, clock: DeadlineClock
 ) -> None:
-    """Record the assessment on the referral and tell its clock, so no warrant is requested."""
+    """Record the assessment on the referral and tell its clock, so no warrant is requested.
+
+    Intake judges on time against its own due time (not the milestone's `on_time`). Only a clock
+    still pending in intake's record is told: a settled one has nothing to stop, and telling it
+    would start a clock Temporal has forgotten.
+    """
     referral = await uow.referrals.get(event.referral_id)
     if referral is None:
         return  # a case for a referral this intake never accepted: nothing to stop
+    was_pending = referral.deadline_pending
     referral.record_assessment(event.completed_at)
     await uow.referrals.save(referral)
-    if (deadline := _deadline_of(referral)) is not None:
+    if was_pending and (deadline := _deadline_of(referral)) is not None:
         await clock.record_assessment(deadline, event.completed_at)
 
 
@@ -125,10 +168,11 @@ async def when_referral_withdrawn_stop_deadline(
 async def when_deadline_extended_move_deadline(
     event: ReferralDeadlineExtended, uow: IntakeUnitOfWork, *, clock: DeadlineClock
 ) -> None:
-    """Move the clock's due time to the extended one."""
+    """Move the clock's due time to the one in force in intake's record (a re-read older extension
+    moves nothing); a clock no longer pending there (lapsed, assessed, withdrawn) is left alone."""
     referral = await uow.referrals.get(event.referral_id)
-    if referral is not None and (deadline := _deadline_of(referral)) is not None:
-        await clock.extend(deadline, event.assessment_due_by)
+    if referral is not None and referral.deadline_pending and (deadline := _deadline_of(referral)) is not None:
+        await clock.extend(deadline, deadline.assessment_due_by)
 
 
 async def when_warrant_requested_note_it(event: WarrantRequested, uow: IntakeUnitOfWork) -> None:
@@ -136,7 +180,7 @@ async def when_warrant_requested_note_it(event: WarrantRequested, uow: IntakeUni
     await _note(uow, event.referral_id, lambda referral: referral.note_warrant_request(event.warrant_request_id))
 
 
-async def when_participant_enrolled_note_it(event: CaseParticipantEnrolled, uow: IntakeUnitOfWork) -> None:
+async def when_participant_enrolled_note_it(event: CaseEnrolledMilestone, uow: IntakeUnitOfWork) -> None:
     """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
     await _note(uow, event.referral_id, lambda referral: referral.note_enrollment(event.enrolled_at))
 

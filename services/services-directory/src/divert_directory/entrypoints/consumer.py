@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
+from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
 from divert_contracts.cases import (
     CaseAssessmentCompleted,
@@ -19,14 +20,14 @@ from divert_contracts.cases import (
     CaseOpened,
     CaseReopened,
 )
-from divert_contracts.topics import CASES
 from divert_directory.bootstrap import bootstrap
 from divert_directory.service_layer import case_reactions as reactions
 from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 
-GROUP_ID = "divert-directory"
-TOPICS = (CASES,)
+ACCESS = dataplane.service("directory")
+GROUP_ID = ACCESS.consumer_group
+TOPICS = ACCESS.consumes  # what its Kafka principal may read, and nothing else (docs/access.md)
 REACTIONS: dict[type[IntegrationEvent], Callable[..., Awaitable[None]]] = {
     CaseOpened: reactions.when_case_opened_note_case,
     CaseAssessmentCompleted: reactions.when_case_assessment_completed_note_needs,

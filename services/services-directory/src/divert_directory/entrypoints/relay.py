@@ -3,6 +3,7 @@ to `divert.directory`."""
 
 import asyncio
 
+from divert_contracts import dataplane
 from divert_directory.bootstrap import bootstrap
 from divert_platform.roles import run_relay
 
@@ -11,6 +12,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     directory = bootstrap()
     try:
-        await run_relay(directory.settings, directory.sessions, stop)
+        await run_relay(directory.settings, directory.sessions, stop, topics=dataplane.service("directory").produces)
     finally:
         await directory.engine.dispose()

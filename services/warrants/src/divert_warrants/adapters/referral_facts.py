@@ -1,4 +1,4 @@
-"""The referral-facts repository: one row per referral warrants has heard of.
+"""The referral-facts repository: warrants' own record, one row per referral it has heard of.
 
 The row is also the lock that orders a lapse against a late assessment or withdrawal: the API
 and the consumer both `lock()` it first, so on PostgreSQL one waits for the other and then sees
@@ -6,6 +6,7 @@ what it committed (SQLite's `BEGIN IMMEDIATE` already runs writers one at a time
 request and a fact committed concurrently could each miss the other: a wrongful warrant.
 """
 
+from dataclasses import fields
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -15,6 +16,9 @@ from divert_platform.clock import utcnow
 from divert_platform.db import insert_unless_present
 from divert_warrants.adapters.tables import referral_facts
 from divert_warrants.domain.referral_facts import ReferralFacts
+
+# Every fact is a column of the same name (standing, instants and event ids: see tables.py).
+_KEPT = tuple(field.name for field in fields(ReferralFacts) if field.name != "referral_id")
 
 
 class SqlReferralFacts:
@@ -34,24 +38,12 @@ class SqlReferralFacts:
                 select(referral_facts).where(referral_facts.c.referral_id == str(referral_id)).with_for_update()
             )
         ).one()
-        return ReferralFacts(
-            referral_id=referral_id,
-            assessment_completed_at=row.assessment_completed_at,
-            assessment_event_id=row.assessment_event_id,
-            withdrawn_at=row.withdrawn_at,
-            withdrawal_event_id=row.withdrawal_event_id,
-        )
+        return ReferralFacts(referral_id=referral_id, **{name: getattr(row, name) for name in _KEPT})
 
     async def save(self, facts: ReferralFacts) -> None:
         """Store the facts of a referral locked with `lock()`."""
         await self._session.execute(
             update(referral_facts)
             .where(referral_facts.c.referral_id == str(facts.referral_id))
-            .values(
-                assessment_completed_at=facts.assessment_completed_at,
-                assessment_event_id=facts.assessment_event_id,
-                withdrawn_at=facts.withdrawn_at,
-                withdrawal_event_id=facts.withdrawal_event_id,
-                updated_at=utcnow(),
-            )
+            .values(**{name: getattr(facts, name) for name in _KEPT}, updated_at=utcnow())
         )

@@ -28,11 +28,21 @@ warrant_requests = Table(
     UniqueConstraint("referral_id", name="uq_warrant_requests_referral_id"),
 )
 
-# Times and event ids only: never needs, contacts, consent or withdrawal reasons.
+# Warrants' own record of each referral: standing, times and event ids only; never who the person
+# is, needs, contacts, consent, or a withdrawal's or extension's reasons.
 referral_facts = Table(
     "referral_facts",
     metadata,
     Column("referral_id", String(36), primary_key=True),
+    Column("jurisdiction", String(64)),
+    Column("pathway", String(32)),
+    Column("lapse_action", String(32)),
+    Column("accepted_event_id", String(64)),
+    Column("assessment_due_by", UtcDateTime),
+    Column("due_event_id", String(64)),
+    Column("lapsed_at", UtcDateTime),
+    Column("due_at_lapse", UtcDateTime),
+    Column("lapse_event_id", String(64)),
     Column("assessment_completed_at", UtcDateTime),
     Column("assessment_event_id", String(64)),
     Column("withdrawn_at", UtcDateTime),

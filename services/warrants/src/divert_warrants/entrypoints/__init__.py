@@ -1,1 +1,2 @@
-"""Warrants entrypoints: the REST API, the outbox relay and the consumer of case and referral events."""
+"""Warrants entrypoints: the REST API, the outbox relay and the consumer of referral events and case
+milestones."""

@@ -1,5 +1,9 @@
-"""Warrants' REST API: the deadline workflow raises requests; prosecutors and courts acknowledge
-them; prosecutors, courts and program managers read them, rescissions and review flags included.
+"""Warrants' REST API: intake's deadline worker tells of lapses; prosecutors and courts acknowledge
+the requests; prosecutors, courts and program managers read them, rescissions and review flags included.
+
+A lapse notice is a claim, not a fact: warrants makes a request only when its own record of the
+referral (from intake's events, see `service_layer/handlers.py`) shows an accepted arrest
+diversion whose lapse intake recorded, and makes it of the record's values.
 
 Who may call what is docs/access.md (`callers.py`). There is no read audit here: warrant requests
 carry referral ids, jurisdictions, kinds and dates, never a person's name or case content, so no
@@ -24,7 +28,7 @@ from divert_warrants.adapters.warrant_request_views import WarrantRequestFilter,
 from divert_warrants.bootstrap import UnitOfWork, Warrants, bootstrap
 from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
-from divert_warrants.entrypoints.callers import Acknowledger, Reader, Service, jurisdiction_scope, may_see
+from divert_warrants.entrypoints.callers import Acknowledger, DeadlineWorker, Reader, jurisdiction_scope, may_see
 from divert_warrants.entrypoints.problems import PROBLEMS
 from divert_warrants.entrypoints.schemas import AcknowledgementBody, WarrantRequestList, WarrantRequestView
 from divert_warrants.service_layer import handlers
@@ -47,26 +51,49 @@ CONCURRENT_WRITERS = (DuplicateWarrantRequest, ConcurrencyConflict)
     summary="Request a warrant for a lapsed referral",
     responses={
         200: {"model": WarrantRequestView, "description": "The referral already had a request."},
+        409: {
+            **problem_responses(409)[409],
+            "description": (
+                "`lapse-not-recorded` (with `Retry-After`): warrants has not heard of the referral's acceptance or "
+                "lapse yet, retry; `concurrent-request` (with `Retry-After`): retry; `conflict`: the "
+                "`Idempotency-Key` was used with another body; `lapse-superseded`: the lapse is before the due time "
+                "in force."
+            ),
+            "headers": {
+                "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+            },
+        },
         **problem_responses(415),
     },
 )
 async def request_warrant(
-    body: WarrantRequestBody, caller: Service, uow: UnitOfWork, idempotency: IdempotentRequest
+    body: WarrantRequestBody, caller: DeadlineWorker, uow: UnitOfWork, idempotency: IdempotentRequest
 ) -> Any:
     """Record that a referral's assessment window lapsed and ask the prosecutor or court to act.
 
-    Only Divert services call this (intake's deadline workflow, with its service token).
+    Only intake's deadline worker calls this (the `deadline_worker` role; the generic `service`
+    role is refused).
+
+    Warrants decides from its own record of the referral, never from the body: a request is made
+    only when intake's events (on `divert.referrals`) show an accepted arrest diversion whose lapse
+    intake recorded at or after the due time in force (extensions included). The request carries
+    the record's jurisdiction, kind (the lapse action), due time and lapse time. A body that
+    contradicts the record (`jurisdiction`, `kind`, `assessment_due_by`) or itself (`lapsed_at`
+    before `assessment_due_by`) is a 422 naming the field, and nothing is recorded. A call that
+    overtakes the referral's acceptance or lapse event is a 409 whose `type` ends in
+    `lapse-not-recorded`, with `Retry-After`: the same call succeeds once the events arrive.
 
     Idempotent per referral: the first call creates the request (201) and publishes
     `warrant.requested`; every later call for the same referral returns that request as it
-    stands now (200) and publishes nothing. Reusing an `Idempotency-Key` with a different
-    body is a 409.
+    stands now (200) and publishes nothing, whatever its key. Reusing an `Idempotency-Key` with
+    a different body is a 409 `conflict` (`field`: `Idempotency-Key`).
 
-    No wrongful warrant: if the referral's assessment was already completed at or before
-    `assessment_due_by`, or the referral was already withdrawn (events can overtake the
-    lapse), the request is recorded and rescinded together. The answer is still 201, with
-    status `rescinded` and the reason, and both `warrant.requested` and
-    `warrant.request_rescinded` are published, so the audit trail shows both.
+    No wrongful warrant: if warrants' record shows the assessment completed at or before the due
+    time in force, or the referral withdrawn (events can overtake the lapse), the request is
+    recorded and rescinded together. The answer is still 201, with status `rescinded` and the
+    reason, and both `warrant.requested` and `warrant.request_rescinded` are published in one
+    transaction: the audit trail keeps every lapse intake reported and why it did not stand, and
+    no reader ever sees the request standing alone.
     """
     command = RequestWarrant(
         warrant_request_id=uuid4(),

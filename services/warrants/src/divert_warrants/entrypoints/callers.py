@@ -1,7 +1,10 @@
 """Who may call warrants, and which requests each caller sees (docs/access.md).
 
-Only Divert services raise requests (intake's deadline workflow, with its service token);
-prosecutors and courts read and acknowledge them; program managers read their jurisdiction's.
+Only intake's deadline worker raises requests (the `deadline_worker` role, given to that one
+process): not the generic `service` role, which other integrations (directory importers) hold too.
+Even then warrants trusts none of the facts it sends, only its own record of the referral
+(`service_layer/handlers.py`). Prosecutors and courts read and acknowledge requests; program
+managers read their jurisdiction's.
 """
 
 from typing import Annotated
@@ -10,8 +13,8 @@ from fastapi import Depends
 
 from divert_platform.auth import Principal, allow
 
-Service = Annotated[Principal, Depends(allow("service"))]
-"""A Divert service (intake's deadline workflow)."""
+DeadlineWorker = Annotated[Principal, Depends(allow("deadline_worker"))]
+"""Intake's deadline worker, the one process that tells warrants of a lapse."""
 Reader = Annotated[Principal, Depends(allow("prosecutor", "court", "program_manager"))]
 """A prosecutor, court or program manager."""
 Acknowledger = Annotated[Principal, Depends(allow("prosecutor", "court"))]

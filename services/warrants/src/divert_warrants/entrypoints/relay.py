@@ -2,6 +2,7 @@
 
 import asyncio
 
+from divert_contracts import dataplane
 from divert_platform.roles import run_relay
 from divert_warrants.bootstrap import bootstrap
 
@@ -10,6 +11,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     warrants = bootstrap()
     try:
-        await run_relay(warrants.settings, warrants.sessions, stop)
+        await run_relay(warrants.settings, warrants.sessions, stop, topics=dataplane.service("warrants").produces)
     finally:
         await warrants.engine.dispose()

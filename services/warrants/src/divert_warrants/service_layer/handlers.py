@@ -1,20 +1,33 @@
 """Warrants' command handlers (raise a request on a lapse, acknowledge it) and reactions to other
-services' events (no wrongful warrant).
+services' events (warrants' own record of each referral; no wrongful warrant).
+
+Warrants decides from its own record (`ReferralFacts`), built from intake's events on
+`divert.referrals` (acceptance, extensions, the recorded lapse, withdrawal) and the assessment
+milestone on `divert.case-milestones`. A lapse notice creates a request only when that record
+shows an accepted arrest diversion whose lapse intake recorded at or after the due time in force;
+the facts in the notice are checked against the record, and the request is made of the record's.
 
 A request is wrongful when the referral's assessment was completed at or before the due time in
-force at the lapse (an assessment after it never counts), and moot when the referral was
-withdrawn. Either fact may arrive before or after the request; both are remembered (times only,
-never case content) and `request_warrant` consults them, while an existing request is set right
-at once: rescinded if nobody acted on it yet, flagged for the prosecutor's review if already
-acknowledged, left alone if already rescinded or flagged. Handlers never commit: whoever opened
-the unit of work does (the API's idempotency helper, the consumer runner).
+force (extensions included; an assessment after it never counts), and moot when the referral was
+withdrawn. Either fact may arrive before or after the request. A request whose referral the record
+already shows settled is recorded and rescinded together, so the audit trail keeps every lapse
+notice and why it did not stand; an existing request is set right when a fact arrives: rescinded
+if nobody acted on it yet, flagged for the prosecutor's review if already acknowledged, left alone
+if already rescinded or flagged. Each reaction only records facts and sets an existing request
+right. Handlers never commit: whoever opened the unit of work does (the API's idempotency helper,
+the consumer runner).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
-from divert_contracts.cases import CaseAssessmentCompleted
-from divert_contracts.referrals import ReferralWithdrawn
+from divert_contracts.milestones import CaseAssessedMilestone
+from divert_contracts.referrals import (
+    ReferralAccepted,
+    ReferralAssessmentDeadlineLapsed,
+    ReferralDeadlineExtended,
+    ReferralWithdrawn,
+)
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
 from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
@@ -41,11 +54,15 @@ class Outcome:
 
 
 async def request_warrant(command: RequestWarrant, uow: WarrantsUnitOfWork) -> Outcome:
-    """Record the referral's warrant request once; a repeat gets the existing one.
+    """Record the referral's warrant request once, from warrants' own record; a repeat gets the
+    existing one, whatever it claims.
 
-    If warrants already heard that the referral was assessed on time or withdrawn (events can
-    overtake the lapse), the request is recorded together with its rescission, attributed to
-    this service and to the event that told it.
+    The command's facts are checked against the record (`ReferralFacts.recorded_lapse`, which
+    raises when they contradict it or when the acceptance or lapse has not arrived yet); the
+    request is made of the record's jurisdiction, lapse action, due time and lapse time, and
+    attributed to the caller and to intake's lapse event. If the record shows the referral
+    assessed on time or withdrawn (events can overtake the lapse), the request is recorded
+    together with its rescission, attributed to this service and to the event that told it.
     """
     # First, so a late assessment or withdrawal being applied right now is either seen here or
     # sees our request (see ReferralFactsStore.lock).
@@ -53,9 +70,18 @@ async def request_warrant(command: RequestWarrant, uow: WarrantsUnitOfWork) -> O
     existing = await uow.warrant_requests.get_for_referral(command.referral_id)
     if existing is not None:
         return Outcome(existing, created=False)
-    request = WarrantRequest.request(command)
-    await uow.warrant_requests.save(request)
-    if (reason := facts.reason_to_rescind(command.assessment_due_by)) is not None:
+    lapse = facts.recorded_lapse(command)
+    request = WarrantRequest.request(
+        replace(
+            command,
+            jurisdiction=lapse.jurisdiction,
+            kind=lapse.kind,
+            assessment_due_by=lapse.assessment_due_by,
+            lapsed_at=lapse.lapsed_at,
+        )
+    )
+    await uow.warrant_requests.save(request, {**uow.cause.metadata(), "causation_id": facts.lapse_event_id})
+    if (reason := facts.reason_to_rescind()) is not None:
         request.rescind(reason, command.at)
         cause = Cause(actor=WARRANTS_SERVICE, role="service", causation_id=facts.cause_of(reason))
         await uow.warrant_requests.save(request, cause.metadata())
@@ -77,12 +103,39 @@ async def acknowledge_request(command: AcknowledgeRequest, uow: WarrantsUnitOfWo
     return request
 
 
-async def when_case_assessment_completed_rescind_if_on_time(
-    event: CaseAssessmentCompleted, uow: WarrantsUnitOfWork
-) -> None:
-    """Remember when the assessment was completed; rescind (or flag) a request it makes wrongful."""
+async def when_referral_accepted_keep_its_deadline(event: ReferralAccepted, uow: WarrantsUnitOfWork) -> None:
+    """Remember the referral's jurisdiction, pathway, lapse action and due time (never who it is)."""
     facts = await uow.referral_facts.lock(event.referral_id)
-    facts.note_assessment(event.completed_at, uow.cause.causation_id)  # the time only: needs stay home
+    facts.note_acceptance(
+        event.jurisdiction, event.pathway, event.assessment_due_by, event.lapse_action, uow.cause.causation_id
+    )
+    await uow.referral_facts.save(facts)
+    await _set_right(facts, uow)
+
+
+async def when_deadline_extended_move_the_due_time(event: ReferralDeadlineExtended, uow: WarrantsUnitOfWork) -> None:
+    """Move the due time in force later (never earlier; the reason is not kept)."""
+    facts = await uow.referral_facts.lock(event.referral_id)
+    facts.note_extension(event.assessment_due_by, uow.cause.causation_id)
+    await uow.referral_facts.save(facts)
+    await _set_right(facts, uow)
+
+
+async def when_deadline_lapsed_keep_the_lapse(event: ReferralAssessmentDeadlineLapsed, uow: WarrantsUnitOfWork) -> None:
+    """Remember the lapse intake recorded: what lets a lapse notice become a request."""
+    facts = await uow.referral_facts.lock(event.referral_id)
+    facts.note_lapse(event.lapsed_at, event.assessment_due_by, uow.cause.causation_id)
+    await uow.referral_facts.save(facts)
+    await _set_right(facts, uow)
+
+
+async def when_case_assessed_rescind_if_on_time(event: CaseAssessedMilestone, uow: WarrantsUnitOfWork) -> None:
+    """Remember when the assessment was completed; rescind (or flag) a request it makes wrongful.
+
+    On time is judged against warrants' own due time in force, never the milestone's `on_time`
+    (the case agency may not have heard of an extension)."""
+    facts = await uow.referral_facts.lock(event.referral_id)
+    facts.note_assessment(event.completed_at, uow.cause.causation_id)
     await uow.referral_facts.save(facts)
     await _set_right(facts, uow)
 
@@ -97,9 +150,11 @@ async def when_referral_withdrawn_rescind(event: ReferralWithdrawn, uow: Warrant
 
 async def _set_right(facts: ReferralFacts, uow: WarrantsUnitOfWork) -> None:
     request = await uow.warrant_requests.get_for_referral(facts.referral_id)
-    if request is None or request.assessment_due_by is None:
-        return  # no lapse yet: a later request will consult the facts
-    reason = facts.reason_to_rescind(request.assessment_due_by)
+    if request is None:
+        return  # no lapse notice yet: a later request will consult the facts
+    # The record's due time in force decides; the request's own only for one recorded before
+    # warrants kept due times (its record has none).
+    reason = facts.reason_to_rescind(recorded_due=request.assessment_due_by)
     if reason is not None:
         request.set_right(reason, utcnow())
         await uow.warrant_requests.save(request)

@@ -26,7 +26,8 @@ class WarrantRequests(Repository[WarrantRequest], Protocol):
 
 
 class ReferralFactsStore(Protocol):
-    """What warrants heard of each referral's assessment and withdrawal."""
+    """Warrants' own record of each referral: its standing, due time in force, lapse, assessment
+    and withdrawal, as far as warrants has heard of them."""
 
     async def lock(self, referral_id: UUID) -> ReferralFacts:
         """The referral's facts (empty if none yet), locked until the unit of work ends.
