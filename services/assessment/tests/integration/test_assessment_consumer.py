@@ -12,8 +12,9 @@ from divert_assessment.domain.case import Case
 from divert_assessment.entrypoints.consumer import GROUP_ID
 from divert_contracts import codec
 from divert_contracts.cases import CaseOpened
+from divert_contracts.milestones import CaseOpenedMilestone
 from divert_contracts.referrals import ReferralAccepted
-from divert_contracts.topics import REFERRALS
+from divert_contracts.topics import CASE_MILESTONES, CASES, REFERRALS
 from divert_platform.clock import utcnow
 from divert_platform.consumer import ConsumerRunner
 from divert_platform.kafka import create_producer, ensure_topics
@@ -96,7 +97,8 @@ async def test_an_accepted_referral_opens_exactly_one_case_however_often_it_arri
     stored = await rows(events, events.c.stream_id == Case.stream_id(accepted.referral_id))
     assert [e["event_type"] for e in stored] == ["CaseOpened"]
     opened = await rows(outbox, outbox.c.message_key == key)
-    assert [row["event_type"] for row in opened] == [CaseOpened.event_type]
+    assert [row["event_type"] for row in opened] == [CaseOpened.event_type, CaseOpenedMilestone.event_type]
+    assert [row["topic"] for row in opened] == [CASES.name, CASE_MILESTONES.name]
     assert opened[0]["data"]["assessment_due_by"] is not None
     assert len(await rows(cases, cases.c.referral_id == key)) == 1
     assert len(await rows(inbox, inbox.c.consumer == GROUP_ID)) == 2  # two distinct CloudEvents ids

@@ -9,6 +9,13 @@ import pytest
 
 from divert_assessment.domain.case import Case
 from divert_contracts import cases as contract
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
+from divert_contracts.topics import CASE_MILESTONES, CASES
 from divert_platform.clock import utcnow
 from divert_platform.schema import events, outbox
 
@@ -353,7 +360,15 @@ async def test_a_whole_lifecycle_publishes_every_case_event_in_order(case, rows)
     view = (await case.post("reopening")).json()
 
     referral_id = view["referral_id"]
-    in_outbox = [row["event_type"] for row in await rows(outbox, outbox.c.message_key == referral_id)]
+    published = await rows(outbox, outbox.c.message_key == referral_id)
+    in_outbox = [row["event_type"] for row in published if row["topic"] == CASES.name]
+    milestones = [row["event_type"] for row in published if row["topic"] == CASE_MILESTONES.name]
+    assert milestones == [  # the status-only twins, for the enforcement side
+        CaseOpenedMilestone.event_type,
+        CaseAssessedMilestone.event_type,
+        CaseEnrolledMilestone.event_type,
+        CaseClosedMilestone.event_type,
+    ]
     assert in_outbox == [
         contract.CaseOpened.event_type,
         contract.CaseManagerAssigned.event_type,
