@@ -119,10 +119,14 @@ class _Started(Exception):
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_the_relay_keeps_its_marker_in_the_group_its_acls_allow(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
+def test_the_relay_keeps_its_marker_and_creates_only_topics_its_acls_allow(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {"ensured": set()}
 
-    async def no_topics(*args: object, **kwargs: object) -> list[str]:
+    async def no_topics(bootstrap: str, topics: Any, *, dead_letters: bool = True, **kwargs: object) -> list[str]:
+        for topic in topics:
+            seen["ensured"] |= {topic.name, topic.dead_letter.name} if dead_letters else {topic.name}
         return []
 
     class Offsets:
@@ -137,11 +141,23 @@ def test_the_relay_keeps_its_marker_in_the_group_its_acls_allow(name: str, monke
         ServiceSettings(service_name=name),
         None,  # type: ignore[arg-type]  # never reached: it stops once its clients are built
         asyncio.Event(),
-        topics=dataplane.service(name).produces,
+        access=dataplane.service(name),
     )
     with pytest.raises(_Started):
         asyncio.run(relay)
     assert seen["marker_group"] == dataplane.service(name).relay_marker_group
+    # It (re-)creates only topics its principal may see: under ACLs any other looks missing and
+    # creating it is refused. And it does create every topic its service writes or reads.
+    principal = f"User:{dataplane.service(name).principal}"
+    describable = {
+        acl.resource
+        for acl in dataplane.acls()
+        if acl.principal == principal and acl.resource_type == "topic" and acl.operation == "Describe"
+    }
+    assert seen["ensured"] <= describable
+    assert {topic.name for topic in (*dataplane.service(name).produces, *dataplane.service(name).consumes)} <= seen[
+        "ensured"
+    ]
 
 
 def test_each_service_signs_in_as_its_declared_principal(service_clis, tools) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, before_sleep_log, wait_exponential
 
 from divert_contracts.base import IntegrationEvent
+from divert_contracts.dataplane import ServiceAccess
 from divert_contracts.topics import Topic
 from divert_platform.consumer import ConsumerRunner, Effect, Handler
 from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
@@ -31,24 +32,27 @@ async def run_relay(
     sessions: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
     *,
-    topics: Sequence[Topic],
+    access: ServiceAccess,
 ) -> None:
-    """Publish the service's outbox, whose rows go to `topics` (the service's own), until stopped.
+    """Publish the service's outbox (to the topics `access` says it produces) until stopped.
 
-    Those topics are (re-)created first, and again whenever publishing fails or a topic turns out
-    lost: the embedded broker forgets them when it restarts, and the relay then publishes them
-    again. Their dead-letter topics are the consumers' to create: the relay's principal may not
-    even see them.
+    Every topic the service's principal may see is (re-)created first, and again whenever
+    publishing fails or a topic turns out lost: the embedded broker forgets them when it restarts,
+    and a client that asks for a missing topic first makes it auto-create one with its default
+    partition count, which a consumer group may then not fully read. So the relay, which notices a
+    restart first, creates the topics it writes and the ones its service's consumer reads (with
+    their dead-letter topics); no others, which under ACLs it could not even see.
     """
 
     async def ensure_all_topics() -> None:
-        await ensure_topics(
-            settings.kafka_bootstrap,
-            topics,
-            replication_factor=settings.kafka_replication_factor,
-            dead_letters=False,
-            **settings.kafka_options(),
-        )
+        for topics, dead_letters in ((access.produces, False), (access.consumes, True)):
+            await ensure_topics(
+                settings.kafka_bootstrap,
+                topics,
+                replication_factor=settings.kafka_replication_factor,
+                dead_letters=dead_letters,
+                **settings.kafka_options(),
+            )
 
     async for attempt in until_reachable():
         with attempt:

@@ -17,6 +17,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from divert_contracts import dataplane
 from divert_contracts.referrals import ReferralWithdrawn
 from divert_contracts.topics import ALL_TOPICS, REFERRALS
 from divert_platform.clock import utcnow
@@ -223,7 +224,7 @@ async def test_relay_recovers_topics_a_restarted_broker_lost_and_every_event_is_
     replayed_before = metric_value(metric_reader, "divert.outbox.replayed", topic=REFERRALS.name)
     settings = ServiceSettings(kafka_bootstrap=broker.bootstrap, service_name="restart-test")
     stop_relay = asyncio.Event()
-    relay = asyncio.create_task(run_relay(settings, sessions, stop_relay, topics=[REFERRALS]))  # as a service runs it
+    relay = asyncio.create_task(run_relay(settings, sessions, stop_relay, access=dataplane.service("intake")))
     try:
         consumer.start()
         await write(sessions, *numbered("applied-before", 4))

@@ -11,6 +11,6 @@ async def main(stop: asyncio.Event) -> None:
     """Publish until `stop` is set."""
     assessment = bootstrap()
     try:
-        await run_relay(assessment.settings, assessment.sessions, stop, topics=dataplane.service("assessment").produces)
+        await run_relay(assessment.settings, assessment.sessions, stop, access=dataplane.service("assessment"))
     finally:
         await assessment.engine.dispose()

@@ -11,6 +11,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     intake = bootstrap()
     try:
-        await run_relay(intake.settings, intake.sessions, stop, topics=dataplane.service("intake").produces)
+        await run_relay(intake.settings, intake.sessions, stop, access=dataplane.service("intake"))
     finally:
         await intake.engine.dispose()

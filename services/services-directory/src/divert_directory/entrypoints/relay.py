@@ -12,6 +12,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     directory = bootstrap()
     try:
-        await run_relay(directory.settings, directory.sessions, stop, topics=dataplane.service("directory").produces)
+        await run_relay(directory.settings, directory.sessions, stop, access=dataplane.service("directory"))
     finally:
         await directory.engine.dispose()

@@ -11,6 +11,6 @@ async def main(stop: asyncio.Event) -> None:
     """Run the outbox relay until `stop` is set."""
     warrants = bootstrap()
     try:
-        await run_relay(warrants.settings, warrants.sessions, stop, topics=dataplane.service("warrants").produces)
+        await run_relay(warrants.settings, warrants.sessions, stop, access=dataplane.service("warrants"))
     finally:
         await warrants.engine.dispose()
