@@ -282,7 +282,7 @@ async def deadline_intake(database_url: str, warrants: WarrantsProcess, kafka_bo
     settings = IntakeSettings(database_url=database_url, warrants_url=warrants.url, kafka_bootstrap=kafka_bootstrap)
     parts = bootstrap(settings)
     stop = asyncio.Event()
-    relay = asyncio.create_task(run_relay(settings, parts.sessions, stop, topics=dataplane.service("intake").produces))
+    relay = asyncio.create_task(run_relay(settings, parts.sessions, stop, access=dataplane.service("intake")))
     yield parts
     stop.set()
     await relay
