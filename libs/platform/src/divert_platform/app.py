@@ -47,7 +47,18 @@ def create_app(
         finally:
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=app_lifespan)
+    # The API documents map every route and field for whoever asks: outside development they are
+    # served only when `DIVERT_API_DOCS=true` says so.
+    docs = settings.environment == "development" if settings.api_docs is None else settings.api_docs
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=app_lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     install_problem_handlers(app, problems)
     # Starlette runs the middleware added last first.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

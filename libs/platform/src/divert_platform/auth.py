@@ -5,11 +5,15 @@ verifies RS256/ES256 tokens against the identity provider's JWKS, with issuer an
 checked. A token carries `sub`, `role` and, for scoped roles, `agency` and/or `jurisdiction`.
 """
 
+import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
+import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,6 +29,8 @@ PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "
 """LEAD's golden rule: nothing learned in care coordination may reach enforcement."""
 
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+
+log = logging.getLogger(__name__)
 
 
 class InvalidToken(Exception):
@@ -45,18 +51,90 @@ class Principal:
         return Cause(actor=self.subject, role=self.role, agency=self.agency)
 
 
+class SigningKeys:
+    """The identity provider's public keys (its JWKS), fetched without blocking the event loop.
+
+    Once keys are cached a request never waits for the provider: keys older than
+    `DIVERT_JWKS_CACHE_SECONDS` are still used while one refresh runs in the background, and a
+    failed refresh keeps the last good keys (a slow or down provider must not stall every request,
+    probes included). Only a token naming an unknown key (the provider rotated its keys) waits for a
+    refresh, at most `DIVERT_JWKS_TIMEOUT_SECONDS`, and such refreshes happen at most once per
+    `DIVERT_JWKS_REFETCH_SECONDS`, so tokens with made-up key ids cannot flood the provider.
+    """
+
+    def __init__(self, url: str, settings: ServiceSettings) -> None:
+        self._url = url
+        self._fresh_for = settings.jwks_cache_seconds
+        self._timeout = settings.jwks_timeout_seconds
+        self._refetch_every = settings.jwks_refetch_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None  # last successful fetch (monotonic clock)
+        self._tried_at: float | None = None  # last attempt, successful or not
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def key(self, kid: str | None) -> Any:
+        """The public key named `kid`; `InvalidToken` if the provider has no such key."""
+        if kid is None:
+            raise InvalidToken("the token names no signing key (kid)")
+        if kid not in self._keys:
+            if self._refreshing() or self._may_try():
+                # shielded: a request that gives up must not cancel the refresh others wait for
+                await asyncio.shield(self._start_refresh())
+        elif self._stale() and self._may_try():
+            self._start_refresh()  # the cached key serves this request meanwhile
+        found = self._keys.get(kid)
+        if found is None:
+            raise InvalidToken("unknown signing key")
+        return found.key
+
+    def _may_try(self) -> bool:
+        # also after a failed refresh: a provider that is down is asked again only this often
+        return self._tried_at is None or time.monotonic() - self._tried_at >= self._refetch_every
+
+    def _stale(self) -> bool:
+        return self._fetched_at is not None and time.monotonic() - self._fetched_at >= self._fresh_for
+
+    def _refreshing(self) -> bool:
+        return self._refresh is not None and not self._refresh.done()
+
+    def _start_refresh(self) -> "asyncio.Task[None]":
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.get_running_loop().create_task(self._fetch(), name="divert-jwks-refresh")
+        return self._refresh
+
+    async def _fetch(self) -> None:
+        self._tried_at = time.monotonic()
+        try:
+            async with asyncio.timeout(self._timeout), httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self._url, headers={"Accept": "application/json"})
+                response.raise_for_status()
+                keys = jwt.PyJWKSet.from_dict(response.json()).keys
+        except (TimeoutError, httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+            # the URL and the error's type only: never a token or its claims
+            log.warning(
+                "could not refresh the identity provider's keys from %s (%s); keeping the %d keys fetched before",
+                self._url,
+                type(error).__name__,
+                len(self._keys),
+            )
+            return
+        self._keys = {k.key_id: k for k in keys if k.key_id and k.public_key_use in (None, "sig")}
+        self._fetched_at = time.monotonic()
+
+
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience, and reads the caller from the claims."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self._keys = SigningKeys(settings.jwks_url, settings) if settings.jwks_url else None
 
-    def verify(self, token: str) -> Principal:
-        """The caller a valid token names; `InvalidToken` otherwise."""
+    async def verify(self, token: str) -> Principal:
+        """The caller a valid token names; `InvalidToken` otherwise. Expiry, issue and not-before
+        times are checked with `DIVERT_JWT_LEEWAY_SECONDS` of tolerance for clock skew."""
         try:
-            if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+            if self._keys is not None:
+                key: Any = await self._keys.key(jwt.get_unverified_header(token).get("kid"))
                 algorithms = _ASYMMETRIC
             else:
                 key, algorithms = self._settings.jwt_secret.get_secret_value(), ["HS256"]
@@ -66,6 +144,7 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
+                leeway=self._settings.jwt_leeway_seconds,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as error:
@@ -129,12 +208,12 @@ class Access:
     def __init__(self, settings: ServiceSettings) -> None:
         self._verifier = TokenVerifier(settings)
 
-    def principal(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    async def principal(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
         """The caller named by valid bearer credentials; `Unauthorized` otherwise."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("a bearer token is required")
         try:
-            return self._verifier.verify(credentials.credentials)
+            return await self._verifier.verify(credentials.credentials)
         except InvalidToken as error:
             raise Unauthorized(f"the bearer token is not valid ({error})") from error
 
@@ -147,7 +226,7 @@ async def authenticated(
     Resolved once per request however many dependencies ask for it.
     """
     access: Access = request.app.state.access
-    principal = access.principal(credentials)
+    principal = await access.principal(credentials)
     request.state.principal = principal
     return principal
 

@@ -23,17 +23,20 @@ def create_engine(database_url: str) -> AsyncEngine:
     second connection: its transactions queue for the one connection instead, in order and without
     delay, where each extra connection would wait in SQLite's busy handler, which sleeps in steps
     of up to 100 ms however soon the lock is free.
+
+    `hide_parameters`: a failed statement's error would otherwise quote its bound values (names,
+    dates of birth) into the log line or span event that reports it.
     """
     url = make_url(database_url)
     # Looked up on the module at call time, where the OpenTelemetry instrumentation wraps it.
     create_async_engine = sqlalchemy_asyncio.create_async_engine
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     in_a_file = bool(url.database) and url.database != ":memory:"
     if in_a_file:
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
     one_connection = {"pool_size": 1, "max_overflow": 0} if in_a_file else {}
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **one_connection)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **one_connection)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -74,19 +74,66 @@ class _Gate:
 
 
 class BodySizeLimit(_Gate):
-    """A declared body larger than `max_bytes` is a 413 before any handler reads it."""
+    """A body larger than `max_bytes` is a 413, and the app never sees more than `max_bytes` of it.
+
+    A declared `Content-Length` over the limit is refused from the head alone. A body without one
+    (`Transfer-Encoding: chunked`) is counted as it arrives: once it passes the limit the 413 is
+    sent (if the response has not started), the app's read fails, and whatever the app sends after
+    that is dropped, so one answer reaches the client.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         super().__init__(app)
         self._max_bytes = max_bytes
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if (refusal := self.refusal(Request(scope))) is not None:
+            await refusal(scope, receive, send)
+            return
+        received = 0
+        started = refused = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_bytes:
+                    if not started:
+                        refused = True
+                        await self._too_large()(scope, receive, send)
+                    raise _BodyTooLarge  # the app gets no byte past the limit
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is already the answer; e.g. FastAPI's "error parsing the body" 400 is not
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except _BodyTooLarge:
+            if not refused:
+                raise  # the response had started: all that is left is to break the connection
+
     def refusal(self, request: Request) -> Response | None:
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_bytes:
-            return problem_response(
-                413, "Request body too large", f"the body exceeds {self._max_bytes} bytes", "too-large"
-            )
+            return self._too_large()
         return None
+
+    def _too_large(self) -> Response:
+        return problem_response(413, "Request body too large", f"the body exceeds {self._max_bytes} bytes", "too-large")
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the app's read of a body that passed the limit."""
 
 
 class JsonBodiesOnly(_Gate):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,10 @@ class ServiceSettings(BaseSettings):
         None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "DIVERT_OTLP_ENDPOINT")
     )
     max_request_bytes: int = 1_000_000
+    api_docs: bool | None = Field(
+        None,
+        description="Serve /docs, /redoc and /openapi.json; unset serves them in development only.",
+    )
     metrics_port: int | None = Field(
         None, description="Serve Prometheus metrics on this port (every process needs its own); unset turns it off."
     )
@@ -50,10 +55,23 @@ class ServiceSettings(BaseSettings):
 
     # Authentication: HS256 with the development key by default; production verifies RS256/ES256
     # tokens against the identity provider's JWKS and checks issuer and audience.
-    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
-    jwks_url: str | None = None
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_JWT_SECRET),
+        description="HS256 shared secret: development and test only (production requires DIVERT_JWKS_URL).",
+    )
+    jwks_url: str | None = Field(None, description="The identity provider's JWKS; https:// outside development.")
     jwt_issuer: str = "divert-development"
     jwt_audience: str = "divert"
+    jwt_leeway_seconds: int = Field(
+        60, ge=0, le=300, description="Clock skew tolerated on a token's exp, iat and nbf (seconds)."
+    )
+    jwks_cache_seconds: float = Field(
+        300, gt=0, description="How long fetched keys are fresh; older ones are still used while a refresh runs."
+    )
+    jwks_timeout_seconds: float = Field(5, gt=0, description="Longest wait for the identity provider's JWKS.")
+    jwks_refetch_seconds: float = Field(
+        30, ge=0, description="A token naming an unknown key refetches the JWKS at most once per this many seconds."
+    )
     service_token: SecretStr | None = Field(
         None, description="Bearer token this service presents to other services (minted locally in development)."
     )
@@ -101,8 +119,21 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> "ServiceSettings":
+        """Outside development: keys only over https; in production only the identity provider's
+        asymmetric tokens (a shared HS256 secret lets anyone holding it mint any role); in test a
+        random secret of 32+ characters (test rigs without an identity provider)."""
         if self.environment == "development":
             return self
+        if self.jwks_url is not None and urlsplit(self.jwks_url).scheme != "https":
+            raise ValueError(
+                "refusing to start outside development with a DIVERT_JWKS_URL that is not https://: "
+                "anyone on the path could swap the keys tokens are verified with"
+            )
+        if self.environment == "production" and self.jwks_url is None:
+            raise ValueError(
+                "refusing to start in production without DIVERT_JWKS_URL: production accepts only RS256/ES256 "
+                "tokens from the identity provider, never HS256 tokens signed with a shared DIVERT_JWT_SECRET"
+            )
         if self.jwks_url is None:
             secret = self.jwt_secret.get_secret_value()
             if secret.lower() in _PLACEHOLDER_SECRETS or len(secret) < 32:

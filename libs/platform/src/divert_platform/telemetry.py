@@ -2,23 +2,26 @@
 
 Spans go over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, otherwise to a JSON-lines file per
 process under the data directory (`.divert/traces/`). Span attributes never carry personal data:
-only ids, types and states.
+only ids, types and states; `PrivateDataScrubber` removes what instrumentation would add anyway
+(query strings, exception messages).
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from opentelemetry import trace
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceState
 from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
 
@@ -38,6 +41,8 @@ def configure_telemetry(
         # off the referral's trace here: Divert records every referral's journey.
         sampler=ParentBased(root=NoRootClientSpans(), remote_parent_not_sampled=ALWAYS_ON),
     )
+    # First, so every processor added after it (the exporter's, a test's) sees the scrubbed span.
+    provider.add_span_processor(PrivateDataScrubber())
     provider.add_span_processor(
         BatchSpanProcessor(exporter or _default_exporter(service_name, role, otlp_endpoint, data_dir))
     )
@@ -80,6 +85,72 @@ class NoRootClientSpans(Sampler):
         return "NoRootClientSpans"
 
 
+# A query string carries filter values (case numbers, referral ids, names in a search).
+_QUERY_ATTRIBUTES = frozenset({"url.query", "http.query"})
+_URL_ATTRIBUTES = frozenset({"url.full", "http.url", "http.target"})
+# The message and the traceback (which ends with the message) quote whatever the exception was given:
+# a statement's parameters, a validation error's input. The type says enough to find the fault.
+_EXCEPTION_TEXT = frozenset({"exception.message", "exception.stacktrace"})
+# A status description Divert sets itself ("dead-lettered", "refused"); any other (an exception's
+# text, a DB-API error that quotes the value it rejected) is replaced.
+_OWN_REASON = re.compile(r"[a-z][a-z -]*")
+
+
+class PrivateDataScrubber(SpanProcessor):
+    """Removes from each ended span what instrumentation records that could quote personal data.
+
+    Query strings go from `url.query`, `url.full`, `http.url` and `http.target`; exception events
+    keep their `exception.type` but lose message and stacktrace; an error status whose description
+    is not one of Divert's own reasons is described by its exception type alone.
+
+    It edits the ended span in place (the SDK gives no public way to), so it must be the provider's
+    first processor: processors run in the order they were added, and the ones after it export
+    the scrubbed span.
+    """
+
+    def on_end(self, span: ReadableSpan) -> None:
+        # Private fields of the SDK's ReadableSpan, unchanged since 1.0 (test_platform_private_data
+        # fails if they move). Each is replaced only when there is something to remove, so the common
+        # span keeps its own objects (and its dropped-attribute count).
+        attributes = _scrubbed_attributes(span.attributes)
+        if attributes is not None:
+            span._attributes = attributes
+        span._status = _scrubbed_status(span.status, span.events)
+        if any(event.name == "exception" for event in span.events):
+            span._events = [_scrubbed_event(event) for event in span.events]
+
+
+def _scrubbed_attributes(attributes: Attributes) -> BoundedAttributes | None:
+    """The attributes without query strings; None when they have none to remove."""
+    if not any(key in _QUERY_ATTRIBUTES or key in _URL_ATTRIBUTES for key in attributes or {}):
+        return None
+    kept = {
+        key: value.split("?", 1)[0] if key in _URL_ATTRIBUTES and isinstance(value, str) else value
+        for key, value in (attributes or {}).items()
+        if key not in _QUERY_ATTRIBUTES
+    }
+    return BoundedAttributes(maxlen=None, attributes=kept, immutable=True)
+
+
+def _scrubbed_event(event: Event) -> Event:
+    if event.name != "exception":
+        return event
+    kept = {key: value for key, value in (event.attributes or {}).items() if key not in _EXCEPTION_TEXT}
+    return Event(event.name, BoundedAttributes(maxlen=None, attributes=kept, immutable=True), event.timestamp)
+
+
+def _scrubbed_status(status: Status, events: Sequence[Event]) -> Status:
+    description = status.description
+    if status.status_code is not StatusCode.ERROR or not description or _OWN_REASON.fullmatch(description):
+        return status
+    types = [
+        str(event.attributes["exception.type"])
+        for event in events
+        if event.attributes and "exception.type" in event.attributes
+    ]
+    return Status(StatusCode.ERROR, types[-1].rsplit(".", 1)[-1] if types else None)
+
+
 class _TraceContext(logging.Filter):
     """Stamps each record with the current trace and span ids, so a log line leads to its trace."""
 
@@ -108,6 +179,10 @@ def configure_json_logs(service_name: str, role: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    # Libraries that would log personal data whatever the root's level: aiosqlite each statement
+    # with its parameters (DEBUG), httpx each request's URL with its query string (INFO).
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _default_exporter(service_name: str, role: str, otlp_endpoint: str | None, data_dir: Path) -> SpanExporter:

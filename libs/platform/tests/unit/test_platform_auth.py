@@ -12,9 +12,9 @@ from divert_platform.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
 SETTINGS = ServiceSettings()
 
 
-def test_a_minted_token_names_its_caller() -> None:
+async def test_a_minted_token_names_its_caller() -> None:
     token = mint_token(SETTINGS, subject="officer-7781", role="officer", agency="SPD", jurisdiction="king-county")
-    principal = TokenVerifier(SETTINGS).verify(token)
+    principal = await TokenVerifier(SETTINGS).verify(token)
     assert (principal.subject, principal.role, principal.agency, principal.jurisdiction) == (
         "officer-7781",
         "officer",
@@ -41,7 +41,7 @@ def _claims(**overrides: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("claims", "key"),
     [
-        (_claims(exp=datetime.now(UTC) - timedelta(seconds=1)), DEVELOPMENT_JWT_SECRET),  # expired
+        (_claims(exp=datetime.now(UTC) - timedelta(seconds=120)), DEVELOPMENT_JWT_SECRET),  # expired
         (_claims(), "another-key-that-is-long-enough-to-be-a-key"),  # forged
         (_claims(aud="someone-else"), DEVELOPMENT_JWT_SECRET),
         (_claims(iss="someone-else"), DEVELOPMENT_JWT_SECRET),
@@ -50,18 +50,44 @@ def _claims(**overrides: object) -> dict[str, object]:
     ],
     ids=["expired", "forged", "audience", "issuer", "role", "no-exp"],
 )
-def test_bad_tokens_are_refused(claims: dict[str, object], key: str) -> None:
+async def test_bad_tokens_are_refused(claims: dict[str, object], key: str) -> None:
     with pytest.raises(InvalidToken):
-        TokenVerifier(SETTINGS).verify(jwt.encode(claims, key, algorithm="HS256"))
+        await TokenVerifier(SETTINGS).verify(jwt.encode(claims, key, algorithm="HS256"))
 
 
-def test_an_unsigned_token_is_refused() -> None:
+async def test_an_unsigned_token_is_refused() -> None:
     with pytest.raises(InvalidToken):
-        TokenVerifier(SETTINGS).verify(jwt.encode(_claims(), None, algorithm="none"))
+        await TokenVerifier(SETTINGS).verify(jwt.encode(_claims(), None, algorithm="none"))
 
 
-def test_the_service_token_is_a_service_role() -> None:
-    assert TokenVerifier(SETTINGS).verify(service_token(SETTINGS)).role == "service"
+async def test_the_service_token_is_a_service_role() -> None:
+    assert (await TokenVerifier(SETTINGS).verify(service_token(SETTINGS))).role == "service"
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        (_claims(exp=datetime.now(UTC) - timedelta(seconds=30)), True),  # our clock 30 s ahead of the issuer's
+        (_claims(exp=datetime.now(UTC) - timedelta(seconds=120)), False),
+        (_claims(iat=datetime.now(UTC) + timedelta(seconds=30)), True),  # issuer's clock 30 s ahead of ours
+        (_claims(nbf=datetime.now(UTC) + timedelta(seconds=30)), True),
+        (_claims(nbf=datetime.now(UTC) + timedelta(seconds=120)), False),
+    ],
+    ids=["exp-30s-ago", "exp-120s-ago", "iat-in-30s", "nbf-in-30s", "nbf-in-120s"],
+)
+async def test_clock_skew_within_the_leeway_is_tolerated(claims: dict[str, object], accepted: bool) -> None:
+    token = jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256")
+    if accepted:
+        assert (await TokenVerifier(SETTINGS).verify(token)).subject == "x"
+    else:
+        with pytest.raises(InvalidToken):
+            await TokenVerifier(SETTINGS).verify(token)
+
+
+async def test_without_leeway_a_token_expired_30_seconds_ago_is_refused() -> None:
+    token = jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=30)), DEVELOPMENT_JWT_SECRET, "HS256")
+    with pytest.raises(InvalidToken):
+        await TokenVerifier(ServiceSettings(jwt_leeway_seconds=0)).verify(token)
 
 
 # What production needs besides tokens: a database and Kafka over TLS as the service's principal.
@@ -74,15 +100,42 @@ PRODUCTION = {
 }
 
 
+TEST = PRODUCTION | {"environment": "test"}
+
+
 @pytest.mark.parametrize("secret", [DEVELOPMENT_JWT_SECRET, "changeme", "short-secret"])
-def test_outside_development_weak_secrets_are_refused(secret: str) -> None:
+def test_in_test_rigs_weak_secrets_are_refused(secret: str) -> None:
     with pytest.raises(ValidationError, match="JWT secret"):
+        ServiceSettings(**TEST, jwt_secret=secret)
+
+
+def test_test_rigs_start_with_a_jwks_url_or_a_strong_secret() -> None:
+    ServiceSettings(**TEST, jwks_url="https://idp/jwks")
+    ServiceSettings(**TEST, jwt_secret="x" * 48)
+
+
+@pytest.mark.parametrize("secret", [DEVELOPMENT_JWT_SECRET, "x" * 48])
+def test_production_refuses_shared_secrets_however_strong(secret: str) -> None:
+    with pytest.raises(ValidationError, match="production without DIVERT_JWKS_URL"):
         ServiceSettings(**PRODUCTION, jwt_secret=secret)
-
-
-def test_production_starts_with_a_jwks_url_or_a_strong_secret() -> None:
     ServiceSettings(**PRODUCTION, jwks_url="https://idp/jwks")
-    ServiceSettings(**PRODUCTION, jwt_secret="x" * 48)
+
+
+@pytest.mark.parametrize("environment", ["production", "test"])
+@pytest.mark.parametrize("url", ["http://idp/jwks", "HTTP://idp/jwks", "idp/jwks", "file:///etc/jwks.json"])
+def test_outside_development_keys_are_fetched_only_over_https(environment: str, url: str) -> None:
+    with pytest.raises(ValidationError, match="DIVERT_JWKS_URL that is not https://"):
+        ServiceSettings(**(PRODUCTION | {"environment": environment}), jwks_url=url)
+
+
+def test_development_may_use_a_local_identity_provider_over_http() -> None:
+    assert ServiceSettings(jwks_url="http://127.0.0.1:8080/jwks").jwks_url == "http://127.0.0.1:8080/jwks"
+
+
+@pytest.mark.parametrize("leeway", [-1, 301])
+def test_the_leeway_is_bounded(leeway: int) -> None:
+    with pytest.raises(ValidationError, match="jwt_leeway_seconds"):
+        ServiceSettings(jwt_leeway_seconds=leeway)
 
 
 def test_tokens_are_not_minted_where_an_identity_provider_issues_them() -> None:

@@ -1,11 +1,12 @@
 """HTTP hardening: security headers everywhere, JSON bodies only, a per-client rate limit,
 and authentication answered before anything else."""
 
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from divert_platform.app import create_app
@@ -13,9 +14,12 @@ from divert_platform.auth import Principal, allow, mint_token
 from divert_platform.settings import ServiceSettings
 
 
-def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000):
+def _app(per_minute: int = 0, max_request_bytes: int = 1_000_000, **settings_values: Any):
     settings = ServiceSettings(
-        rate_limit_per_minute=per_minute, max_request_bytes=max_request_bytes, kafka_bootstrap="127.0.0.1:1"
+        rate_limit_per_minute=per_minute,
+        max_request_bytes=max_request_bytes,
+        kafka_bootstrap="127.0.0.1:1",
+        **settings_values,
     )
     engine = create_async_engine("sqlite+aiosqlite:///:memory:")
     parts = SimpleNamespace(settings=settings, engine=engine, sessions=async_sessionmaker(engine))
@@ -76,6 +80,85 @@ async def test_oversized_bodies_are_refused_before_anything_reads_them() -> None
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _chunked(total: int, chunk: int = 1000) -> AsyncIterator[bytes]:
+    """`total` bytes of a JSON object as an async stream: httpx sends it with no Content-Length."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        body = b'{"name": "' + b"x" * (total - 12) + b'"}'
+        for start in range(0, len(body), chunk):
+            yield body[start : start + chunk]
+
+    return chunks()
+
+
+def _with_raw_route(app) -> list[int]:
+    """A route that reads the body itself (no FastAPI body parsing); returns what it saw, in bytes."""
+    seen: list[int] = []
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        seen.append(len(await request.body()))
+        return {"bytes": seen[-1]}
+
+    return seen
+
+
+async def test_a_chunked_body_is_counted_as_it_arrives_and_refused_past_the_limit() -> None:
+    app, settings = _app(max_request_bytes=1000)
+    seen = _with_raw_route(app)
+    headers = {"Authorization": f"Bearer {mint_token(settings, subject='o', role='officer', agency='SPD')}"}
+    headers["content-type"] = "application/json"
+    async with await _client(app) as http:
+        parsed = await http.post("/things", content=_chunked(5_000_000), headers=headers)
+        raw = await http.post("/raw", content=_chunked(5_000_000), headers=headers)
+        small = await http.post("/raw", content=_chunked(900), headers=headers)
+    for response in (parsed, raw):
+        assert "content-length" not in response.request.headers
+        assert response.request.headers["transfer-encoding"] == "chunked"
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == "the body exceeds 1000 bytes"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert small.status_code == 200 and small.json() == {"bytes": 900}
+    assert seen == [900]  # the handler never saw the oversized body
+
+
+async def test_a_chunked_body_at_the_limit_passes() -> None:
+    app, settings = _app(max_request_bytes=1000)
+    token = mint_token(settings, subject="o", role="officer", agency="SPD")
+    async with await _client(app) as http:
+        response = await http.post(
+            "/things",
+            content=_chunked(1000, chunk=7),
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+    assert response.status_code == 200 and response.json() == {"by": "o"}
+
+
+async def test_the_api_documents_are_off_outside_development_unless_switched_on() -> None:
+    production = {
+        "environment": "production",
+        "database_url": "postgresql+asyncpg://db/x",
+        "jwks_url": "https://idp.example/jwks",
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_mechanism": "SCRAM-SHA-512",
+        "kafka_sasl_password": "a-long-random-password",
+    }
+    closed, _ = _app(**production)
+    opened, _ = _app(**production, api_docs=True)
+    switched_off, _ = _app(api_docs=False)
+    async with await _client(closed) as http:
+        closed_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/redoc")]
+    async with await _client(opened) as http:
+        opened_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/redoc")]
+        spec = (await http.get("/openapi.json")).json()
+    async with await _client(switched_off) as http:
+        development_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs")]
+    assert closed_statuses == [404, 404, 404]
+    assert opened_statuses == [200, 200, 200] and "/things" in spec["paths"]
+    assert development_statuses == [404, 404]
 
 
 async def test_the_interactive_docs_may_load_their_scripts_but_nothing_else_may() -> None:

@@ -145,6 +145,42 @@ async def test_bad_input_is_a_422_problem_naming_the_field(
     assert field in [error["field"] for error in response.json()["errors"]]
 
 
+async def test_over_long_offense_text_and_too_many_convictions_are_422_naming_the_field(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    long_offense = copy.deepcopy(referral_body)
+    long_offense["offense"]["category"] = "x" * 10_000
+    long_offense["offense"]["statute"] = "RCW " + "9" * 1_000
+    many = copy.deepcopy(referral_body)
+    many["screening"]["disqualifying_convictions"] = ["robbery"] * 1_000
+    long_item = copy.deepcopy(referral_body)
+    long_item["screening"]["disqualifying_convictions"] = ["x" * 201]
+
+    responses = [
+        await client.post("/v1/referrals", json=body, headers=officer) for body in (long_offense, many, long_item)
+    ]
+
+    fields = [{error["field"] for error in response.json()["errors"]} for response in responses]
+    assert [response.status_code for response in responses] == [422, 422, 422]
+    assert {"body.offense.category", "body.offense.statute"} <= fields[0]
+    assert fields[1] == {"body.screening.disqualifying_convictions"}
+    assert fields[2] == {"body.screening.disqualifying_convictions.0"}
+
+
+async def test_the_openapi_document_shows_the_referral_bounds(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    offense = schemas["Offense"]["properties"]
+    convictions = schemas["Screening"]["properties"]["disqualifying_convictions"]
+    request = schemas["ReferralRequest"]["properties"]
+    assert offense["category"]["maxLength"] == 200
+    assert offense["statute"]["anyOf"][0]["maxLength"] == 200
+    assert offense["drug_type"]["anyOf"][0]["maxLength"] == 200
+    assert offense["drug_quantity_grams"]["anyOf"][0]["maximum"] == 1_000_000
+    assert convictions["maxItems"] == 50 and convictions["items"]["maxLength"] == 200
+    assert request["contact_drivers"]["maxItems"] == 3
+    assert request["jurisdiction"]["maxLength"] == 64
+
+
 async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient, officer: Headers) -> None:
     response = await client.post(
         "/v1/referrals", content=b'{"jurisdiction": ', headers={**officer, "content-type": "application/json"}

@@ -15,7 +15,7 @@ from divert_intake.config import IntakeSettings
 PRODUCTION: dict[str, Any] = {
     "environment": "production",
     "database_url": "postgresql+asyncpg://intake@db/intake",
-    "jwt_secret": "x" * 40,
+    "jwks_url": "https://idp.example/jwks",
     "kafka_allow_insecure": True,  # Kafka's transport security is the platform's concern, tested there
 }
 

@@ -1,17 +1,37 @@
 """Request and response bodies of intake's REST API (what RMS integrators code against)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from divert_contracts.referrals import Location, Pathway, RmsReference, Subject
 from divert_contracts.timestamps import IsoDateTime
-from divert_intake.domain.facts import Offense, Screening
+from divert_intake.domain import facts
 
 ContactDriver = Literal["drug_use", "mental_illness", "poverty"]
 Status = Literal["accepted", "declined", "assessed", "lapsed", "withdrawn"]
+
+Conviction = Annotated[str, StringConstraints(max_length=200)]
+
+
+# The request's offense and screening are the domain's, with bounds on what a caller may send (a
+# caller's strings and lists are otherwise only capped by the body size). They keep the domain's
+# names, so the OpenAPI document's `Offense` and `Screening` are these, limits included.
+class Offense(facts.Offense):
+    """The offense the officer has probable cause for (arrest diversion) or observed."""
+
+    category: str = Field(max_length=200, description="The policy's offense category.")
+    statute: str | None = Field(None, max_length=200)
+    drug_quantity_grams: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
+    drug_type: str | None = Field(None, max_length=200)
+
+
+class Screening(facts.Screening):
+    """Criminal-justice screening facts: used for the decision, then discarded, never stored."""
+
+    disqualifying_convictions: tuple[Conviction, ...] = Field((), max_length=50)
 
 
 class ReferralRequest(BaseModel):
