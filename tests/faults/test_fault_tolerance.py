@@ -164,7 +164,7 @@ class Tokens:
         self._cache: dict[tuple[str, str], dict[str, str]] = {}
 
     def officer(self, jurisdiction: str) -> dict[str, str]:
-        return self._headers("officer", jurisdiction, agency=f"{jurisdiction}-pd")
+        return self._headers("officer", jurisdiction, agency=f"{jurisdiction}-pd", scope=jurisdiction)
 
     def case_manager(self, jurisdiction: str) -> dict[str, str]:
         return self._headers("case_manager", jurisdiction, agency=DEFAULT_CASE_AGENCIES[jurisdiction])

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from divert_local.stack import Stack
-from divert_platform.auth import ROLES, mint_token
+from divert_platform.auth import ROLES, SCOPE_CLAIMS, mint_token
 from divert_platform.settings import ServiceSettings
 from divert_platform.trace_view import load_spans, render, traces_of
 
@@ -62,13 +62,22 @@ def run(
 def token(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
     agency: Annotated[str | None, typer.Option(help="Agency scope (officers, case managers).")] = None,
-    jurisdiction: Annotated[str | None, typer.Option(help="Jurisdiction scope (program managers).")] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option(
+            help='Jurisdiction scope (officers, program managers, prosecutors, courts; "*" = all for the last two).'
+        ),
+    ] = None,
     subject: Annotated[str | None, typer.Option(help="Who the token names (default: <role>-demo).")] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
 ) -> None:
     """Mint a bearer token signed with this deployment's shared key (development and tests only)."""
     if role not in ROLES:
         raise typer.BadParameter(f"unknown role {role!r}", param_hint="--role")
+    given = {"agency": agency, "jurisdiction": jurisdiction}
+    for claim in SCOPE_CLAIMS.get(role, ()):  # every API would refuse the token without it
+        if not given[claim]:
+            raise typer.BadParameter(f"a {role} token needs --{claim}", param_hint=f"--{claim}")
     settings = ServiceSettings()
     typer.echo(
         mint_token(

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from divert_platform.auth import Access
@@ -50,7 +50,15 @@ def create_app(
     # The API documents map every route and field for whoever asks: outside development they are
     # served only when `DIVERT_API_DOCS=true` says so.
     docs = settings.environment == "development" if settings.api_docs is None else settings.api_docs
+    # The rate limit is an app-wide dependency, not a middleware: it keys on the verified caller,
+    # and it runs before each route's own dependencies (`allow(...)` included).
+    limits = (
+        [Depends(RateLimit(settings.rate_limit_per_minute, settings.rate_limit_max_callers))]
+        if settings.rate_limit_per_minute
+        else []
+    )
     app = FastAPI(
+        dependencies=limits,
         title=title,
         description=description,
         version="1.0.0",
@@ -63,8 +71,6 @@ def create_app(
     # Starlette runs the middleware added last first.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(JsonBodiesOnly)
-    if settings.rate_limit_per_minute:
-        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps every response, problems included
     app.state.access = Access(settings)
     app.state.parts = parts

@@ -194,12 +194,30 @@ def service_token(settings: ServiceSettings, *, role: Role = "service", process:
 
 _bearer = HTTPBearer(auto_error=False)
 
-SCOPE_CLAIMS: dict[Role, Literal["agency", "jurisdiction"]] = {
-    "officer": "agency",
-    "case_manager": "agency",
-    "program_manager": "jurisdiction",
+ScopeClaim = Literal["agency", "jurisdiction"]
+
+SCOPE_CLAIMS: dict[Role, tuple[ScopeClaim, ...]] = {
+    "officer": ("agency", "jurisdiction"),
+    "case_manager": ("agency",),
+    "program_manager": ("jurisdiction",),
+    "prosecutor": ("jurisdiction",),
+    "court": ("jurisdiction",),
 }
-"""The claim each scoped role's token must carry: it decides what the caller may see (docs/access.md)."""
+"""The claims each scoped role's token must carry: they decide what the caller may see
+(docs/access.md). A missing claim is refused, never read as "everywhere"."""
+
+ALL_JURISDICTIONS = "*"
+"""The `jurisdiction` claim value granting every jurisdiction, to the roles in
+`ALL_JURISDICTIONS_ROLES` only (a state-wide prosecutor's office, a state court)."""
+
+ALL_JURISDICTIONS_ROLES: frozenset[Role] = frozenset({"prosecutor", "court"})
+"""Roles whose token may say `jurisdiction: "*"`; officers and program managers must name one."""
+
+
+def covers_all_jurisdictions(principal: Principal) -> bool:
+    """Whether the caller's token grants every jurisdiction (`jurisdiction: "*"`). `allow` has
+    refused the value for every role not in `ALL_JURISDICTIONS_ROLES`."""
+    return principal.jurisdiction == ALL_JURISDICTIONS and principal.role in ALL_JURISDICTIONS_ROLES
 
 
 class Access:
@@ -232,17 +250,26 @@ async def authenticated(
 
 
 def allow(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """FastAPI dependency admitting only `roles`, each with the scope claim its role needs
-    (`SCOPE_CLAIMS`); it returns the caller. 401 without a valid token, 403 otherwise."""
+    """FastAPI dependency admitting only `roles`, each with every scope claim its role needs
+    (`SCOPE_CLAIMS`) and `jurisdiction: "*"` only where its role may have it
+    (`ALL_JURISDICTIONS_ROLES`); it returns the caller. 401 without a valid token, 403 otherwise
+    (the problem's `claim` names the claim at fault)."""
     allowed = frozenset(roles)
 
     async def caller(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(f"the {principal.role} role may not use this route")
-        claim = SCOPE_CLAIMS.get(principal.role)
-        if claim is not None and not getattr(principal, claim):
-            role = principal.role.replace("_", " ")
-            raise Forbidden(f"a {role}'s token must name its {claim} (`{claim}` claim): its scope decides what it sees")
+        role = principal.role.replace("_", " ")
+        for claim in SCOPE_CLAIMS.get(principal.role, ()):
+            if not getattr(principal, claim):
+                raise Forbidden(
+                    f"a {role}'s token must name its {claim} (`{claim}` claim): its scope decides what it sees",
+                    claim=claim,
+                )
+        if principal.jurisdiction == ALL_JURISDICTIONS and principal.role not in ALL_JURISDICTIONS_ROLES:
+            raise Forbidden(
+                f'a {role}\'s token must name one jurisdiction, not "{ALL_JURISDICTIONS}"', claim="jurisdiction"
+            )
         return principal
 
     return caller

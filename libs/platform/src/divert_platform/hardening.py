@@ -1,20 +1,24 @@
 """HTTP hardening shared by every API: security headers, size and content-type checks, a rate limit.
 
-Each is a pure ASGI middleware. Starlette's `BaseHTTPMiddleware` would run every layer as its own
-task with a memory stream and a response wrapper per request (anyio alone was 4-5% of the intake
-API's profile; see docs/performance.md).
+Each but the rate limit (a dependency: it needs the verified caller) is a pure ASGI middleware.
+Starlette's `BaseHTTPMiddleware` would run every layer as its own task with a memory stream and a
+response wrapper per request (anyio alone was 4-5% of the intake API's profile; see
+docs/performance.md).
 """
 
-import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from divert_platform.problems import problem_response
+from divert_platform.auth import Access
+from divert_platform.problems import Problem, Unauthorized, problem_response
 
 _API_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -163,37 +167,59 @@ class _Bucket:
     updated: float
 
 
-class RateLimit(_Gate):
-    """A token bucket per client (its bearer token, else its address), `per_minute` deep.
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-    Counted per process: with N API replicas a client gets up to N times the limit, which is the
+
+class RateLimited(Problem):
+    """The caller spent its budget of changes for now; `Retry-After` says when to come back."""
+
+    status, title, kind = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, wait_seconds: float) -> None:
+        super().__init__("this caller exceeded its rate of changes")
+        self.headers = {"Retry-After": str(int(wait_seconds) + 1)}
+
+
+class RateLimit:
+    """FastAPI dependency: a token bucket per caller, `per_minute` deep, on mutating requests only.
+
+    The caller is the verified token's subject, so one user minting many tokens shares one bucket;
+    a request without a valid token is counted by its client address, so junk tokens cannot buy
+    fresh buckets. It runs before the route's own `allow(...)`, so an over-budget caller is a 429
+    whatever its token. At most `max_callers` buckets are kept; the least recently used goes first
+    (a bucket idle for a minute is full again, so forgetting it changes nothing).
+
+    Counted per process: with N API replicas a caller gets up to N times the limit, which is the
     point at which a shared limiter at the gateway takes over.
     """
 
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
-        super().__init__(app)
+    def __init__(self, per_minute: int, max_callers: int = 10_000) -> None:
         self._capacity = float(per_minute)
         self._refill_per_second = per_minute / 60.0
-        self._buckets: dict[str, _Bucket] = {}
+        self._max_callers = max_callers
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def refusal(self, request: Request) -> Response | None:
-        if request.url.path in ("/healthz", "/readyz"):
-            return None
-        wait = self._admit(_client_key(request))
-        if wait is None:
-            return None
-        return problem_response(
-            429,
-            "Too many requests",
-            "this client exceeded its request rate",
-            "rate-limited",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    async def __call__(self, request: Request) -> None:
+        if request.method not in _MUTATING:
+            return
+        wait = self._admit(await _caller_key(request))
+        if wait is not None:
+            raise RateLimited(wait)
+
+    def __len__(self) -> int:
+        """How many callers have a bucket (never more than `max_callers`)."""
+        return len(self._buckets)
 
     def _admit(self, key: str) -> float | None:
         """None when the request is admitted, else the seconds until one would be."""
         now = time.monotonic()
-        bucket = self._buckets.setdefault(key, _Bucket(self._capacity, now))
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(self._capacity, now)
+            if len(self._buckets) > self._max_callers:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
         bucket.tokens = min(self._capacity, bucket.tokens + (now - bucket.updated) * self._refill_per_second)
         bucket.updated = now
         if bucket.tokens >= 1:
@@ -202,8 +228,15 @@ class RateLimit(_Gate):
         return (1 - bucket.tokens) / self._refill_per_second
 
 
-def _client_key(request: Request) -> str:
-    authorization = request.headers.get("authorization")
-    if authorization:
-        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()
+async def _caller_key(request: Request) -> str:
+    """The verified token's subject, else the client address (never anything from an unverified token)."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() == "bearer" and credentials:
+        access: Access = request.app.state.access
+        try:
+            principal = await access.principal(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials))
+        except Unauthorized:
+            pass  # the route's own authentication answers it with a 401
+        else:
+            return "subject:" + principal.subject
     return "address:" + (request.client.host if request.client else "unknown")

@@ -75,7 +75,14 @@ class ServiceSettings(BaseSettings):
     service_token: SecretStr | None = Field(
         None, description="Bearer token this service presents to other services (minted locally in development)."
     )
-    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client; 0 turns the limit off.")
+    rate_limit_per_minute: int = Field(
+        300,
+        ge=0,
+        description="Changes (POST/PUT/PATCH/DELETE) per minute per caller and process; 0 turns the limit off.",
+    )
+    rate_limit_max_callers: int = Field(
+        10_000, ge=1, description="Callers the rate limit remembers per process; the least recently seen go first."
+    )
 
     # Kafka transport security. Outside development every process talks TLS to the brokers and
     # authenticates as its service's principal, so per-principal ACLs decide what it may read and

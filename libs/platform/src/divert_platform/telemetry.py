@@ -8,8 +8,10 @@ only ids, types and states; `PrivateDataScrubber` removes what instrumentation w
 
 import logging
 import re
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
@@ -161,6 +163,25 @@ class _TraceContext(logging.Filter):
         return True
 
 
+class PrivateJsonFormatter(JsonFormatter):
+    """The JSON log formatter, whose tracebacks name each exception's type and frames but never its
+    message: an exception's text may quote a value (a database error naming the rejected input, a
+    validation error's `input_value=`), and log stores are not where personal data may go."""
+
+    def formatException(self, ei: Any) -> str:
+        _, error, _ = ei
+        chain, seen = [], set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            frames = "".join(
+                f"\n  at {frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            )
+            chain.append(f"{type(error).__module__}.{type(error).__qualname__}{frames}")
+            error = error.__cause__ or error.__context__
+        return "\ncaused by ".join(chain)
+
+
 def configure_json_logs(service_name: str, role: str) -> None:
     """One JSON object per log line on stderr: time, level, logger, message, trace and span ids.
 
@@ -169,7 +190,7 @@ def configure_json_logs(service_name: str, role: str) -> None:
     """
     handler = logging.StreamHandler()
     handler.setFormatter(
-        JsonFormatter(
+        PrivateJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"service": f"divert-{service_name}", "role": role},

@@ -38,7 +38,7 @@ async def _client(app) -> httpx.AsyncClient:
 
 async def test_security_headers_on_success_and_on_problems() -> None:
     app, settings = _app()
-    token = mint_token(settings, subject="o", role="officer", agency="SPD")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD", jurisdiction="king-county")
     async with await _client(app) as http:
         ok = await http.post("/things", json={}, headers={"Authorization": f"Bearer {token}"})
         denied = await http.post("/things", json={})
@@ -60,7 +60,7 @@ async def test_the_wrong_role_is_403_before_the_body_is_validated() -> None:
 
 async def test_only_json_bodies_are_accepted() -> None:
     app, settings = _app()
-    token = mint_token(settings, subject="o", role="officer", agency="SPD")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD", jurisdiction="king-county")
     async with await _client(app) as http:
         response = await http.post(
             "/things", content=b"a=b", headers={"Authorization": f"Bearer {token}", "content-type": "text/plain"}
@@ -70,7 +70,7 @@ async def test_only_json_bodies_are_accepted() -> None:
 
 async def test_oversized_bodies_are_refused_before_anything_reads_them() -> None:
     app, settings = _app(max_request_bytes=100)
-    token = mint_token(settings, subject="o", role="officer", agency="SPD")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD", jurisdiction="king-county")
     async with await _client(app) as http:
         response = await http.post(
             "/things",
@@ -108,7 +108,8 @@ def _with_raw_route(app) -> list[int]:
 async def test_a_chunked_body_is_counted_as_it_arrives_and_refused_past_the_limit() -> None:
     app, settings = _app(max_request_bytes=1000)
     seen = _with_raw_route(app)
-    headers = {"Authorization": f"Bearer {mint_token(settings, subject='o', role='officer', agency='SPD')}"}
+    token = mint_token(settings, subject="o", role="officer", agency="SPD", jurisdiction="king-county")
+    headers = {"Authorization": f"Bearer {token}"}
     headers["content-type"] = "application/json"
     async with await _client(app) as http:
         parsed = await http.post("/things", content=_chunked(5_000_000), headers=headers)
@@ -127,7 +128,7 @@ async def test_a_chunked_body_is_counted_as_it_arrives_and_refused_past_the_limi
 
 async def test_a_chunked_body_at_the_limit_passes() -> None:
     app, settings = _app(max_request_bytes=1000)
-    token = mint_token(settings, subject="o", role="officer", agency="SPD")
+    token = mint_token(settings, subject="o", role="officer", agency="SPD", jurisdiction="king-county")
     async with await _client(app) as http:
         response = await http.post(
             "/things",
@@ -172,8 +173,10 @@ async def test_the_interactive_docs_may_load_their_scripts_but_nothing_else_may(
 
 async def test_a_client_over_its_rate_is_told_when_to_come_back() -> None:
     app, settings = _app(per_minute=3)
-    first = {"Authorization": f"Bearer {mint_token(settings, subject='a', role='officer', agency='SPD')}"}
-    second = {"Authorization": f"Bearer {mint_token(settings, subject='b', role='officer', agency='SPD')}"}
+    first, second = (
+        {"Authorization": f"Bearer {mint_token(settings, subject=s, role='officer', agency='SPD', jurisdiction='kc')}"}
+        for s in ("a", "b")
+    )
     async with await _client(app) as http:
         statuses = [(await http.post("/things", json={}, headers=first)).status_code for _ in range(4)]
         limited = await http.post("/things", json={}, headers=first)

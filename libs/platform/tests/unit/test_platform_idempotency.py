@@ -68,6 +68,7 @@ def build(uow: FakeUnitOfWork, effects: list[str], conflicts: list[int]) -> http
 
 def bearer(subject: str = "o-1", role: Role = "officer", **claims: Any) -> dict[str, str]:
     claims.setdefault("agency", "SPD")
+    claims.setdefault("jurisdiction", "king-county")
     return {"Authorization": f"Bearer {mint_token(SETTINGS, subject=subject, role=role, **claims)}"}
 
 
@@ -145,8 +146,9 @@ async def test_replay_current_runs_the_work_again_but_still_guards_the_body() ->
 @pytest.mark.parametrize(
     ("role", "claims", "status"),
     [
-        ("officer", {"agency": "SPD"}, 201),
+        ("officer", {"agency": "SPD", "jurisdiction": "king-county"}, 201),
         ("officer", {"jurisdiction": "king-county"}, 403),  # an officer is scoped by its agency
+        ("officer", {"agency": "SPD"}, 403),  # and refers into its jurisdiction only
         ("program_manager", {"jurisdiction": "king-county"}, 201),
         ("program_manager", {"agency": "SPD"}, 403),  # a program manager by its jurisdiction
         ("prosecutor", {"jurisdiction": "king-county"}, 403),  # not admitted at all

@@ -5,6 +5,8 @@ tracer provider as `configure_telemetry` sets it up; spans are read from an in-m
 added after it, as any exporter is.
 """
 
+import io
+import json
 import logging
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from divert_platform.db import create_engine
-from divert_platform.telemetry import configure_telemetry
+from divert_platform.telemetry import PrivateJsonFormatter, configure_telemetry
 
 NAME, BORN, CASE_NUMBER = "Avery Quinn", "1990-02-03", "SPD-24-001234"
 
@@ -132,3 +134,30 @@ async def test_a_query_string_and_an_exception_message_reach_no_http_span_or_log
     assert "/v1/cases" in exported(spans)
     assert "SPD-24-000001" not in caplog.text and CASE_NUMBER not in caplog.text  # httpx logs request URLs
     assert CASE_NUMBER not in exported(spans) and NAME not in exported(spans)
+
+
+def test_a_logged_traceback_names_the_exception_types_and_frames_but_never_their_messages() -> None:
+    """An exception's text may quote a value; the log line keeps what an engineer needs to find
+    the fault (types, chain, file and line) and drops the text."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PrivateJsonFormatter("%(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("divert.test.private-tracebacks")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError("invalid date of birth for Avery Quinn: 1990-02-03")
+        except ValueError as error:
+            raise RuntimeError("could not store the referral of Avery Quinn") from error
+    except RuntimeError:
+        logger.exception("unhandled error")
+    finally:
+        logger.removeHandler(handler)
+
+    [line] = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["message"] == "unhandled error"
+    assert "builtins.RuntimeError" in record["exc_info"] and "caused by builtins.ValueError" in record["exc_info"]
+    assert "test_platform_private_data.py" in record["exc_info"]
+    assert "Avery" not in line and "1990-02-03" not in line

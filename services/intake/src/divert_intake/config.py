@@ -42,7 +42,9 @@ class IntakeSettings(ServiceSettings):
     warrants_url: str = Field("http://127.0.0.1:8004", description="Base URL of the warrants service.")
     # Police RMS integrations face the outside world: a per-client limit keeps one runaway
     # integration from starving the others.
-    rate_limit_per_minute: int = Field(600, ge=0, description="Requests per minute per client; 0 turns it off.")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Changes (POST/PUT/PATCH/DELETE) per minute per caller; 0 turns it off."
+    )
 
     @property
     def temporal_uses_tls(self) -> bool:

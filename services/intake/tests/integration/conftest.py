@@ -111,8 +111,8 @@ def token(intake: Intake) -> Token:
 
 @pytest.fixture
 def officer(token: Token) -> Headers:
-    """An SPD officer (the agency of the tests' referrals), without a jurisdiction claim."""
-    return token("officer", subject="officer-7781", agency="SPD")
+    """An SPD officer referring into King County (the agency and jurisdiction of the tests' referrals)."""
+    return token("officer", subject="officer-7781", agency="SPD", jurisdiction="king-county")
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ class WarrantsProcess:
 
     def requests_for(self, referral_id: str) -> list[dict[str, object]]:
         """The warrant requests warrants holds for the referral, as a prosecutor lists them."""
-        prosecutor = mint_token(IntakeSettings(), subject="prosecutor-test", role="prosecutor")
+        prosecutor = mint_token(IntakeSettings(), subject="prosecutor-test", role="prosecutor", jurisdiction="*")
         response = httpx.get(
             f"{self.url}/v1/warrant-requests",
             params={"referral_id": referral_id},

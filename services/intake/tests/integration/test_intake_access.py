@@ -107,24 +107,31 @@ async def test_the_openapi_document_names_the_scheme_and_the_problems(client: ht
 async def test_an_officer_refers_only_for_its_own_agency_and_jurisdiction(
     client: httpx.AsyncClient, token: Token, referral_body: dict[str, Any]
 ) -> None:
-    refusals = [
-        token("officer", agency="KCSO"),  # another agency's rms.agency
-        token("officer"),  # no agency claim
-        token("officer", agency="SPD", jurisdiction="santa-fe"),  # another jurisdiction
+    refusals = [  # the body is King County's, for SPD: what each refusal names
+        (token("officer", agency="KCSO", jurisdiction="king-county"), "field", "body.rms.agency"),
+        (token("officer", jurisdiction="king-county"), "claim", "agency"),  # no agency claim
+        (token("officer", agency="SPD"), "claim", "jurisdiction"),  # no jurisdiction claim
+        (token("officer", agency="SPD", jurisdiction="*"), "claim", "jurisdiction"),  # never all, for officers
+        (token("officer", agency="SPD", jurisdiction="santa-fe"), "field", "body.jurisdiction"),
     ]
-    for headers in refusals:
+    for headers, member, named in refusals:
         response = await client.post("/v1/referrals", json=referral_body, headers=headers)
         assert response.status_code == 403, response.text
-    assert (await client.get("/v1/referrals", headers=token("officer"))).status_code == 403
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()[member] == named, response.text
+    for missing in (token("officer", jurisdiction="king-county"), token("officer", agency="SPD")):
+        assert (await client.get("/v1/referrals", headers=missing)).status_code == 403
     within = token("officer", agency="SPD", jurisdiction="king-county")
     assert (await client.post("/v1/referrals", json=referral_body, headers=within)).status_code == 201
+    listed = await client.get("/v1/referrals", headers=within)
+    assert [item["jurisdiction"] for item in listed.json()["items"]] == ["king-county"]
 
 
 async def test_another_agencys_referral_is_absent_for_an_officer(
     client: httpx.AsyncClient, token: Token, officer: Headers, referral_body: dict[str, Any]
 ) -> None:
     ours = await submit(client, referral_body, officer)
-    other = token("officer", subject="deputy-1", agency="KCSO")
+    other = token("officer", subject="deputy-1", agency="KCSO", jurisdiction="king-county")
     referral_body["rms"].update(agency="KCSO", case_number="KC-1")
     theirs = await submit(client, referral_body, other)
 
@@ -149,7 +156,7 @@ async def test_idempotency_keys_are_each_agencys_own(
 ) -> None:
     first = await client.post("/v1/referrals", json=referral_body, headers={**officer, "Idempotency-Key": "1"})
     referral_body["rms"].update(agency="KCSO", case_number="KC-1")
-    deputy = {**token("officer", agency="KCSO"), "Idempotency-Key": "1"}
+    deputy = {**token("officer", agency="KCSO", jurisdiction="king-county"), "Idempotency-Key": "1"}
     second = await client.post("/v1/referrals", json=referral_body, headers=deputy)
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["referral_id"] != second.json()["referral_id"]
@@ -261,14 +268,17 @@ async def test_a_client_over_its_rate_limit_is_told_when_to_retry(intake: Intake
     intake.settings.rate_limit_per_minute = 3
     transport = httpx.ASGITransport(app=build_api(intake))
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        busy, calm = token("officer", subject="busy", agency="SPD"), token("officer", subject="calm", agency="SPD")
-        statuses = [(await client.get("/v1/referrals", headers=busy)).status_code for _ in range(4)]
-        limited = await client.get("/v1/referrals", headers=busy)
-        assert statuses == [200, 200, 200, 429]
+        busy = token("officer", subject="busy", agency="SPD", jurisdiction="king-county")
+        calm = token("officer", subject="calm", agency="SPD", jurisdiction="king-county")
+        # Changes are limited per verified caller; {} reaches the handler and is a 422 until then.
+        statuses = [(await client.post("/v1/referrals", json={}, headers=busy)).status_code for _ in range(4)]
+        limited = await client.post("/v1/referrals", json={}, headers=busy)
+        assert statuses == [422, 422, 422, 429]
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
         assert limited.headers["content-type"] == PROBLEM_JSON
-        assert (await client.get("/v1/referrals", headers=calm)).status_code == 200  # limited per client
-        assert (await client.get("/healthz")).status_code == 200  # health is never limited
+        assert (await client.post("/v1/referrals", json={}, headers=calm)).status_code == 422  # per caller
+        assert (await client.get("/v1/referrals", headers=busy)).status_code == 200  # reads are never limited
+        assert (await client.get("/healthz")).status_code == 200
 
 
 async def test_the_default_limit_is_600_a_minute(intake: Intake) -> None:

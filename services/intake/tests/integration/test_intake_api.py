@@ -3,6 +3,7 @@ County's program manager for extensions). Fixtures come from conftest.py."""
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -14,6 +15,7 @@ from divert_intake.bootstrap import Intake
 from divert_platform.schema import events, outbox
 
 Headers = dict[str, str]
+Token = Callable[..., Headers]
 
 
 async def test_an_eligible_arrest_diversion_is_accepted_and_queued_for_case_agencies(
@@ -135,10 +137,12 @@ async def test_a_declined_referral_is_201_reports_every_reason_and_is_counted(
     ],
 )
 async def test_bad_input_is_a_422_problem_naming_the_field(
-    client: httpx.AsyncClient, mutate, field: str, officer: Headers, referral_body: dict[str, Any]
+    client: httpx.AsyncClient, mutate, field: str, token: Token, referral_body: dict[str, Any]
 ) -> None:
     referral = copy.deepcopy(referral_body)
     mutate(referral)
+    # An officer of the referral's jurisdiction, so the body is judged rather than refused (403).
+    officer = token("officer", subject="officer-7781", agency="SPD", jurisdiction=referral.get("jurisdiction"))
     response = await client.post("/v1/referrals", json=referral, headers=officer)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

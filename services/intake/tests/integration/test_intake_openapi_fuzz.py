@@ -39,7 +39,7 @@ _SETTINGS = IntakeSettings(
 )
 _APP = build_api(Intake(_SETTINGS, _ENGINE, create_session_factory(_ENGINE), load_policy_book()))
 # An SPD officer for the police routes; King County's program manager where only it may go.
-_OFFICER = mint_token(_SETTINGS, subject="officer-fuzz", role="officer", agency="SPD")
+_OFFICER = mint_token(_SETTINGS, subject="officer-fuzz", role="officer", agency="SPD", jurisdiction="king-county")
 _MANAGER = mint_token(_SETTINGS, subject="pm-fuzz", role="program_manager", jurisdiction="king-county")
 _MANAGERS_ONLY = ("/v1/referrals/{referral_id}/extension", "/v1/audit")
 

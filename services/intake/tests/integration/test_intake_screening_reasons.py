@@ -129,7 +129,11 @@ async def test_screening_reasons_are_told_once_and_kept_nowhere(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     referral = declined_as(copy.deepcopy(referral_body))
-    officer = {**token("officer", subject="officer-1", agency=referral["rms"]["agency"]), "Idempotency-Key": "rms-1"}
+    rms_agency, jurisdiction = referral["rms"]["agency"], referral["jurisdiction"]
+    officer = {
+        **token("officer", subject="officer-1", agency=rms_agency, jurisdiction=jurisdiction),
+        "Idempotency-Key": "rms-1",
+    }
     policy = BOOK.effective_at(referral["jurisdiction"], datetime.fromisoformat(referral["referred_at"]))
     assert policy is not None
     exclusions = {rule.code: rule.message for rule in policy.exclusions}
@@ -202,7 +206,8 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
 ) -> None:
     await migrate_to(database_url, "0004")
     parts = bootstrap(IntakeSettings(database_url=database_url, kafka_bootstrap="127.0.0.1:1"))
-    officer = {"Authorization": f"Bearer {mint_token(parts.settings, role='officer', subject='o-1', agency='SFPD')}"}
+    minted = mint_token(parts.settings, role="officer", subject="o-1", agency="SFPD", jurisdiction="santa-fe")
+    officer = {"Authorization": f"Bearer {minted}"}
     referral = santa_fe_on_probation(copy.deepcopy(referral_body))
     referral["offense"]["drug_quantity_grams"] = 7  # over Santa Fe's 6 g: an offense reason to keep
     try:

@@ -10,5 +10,8 @@ class WarrantsSettings(ServiceSettings):
 
     service_name: str = "warrants"
     port: int = 8004
-    # Its only callers are Divert's deadline workflow and a few prosecutor and court offices.
-    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute per client; 0 turns it off.")
+    # Its callers are Divert's deadline workflow (one subject, bursty when many deadlines fall due
+    # together; it honours `Retry-After`) and a few prosecutor and court offices.
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Changes (POST/PUT/PATCH/DELETE) per minute per caller; 0 turns it off."
+    )

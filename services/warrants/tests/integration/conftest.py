@@ -66,10 +66,16 @@ Token = Callable[..., Headers]
 
 @pytest.fixture
 def token(warrants: Warrants) -> Token:
-    """Headers for any caller: `token("program_manager", jurisdiction="king-county")`."""
+    """Headers for any caller: `token("program_manager", jurisdiction="king-county")`.
+
+    A prosecutor's or court's token is state-wide (`jurisdiction: "*"`) unless the test names a
+    jurisdiction; `jurisdiction=None` mints one without the claim (which warrants refuses).
+    """
 
     def headers(role: Role, **claims: Any) -> Headers:
         claims.setdefault("subject", f"{role}-test")
+        if role in ("prosecutor", "court"):
+            claims.setdefault("jurisdiction", "*")
         return {"Authorization": f"Bearer {mint_token(warrants.settings, role=role, **claims)}"}
 
     return headers
@@ -83,8 +89,8 @@ def deadline_worker(token: Token) -> Headers:
 
 @pytest.fixture
 def prosecutor(token: Token) -> Headers:
-    """A prosecutor's office without a jurisdiction claim: it reads every jurisdiction."""
-    return token("prosecutor", subject="pao-1")
+    """A state-wide prosecutor's office (`jurisdiction: "*"`): it reads every jurisdiction."""
+    return token("prosecutor", subject="pao-1", jurisdiction="*")
 
 
 def lapse(**changes: Any) -> dict[str, Any]:

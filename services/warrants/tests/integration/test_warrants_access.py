@@ -105,27 +105,60 @@ async def test_a_program_manager_sees_only_its_jurisdictions_requests(
     assert (await client.get(f"/v1/warrant-requests/{king}", headers=unscoped)).status_code == 403
 
 
+async def listed_by(client: httpx.AsyncClient, headers: Headers, **params: str) -> list[str]:
+    response = await client.get("/v1/warrant-requests", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [item["warrant_request_id"] for item in response.json()["items"]]
+
+
 @pytest.mark.parametrize("role", ["prosecutor", "court"])
-async def test_prosecutors_and_courts_see_every_jurisdiction_unless_their_token_names_one(
+async def test_a_prosecutor_or_court_without_a_jurisdiction_claim_is_refused_not_widened(
+    client: httpx.AsyncClient, token: Token, deadline_worker: Headers, make_lapsed, rows, role: str
+) -> None:
+    (king,) = await raise_requests(client, deadline_worker, make_lapsed, "king-county")
+    unscoped = token(role, jurisdiction=None)
+    for method, path in [
+        ("GET", "/v1/warrant-requests"),
+        ("GET", f"/v1/warrant-requests/{king}"),
+        ("POST", f"/v1/warrant-requests/{king}/acknowledgement"),
+    ]:
+        response = await client.request(method, path, headers=unscoped)
+        assert response.status_code == 403, (path, response.text)
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["claim"] == "jurisdiction", response.text
+    assert [row["acknowledged_by"] for row in await rows(warrant_requests)] == [None]  # nobody acknowledged it
+
+
+@pytest.mark.parametrize("role", ["prosecutor", "court"])
+async def test_a_prosecutor_or_court_sees_its_tokens_jurisdiction_or_all_with_a_star(
     client: httpx.AsyncClient, token: Token, deadline_worker: Headers, make_lapsed, role: str
 ) -> None:
     king, demo = await raise_requests(client, deadline_worker, make_lapsed, "king-county", "demo")
 
-    async def listed(headers: Headers) -> list[str]:
-        return [
-            item["warrant_request_id"]
-            for item in (await client.get("/v1/warrant-requests", headers=headers)).json()["items"]
-        ]
+    statewide = token(role, jurisdiction="*")
+    assert await listed_by(client, statewide) == [king, demo]
+    assert await listed_by(client, statewide, jurisdiction="demo") == [demo]
+    assert (await client.get(f"/v1/warrant-requests/{king}", headers=statewide)).status_code == 200
 
-    assert await listed(token(role)) == [king, demo]
-    scoped = token(role, jurisdiction="demo")
-    assert await listed(scoped) == [demo]
-    assert (await client.get(f"/v1/warrant-requests/{king}", headers=scoped)).status_code == 404
-    assert (await client.get(f"/v1/warrant-requests/{demo}", headers=scoped)).status_code == 200
+    scoped = token(role, jurisdiction="king-county")
+    assert await listed_by(client, scoped) == [king]
+    assert await listed_by(client, scoped, jurisdiction="demo") == []
+    assert (await client.get(f"/v1/warrant-requests/{demo}", headers=scoped)).status_code == 404
+    assert (await client.post(f"/v1/warrant-requests/{demo}/acknowledgement", headers=scoped)).status_code == 404
+    assert (await client.get(f"/v1/warrant-requests/{king}", headers=scoped)).status_code == 200
+    acknowledged = await client.post(f"/v1/warrant-requests/{king}/acknowledgement", headers=scoped)
+    assert (acknowledged.status_code, acknowledged.json()["acknowledged_by"]) == (200, role)
+    assert (await client.post(f"/v1/warrant-requests/{demo}/acknowledgement", headers=statewide)).status_code == 200
 
 
-async def test_there_is_no_rate_limit_by_default(warrants: Warrants) -> None:
-    assert warrants.settings.rate_limit_per_minute == 0
+async def test_only_prosecutors_and_courts_may_hold_every_jurisdiction(client: httpx.AsyncClient, token: Token) -> None:
+    manager = token("program_manager", jurisdiction="*")
+    refused = await client.get("/v1/warrant-requests", headers=manager)
+    assert (refused.status_code, refused.json()["claim"]) == (403, "jurisdiction")
+
+
+async def test_the_default_limit_is_600_changes_a_minute(warrants: Warrants) -> None:
+    assert type(warrants.settings)().rate_limit_per_minute == 600
 
 
 async def test_a_body_that_is_not_json_is_a_415(client: httpx.AsyncClient, deadline_worker: Headers) -> None:

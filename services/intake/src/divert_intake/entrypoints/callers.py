@@ -2,8 +2,9 @@
 
 Officers submit referrals and read and withdraw their agency's; program managers read, withdraw
 and extend their jurisdiction's. Everything outside a caller's scope answers as if it did not
-exist. A scoped role's token must carry the claim its scope is read from (an officer's `agency`, a
-program manager's `jurisdiction`): `allow` refuses it otherwise. Intake shows police the status of
+exist. A scoped role's token must carry the claims its scope is read from (an officer's `agency`
+and `jurisdiction`, a program manager's `jurisdiction`; never `"*"`): `allow` refuses it
+otherwise, so a missing claim never widens a scope. Intake shows police the status of
 their referrals and never case content, so no route here is one LEAD's golden rule keeps them off.
 """
 
@@ -44,8 +45,8 @@ class ReferralScope:
 
 
 def scope_of(caller: Principal) -> ReferralScope:
-    """The caller's scope: an officer sees its agency's referrals (`rms.agency`), narrowed to one
-    jurisdiction when its token names one; a program manager sees its jurisdiction's."""
+    """The caller's scope: an officer sees its agency's referrals (`rms.agency`) of its token's
+    jurisdiction, the one it may refer into; a program manager sees its jurisdiction's."""
     if caller.role == "officer":
         return ReferralScope(agency=caller.agency, jurisdiction=caller.jurisdiction)
     return ReferralScope(jurisdiction=caller.jurisdiction)

@@ -67,14 +67,15 @@ async def submit_referral(
     `screening` in place of the screening reasons. One active referral is allowed per RMS case
     and pathway (409 with `existing_referral_id` otherwise).
 
-    Officers only, for their own agency: `rms.agency` must be the token's `agency`, and
-    `jurisdiction` the token's `jurisdiction` when it names one (403 otherwise).
+    Officers only, for their own agency and jurisdiction: `rms.agency` must be the token's
+    `agency` and `jurisdiction` the token's `jurisdiction` (a 403 whose `field` names the one
+    at fault). A token without either claim, or with `jurisdiction: "*"`, is a 403.
     """
     scope = scope_of(caller)
     if body.rms.agency != scope.agency:
-        raise Forbidden(f"an officer of {scope.agency} may not refer for {body.rms.agency}")
+        raise Forbidden(f"an officer of {scope.agency} may not refer for {body.rms.agency}", field="body.rms.agency")
     if not scope.admits_jurisdiction(body.jurisdiction):
-        raise Forbidden(f"this token may not refer to {body.jurisdiction}")
+        raise Forbidden(f"this token may not refer to {body.jurisdiction}", field="body.jurisdiction")
     command = SubmitReferral(
         referral_id=uuid4(),
         jurisdiction=body.jurisdiction,

@@ -127,8 +127,9 @@ async def list_warrant_requests(
 ) -> Any:
     """Warrant requests matching every filter given, oldest first.
 
-    Only requests of the caller's jurisdiction are listed when its token names one (always,
-    for program managers); a `jurisdiction` filter naming another finds nothing."""
+    Only requests of the caller's token's jurisdiction are listed (every jurisdiction's for a
+    prosecutor's or court's `jurisdiction: "*"`); a `jurisdiction` filter naming another finds
+    nothing. A token without `jurisdiction` is a 403."""
     scope = jurisdiction_scope(caller)
     if scope is not None:
         if jurisdiction not in (None, scope):
@@ -174,7 +175,7 @@ async def acknowledge_warrant_request(
     Who acknowledges is the caller's role (`prosecutor` or `court`, from its token). The body
     may be omitted; an `acknowledged_by` in it is accepted for compatibility only when it
     names the caller's own role (a 403 otherwise). A request outside the caller's
-    jurisdiction (when its token names one) is a 404.
+    jurisdiction (its token's `jurisdiction`; `"*"` for all) is a 404.
 
     Publishes `warrant.request_acknowledged`. Repeating the call with the same
     `acknowledged_by` is a harmless retry (200, nothing new recorded). Acknowledging a

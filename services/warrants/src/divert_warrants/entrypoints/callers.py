@@ -3,15 +3,17 @@
 Only intake's deadline worker raises requests (the `deadline_worker` role, given to that one
 process): not the generic `service` role, which other integrations (directory importers) hold too.
 Even then warrants trusts none of the facts it sends, only its own record of the referral
-(`service_layer/handlers.py`). Prosecutors and courts read and acknowledge requests; program
-managers read their jurisdiction's.
+(`service_layer/handlers.py`). Prosecutors and courts read and acknowledge requests of their
+token's jurisdiction, or of all of them with `jurisdiction: "*"`; program managers read their
+jurisdiction's. A token without `jurisdiction` is refused (403), never read as "all".
 """
 
 from typing import Annotated
 
 from fastapi import Depends
 
-from divert_platform.auth import Principal, allow
+from divert_platform.auth import Principal, allow, covers_all_jurisdictions
+from divert_platform.problems import Forbidden
 
 DeadlineWorker = Annotated[Principal, Depends(allow("deadline_worker"))]
 """Intake's deadline worker, the one process that tells warrants of a lapse."""
@@ -24,9 +26,14 @@ Acknowledger = Annotated[Principal, Depends(allow("prosecutor", "court"))]
 def jurisdiction_scope(principal: Principal) -> str | None:
     """The one jurisdiction whose requests the caller may see, or None for all of them.
 
-    A program manager sees its jurisdiction's (its token always names one); a prosecutor or
-    court sees every jurisdiction unless its token names one.
+    Every reader's token names its jurisdiction (`allow` refuses one without); only a
+    prosecutor's or court's `jurisdiction: "*"` (a state-wide office) is all of them. A missing
+    claim is never read as "all".
     """
+    if covers_all_jurisdictions(principal):
+        return None
+    if not principal.jurisdiction:  # unreachable past `allow`; refuse rather than widen
+        raise Forbidden("the token must name its jurisdiction (`jurisdiction` claim)", claim="jurisdiction")
     return principal.jurisdiction
 
 
