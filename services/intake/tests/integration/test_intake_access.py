@@ -64,7 +64,7 @@ async def test_every_protected_route_wants_a_valid_bearer_token(
     client: httpx.AsyncClient, intake: Intake, method: str, path: str, body: Any, roles: set[str]
 ) -> None:
     role = sorted(roles)[0]
-    expired = mint_token(intake.settings, subject="x", role=role, agency="SPD", lifetime=timedelta(seconds=-60))
+    expired = mint_token(intake.settings, subject="x", role=role, agency="SPD", lifetime=timedelta(minutes=-5))
     someone_else = IntakeSettings(jwt_secret="a-key-this-deployment-never-issued-tokens-with")
     forged = mint_token(someone_else, subject="x", role=role, agency="SPD")
     for headers in ({}, {"Authorization": f"Bearer {expired}"}, {"Authorization": f"Bearer {forged}"}):

@@ -47,7 +47,7 @@ async def test_every_protected_route_wants_a_valid_bearer_token(
     client: httpx.AsyncClient, warrants: Warrants, make_lapse, method: str, path: str, roles: set[str]
 ) -> None:
     role = sorted(roles)[0]
-    expired = mint_token(warrants.settings, subject="x", role=role, lifetime=timedelta(seconds=-60))
+    expired = mint_token(warrants.settings, subject="x", role=role, lifetime=timedelta(minutes=-5))
     someone_else = WarrantsSettings(jwt_secret="a-key-this-deployment-never-issued-tokens-with")
     forged = mint_token(someone_else, subject="x", role=role)
     body: dict[str, Any] | None = make_lapse() if method == "POST" else None
