@@ -113,3 +113,12 @@ async def test_the_limit_can_be_turned_off() -> None:
     async with _client(app) as http:
         statuses = [(await http.post("/things")).status_code for _ in range(5)]
     assert statuses == [401] * 5
+
+
+async def test_the_api_document_says_which_routes_can_answer_429() -> None:
+    app, _ = _app()
+    async with _client(app) as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+    changes = paths["/things"]["post"]["responses"]
+    assert "429" in changes and "Retry-After" in changes["429"]["headers"]
+    assert "429" not in paths["/things"]["get"]["responses"]  # reads are never limited
