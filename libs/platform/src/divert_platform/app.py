@@ -104,5 +104,5 @@ _TOO_MANY = {
 def _document_rate_limit(router: APIRouter) -> None:
     """Every route that changes something can answer 429: say so in its OpenAPI operation."""
     for route in router.routes:
-        if isinstance(route, APIRoute) and route.methods & _CHANGES:
+        if isinstance(route, APIRoute) and (route.methods or set()) & _CHANGES:
             route.responses.setdefault(429, _TOO_MANY)
