@@ -241,8 +241,12 @@ async def authenticated(
 ) -> Principal:
     """FastAPI dependency: the caller of this request, whatever its role; 401 without a valid token.
 
-    Resolved once per request however many dependencies ask for it.
+    Resolved once per request however many dependencies ask for it, and taken as the rate limit
+    already verified it, if it did.
     """
+    verified: Principal | None = getattr(request.state, "principal", None)
+    if verified is not None:
+        return verified
     access: Access = request.app.state.access
     principal = await access.principal(credentials)
     request.state.principal = principal

@@ -238,5 +238,6 @@ async def _caller_key(request: Request) -> str:
         except Unauthorized:
             pass  # the route's own authentication answers it with a 401
         else:
+            request.state.principal = principal  # `authenticated` takes it: the token is verified once
             return "subject:" + principal.subject
     return "address:" + (request.client.host if request.client else "unknown")
