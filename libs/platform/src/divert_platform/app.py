@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from divert_platform.api_docs import install_api_docs
 from divert_platform.auth import Access
 from divert_platform.dependencies import ServiceParts
 from divert_platform.hardening import BodySizeLimit, JsonBodiesOnly, RateLimit, SecurityHeaders
@@ -64,10 +65,12 @@ def create_app(
         description=description,
         version="1.0.0",
         lifespan=app_lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; `install_api_docs` serves our copy
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        install_api_docs(app, title=title, openapi_url="/openapi.json")
     install_problem_handlers(app, problems)
     # Starlette runs the middleware added last first.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

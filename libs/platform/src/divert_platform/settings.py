@@ -44,7 +44,7 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = 1_000_000
     api_docs: bool | None = Field(
         None,
-        description="Serve /docs, /redoc and /openapi.json; unset serves them in development only.",
+        description="Serve /docs and /openapi.json; unset serves them in development only.",
     )
     metrics_port: int | None = Field(
         None, description="Serve Prometheus metrics on this port (every process needs its own); unset turns it off."

@@ -1,6 +1,7 @@
 """HTTP hardening: security headers everywhere, JSON bodies only, a per-client rate limit,
 and authentication answered before anything else."""
 
+import re
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Annotated, Any
@@ -151,9 +152,9 @@ async def test_the_api_documents_are_off_outside_development_unless_switched_on(
     opened, _ = _app(**production, api_docs=True)
     switched_off, _ = _app(api_docs=False)
     async with await _client(closed) as http:
-        closed_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/redoc")]
+        closed_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/docs/start.js")]
     async with await _client(opened) as http:
-        opened_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/redoc")]
+        opened_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs", "/docs/start.js")]
         spec = (await http.get("/openapi.json")).json()
     async with await _client(switched_off) as http:
         development_statuses = [(await http.get(path)).status_code for path in ("/openapi.json", "/docs")]
@@ -162,12 +163,25 @@ async def test_the_api_documents_are_off_outside_development_unless_switched_on(
     assert development_statuses == [404, 404]
 
 
-async def test_the_interactive_docs_may_load_their_scripts_but_nothing_else_may() -> None:
+async def test_the_interactive_docs_load_nothing_from_a_third_party_and_run_no_inline_script() -> None:
     app, _ = _app()
     async with await _client(app) as http:
         docs = await http.get("/docs")
         schema = await http.get("/openapi.json")
-    assert docs.status_code == 200 and "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+        page = docs.text
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
+        linked = re.findall(r'(?:src|href)="([^"]+)"', page)
+        fetched = {url: (await http.get(url)) for url in linked}
+        redoc = await http.get("/redoc")  # ReDoc would need its CDN: not served
+    csp = docs.headers["content-security-policy"]
+    assert docs.status_code == 200 and "script-src 'self';" in csp and "http" not in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert scripts and all("src=" in attributes and not body.strip() for attributes, body in scripts)
+    assert linked and all(url.startswith("/docs/") for url in linked)
+    assert {url: response.status_code for url, response in fetched.items()} == dict.fromkeys(linked, 200)
+    assert "SwaggerUIBundle" in fetched["/docs/assets/swagger-ui-bundle.js"].text
+    assert '"/openapi.json"' in fetched["/docs/start.js"].text
+    assert redoc.status_code == 404
     assert schema.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
