@@ -11,7 +11,7 @@ POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo bench test test-unit test-integration test-e2e test-postgres test-faults lint typecheck format contracts lock clean
+.PHONY: install run demo bench test test-unit test-integration test-e2e test-postgres test-faults lint lint-openapi typecheck format contracts lock clean
 
 $(STAMP): constraints.txt requirements.in $(addsuffix /pyproject.toml,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Divert needs Python 3.11 or newer")'
@@ -21,8 +21,9 @@ $(STAMP): constraints.txt requirements.in $(addsuffix /pyproject.toml,$(PACKAGES
 
 install: $(STAMP) ## Create .venv with every package and tool, pinned by constraints.txt
 
-run: install ## Start the whole system on its embedded default; Ctrl-C stops it
-	$(BIN)/divert run
+RUN_ARGS ?=
+run: install ## Start the whole system on its embedded default; Ctrl-C stops it. RUN_ARGS: see `divert run --help`
+	$(BIN)/divert run $(RUN_ARGS)
 
 demo: install ## Walk two demo referrals through a running `make run`
 	$(BIN)/divert demo
@@ -49,7 +50,19 @@ test-postgres: install ## The integration tier again, on PostgreSQL
 test-faults: install ## Fault injection over the whole stack: ~1,000 referrals, kills, restarts (docs/reliability.md)
 	$(BIN)/pytest -q -s tests/faults
 
-lint: install ## ruff, formatting, contract documents in sync with the models, and mypy
+OPENAPI_LINT := tools/openapi-lint
+SPECTRAL := $(OPENAPI_LINT)/node_modules/.bin/spectral
+
+$(SPECTRAL): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund
+	@touch $(SPECTRAL)
+
+lint-openapi: install $(SPECTRAL) ## Every service's OpenAPI document through Spectral's OWASP rules; any warning fails
+	rm -rf build/openapi
+	$(BIN)/python $(OPENAPI_LINT)/export_openapi.py build/openapi
+	cd $(OPENAPI_LINT) && node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity warn ../../build/openapi/*.openapi.json
+
+lint: install lint-openapi ## ruff, formatting, contract documents in sync with the models, mypy, and the OWASP OpenAPI rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m divert_contracts.schemas --check

@@ -39,9 +39,10 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO / "deploy" / "compose"
 K8S_DIR = REPO / "deploy" / "k8s"
 
-ONE_SHOT_COMMANDS = frozenset({"migrate", "replay", "seed", "import"})
-"""Commands that run to completion; every other command of a service's CLI is a long-running role
-that production must run (a new role without a Deployment fails the tests)."""
+ONE_SHOT_COMMANDS = frozenset({"migrate", "replay", "seed", "import", "purge"})
+"""Commands that run to completion (`purge` also on a schedule: a CronJob, or `--every` in compose);
+every other command of a service's CLI is a long-running role that production must run (a new role
+without a Deployment fails the tests)."""
 
 ALLOWED_FOREIGN_ENV = re.compile(r"^(OTEL_[A-Z_]+|PYTHON[A-Z_]+)$")
 """Variables a Divert process may be given besides its settings: the OpenTelemetry SDK's own."""
@@ -187,6 +188,10 @@ def topic_script_problems(text: str) -> list[str]:
         problems.append("the default replication factor is not 3")
     if not re.search(r'MIN_INSYNC_REPLICAS="\$\{MIN_INSYNC_REPLICAS:-2\}"', text):
         problems.append("the default min.insync.replicas is not 2")
+    days = ServiceSettings.model_fields["retention_dead_letter_days"].default  # the services' .dlq retention
+    dead_letters = days * 24 * 60 * 60 * 1000
+    if not re.search(rf'DEAD_LETTER_RETENTION_MS="\$\{{DEAD_LETTER_RETENTION_MS:-{dead_letters}\}}"', text):
+        problems.append(f"the default retention of dead letters is not the services' {dead_letters} ms")
     return problems
 
 
@@ -443,9 +448,11 @@ def strategic_merge(target: Any, patch: Any) -> Any:
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The pod spec of a Deployment or Job (None for other kinds)."""
+    """The pod spec of a Deployment, Job or CronJob (None for other kinds)."""
     if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         return obj["spec"]["template"]["spec"]
+    if obj["kind"] == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return None
 
 

@@ -61,7 +61,8 @@ def long_running(compose, service_clis) -> dict[str, tuple[Any, str]]:
 
 
 def command_problems(compose, service_clis) -> list[str]:
-    """Every Divert command exists; every role of every service runs; every service is migrated."""
+    """Every Divert command exists; every role of every service runs; every service is migrated
+    and purged."""
     problems = []
     for name, service in compose.services.items():
         command = service.get("command")
@@ -73,7 +74,7 @@ def command_problems(compose, service_clis) -> list[str]:
                 problems.append(f"{name}: {command[0]} has no command {command[1:]}")
     running = divert_containers(compose, service_clis)
     for cli in service_clis.values():
-        for role in sorted(cli.roles | {"migrate"}):
+        for role in sorted(cli.roles | {"migrate", "purge"}):
             if not any(c is cli and cmd == role for c, cmd in running.values()):
                 problems.append(f"no container runs `{cli.script} {role}`")
     return problems
@@ -186,6 +187,64 @@ def database_problems(compose, service_clis) -> list[str]:
             problems.append(f"{name}: database {database!r} is not created by the init script")
         if owner.setdefault(database, cli.script) != cli.script:
             problems.append(f"{name}: database {database!r} is also {owner[database]}'s")
+    return problems
+
+
+def _url_variable(value: Any) -> str | None:
+    """The `.env` variable a URL's password comes from (`${NAME:?...}`), or None."""
+    found = re.search(r"\$\{(\w+)", str(value or ""))
+    return found.group(1) if found else None
+
+
+def database_role_problems(compose, service_clis) -> list[str]:
+    """Only a service's migrations sign in as its database's owner (DIVERT_MIGRATION_DATABASE_URL);
+    every Divert process signs in as the service's application role, which the init script gives
+    rows only (default privileges of the owner); the postgres container gets every password the
+    init script reads."""
+    problems = []
+    init = (compose.directory / "postgres" / "init-databases.sh").read_text()
+    owners = {  # database → (owner, its password variable)
+        database: (role, variable)
+        for role, variable, databases in re.findall(r'^create_database (\S+) "\$(\w+)" (.+)$', init, flags=re.MULTILINE)
+        for database in databases.split()
+    }
+    apps = {  # database → (application role, its password variable, the owner it gets rows of)
+        database: (role, variable, owner)
+        for role, variable, database, owner in re.findall(
+            r'^create_app_role (\S+) "\$(\w+)" (\S+) (\S+)$', init, flags=re.MULTILINE
+        )
+    }
+    owner_variables = {variable for database, (_, variable) in owners.items() if database in apps}
+    given = set(compose.services["postgres"].get("environment", {}))
+    problems += [
+        f"postgres: the init script reads {v}, which it is not given"
+        for v in sorted(set(re.findall(r'"\$([A-Z][A-Z0-9_]*_PASSWORD)"', init)) - given)
+    ]
+    for database, (role, _, owner) in apps.items():
+        if owners.get(database, ("",))[0] != owner:
+            problems.append(f"init script: {role} gets the rows of {owner}, which does not own {database}")
+        if role == owner:
+            problems.append(f"init script: {database}'s application role is its owner")
+    for name, (_, command) in divert_containers(compose, service_clis).items():
+        env = compose.environment(name)
+        raw = compose.raw["services"][name].get("environment", {})
+        url = urlsplit(env.get("DIVERT_DATABASE_URL", ""))
+        database = url.path.lstrip("/")
+        app, app_variable, _ = apps.get(database, ("", "", ""))
+        if (url.username, _url_variable(raw.get("DIVERT_DATABASE_URL"))) != (app, app_variable):
+            problems.append(f"{name}: DIVERT_DATABASE_URL does not sign in as {database}'s application role")
+        migration = env.get("DIVERT_MIGRATION_DATABASE_URL")
+        if command == "migrate":
+            owner, owner_variable = owners.get(database, ("", ""))
+            signs_in = urlsplit(migration or "")
+            variable = _url_variable(raw.get("DIVERT_MIGRATION_DATABASE_URL"))
+            if (signs_in.username, signs_in.path.lstrip("/"), variable) != (owner, database, owner_variable):
+                problems.append(f"{name}: DIVERT_MIGRATION_DATABASE_URL does not sign in as {database}'s owner")
+            continue
+        if migration is not None:
+            problems.append(f"{name}: holds DIVERT_MIGRATION_DATABASE_URL, but only migrations change the schema")
+        if leaked := sorted({_url_variable(value) for value in raw.values()} & owner_variables):
+            problems.append(f"{name}: is given {leaked}, a database owner's password")
     return problems
 
 
@@ -576,6 +635,10 @@ def test_each_service_has_its_own_postgresql_database(compose, service_clis):
     assert database_problems(compose, service_clis) == []
 
 
+def test_only_the_migrations_sign_in_as_the_database_owner(compose, service_clis):
+    assert database_role_problems(compose, service_clis) == []
+
+
 def test_kafka_temporal_and_telemetry_are_wired(compose):
     assert infrastructure_problems(compose) == []
 
@@ -754,6 +817,7 @@ def test_the_checks_catch_a_broken_compose_file(service_clis, tools):
         (command_problems, '["divert-intake", "worker"]', '["divert-intake", "workers"]'),
         (command_problems, '["divert-warrants", "relay"]', '["divert-warrant", "relay"]'),
         (command_problems, '["divert-assessment", "consumer"]', '["divert-assessment", "migrate"]'),
+        (command_problems, '["divert-warrants", "purge", "--every", "3600"]', '["divert-warrants", "replay"]'),
         (environment_problems, "DIVERT_TEMPORAL_NAMESPACE: divert", "DIVERT_TEMPORAL_NAMESPAC: divert"),
         (environment_problems, "DIVERT_ENVIRONMENT: production", "DIVERT_ENVIRONMENT: staging"),
         (environment_problems, "${INTAKE_DB_PASSWORD:?", "${INTAKE_DB_PASSWORD_TYPO:?"),
@@ -769,6 +833,23 @@ def test_the_checks_catch_a_broken_compose_file(service_clis, tools):
             "      jaeger:\n        condition: service_healthy\n",
         ),
         (database_problems, "@postgres:5432/warrants", "@postgres:5432/assessment"),
+        (database_problems, "postgresql+asyncpg://intake", "postgresql://intake"),
+        # a long-running process signing in as the owner, which may change the schema
+        (
+            database_role_problems,
+            "postgresql+asyncpg://warrants_app:${WARRANTS_APP_DB_PASSWORD:?set WARRANTS_APP_DB_PASSWORD in .env}",
+            "postgresql+asyncpg://warrants:${WARRANTS_DB_PASSWORD:?set WARRANTS_DB_PASSWORD in .env}",
+        ),
+        # the owner's URL in a container that is not the migrations
+        (database_role_problems, '["divert-assessment", "migrate"]', '["divert-assessment", "replay"]'),
+        # migrations as the application role, which cannot create a table
+        (
+            database_role_problems,
+            "      DIVERT_MIGRATION_DATABASE_URL: postgresql+asyncpg://intake:",
+            "      DIVERT_MIGRATION_DATABASE_URL: postgresql+asyncpg://intake_app:",
+        ),
+        (database_role_problems, "      DIVERT_MIGRATION_DATABASE_URL: postgresql+asyncpg://directory:", "      X: "),
+        (database_role_problems, "      WARRANTS_APP_DB_PASSWORD: ${WARRANTS_APP_DB_PASSWORD:?set", "      X: ${X:-"),
         (database_problems, "postgresql+asyncpg://intake", "postgresql://intake"),
         (infrastructure_problems, 'KAFKA_MIN_INSYNC_REPLICAS: "2"', 'KAFKA_MIN_INSYNC_REPLICAS: "1"'),
         (infrastructure_problems, "http://otel-collector:4318", "http://otel-collector:4317/x"),
@@ -901,6 +982,7 @@ def test_the_topic_check_catches_drift(tools):
         ("create divert.warrants.dlq 1\n", ""),
         ("create divert.directory 3", "create divert.directories 3"),
         ('"${REPLICATION_FACTOR:-3}"', '"${REPLICATION_FACTOR:-1}"'),
+        ('"${DEAD_LETTER_RETENTION_MS:-2592000000}"', '"${DEAD_LETTER_RETENTION_MS:-604800000}"'),
     ]:
         assert tools.topic_script_problems(script.replace(old, new)), f"missed {old!r} → {new!r}"
 

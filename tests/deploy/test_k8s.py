@@ -73,7 +73,8 @@ def container_env(objects: Objects, container: dict[str, Any]) -> tuple[dict[str
 
 
 def command_problems(objects: Objects, service_clis, tools) -> list[str]:
-    """Every command exists; every role runs as a Deployment; every service has a migration Job."""
+    """Every command exists; every role runs as a Deployment; every service has a migration Job and
+    a purge CronJob."""
     problems = []
     workloads = divert_workloads(objects, service_clis, tools)
     for obj, _, cli, command in workloads:
@@ -85,6 +86,8 @@ def command_problems(objects: Objects, service_clis, tools) -> list[str]:
                 problems.append(f"no Deployment runs `{cli.script} {role}`")
         if not any(c is cli and cmd == "migrate" and o["kind"] == "Job" for o, _, c, cmd in workloads):
             problems.append(f"no Job runs `{cli.script} migrate`")
+        if not any(c is cli and cmd == "purge" and o["kind"] == "CronJob" for o, _, c, cmd in workloads):
+            problems.append(f"no CronJob runs `{cli.script} purge`")
     return problems
 
 
@@ -286,6 +289,38 @@ def kafka_problems(objects: Objects, service_clis, tools) -> list[str]:
     return problems
 
 
+def database_role_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """Only a service's migration Job holds its database owner's URL (DIVERT_MIGRATION_DATABASE_URL,
+    the same database as DIVERT_DATABASE_URL); every other pod signs in to it as another role, the
+    application role that may only read and write rows."""
+    problems = []
+    owners: dict[str, str] = {}  # console script → the user its migrations sign in as
+    workloads = [(o, c, cli, cmd) for o, c, cli, cmd in divert_workloads(objects, service_clis, tools) if cli]
+    for obj, container, cli, command in workloads:
+        if command != "migrate":
+            continue
+        env, _ = container_env(objects, container)
+        owner, app = (urlsplit(env.get(key, "")) for key in ("DIVERT_MIGRATION_DATABASE_URL", "DIVERT_DATABASE_URL"))
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        if not owner.username:
+            problems.append(f"{where}: no DIVERT_MIGRATION_DATABASE_URL: the application role cannot change the schema")
+        elif (owner.hostname, owner.port, owner.path) != (app.hostname, app.port, app.path):
+            problems.append(f"{where}: DIVERT_MIGRATION_DATABASE_URL names another database than DIVERT_DATABASE_URL")
+        else:
+            owners[cli.script] = owner.username
+    for obj, container, cli, command in workloads:
+        if command == "migrate":
+            continue
+        env, _ = container_env(objects, container)
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        if "DIVERT_MIGRATION_DATABASE_URL" in env:
+            problems.append(f"{where}: is given the database owner's URL, which only the migration Job needs")
+        user = urlsplit(env.get("DIVERT_DATABASE_URL", "")).username
+        if user is None or user == owners.get(cli.script):
+            problems.append(f"{where}: signs in as {user!r}, not as an application role apart from the owner")
+    return problems
+
+
 def topics_job_problems(objects: Objects, tools) -> list[str]:
     """The kafka-topics Job runs the checked topic script, then the generated ACL script, as the
     admin (a mounted, required client-properties Secret) against the brokers the services use."""
@@ -408,6 +443,10 @@ def test_the_overlay_names_the_image_namespace_and_secrets(k8s_production, tools
         assert tools.git_ignores(example.with_name(example.name.removesuffix(".example"))), example
 
 
+def test_only_the_migration_jobs_sign_in_as_the_database_owner(k8s_production, service_clis, tools):
+    assert database_role_problems(k8s_production, service_clis, tools) == []
+
+
 def test_topics_job_creates_the_checked_topics_then_the_generated_acls(k8s_production, tools):
     assert topics_job_problems(k8s_production, tools) == []
 
@@ -459,6 +498,7 @@ MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]]
         lambda o: o.remove(_find(o, "Deployment", "warrants-relay")),
     ),
     "a service without migrations": (command_problems, lambda o: o.remove(_find(o, "Job", "directory-migrate"))),
+    "a service never purged": (command_problems, lambda o: o.remove(_find(o, "CronJob", "assessment-purge"))),
     "a typo'd setting": (
         environment_problems,
         lambda o: _find(o, "ConfigMap", "divert-intake")["data"].__setitem__("DIVERT_TEMPORAL_ADRESS", "x:7233"),
@@ -588,6 +628,25 @@ MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]]
     "intake's relay holding its Temporal key": (
         temporal_problems,
         lambda o: _give_intakes_temporal_secret(o, "Deployment", "intake-relay"),
+    ),
+    "a Deployment given the database owner's URL": (
+        database_role_problems,
+        lambda o: _container(o, "Deployment", "warrants-relay")["envFrom"].append(
+            {"secretRef": {"name": "divert-warrants-migration-database"}}
+        ),
+    ),
+    "migrations as the application role": (
+        database_role_problems,
+        lambda o: _container(o, "Job", "intake-migrate")["envFrom"].remove(
+            {"secretRef": {"name": "divert-intake-migration-database"}}
+        ),
+    ),
+    "processes signing in as the owner": (
+        database_role_problems,
+        lambda o: _find(o, "Secret", "divert-directory-database")["stringData"].__setitem__(
+            "DIVERT_DATABASE_URL",
+            _find(o, "Secret", "divert-directory-migration-database")["stringData"]["DIVERT_MIGRATION_DATABASE_URL"],
+        ),
     ),
     "a topics Job without ACLs": (
         topics_job_problems,

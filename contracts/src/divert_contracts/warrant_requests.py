@@ -41,7 +41,12 @@ class WarrantRequestBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     referral_id: UUID
-    jurisdiction: str = Field(min_length=1, max_length=64, description="Jurisdiction policy id, e.g. `king-county`.")
+    jurisdiction: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Jurisdiction policy id, e.g. `king-county`.",
+    )
     kind: LapseAction = Field(description="What the jurisdiction's policy does on a lapse.")
     assessment_due_by: AwareDatetime = Field(description="End of the assessment window, with its UTC offset.")
     lapsed_at: AwareDatetime = Field(description="When the window was seen to close, with its UTC offset.")

@@ -1,36 +1,124 @@
 """`divert`: run the embedded stack and its demo."""
 
+import os
 import signal
 import sys
 import time
+from dataclasses import fields, replace
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 
-from divert_local.stack import Stack
+from divert_local.stack import Ports, PortsInUse, Stack
 from divert_platform.auth import ROLES, SCOPE_CLAIMS, mint_token
 from divert_platform.settings import ServiceSettings
 from divert_platform.trace_view import load_spans, render, traces_of
 
+PURGE_EVERY_SECONDS = 3600
+"""How often `divert run` purges what is past its retention period (docs/operations.md, "Retention")."""
+
 app = typer.Typer(help="Divert on one machine: the embedded stack and its demo.", no_args_is_help=True)
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM, and SIGINT even where a shell ignored it, stop the stack like Ctrl-C
+class StopRequested(KeyboardInterrupt):
+    """A stop signal arrived: stop every process, then exit."""
+
+
+class StopSignals:
+    """The first SIGINT, SIGTERM or SIGHUP asks the stack to stop; later ones are only noted.
+
+    A second signal must not cut the stop short: that is how a double Ctrl-C used to leave every
+    process running, holding every port. Installed also where a shell made a background job ignore
+    SIGINT; SIGHUP is left ignored under `nohup`.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            if stop_signal == signal.SIGHUP and signal.getsignal(stop_signal) == signal.SIG_IGN:
+                continue
+            signal.signal(stop_signal, self._received)
+
+    def stop(self) -> None:
+        """From now on, stop signals are only noted: the stack is being stopped."""
+        self.stopping = True
+
+    def _received(self, number: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(number).name
+        if self.stopping:
+            # os.write, not print: the handler may run in the middle of a print.
+            os.write(sys.stderr.fileno(), f"{name}: already stopping every process, wait for it\n".encode())
+            return
+        self.stopping = True
+        raise StopRequested(name)
+
+
+def _ports(free: bool, chosen: list[str]) -> Ports:
+    ports = Ports.free() if free else Ports()
+    names = {field.name.replace("_", "-"): field.name for field in fields(Ports)}
+    for choice in chosen:
+        name, _, number = choice.partition("=")
+        if name not in names or not number.isdigit() or not 0 < int(number) < 65536:
+            raise typer.BadParameter(
+                f"{choice!r} is not NAME=PORT, NAME one of {', '.join(names)}", param_hint="--port"
+            )
+        ports = replace(ports, **{names[name]: int(number)})
+    return ports
 
 
 @app.command()
 def run(
     data_dir: Annotated[Path, typer.Option(help="Where databases, logs and traces are kept.")] = Path(".divert"),
+    free_ports: Annotated[
+        bool, typer.Option("--free-ports", help="Listen on free ports drawn at random, not the usual ones.")
+    ] = False,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME=PORT",
+            help="Listen on PORT for NAME: intake, assessment, directory, warrants, kafka, temporal, temporal-ui or "
+            "metrics-base (the first of 14); repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Start the broker, Temporal and every Divert process; Ctrl-C stops them all."""
-    stack = Stack(data_dir=data_dir.resolve())
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
-        signal.signal(stop_signal, _interrupt)
-    typer.echo("starting the embedded stack (broker, Temporal, 4 services)…")
-    stack.start()
+    """Start the broker, Temporal and every Divert process; Ctrl-C (or SIGTERM) stops them all."""
+    stack = Stack(data_dir=data_dir.resolve(), ports=_ports(free_ports, port or []))
+    signals = StopSignals()
+    code = 1
+    try:
+        typer.echo("starting the embedded stack (broker, Temporal, 4 services)…")
+        stack.start()
+        _announce(stack, data_dir)
+        # The supervisor's loop: it watches every process and runs the retention job now and hourly,
+        # as the deploy manifests' schedule does.
+        next_purge = time.monotonic()
+        while not (dead := stack.dead()):
+            if time.monotonic() >= next_purge:
+                stack.purge()
+                next_purge += PURGE_EVERY_SECONDS
+            time.sleep(1)
+        signals.stop()
+        typer.echo(f"stopping: {', '.join(dead)} exited (see {data_dir}/logs)", err=True)
+    except PortsInUse as held:
+        typer.echo(
+            f"cannot start: {held}\n"
+            "An earlier `make run` may still be running: stop it (Ctrl-C in its terminal, or `kill` the PID it was "
+            "started by), or start this one with --free-ports or --port NAME=PORT.",
+            err=True,
+        )
+    except StopRequested as received:
+        typer.echo(f"\n{received}: stopping every process…")
+        code = 0
+    finally:
+        signals.stop()
+        stack.stop()
+    sys.exit(code)
+
+
+def _announce(stack: Stack, data_dir: Path) -> None:
     ports = stack.ports
     typer.echo(
         "\nDivert is running:\n"
@@ -45,17 +133,6 @@ def run(
         f"{max(stack.metrics_ports.values())} (Prometheus config: {data_dir}/prometheus.yml)\n"
         "Try `make demo` in another terminal. Ctrl-C stops everything.\n"
     )
-    try:
-        while not (dead := stack.dead()):
-            time.sleep(1)
-        typer.echo(f"stopping: {', '.join(dead)} exited (see {data_dir}/logs)", err=True)
-        code = 1
-    except KeyboardInterrupt:
-        code = 0
-    finally:
-        typer.echo("stopping every process…")
-        stack.stop()
-    sys.exit(code)
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """Start the whole system on its embedded default, as separate processes, and stop it by PID.
 
-Order: Tansu broker → Temporal dev server (SQLite file, Web UI) → each service's migrations →
-every API, relay, consumer and the intake worker → wait until each API is ready.
+Order: check that every port is free → Tansu broker → Temporal dev server (SQLite file, Web UI) →
+each service's migrations → every API, relay, consumer and the intake worker → wait until each API
+is ready. Stopping goes the other way: every Divert process at once, then Temporal, then the broker.
+Every process is started with `spawn`, so none outlives the process that started the stack.
 """
 
 import json
@@ -10,14 +12,29 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
 
-from divert_platform.embedded import free_port, start_broker, start_temporal, stop_process, venv_bin
+from divert_platform.embedded import (
+    free_port,
+    port_holders,
+    port_in_use,
+    spawn,
+    start_broker,
+    start_temporal,
+    stop_processes,
+    venv_bin,
+)
+
+INFRASTRUCTURE = ("broker", "temporal")
+
+
+class PortsInUse(RuntimeError):
+    """Some of the stack's ports are taken (by an earlier stack, most often); nothing was started."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class Stack:
     ui: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    chores: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    """One-off jobs run while the stack is up (the retention purge); they may exit, the stack goes on."""
     metrics_ports: dict[str, int] = field(default_factory=dict)
     """Where each Divert process serves Prometheus metrics, by process name (`intake-api`, ...)."""
     _starters: dict[str, Callable[[], subprocess.Popen[bytes]]] = field(default_factory=dict, repr=False)
@@ -87,7 +106,11 @@ class Stack:
         return f"127.0.0.1:{self.ports.temporal}"
 
     def start(self, *, ready_timeout: float = 120.0) -> None:
-        """Start everything and wait until every API reports ready; stops what it started on failure."""
+        """Start everything and wait until every API reports ready; stops what it started on failure.
+
+        Raises `PortsInUse`, before starting anything, when a port it would listen on is taken.
+        """
+        self._check_ports_free()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         try:
@@ -102,8 +125,8 @@ class Stack:
                 ),
             )
             for service, script, _ in SERVICES:
-                subprocess.run([venv_bin(script), "migrate"], env=self._env(service), check=True)
-            subprocess.run([venv_bin("divert-directory"), "seed"], env=self._env("directory"), check=True)
+                self._run_to_end([venv_bin(script), "migrate"], self._env(service))
+            self._run_to_end([venv_bin("divert-directory"), "seed"], self._env("directory"))
             for service, script, roles in SERVICES:
                 for role in ("api", *roles):
                     name = f"{service}-{role}"
@@ -133,13 +156,33 @@ class Stack:
         path.write_text(json.dumps({"global": {"scrape_interval": "15s"}, "scrape_configs": jobs}, indent=2) + "\n")
         return path
 
+    def purge(self) -> None:
+        """Start each service's retention job (`divert-<svc> purge`, docs/operations.md "Retention") in
+        the background, unless the last one is still running; its log is `logs/<svc>-purge.log`."""
+        self.chores = [process for process in self.chores if process.poll() is None]
+        if self.chores:
+            return
+        for service, script, _ in SERVICES:
+            name = f"{service}-purge"
+            self.chores.append(self._spawn(name, [venv_bin(script), "purge"], self._env(service)))
+
     def stop(self) -> None:
-        """Stop every process we started, by PID, services before infrastructure."""
-        for _, process in reversed(self.processes):
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGCONT)  # a paused process could not act on SIGTERM
-            stop_process(process)
+        """Stop every process we started, by PID: the Divert processes at once, then Temporal, then the broker.
+
+        The services go first so that they can finish their work while what they talk to is still up.
+        """
+        stop_processes([*self.chores, *(process for name, process in self.processes if name not in INFRASTRUCTURE)])
+        self.chores.clear()
+        for name in reversed(INFRASTRUCTURE):
+            stop_processes([process for known, process in self.processes if known == name])
         self.processes.clear()
+
+    def named_ports(self) -> dict[str, int]:
+        """Every port the stack listens on, by what listens there (`intake`, `intake-api metrics`, ...)."""
+        ports = {name: port for name, port in asdict(self.ports).items() if name != "metrics_base"}
+        if not self.ui:
+            del ports["temporal_ui"]
+        return ports | {f"{name} metrics": port for name, port in self.metrics_ports.items()}
 
     def dead(self) -> list[str]:
         """Names of processes that exited on their own."""
@@ -193,7 +236,25 @@ class Stack:
         self.processes.append((name, start()))
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(args, env=env, stdout=self._log(name), stderr=subprocess.STDOUT, start_new_session=True)
+        return spawn(args, env=env, log=self._log(name))
+
+    def _run_to_end(self, args: list[str], env: dict[str, str]) -> None:
+        """Run a one-off step of start-up (migrations, seed); stop it too if start-up is cut short."""
+        process = spawn(args, env=env)
+        try:
+            if process.wait() != 0:
+                raise subprocess.CalledProcessError(process.returncode, args)
+        finally:
+            stop_processes([process])  # nothing to do once it has exited
+
+    def _check_ports_free(self) -> None:
+        held = [
+            f"  {name} port {port}: {'; '.join(port_holders(port)) or 'held by a process this user cannot see'}"
+            for name, port in self.named_ports().items()
+            if port_in_use(port)
+        ]
+        if held:
+            raise PortsInUse("\n".join(["these ports are already in use:", *held]))
 
     def _log(self, name: str) -> BinaryIO:
         return (self.data_dir / "logs" / f"{name}.log").open("ab")

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.routing import APIRoute
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from divert_platform.api_docs import install_api_docs
@@ -12,7 +11,8 @@ from divert_platform.auth import Access
 from divert_platform.dependencies import ServiceParts
 from divert_platform.hardening import BodySizeLimit, JsonBodiesOnly, RateLimit, SecurityHeaders
 from divert_platform.health import Check, broker_check, database_check, health_router
-from divert_platform.problems import ProblemMap, install_problem_handlers, problem_responses
+from divert_platform.openapi import document_operations
+from divert_platform.problems import ProblemMap, install_problem_handlers
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -85,27 +85,7 @@ def create_app(
     }
     app.include_router(health_router(checks))
     for router in routers:
-        if limits:
-            _document_rate_limit(router)
         app.include_router(router)
+    document_operations(app, rate_limited=bool(limits))
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
     return app
-
-
-_CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
-_TOO_MANY = {
-    **problem_responses(429)[429],
-    "headers": {
-        "Retry-After": {
-            "description": "Seconds until this caller may change something again.",
-            "schema": {"type": "integer"},
-        }
-    },
-}
-
-
-def _document_rate_limit(router: APIRouter) -> None:
-    """Every route that changes something can answer 429: say so in its OpenAPI operation."""
-    for route in router.routes:
-        if isinstance(route, APIRoute) and (route.methods or set()) & _CHANGES:
-            route.responses.setdefault(429, _TOO_MANY)

@@ -7,11 +7,11 @@ its audit record back. Program managers query both through `GET /v1/audit?referr
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from alembic import op
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,8 +21,18 @@ from divert_platform.columns import UtcDateTime
 from divert_platform.dependencies import ReadSession, ServiceParts, service_parts
 from divert_platform.problems import NotFound, problem_responses
 from divert_platform.schema import events, metadata
+from divert_platform.text import IDENTIFIER_PATTERN, NO_CONTROL_CHARACTERS, Code, free_text
 
 PURPOSE_HEADER = "X-Divert-Purpose"
+MAX_PURPOSE = 200
+MAX_ENTRIES = 1000
+"""The most entries one page of a trail holds; `next_offset` leads to the rest."""
+MAX_OFFSET = 10_000_000
+
+Actor = Annotated[str, free_text(200)]
+"""Who acted: a token's subject (checked against this bound when the token is verified)."""
+Agency = Annotated[str, free_text(64)]
+ReferralIdText = Annotated[str, Field(min_length=1, max_length=36, pattern=IDENTIFIER_PATTERN)]
 
 audit_log = Table(
     "audit_log",
@@ -117,19 +127,22 @@ class AuditEntry(BaseModel):
     """One read or write concerning a referral."""
 
     at: datetime
-    actor: str | None
-    role: str | None
-    agency: str | None
-    action: str
-    what: str
-    purpose: str | None
+    actor: Actor | None
+    role: Code | None
+    agency: Agency | None
+    action: Literal["read", "write"]
+    what: Annotated[str, free_text(200)] = Field(description="The resource read, or the event type written.")
+    purpose: Annotated[str, free_text(MAX_PURPOSE)] | None
 
 
 class AuditPage(BaseModel):
-    """A referral's audit trail, oldest first."""
+    """One page of a referral's audit trail, oldest first; pass `next_offset` as `offset` for the next."""
 
-    referral_id: str
-    entries: list[AuditEntry]
+    referral_id: ReferralIdText
+    entries: list[AuditEntry] = Field(max_length=MAX_ENTRIES)
+    next_offset: int | None = Field(
+        None, ge=0, le=MAX_OFFSET + MAX_ENTRIES, description="Where the next page starts; null on the last page."
+    )
 
 
 class ReadRecord(Protocol):
@@ -164,11 +177,16 @@ async def audited_read(
     caller: Annotated[Principal, Depends(authenticated)],
     purpose: Annotated[
         str | None,
-        Header(alias=PURPOSE_HEADER, description="Why you read this (recorded in the audit trail with the read)."),
+        Header(
+            alias=PURPOSE_HEADER,
+            max_length=MAX_PURPOSE,
+            pattern=NO_CONTROL_CHARACTERS,
+            description="Why you read this (recorded in the audit trail with the read).",
+        ),
     ] = None,
 ) -> AsyncIterator[AuditedRead]:
     """FastAPI dependency: a session for a read of personal data, and its audit record."""
-    stated = purpose.strip()[:200] if purpose and purpose.strip() else None
+    stated = purpose.strip() if purpose and purpose.strip() else None
     async with parts.sessions() as session:
         yield AuditedRead(session, AuditTrail(parts.sessions), caller, stated)
 
@@ -190,17 +208,26 @@ def audit_router(*, jurisdiction_of: JurisdictionOf, streams_of: StreamsOf) -> A
 
     @router.get("/v1/audit", response_model=AuditPage, summary="Who read and changed a referral's data")
     async def audit(
-        referral_id: Annotated[str, Query(max_length=36, description="The referral whose trail to show.")],
+        referral_id: Annotated[
+            str, Query(max_length=36, pattern=IDENTIFIER_PATTERN, description="The referral whose trail to show.")
+        ],
         caller: Annotated[Principal, Depends(allow("program_manager"))],
         parts: Annotated[ServiceParts, Depends(service_parts)],
         session: ReadSession,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="`next_offset` of the previous page.")] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES, description="At most this many entries.")] = MAX_ENTRIES,
     ) -> AuditPage:
-        """Every read of the referral's personal data by a person, and every write, in this service."""
+        """Every read of the referral's personal data by a person, and every write, in this service,
+        a page at a time (a trail only grows at its end, so pages by position are stable)."""
         if await jurisdiction_of(session, referral_id) != caller.jurisdiction:
             raise NotFound(f"no referral {referral_id} in {caller.jurisdiction}")  # others' ids do not exist
         streams = await streams_of(session, referral_id)
         await session.close()  # on SQLite the trail's own session would wait for this one's connection
         entries = await AuditTrail(parts.sessions).trail(referral_id, streams)
-        return AuditPage(referral_id=referral_id, entries=[AuditEntry(**entry) for entry in entries])
+        page = entries[offset : offset + limit]
+        following = offset + limit if len(entries) > offset + limit else None
+        return AuditPage(
+            referral_id=referral_id, entries=[AuditEntry(**entry) for entry in page], next_offset=following
+        )
 
     return router

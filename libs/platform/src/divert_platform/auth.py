@@ -7,6 +7,7 @@ checked. A token carries `sub`, `role` and, for scoped roles, `agency` and/or `j
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from divert_platform.cause import Cause
 from divert_platform.problems import Forbidden, Unauthorized
 from divert_platform.settings import ServiceSettings
+from divert_platform.text import NO_CONTROL_CHARACTERS
 
 Role = Literal["officer", "program_manager", "case_manager", "prosecutor", "court", "service", "deadline_worker", "ops"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -28,6 +30,7 @@ ROLES: tuple[Role, ...] = get_args(Role)
 PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "prosecutor", "court"})
 """LEAD's golden rule: nothing learned in care coordination may reach enforcement."""
 
+_NO_CONTROLS = re.compile(NO_CONTROL_CHARACTERS)
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
 
 log = logging.getLogger(__name__)
@@ -152,7 +155,16 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise InvalidToken("unknown role")
-        return Principal(str(claims["sub"]), role, claims.get("agency"), claims.get("jurisdiction"))
+        subject, agency, jurisdiction = str(claims["sub"]), claims.get("agency"), claims.get("jurisdiction")
+        # What a caller is called enters stored events and the audit trail, which the APIs show
+        # under these bounds (divert_platform.text): a claim beyond them is refused here, at entry.
+        if not _fits(subject, 200) or not all(v is None or _fits(v, 64) for v in (agency, jurisdiction)):
+            raise InvalidToken("a claim too long or with control characters")
+        return Principal(subject, role, agency, jurisdiction)
+
+
+def _fits(claim: object, max_length: int) -> bool:
+    return isinstance(claim, str) and 0 < len(claim) <= max_length and _NO_CONTROLS.match(claim) is not None
 
 
 def mint_token(

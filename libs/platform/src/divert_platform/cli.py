@@ -1,9 +1,10 @@
-"""The command line every service offers: `divert-<svc> migrate | api | replay | <role>...`."""
+"""The command line every service offers: `divert-<svc> migrate | api | replay | purge | <role>...`."""
 
 import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +13,10 @@ import typer
 from divert_contracts.topics import ALL_TOPICS
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.metrics import configure_metrics
-from divert_platform.migrations import upgrade_to_head
+from divert_platform.migrations import SchemaBehind, require_head, upgrade_to_head
 from divert_platform.process import run_until_stopped
 from divert_platform.replay import replay_outbox
+from divert_platform.retention import run_purge
 from divert_platform.roles import serve_api
 from divert_platform.settings import ServiceSettings
 from divert_platform.telemetry import configure_telemetry
@@ -28,10 +30,11 @@ def build_cli(
     api_factory: str,
     roles: Mapping[str, tuple[str, str]],
 ) -> typer.Typer:
-    """A Typer app with `migrate`, `api`, `replay` and one command per long-running role.
+    """A Typer app with `migrate`, `api`, `replay`, `purge` and one command per long-running role.
 
     `roles` maps a command name to (module with `async def main(stop)`, help text). Every role
-    configures telemetry and applies migrations before it starts, so start-up order never matters.
+    configures telemetry and checks that `migrate` brought the database to this release's revision
+    before it starts; only `migrate` changes the schema (under a lock, with its own connection URL).
     """
     app = typer.Typer(help=help, no_args_is_help=True)
 
@@ -41,13 +44,22 @@ def build_cli(
         configure_telemetry(
             settings.service_name, role, otlp_endpoint=settings.otlp_endpoint, data_dir=settings.data_dir
         )
-        upgrade_to_head(settings.database_url, migrations)
+        script = f"divert-{settings.service_name}"
+        try:
+            require_head(settings.database_url, migrations, migrate_command=f"{script} migrate")
+        except SchemaBehind as error:
+            typer.echo(f"{script} {role}: refusing to start: {error}", err=True)
+            raise typer.Exit(1) from error
         return settings
 
     @app.command()
     def migrate() -> None:
-        """Apply the database migrations and exit."""
-        upgrade_to_head(settings_type().database_url, migrations)
+        """Apply the database migrations and exit (safe to run several at once: they take turns).
+
+        Connects with `DIVERT_MIGRATION_DATABASE_URL` (the role that owns the schema) when it is
+        set, else with `DIVERT_DATABASE_URL`."""
+        settings = settings_type()
+        upgrade_to_head(settings.migration_database_url or settings.database_url, migrations)
 
     @app.command()
     def api() -> None:
@@ -69,6 +81,17 @@ def build_cli(
         count = asyncio.run(_replay(settings_type().database_url, since=moment, topic=topic))
         typer.echo(f"marked {count} outbox rows for re-publishing; the running relay publishes them")
 
+    @app.command(help=_PURGE_HELP)
+    def purge(
+        every: Annotated[
+            float | None,
+            typer.Option(min=1, help="Keep running: purge again every this many seconds until SIGINT or SIGTERM."),
+        ] = None,
+    ) -> None:
+        """Delete what is past its retention period (docs/operations.md, "Retention")."""
+        settings = start("purge")
+        run_until_stopped(partial(run_purge, settings, every=every))
+
     for name, (module, text) in roles.items():
         app.command(name=name, help=text)(_role_command(name, module, start))
     return app
@@ -79,6 +102,13 @@ _REPLAY_HELP = (
     "topic) unpublished, and the running relay re-publishes them in their original order.\n\n"
     "Safe to run: every consumer de-duplicates by CloudEvents source and id, so events it already applied "
     "are skipped. Use it when downstream lost events; the relay re-publishes a topic the broker lost by itself."
+)
+
+
+_PURGE_HELP = (
+    "Delete what is kept only for a while: idempotency responses, inbox rows, published outbox rows and "
+    "audit records older than their DIVERT_RETENTION_*_DAYS, in batches; never an unpublished outbox row. "
+    "Runs once, or with --every until stopped (a Kubernetes CronJob runs it hourly)."
 )
 
 

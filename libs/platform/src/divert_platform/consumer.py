@@ -170,6 +170,7 @@ class ConsumerRunner:
         max_attempts: int = 5,
         kafka_options: Mapping[str, Any] | None = None,
         replication_factor: int = 1,
+        dead_letter_retention_ms: int | None = None,
         effects: Mapping[type[IntegrationEvent], Effect] | None = None,
         provenance: Provenance = dataplane.refusal,
     ) -> None:
@@ -188,6 +189,7 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._kafka_options = dict(kafka_options or {})
         self._replication_factor = replication_factor
+        self._dead_letter_retention_ms = dead_letter_retention_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._next_offsets: dict[TopicPartition, int] = {}
 
@@ -496,7 +498,11 @@ class ConsumerRunner:
         topics = [topic for topic in self._topics if topic.name == name]
         try:
             await ensure_topics(
-                self._bootstrap, topics, replication_factor=self._replication_factor, **self._kafka_options
+                self._bootstrap,
+                topics,
+                replication_factor=self._replication_factor,
+                dead_letter_retention_ms=self._dead_letter_retention_ms,
+                **self._kafka_options,
             )
         except Exception as error:  # the broker is still away: the caller backs off and tries again
             log.warning("could not re-create topic %s (%s)", name, type(error).__name__)

@@ -15,20 +15,20 @@ from uuid import UUID
 from divert_contracts.base import IntegrationEvent
 from divert_platform.aggregate import Aggregate, DomainEvent
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.idempotency import StoredResponse, key_reused
+from divert_platform.idempotency import Ids, StoredResponse, key_reused
 from divert_platform.unit_of_work import ToIntegrationEvent, UnitOfWork
 
 A = TypeVar("A", bound=Aggregate[Any])
 
 
 class InMemoryIdempotencyStore:
-    """Responses by `(scope, key)` in a dict, with the SQL store's conflict rule."""
+    """Statuses and ids by `(scope, key)` in a dict, with the SQL store's conflict rule."""
 
     def __init__(self) -> None:
         self.responses: dict[tuple[str, str], tuple[str, StoredResponse]] = {}
 
     async def replay(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """The stored response for `key`; `Conflict` if the key was used with another fingerprint."""
+        """What was answered for `key`; `Conflict` if the key was used with another fingerprint."""
         found = self.responses.get((scope, key))
         if found is None:
             return None
@@ -36,9 +36,9 @@ class InMemoryIdempotencyStore:
             raise key_reused()
         return found[1]
 
-    async def remember(self, scope: str, key: str, fingerprint: str, status_code: int, body: Any) -> None:
-        """Store the response given for `key`."""
-        self.responses[(scope, key)] = (fingerprint, StoredResponse(status_code, body))
+    async def remember(self, scope: str, key: str, fingerprint: str, status_code: int, ids: Ids) -> None:
+        """Keep the status and ids answered for `key`."""
+        self.responses[(scope, key)] = (fingerprint, StoredResponse(status_code, dict(ids)))
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -6,6 +6,7 @@ response wrapper per request (anyio alone was 4-5% of the intake API's profile; 
 docs/performance.md).
 """
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.update(_API_HEADERS)
+                headers.update(scope.get("state", {}).get("rate_limit_headers", {}))  # set by `RateLimit`
                 if docs:
                     headers["Content-Security-Policy"] = _DOCS_CSP
             await send(message)
@@ -188,7 +190,9 @@ class RateLimit:
     a request without a valid token is counted by its client address, so junk tokens cannot buy
     fresh buckets. It runs before the route's own `allow(...)`, so an over-budget caller is a 429
     whatever its token. At most `max_callers` buckets are kept; the least recently used goes first
-    (a bucket idle for a minute is full again, so forgetting it changes nothing).
+    (a bucket idle for a minute is full again, so forgetting it changes nothing). The answer to
+    every request it counted carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+    (seconds until the bucket is full), as the IETF draft on rate-limit headers names them.
 
     Counted per process: with N API replicas a caller gets up to N times the limit, which is the
     point at which a shared limiter at the gateway takes over.
@@ -203,7 +207,16 @@ class RateLimit:
     async def __call__(self, request: Request) -> None:
         if request.method not in _MUTATING:
             return
-        wait = self._admit(await _caller_key(request))
+        key = await _caller_key(request)
+        wait = self._admit(key)
+        bucket = self._buckets.get(key)
+        tokens = bucket.tokens if bucket is not None else 0.0  # no bucket kept: `max_callers` is 0
+        # `SecurityHeaders` sends them on whatever answers this request, a problem or a 429 included.
+        request.state.rate_limit_headers = {
+            "RateLimit-Limit": str(int(self._capacity)),
+            "RateLimit-Remaining": str(int(tokens)),
+            "RateLimit-Reset": str(math.ceil((self._capacity - tokens) / self._refill_per_second)),
+        }
         if wait is not None:
             raise RateLimited(wait)
 

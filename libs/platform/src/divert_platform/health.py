@@ -2,22 +2,30 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Check = Callable[[], Awaitable[None]]
 
 
+class Liveness(BaseModel):
+    """The answer of a live process."""
+
+    status: Literal["ok"] = "ok"
+
+
 def health_router(checks: Mapping[str, Check], *, timeout: float = 2.0) -> APIRouter:
     """`GET /healthz` (the process is up) and `GET /readyz` (every dependency answered)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Liveness: the process is serving requests")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get("/healthz", response_model=Liveness, summary="Liveness: the process is serving requests")
+    async def healthz() -> Liveness:
+        return Liveness()
 
     @router.get(
         "/readyz",

@@ -25,6 +25,7 @@ async def ensure_topics(
     *,
     replication_factor: int = 1,
     dead_letters: bool = True,
+    dead_letter_retention_ms: int | None = None,
     **security: Any,
 ) -> list[str]:
     """Create each topic (and, with `dead_letters`, its dead-letter topic) unless it exists;
@@ -35,13 +36,27 @@ async def ensure_topics(
     create them less replicated: `replication_factor` is `DIVERT_KAFKA_REPLICATION_FACTOR`. Ask only
     for topics this process's principal may describe: under ACLs a topic it may not see looks
     missing, and creating it is refused.
+
+    A dead-letter topic is created with `retention.ms` = `dead_letter_retention_ms` when given
+    (`ServiceSettings.dead_letter_retention_ms`): its records are whole copies of events, personal
+    data included, set aside for an operator, not kept for good. An existing topic is left as it
+    is (deploy/'s create-topics.sh sets the retention of those).
     """
     wanted = [t for topic in topics for t in ((topic, topic.dead_letter) if dead_letters else (topic,))]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t.name, t.partitions, replication_factor) for t in wanted if t.name not in existing]
+        missing = [
+            NewTopic(
+                t.name,
+                t.partitions,
+                replication_factor,
+                topic_configs=_retention(dead_letter_retention_ms if t.name.endswith(".dlq") else None),
+            )
+            for t in wanted
+            if t.name not in existing
+        ]
         if not missing:
             return []
         response = await admin.create_topics(missing)
@@ -56,6 +71,10 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+def _retention(milliseconds: int | None) -> dict[str, str]:
+    return {} if milliseconds is None else {"retention.ms": str(milliseconds)}
 
 
 def create_producer(bootstrap: str, client_id: str, **security: Any) -> AIOKafkaProducer:

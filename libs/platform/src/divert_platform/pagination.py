@@ -10,13 +10,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from sqlalchemy import Column, ColumnElement, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_platform.clock import as_utc
 from divert_platform.columns import UtcDateTime
+
+MAX_CURSOR = 200
+"""A cursor is a short JSON array in base64: an order's name, a time and an id fit well within this."""
+
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$")]
+"""A page's `next_cursor`, and the `cursor` query parameter that takes it back (URL-safe base64)."""
 
 
 class InvalidCursor(ValueError):
@@ -50,7 +57,10 @@ class Order:
         """The cursor pointing just after `row`."""
         values = [_to_json(row[column.name]) for column in self.columns]
         raw = json.dumps([self.name, *values]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        if len(cursor) > MAX_CURSOR:  # an order over long text columns: a bug, refused before it is served
+            raise ValueError(f"a cursor of order {self.name!r} is longer than {MAX_CURSOR} characters")
+        return cursor
 
     def _decode(self, cursor: str) -> list[Any]:
         try:

@@ -1,18 +1,20 @@
 """RFC 9457 problem details for every 4xx and 5xx response."""
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from divert_platform.event_store import ConcurrencyConflict
 from divert_platform.pagination import InvalidCursor
+from divert_platform.text import free_text
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +22,22 @@ PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://divert.example/problems/"
 
 
+# Bounds of what a problem carries, kept by `problem_response` and `field_errors` (a body of many
+# bad items must not become an answer larger than the request).
+MAX_DETAIL = 2000
+MAX_FIELD_ERRORS = 100
+_MAX_FIELD, _MAX_MESSAGE, _MAX_CODE = 500, 1000, 100
+# A detail or field may quote what the caller sent (a key, an id): its control characters are
+# replaced, so a problem never carries them into a client's log or terminal.
+_CONTROLS = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]")
+
+
 class FieldError(BaseModel):
     """One field at fault in a 422."""
 
-    field: str
-    message: str
-    code: str
+    field: Annotated[str, free_text(_MAX_FIELD)]
+    message: Annotated[str, free_text(_MAX_MESSAGE)]
+    code: Annotated[str, free_text(_MAX_CODE)]
 
 
 class ProblemDetails(BaseModel):
@@ -33,11 +45,11 @@ class ProblemDetails(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
+    type: str = Field(max_length=200, json_schema_extra={"format": "uri"})
+    title: Annotated[str, free_text(200)]
+    status: int = Field(ge=400, le=599)
+    detail: Annotated[str, free_text(MAX_DETAIL)]
+    errors: list[FieldError] | None = Field(None, max_length=MAX_FIELD_ERRORS)
 
 
 _DESCRIPTIONS = {
@@ -146,15 +158,30 @@ def problem_response(
     status: int, title: str, detail: str, kind: str, *, headers: dict[str, str] | None = None, **extensions: Any
 ) -> JSONResponse:
     """Build a problem+json response."""
-    body = {"type": _TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extensions}
+    body = {
+        "type": _TYPE_BASE + kind,
+        "title": title,
+        "status": status,
+        "detail": printable(detail)[:MAX_DETAIL],
+        **extensions,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def printable(text: str) -> str:
+    """`text` with each control character (but tab, line feed, carriage return) replaced by U+FFFD."""
+    return _CONTROLS.sub("\ufffd", text)
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Pydantic errors as `{field, message}` with a dotted field path (`body.subject.given_name`)."""
     return [
-        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"], "code": error["type"]}
-        for error in errors
+        {
+            "field": printable(".".join(str(part) for part in error["loc"]))[:_MAX_FIELD],
+            "message": printable(error["msg"])[:_MAX_MESSAGE],
+            "code": printable(error["type"])[:_MAX_CODE],
+        }
+        for error in errors[:MAX_FIELD_ERRORS]
     ]
 
 

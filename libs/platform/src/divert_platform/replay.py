@@ -1,8 +1,9 @@
 """Re-publishing the outbox, on an operator's command or when the broker has lost a topic.
 
-Outbox rows are never deleted, so a service can always publish its events again: marking rows
-unpublished makes the running relay send them once more, in their original order. Consumers
-de-duplicate by `(ce_source, ce_id)`, so an event a consumer already applied is skipped.
+Published outbox rows are kept for `DIVERT_RETENTION_OUTBOX_DAYS` (unpublished ones until they are
+published; `divert_platform.retention`), so a service can publish that period's events again:
+marking rows unpublished makes the running relay send them once more, in their original order.
+Consumers de-duplicate by `(ce_source, ce_id)`, so an event a consumer already applied is skipped.
 """
 
 from collections.abc import Mapping

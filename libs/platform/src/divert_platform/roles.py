@@ -51,6 +51,7 @@ async def run_relay(
                 topics,
                 replication_factor=settings.kafka_replication_factor,
                 dead_letters=dead_letters,
+                dead_letter_retention_ms=settings.dead_letter_retention_ms,
                 **settings.kafka_options(),
             )
 
@@ -92,6 +93,7 @@ async def run_consumer(
                 settings.kafka_bootstrap,
                 topics,
                 replication_factor=settings.kafka_replication_factor,
+                dead_letter_retention_ms=settings.dead_letter_retention_ms,
                 **settings.kafka_options(),
             )
     dead_letters = create_producer(
@@ -110,6 +112,7 @@ async def run_consumer(
         dead_letters=dead_letters,
         kafka_options=settings.kafka_options(),
         replication_factor=settings.kafka_replication_factor,
+        dead_letter_retention_ms=settings.dead_letter_retention_ms,
     )
     try:
         await runner.run(stop)

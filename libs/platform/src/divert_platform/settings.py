@@ -35,6 +35,13 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "development"
     data_dir: Path = Field(Path(".divert"), description="Where the embedded default keeps its files.")
     database_url: str = Field("", description="SQLAlchemy async URL; defaults to a SQLite file in data_dir.")
+    migration_database_url: str | None = Field(
+        None,
+        description=(
+            "URL `migrate` alone connects with: a role that owns the schema, while every other process runs "
+            "as a role that may only read and write rows (DIVERT_DATABASE_URL); unset, `migrate` uses that."
+        ),
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -116,12 +123,65 @@ class ServiceSettings(BaseSettings):
         1, ge=1, description="Replicas of a topic a relay or consumer has to create (3 on a production cluster)."
     )
 
+    # Retention: how long `divert-<svc> purge` keeps each kind of row (docs/operations.md,
+    # "Retention", says why each default). Give every service the same values: one service's
+    # inbox de-duplicates what another's outbox re-publishes.
+    retention_idempotency_days: int = Field(
+        7, ge=1, description="Stored responses to Idempotency-Key requests; a retry after this is a new request."
+    )
+    retention_outbox_days: int = Field(
+        90,
+        ge=1,
+        description="Published outbox rows, counted from their creation: how far back `replay` can re-publish.",
+    )
+    retention_inbox_days: int = Field(
+        180,
+        ge=1,
+        description=(
+            "Inbox rows, by which consumers skip events they applied: at least the outbox's retention plus the "
+            "topics' (an event re-published or re-read later than this would be applied twice)."
+        ),
+    )
+    retention_topic_days: int = Field(
+        7,
+        ge=1,
+        description=(
+            "How long the brokers keep the event topics' records (Kafka's default; Divert sets none on them): "
+            "only checked against the inbox's retention."
+        ),
+    )
+    retention_audit_days: int = Field(
+        2192,
+        ge=365,
+        description="Audit records of reads (six years, HIPAA's; at least one year, the CJIS Security Policy's).",
+    )
+    retention_dead_letter_days: int = Field(
+        30, ge=1, description="`retention.ms` of the `.dlq` topics a relay or consumer has to create."
+    )
+
     @model_validator(mode="after")
     def _default_database(self) -> "ServiceSettings":
         if not self.database_url:
             if self.environment == "production":
                 raise ValueError("DIVERT_DATABASE_URL must be set in production")
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
+        return self
+
+    @model_validator(mode="after")
+    def _inbox_outlives_redelivery(self) -> "ServiceSettings":
+        """Refuse an inbox purged before every copy of its events is gone.
+
+        A consumer knows an event it applied only by its inbox row. The event can come again as
+        long as its outbox row exists (a `replay`, or the relay re-publishing a topic the broker
+        lost) and then for as long as the broker keeps the re-published record.
+        """
+        least = self.retention_outbox_days + self.retention_topic_days
+        if self.retention_inbox_days < least:
+            raise ValueError(
+                f"DIVERT_RETENTION_INBOX_DAYS is {self.retention_inbox_days}, below DIVERT_RETENTION_OUTBOX_DAYS + "
+                f"DIVERT_RETENTION_TOPIC_DAYS = {least}: an event re-published or re-read after its inbox row was "
+                "purged would be applied twice"
+            )
         return self
 
     @model_validator(mode="after")
@@ -232,6 +292,11 @@ class ServiceSettings(BaseSettings):
     def event_source(self) -> str:
         """CloudEvents `source` of everything this service publishes."""
         return f"/divert/{self.service_name}"
+
+    @property
+    def dead_letter_retention_ms(self) -> int:
+        """`retention.ms` for the dead-letter topics this service creates."""
+        return self.retention_dead_letter_days * 24 * 60 * 60 * 1000
 
 
 DEFAULT_CASE_AGENCIES: dict[str, str] = {

@@ -14,12 +14,15 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Literal
 from uuid import uuid4
 
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from alembic import command
+from alembic.config import Config
 from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
@@ -84,6 +87,20 @@ async def _postgres_database(admin_url: str) -> AsyncIterator[str]:
 async def migrate(database_url: str, migrations: Path) -> None:
     """Apply migrations from async code (Alembic runs its own loop, so in a thread)."""
     await asyncio.to_thread(upgrade_to_head, database_url, migrations)
+
+
+async def migrate_to(
+    database_url: str, migrations: Path, direction: Literal["upgrade", "downgrade"], revision: str
+) -> None:
+    """Move a database up or down to `revision` (a test of one migration's data rewrite), in a thread."""
+
+    def run() -> None:
+        config = Config()
+        config.set_main_option("script_location", str(migrations))
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+        getattr(command, direction)(config, revision)
+
+    await asyncio.to_thread(run)
 
 
 async def produce(

@@ -1,24 +1,10 @@
 """Assessment's settings: one class, read from the environment once at start-up."""
 
-from pydantic import Field, field_validator
+from pathlib import Path
+
+from pydantic import Field
 
 from divert_platform.settings import CaseAgencySettings
-
-DEFAULT_ENFORCEMENT_PARTIES: list[str] = [
-    "police",
-    "sheriff",
-    "prosecutor",
-    "district-attorney",
-    "court",
-    "probation",
-    "parole",
-    "spd",
-    "kcso",
-    "king-county-prosecutor",
-    "sfpd",
-    "albany-pd",
-]
-"""Party ids that are police, prosecution, courts or supervision: never a disclosure's recipient."""
 
 
 class AssessmentSettings(CaseAgencySettings):
@@ -27,19 +13,12 @@ class AssessmentSettings(CaseAgencySettings):
     service_name: str = "assessment"
     port: int = 8002
 
-    enforcement_parties: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_ENFORCEMENT_PARTIES),
+    organisations_file: Path | None = Field(
+        None,
         description=(
-            "`DIVERT_ENFORCEMENT_PARTIES`, a JSON list of party ids: police, prosecution, courts and "
-            "supervision. No consent may name one, and nothing is disclosed to one, nor to a unit of one "
-            "(`spd-east`, `court:municipal`): LEAD's golden rule and 42 CFR Part 2 forbid using case "
-            "information for enforcement. Compared case-insensitively."
+            "`DIVERT_ORGANISATIONS_FILE`, the program's registry of organisations (TOML, `[[organisations]]` "
+            "tables of `id`, `name` and `type`): the only parties a consent may name and a disclosure may go to. "
+            "Police, prosecution, courts, supervision and jails listed there are refused by type (LEAD's golden "
+            "rule). Validated at start-up; unset, the sample registry shipped with assessment is used."
         ),
     )
-
-    @field_validator("enforcement_parties")
-    @classmethod
-    def _parties_are_named(cls, parties: list[str]) -> list[str]:
-        if any(not party.strip() for party in parties):
-            raise ValueError("an enforcement party id cannot be blank")
-        return parties

@@ -249,7 +249,7 @@ async def caseload(client: httpx.AsyncClient, open_case: OpenCase) -> Caseload:
     k1 = await opened("k1", 5, 3, "king-county")
     await post(k1, "contacts", {"at": at(5, 1), "method": "phone", "outcome": "attempted"}, 201)
     await post(k1, "contacts", {"at": at(5, 2), "method": "in_person", "outcome": "made"}, 201)
-    await post(k1, "consents", consent | {"parties": ["org-clinic"], "scope": "full_case", "part2": True}, 201)
+    await post(k1, "consents", consent | {"parties": ["demo-health-clinic"], "scope": "full_case", "part2": True}, 201)
     await post(k1, "assessment", assessment(at(5, 24), ("substance_use_treatment", 1), ("housing", 2)), 201)
     await post(k1, "manager", {"case_manager_id": "cm-9"})
     await post(k1, "enrollment", {"enrolled_at": at(5, 30)})
@@ -261,7 +261,7 @@ async def caseload(client: httpx.AsyncClient, open_case: OpenCase) -> Caseload:
     await post(k2, "closure", {"reason": "declined", "closed_at": utcnow().isoformat()})
     k3 = await opened("k3", 2, 3, "king-county")
     revoked = await client.post(
-        f"{k3}/consents", json=consent | {"parties": ["org-a"], "scope": "contact_details", "part2": False}
+        f"{k3}/consents", json=consent | {"parties": ["demo-case-agency"], "scope": "contact_details", "part2": False}
     )
     await post(k3, f"consents/{revoked.json()['consent_id']}/revocation")
     s1 = await opened("s1", 8, None, "snohomish", pathway="social_contact", lapse_action=None)

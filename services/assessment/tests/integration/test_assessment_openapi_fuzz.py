@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from divert_assessment.bootstrap import MIGRATIONS, Assessment
 from divert_assessment.config import AssessmentSettings
 from divert_assessment.domain import commands
+from divert_assessment.domain.organisations import load_organisations
 from divert_assessment.entrypoints.api import build_api
 from divert_assessment.entrypoints.consumer import consumer_handlers
 from divert_assessment.service_layer import handlers
@@ -46,7 +47,7 @@ _DATABASE_URL = f"sqlite+aiosqlite:///{_DATA / 'assessment.db'}"
 _ENGINE = create_async_engine(_DATABASE_URL, poolclass=NullPool, connect_args={"timeout": 30})
 _SETTINGS = AssessmentSettings(database_url=_DATABASE_URL, kafka_bootstrap="127.0.0.1:1")
 
-_ASSESSMENT = Assessment(_SETTINGS, _ENGINE, create_session_factory(_ENGINE))
+_ASSESSMENT = Assessment(_SETTINGS, _ENGINE, create_session_factory(_ENGINE), load_organisations())
 _APP = build_api(_ASSESSMENT)
 # Cases the fuzzer can find: random ids only ever reach the 404s, these reach 200s, 403s and 409s.
 _CASES = [UUID(int=n) for n in range(1, 5)]
@@ -55,6 +56,7 @@ _AGENCY = _SETTINGS.case_agencies[_JURISDICTION]  # owns the seeded cases
 _CASE_MANAGER = Principal("cm-1", "case_manager", _AGENCY)
 _HEADERS = {
     "/v1/cases": mint_token(_SETTINGS, subject="cm-1", role="case_manager", agency=_AGENCY),
+    "/v1/organisations": mint_token(_SETTINGS, subject="cm-1", role="case_manager", agency=_AGENCY),
     "/v1/reports": mint_token(_SETTINGS, subject="pm-1", role="program_manager", jurisdiction=_JURISDICTION),
     "/v1/audit": mint_token(_SETTINGS, subject="pm-1", role="program_manager", jurisdiction=_JURISDICTION),
 }
@@ -106,7 +108,7 @@ async def _seed() -> None:
                 commands.RecordConsent(
                     referral_id,
                     uuid4(),
-                    ("org-a",),
+                    ("demo-case-agency",),
                     "care_coordination",
                     "full_case",
                     True,

@@ -56,16 +56,21 @@ async def test_a_case_not_found_records_nothing(client, open_case, rows) -> None
 async def test_disclosures_granted_and_refused_are_recorded(client, caseload, rows) -> None:
     referral_id = caseload.ids["k1"]
     url = f"/v1/cases/{referral_id}/disclosures"
-    granted = await client.post(url, json={"party": "org-clinic", "scope": "full_case"}, headers=PURPOSE)
-    refused = await client.post(url, json={"party": "org-unknown", "scope": "contact_details"})
-    enforcement = await client.post(url, json={"party": "spd", "scope": "program_status"})
+    granted = await client.post(url, json={"party": "demo-health-clinic", "scope": "full_case"}, headers=PURPOSE)
+    refused = await client.post(url, json={"party": "demo-food-bank", "scope": "contact_details"})
+    unknown = await client.post(url, json={"party": "org-unknown", "scope": "contact_details"})
+    enforcement = await client.post(url, json={"party": "seattle-police", "scope": "program_status"})
 
-    assert [r.status_code for r in (granted, refused, enforcement)] == [200, 403, 403]
+    assert [r.status_code for r in (granted, refused, unknown, enforcement)] == [200, 403, 422, 403]
     recorded = [r for r in await reads(rows, referral_id) if r["resource"].startswith("disclosure")]
     assert [(r["resource"], r["purpose"]) for r in recorded] == [
-        (f"disclosure of full_case to org-clinic under consent {granted.json()['consent_id']}", "weekly case review"),
-        ("disclosure of contact_details to org-unknown refused: no_consent_for_party", None),
-        ("disclosure of program_status to spd refused: party_is_enforcement", None),
+        (
+            f"disclosure of full_case to demo-health-clinic under consent {granted.json()['consent_id']}",
+            "weekly case review",
+        ),
+        ("disclosure of contact_details to demo-food-bank refused: no_consent_for_party", None),
+        ("disclosure of contact_details to org-unknown refused: party_not_registered", None),
+        ("disclosure of program_status to seattle-police refused: party_is_enforcement", None),
     ]
     assert {(r["actor"], r["role"], r["agency"]) for r in recorded} == {("cm-7", "case_manager", "reach-king-county")}
 

@@ -28,7 +28,7 @@ def iso(moment: datetime) -> str:
 
 def consent_body(**overrides: Any) -> dict[str, Any]:
     return {
-        "parties": ["org-housing", "org-clinic"],
+        "parties": ["demo-housing", "demo-health-clinic"],
         "purpose": "care_coordination",
         "scope": "assessment_needs",
         "part2": True,
@@ -152,7 +152,7 @@ async def test_a_consent_is_created_shown_and_revoked_once(case, rows) -> None:
 
     assert created.status_code == 201, created.text
     consent = created.json()
-    assert consent["parties"] == ["org-housing", "org-clinic"] and consent["part2"] is True
+    assert consent["parties"] == ["demo-housing", "demo-health-clinic"] and consent["part2"] is True
     assert consent["active"] is True and consent["revoked_at"] is None
     [shown] = (await case.view())["consents"]
     assert shown == consent
@@ -191,7 +191,7 @@ async def test_a_consent_can_be_revoked_after_the_case_closed(case) -> None:
     [
         ({"expires_at": iso(utcnow() - timedelta(seconds=1))}, "body.expires_at"),
         ({"parties": []}, "body.parties"),
-        ({"parties": ["org-a", "org-a"]}, "body.parties"),
+        ({"parties": ["demo-case-agency", "demo-case-agency"]}, "body.parties"),
         ({"parties": ["shared his diagnosis with mum"]}, "body.parties.0"),
         ({"purpose": "prosecution"}, "body.purpose"),
         ({"scope": "everything"}, "body.scope"),

@@ -39,7 +39,7 @@ async def test_entries_say_when_it_happened_and_who_recorded_it(client, caseload
     assert datetime.fromisoformat(made["at"]) < datetime.fromisoformat(made["recorded_at"])
     assert (made["method"], made["outcome"], made["first_made"]) == ("in_person", "made", True)
     assert (attempted["outcome"], attempted["first_made"]) == ("attempted", False)
-    assert consent["parties"] == ["org-clinic"] and (consent["scope"], consent["part2"]) == ("full_case", True)
+    assert consent["parties"] == ["demo-health-clinic"] and (consent["scope"], consent["part2"]) == ("full_case", True)
     assert consent["purpose"] == "care_coordination"
     assert assessed["at"] == case["assessment"]["completed_at"] and assessed["on_time"] is True
     assert [(n["domain"], n["priority"], n["part2"]) for n in assessed["needs"]] == [

@@ -33,7 +33,7 @@ async def test_another_agencys_case_is_404_to_read_and_to_change(client, open_ca
     consent = await client.post(
         f"{url}/consents",
         json={
-            "parties": ["org-a"],
+            "parties": ["demo-case-agency"],
             "purpose": "care_coordination",
             "scope": "full_case",
             "part2": False,

@@ -7,10 +7,18 @@ from uuid import uuid4
 import pytest
 
 from divert_assessment.domain.consent_gate import REDISCLOSURE_NOTICE, Refusal
+from divert_assessment.domain.organisations import Organisation, OrganisationRegistry
 from divert_assessment.service_layer.disclosures import DisclosureRefused, disclose
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 REFERRAL_ID = uuid4()
+REGISTRY = OrganisationRegistry(
+    [
+        Organisation(id="org-housing", name="Housing", type="housing"),
+        Organisation(id="org-clinic", name="Clinic", type="substance_use_treatment"),
+        Organisation(id="kcpao", name="Prosecutor", type="prosecution"),
+    ]
+)
 CASE = {
     "referral_id": str(REFERRAL_ID),
     "given_name": "Alex",
@@ -49,7 +57,7 @@ class Recorded:
 
 async def test_a_consent_in_force_lets_its_scope_go_and_the_grant_is_recorded() -> None:
     audit, given = Recorded(), consent(["org-housing"], "program_status")
-    result = await disclose(CASE, [given], "org-housing", "program_status", NOW, audit=audit, enforcement_parties=())
+    result = await disclose(CASE, [given], "org-housing", "program_status", NOW, audit=audit, organisations=REGISTRY)
     assert result.program_status == {"status": "enrolled", "engagement": "active", "enrolled": True}
     assert (result.contact_details, result.needs, result.notice) == (None, None, None)
     assert audit.records == [
@@ -65,7 +73,7 @@ async def test_part2_needs_go_only_under_a_part2_consent_and_then_with_the_notic
         "assessment_needs",
         NOW,
         audit=Recorded(),
-        enforcement_parties=(),
+        organisations=REGISTRY,
     )
     part2 = await disclose(
         CASE,
@@ -74,7 +82,7 @@ async def test_part2_needs_go_only_under_a_part2_consent_and_then_with_the_notic
         "assessment_needs",
         NOW,
         audit=Recorded(),
-        enforcement_parties=(),
+        organisations=REGISTRY,
     )
     assert [need.domain for need in plain.needs or []] == ["housing"] and plain.notice is None
     assert [need.domain for need in part2.needs or []] == ["housing", "substance_use_treatment"]
@@ -87,11 +95,12 @@ async def test_part2_needs_go_only_under_a_part2_consent_and_then_with_the_notic
         ([], "org-housing", Refusal.NO_CONSENT_FOR_PARTY),
         ([consent(["org-housing"], "full_case", revoked=True)], "org-housing", Refusal.REVOKED),
         ([consent(["kcpao"], "full_case")], "kcpao", Refusal.ENFORCEMENT_PARTY),
+        ([consent(["org-unknown"], "full_case")], "org-unknown", Refusal.NOT_REGISTERED),
     ],
 )
 async def test_a_refusal_is_recorded_before_it_is_raised(consents, party, refusal) -> None:
     audit = Recorded()
     with pytest.raises(DisclosureRefused) as refused:
-        await disclose(CASE, consents, party, "full_case", NOW, audit=audit, enforcement_parties=("kcpao",))
+        await disclose(CASE, consents, party, "full_case", NOW, audit=audit, organisations=REGISTRY)
     assert refused.value.decision.refusal == refusal
     assert audit.records == [(f"disclosure of full_case to {party} refused: {refusal}", [str(REFERRAL_ID)])]

@@ -1,32 +1,33 @@
-"""Assessment's own settings: the case agencies and the enforcement parties, from JSON in the environment."""
+"""Assessment's own settings: the case agencies (JSON) and the organisations file, from the environment."""
+
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from divert_assessment.config import DEFAULT_ENFORCEMENT_PARTIES, AssessmentSettings
+from divert_assessment.config import AssessmentSettings
 from divert_platform.settings import DEFAULT_CASE_AGENCIES
 
 
 def test_the_shipped_jurisdictions_have_their_case_agencies_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DIVERT_CASE_AGENCIES", raising=False)
-    monkeypatch.delenv("DIVERT_ENFORCEMENT_PARTIES", raising=False)
+    monkeypatch.delenv("DIVERT_ORGANISATIONS_FILE", raising=False)
 
     settings = AssessmentSettings()
 
     assert settings.case_agencies == DEFAULT_CASE_AGENCIES
     assert set(settings.case_agencies) == {"king-county", "santa-fe", "albany", "demo"}
-    assert {"police", "prosecutor", "court", "spd", "king-county-prosecutor"} <= set(settings.enforcement_parties)
-    assert settings.enforcement_parties == DEFAULT_ENFORCEMENT_PARTIES
+    assert settings.organisations_file is None  # the registry shipped with assessment
 
 
-def test_both_are_read_as_json_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIVERT_CASE_AGENCIES", '{"king-county": "reach", "pierce": "pierce-lead"}')
-    monkeypatch.setenv("DIVERT_ENFORCEMENT_PARTIES", '["police", "tacoma-pd"]')
+    monkeypatch.setenv("DIVERT_ORGANISATIONS_FILE", "/etc/divert/organisations.toml")
 
     settings = AssessmentSettings()
 
     assert settings.case_agencies == {"king-county": "reach", "pierce": "pierce-lead"}
-    assert settings.enforcement_parties == ["police", "tacoma-pd"]
+    assert settings.organisations_file == Path("/etc/divert/organisations.toml")
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,6 @@ def test_both_are_read_as_json_from_the_environment(monkeypatch: pytest.MonkeyPa
     [
         ("DIVERT_CASE_AGENCIES", '{"king-county": ""}'),
         ("DIVERT_CASE_AGENCIES", '{"king-county": "' + "x" * 65 + '"}'),
-        ("DIVERT_ENFORCEMENT_PARTIES", '["police", " "]'),
     ],
 )
 def test_ids_the_database_or_the_gate_could_not_use_are_refused_at_start_up(

@@ -147,7 +147,9 @@ class WarrantsProcess:
             "DIVERT_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'warrants.db'}",
             "DIVERT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
         }
-        for role in ("api", "consumer"):  # one after the other: each applies the migrations first
+        # Migrations run once, as a deploy does; the roles only check the schema revision.
+        subprocess.run([venv_bin("divert-warrants"), "migrate"], env=env, check=True)
+        for role in ("api", "consumer"):
             with (self.data_dir / f"{role}.log").open("ab") as log:  # read it when a test fails
                 process = subprocess.Popen(
                     [venv_bin("divert-warrants"), role],

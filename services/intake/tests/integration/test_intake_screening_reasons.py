@@ -174,7 +174,7 @@ async def test_screening_reasons_are_told_once_and_kept_nowhere(
     [declined] = [row for row in rows["events"] if row["event_type"] == "ReferralDeclined"]
     assert declined["data"]["reasons"] == kept_reasons
     [stored_answer] = rows["idempotency_keys"]
-    assert json.loads(stored_answer["response"])["decision"]["reasons"] == kept_reasons
+    assert json.loads(stored_answer["response"]) == {"referral_id": referral_id}  # ids only, never a decision
     assert rows["audit_log"], "the status read was audited (and the audit rows are searched below)"
 
     everywhere = {
@@ -227,9 +227,9 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
             assert [row["data"]["reasons"] for row in rows["events"]] == [[over_limit, KEPT]]
             assert [row["data"]["reasons"] for row in rows["outbox"]] == [[over_limit, KEPT]]
             assert [row["decision"]["reasons"] for row in rows["referral_status"]] == [[over_limit, KEPT]]
-            assert [json.loads(row["response"])["decision"]["reasons"] for row in rows["idempotency_keys"]] == [
-                [over_limit, KEPT]
-            ]
+            # Since 0006 the key keeps the referral's id alone (test_intake_idempotency.py).
+            kept_ids = [{"referral_id": told.json()["referral_id"]}]
+            assert [json.loads(row["response"]) for row in rows["idempotency_keys"]] == kept_ids
             dump = json.dumps(rows, default=str)
             assert probation["code"] not in dump and probation["message"] not in dump
             again = await http.post("/v1/referrals", json=referral, headers={**officer, "Idempotency-Key": "k"})

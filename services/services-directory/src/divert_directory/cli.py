@@ -10,6 +10,7 @@ from divert_directory.bootstrap import MIGRATIONS
 from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.catalogue_import import SEED, run_import, summary
 from divert_platform.cli import build_cli
+from divert_platform.migrations import SchemaBehind
 
 app = build_cli(
     help="Divert services directory: providers, services and locations (Open Referral HSDS 3.0).",
@@ -29,6 +30,9 @@ def _load(path: Path, *, dry_run: bool = False, json_type: str | None = None) ->
     except SourceError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
+    except SchemaBehind as error:
+        typer.echo(f"divert-directory: refusing to import: {error}", err=True)
+        raise typer.Exit(1) from error
     for line in summary(report):
         typer.echo(line)
     raise typer.Exit(0 if report.ok else 1)

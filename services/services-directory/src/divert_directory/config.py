@@ -12,5 +12,7 @@ class DirectorySettings(CaseAgencySettings):
     port: int = 8003
     hsds_profile: str = Field(
         "https://docs.openreferral.org/en/latest/hsds/profiles.html",
+        max_length=2000,
+        pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$",
         description="URL describing the HSDS profile this API follows (served as `profile` at `GET /`).",
     )

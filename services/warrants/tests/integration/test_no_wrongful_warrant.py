@@ -167,7 +167,7 @@ async def test_duplicate_lapses_after_a_fact_give_one_request_rescinded_once(
     await deliver(make_case_assessed(body["referral_id"], due))  # exactly at the due time: on time
 
     first = await raise_request(client, body, deadline_worker)
-    again = await raise_request(client, body, deadline_worker, status=200)
+    again = await raise_request(client, body, deadline_worker, status=201)  # its key again: the first status
     unkeyed = await client.post(
         "/v1/warrant-requests", json={**body, "lapsed_at": (due + 9 * SECOND).isoformat()}, headers=deadline_worker
     )

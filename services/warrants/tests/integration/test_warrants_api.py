@@ -112,7 +112,8 @@ async def test_a_repeat_for_the_same_referral_returns_the_existing_request(
     unkeyed = await client.post("/v1/warrant-requests", json=body, headers=deadline_worker)
 
     assert first.status_code == 201
-    assert [r.status_code for r in (retried, later, unkeyed)] == [200, 200, 200]
+    # The same key gets the first call's status; any other call, "already there".
+    assert [r.status_code for r in (retried, later, unkeyed)] == [201, 200, 200]
     assert retried.json() == later.json() == unkeyed.json() == first.json()
     assert await count(warrants, outbox) == 1
     assert await count(warrants, events) == 1
@@ -172,7 +173,7 @@ async def test_the_same_instant_in_another_offset_is_the_same_body(
         "/v1/warrant-requests", json=shifted, headers={**deadline_worker, "Idempotency-Key": "offsets"}
     )
 
-    assert again.status_code == 200
+    assert again.status_code == 201  # the same body: a retry, answered with the first call's status
     assert datetime.fromisoformat(again.json()["assessment_due_by"]).utcoffset() == timedelta(0)
 
 

@@ -1,22 +1,30 @@
 """The consent gate: whether a case's data may go to a party, and which of it (docs/domain.md#privacy).
 
-Nothing about a case ever goes to police, prosecution or a court, whatever a consent says (LEAD's
-golden rule; 42 CFR Part 2 forbids use to investigate or prosecute the patient). Beyond them,
-nothing about a case leaves the agency without a consent in force — not revoked, not expired —
-that names the recipient and whose scope covers what is asked. Scopes are ordered from least to
-most as the contract lists them, so a wider consent covers every narrower request. Needs that
-42 CFR Part 2 protects go only under a consent marked `part2`, and every disclosure that carries
-them carries the federal no-redisclosure notice (42 CFR §2.32).
+Nothing about a case goes to a party the program has not registered (`organisations.py`), and
+nothing ever goes to police, prosecution, a court, supervision or a jail, whatever a consent says
+(LEAD's golden rule; 42 CFR Part 2 forbids use to investigate or prosecute the patient). Beyond
+them, nothing about a case leaves the agency without a consent in force — not revoked, not
+expired — that names the recipient and whose scope covers what is asked. Scopes are ordered from
+least to most as the contract lists them, so a wider consent covers every narrower request. Needs
+that 42 CFR Part 2 protects go only under a consent marked `part2`, and every disclosure that
+carries them carries the federal no-redisclosure notice (42 CFR §2.32).
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal, get_args
 from uuid import UUID
 
-from divert_assessment.domain.rules import is_enforcement, is_part2
+from divert_assessment.domain.organisations import (
+    Organisation,
+    OrganisationRegistry,
+    OrganisationType,
+    never_to_enforcement,
+    not_registered,
+)
+from divert_assessment.domain.rules import is_part2
 from divert_contracts.cases import ConsentScope, NeedDomain
 
 SCOPES: tuple[ConsentScope, ...] = get_args(ConsentScope)
@@ -68,6 +76,7 @@ class Consent:
 class Refusal(StrEnum):
     """Why nothing may be disclosed, from the most to the least basic reason."""
 
+    NOT_REGISTERED = "party_not_registered"
     ENFORCEMENT_PARTY = "party_is_enforcement"
     NO_CONSENT_FOR_PARTY = "no_consent_for_party"
     SCOPE_TOO_NARROW = "scope_too_narrow"
@@ -84,6 +93,13 @@ class Decision:
     consent_id: UUID | None = None
     part2: bool = False
     refusal: Refusal | None = None
+    recipient: Organisation | None = None
+    """The registered organisation `party` names (None when it is not registered)."""
+
+    @property
+    def party_type(self) -> OrganisationType | None:
+        """The recipient's type, when it is registered."""
+        return self.recipient.type if self.recipient else None
 
     @property
     def allowed(self) -> bool:
@@ -97,11 +113,11 @@ class Decision:
         match self.refusal:
             case None:
                 return f"disclosed to {self.party!r} under consent {self.consent_id}"
+            case Refusal.NOT_REGISTERED:
+                return not_registered(self.party)
             case Refusal.ENFORCEMENT_PARTY:
-                return (
-                    f"{self.party!r} is police, prosecution or a court: case information is never disclosed for "
-                    "enforcement, whatever a consent says (LEAD's golden rule; 42 CFR Part 2)"
-                )
+                assert self.recipient is not None  # only a registered organisation has a type
+                return never_to_enforcement(self.recipient)
             case Refusal.NO_CONSENT_FOR_PARTY:
                 return f"no consent names {self.party!r}; {wanted} is needed"
             case Refusal.SCOPE_TOO_NARROW:
@@ -118,23 +134,27 @@ def may_disclose(
     scope: ConsentScope,
     now: datetime,
     *,
-    enforcement_parties: Collection[str],
+    organisations: OrganisationRegistry,
 ) -> Decision:
     """Whether the data `scope` covers may go to `party` at `now`, and under which consent.
 
-    Never to one of `enforcement_parties` (or a unit of one), even under a consent naming it.
-    Of several consents that would do, one marked `part2` is relied on (so Part 2 needs may go);
-    otherwise the one that lasts longest. Refused, the decision says what is missing: a consent
-    for the party at all, a wide enough scope, or one that is not revoked or expired.
+    Only to an organisation in `organisations`, and never to one of an enforcement type, even
+    under a consent naming it. Of several consents that would do, one marked `part2` is relied
+    on (so Part 2 needs may go); otherwise the one that lasts longest. Refused, the decision says
+    why: the party is not registered, or is enforcement, or what is missing — a consent for the
+    party at all, a wide enough scope, or one that is not revoked or expired.
     """
-    if is_enforcement(party, enforcement_parties):
-        return Decision(party, scope, refusal=Refusal.ENFORCEMENT_PARTY)
+    recipient = organisations.find(party)
+    if recipient is None:
+        return Decision(party, scope, refusal=Refusal.NOT_REGISTERED)
+    if recipient.is_enforcement:
+        return Decision(party, scope, refusal=Refusal.ENFORCEMENT_PARTY, recipient=recipient)
     named = [consent for consent in consents if party in consent.parties]
     usable = [consent for consent in named if consent.in_force(now) and consent.covers(scope)]
     if usable:
         chosen = max(usable, key=lambda consent: (consent.part2, consent.expires_at))
-        return Decision(party, scope, consent_id=chosen.consent_id, part2=chosen.part2)
-    return Decision(party, scope, refusal=_why_not(named, scope, now))
+        return Decision(party, scope, consent_id=chosen.consent_id, part2=chosen.part2, recipient=recipient)
+    return Decision(party, scope, refusal=_why_not(named, scope, now), recipient=recipient)
 
 
 def _why_not(named: list[Consent], scope: ConsentScope, now: datetime) -> Refusal:

@@ -1,15 +1,17 @@
-"""Case rules, each a sentence that returns the violation it finds (or None).
+"""Case rules, each a sentence that returns the violation it finds (or None; a list for rules about
+every item of a list).
 
 A violation names the request field at fault and a stable code, so the API can answer 422 with
 field paths and clients can act on the code rather than the wording.
 """
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from divert_assessment.domain.organisations import OrganisationRegistry, never_to_enforcement, not_registered
 from divert_contracts.cases import PART2_DOMAINS
 
 MOST_URGENT, LEAST_URGENT = 1, 10
@@ -67,30 +69,19 @@ def each_party_is_named_once(parties: Iterable[str]) -> Violation | None:
     return None
 
 
-_UNIT_SEPARATORS = ("-", ".", ":")
-
-
-def is_enforcement(party: str, enforcement_parties: Collection[str]) -> bool:
-    """The party is police, prosecution, a court or supervision, or a unit of one (`spd-east` of
-    `spd`): LEAD's golden rule and 42 CFR Part 2 forbid letting case information reach them."""
-    party = party.lower()
-    return any(
-        party == listed or party.startswith(tuple(listed + separator for separator in _UNIT_SEPARATORS))
-        for listed in (name.lower() for name in enforcement_parties)
-    )
-
-
-def names_no_enforcement_party(parties: Iterable[str], enforcement_parties: Collection[str]) -> Violation | None:
-    """A consent cannot name police, prosecution or a court: what a person shares in care
-    coordination is never used for enforcement, even with their signature (the golden rule)."""
-    named = sorted({party for party in parties if is_enforcement(party, enforcement_parties)})
-    if named:
-        return Violation(
-            "parties",
-            "enforcement_party",
-            f"enforcement parties may not receive case information: {', '.join(named)}",
-        )
-    return None
+def each_party_may_receive(parties: Sequence[str], organisations: OrganisationRegistry) -> list[Violation]:
+    """A consent names only registered organisations, and never police, prosecution, a court,
+    supervision or a jail: what a person shares in care coordination is never used for
+    enforcement, even with their signature (the golden rule). One violation per party at fault,
+    naming its place in the list."""
+    violations = []
+    for index, party in enumerate(parties):
+        organisation = organisations.find(party)
+        if organisation is None:
+            violations.append(Violation(f"parties.{index}", "unregistered_party", not_registered(party)))
+        elif organisation.is_enforcement:
+            violations.append(Violation(f"parties.{index}", "enforcement_party", never_to_enforcement(organisation)))
+    return violations
 
 
 def each_need_domain_appears_once(domains: Iterable[str]) -> Violation | None:

@@ -12,13 +12,15 @@ from fastapi import APIRouter, Query
 from divert_assessment.adapters.case_queries import CaseFilter, case_history, find_case, find_consents, list_cases
 from divert_assessment.domain.status import CaseStatus
 from divert_assessment.entrypoints.callers import CaseManager
-from divert_assessment.entrypoints.schemas import CasePage
-from divert_assessment.entrypoints.timeline import CaseDetail, timeline
+from divert_assessment.entrypoints.schemas import MAX_PAGE, CaseManagerId, CasePage
+from divert_assessment.entrypoints.timeline import MAX_TIMELINE, CaseDetail, timeline
 from divert_assessment.entrypoints.views import case_summary, case_view
 from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
+from divert_platform.pagination import Cursor
 from divert_platform.problems import problem_responses
+from divert_platform.text import JurisdictionId
 
 MAX_DUE_WITHIN_DAYS = 366
 
@@ -30,8 +32,8 @@ async def list_all(
     caller: CaseManager,
     read: Audited,
     status: CaseStatus | None = None,
-    jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
-    case_manager_id: Annotated[str | None, Query(max_length=64, description="The assigned case manager.")] = None,
+    jurisdiction: Annotated[JurisdictionId | None, Query()] = None,
+    case_manager_id: Annotated[CaseManagerId | None, Query(description="The assigned case manager.")] = None,
     due_within_days: Annotated[
         int | None,
         Query(
@@ -40,8 +42,8 @@ async def list_all(
             description="Only cases pending assessment due between now and now plus this many days, soonest due first.",
         ),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Any:
     """The caller's agency's cases matching every given filter, a page at a time: newest
     referral first, or with `due_within_days` the assessments coming due soonest first
@@ -70,4 +72,4 @@ async def get_case(referral_id: UUID, caller: CaseManager, read: Audited) -> Any
     history = await case_history(read.session, referral_id)
     await read.record("case", [str(referral_id)])
     view = case_view(row, consents, utcnow())
-    return CaseDetail(**dict(view), timeline=timeline(history))
+    return CaseDetail(**dict(view), timeline=timeline(history)[-MAX_TIMELINE:])

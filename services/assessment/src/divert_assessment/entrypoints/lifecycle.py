@@ -5,25 +5,27 @@ assessment, a contact, a consent), 200 when it changes the case's state (manager
 enrollment, decline, engagement, closure, reopening). Every answer is the case view, except a new
 consent, which answers with the consent itself (its `consent_id` is what revoking it needs).
 A command the case's state does not allow is 409 with `current_state`; a time in the future or
-before the referral is 422 naming the field. Send an `Idempotency-Key` to make a retry safe: a
-key belongs to its caller (token subject, role and agency) and route, so a stored answer never
-reaches another agency.
+before the referral is 422 naming the field. Send an `Idempotency-Key` to make a retry safe: it
+records nothing again and answers with the first status and the case (or consent) as it now
+stands. A key belongs to its caller (token subject, role and agency) and route, and keeps only
+ids, never case content.
 
 Only case managers of the agency owning the case may send these (another agency's case is 404, as
 if it did not exist); every event is attributed to the caller's token (actor, role, agency).
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter
 
 from divert_assessment.adapters.case_queries import find_case, find_consent, find_consents
-from divert_assessment.bootstrap import Settings, UnitOfWork
+from divert_assessment.bootstrap import Organisations, UnitOfWork
 from divert_assessment.domain import commands
-from divert_assessment.domain.errors import RulesBroken
-from divert_assessment.domain.rules import names_no_enforcement_party
+from divert_assessment.domain.errors import ConsentNotFound, RulesBroken
+from divert_assessment.domain.rules import each_party_may_receive
 from divert_assessment.entrypoints import schemas
 from divert_assessment.entrypoints.callers import CaseManager
 from divert_assessment.entrypoints.schemas import CaseView, ConsentView
@@ -33,7 +35,7 @@ from divert_assessment.service_layer.handlers import CaseNotFound
 from divert_assessment.service_layer.unit_of_work import AssessmentUnitOfWork, SqlAssessmentUnitOfWork
 from divert_platform.auth import Principal
 from divert_platform.clock import utcnow
-from divert_platform.idempotency import IdempotentRequest
+from divert_platform.idempotency import IdempotentRequest, Ids, View, Work
 from divert_platform.problems import problem_responses
 
 C = TypeVar("C", bound=commands.CaseCommand)
@@ -58,7 +60,9 @@ async def assign_manager(
     caller's agency unless `agency` says otherwise. Assigning the manager the case already has
     is 409."""
     command = commands.AssignManager(referral_id, body.case_manager_id, body.agency or caller.agency, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.assign_manager, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.assign_manager, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/contacts", status_code=201, response_model=CaseView, summary="Record a contact")
@@ -73,7 +77,9 @@ async def record_contact(
     The first contact `made` is the warm hand-off: it sets `first_contact_at` and is published
     with `first_made`. `at` may not be in the future or before the referral."""
     command = commands.RecordContact(referral_id, uuid4(), body.at, body.method, body.outcome, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.record_contact, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.record_contact, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/consents", status_code=201, response_model=ConsentView, summary="Record a consent")
@@ -83,16 +89,18 @@ async def record_consent(
     caller: CaseManager,
     uow: UnitOfWork,
     idempotency: IdempotentRequest,
-    settings: Settings,
+    organisations: Organisations,
 ) -> Any:
     """Record the person's consent to share with the named parties, for a purpose and a scope,
     until `expires_at` (which must be in the future). Mark `part2` when it covers 42 CFR
     Part 2 substance-use-treatment information. Answers with the consent and its `consent_id`;
-    published as `case.consent_recorded`. A consent naming police, prosecution or a court
-    (`DIVERT_ENFORCEMENT_PARTIES`, or a unit of one) is 422 naming `body.parties`: case
-    information is never shared for enforcement (LEAD's golden rule; 42 CFR Part 2)."""
-    if violation := names_no_enforcement_party(body.parties, settings.enforcement_parties):
-        raise RulesBroken([violation])
+    published as `case.consent_recorded`. Each party must be a registered organisation
+    (`GET /v1/organisations`), named by its id: any other is 422 `unregistered_party` naming
+    its place (`body.parties.2`). Police, prosecution, courts, supervision and jails are 422
+    `enforcement_party` even when registered: case information is never shared for
+    enforcement (LEAD's golden rule; 42 CFR Part 2)."""
+    if violations := each_party_may_receive(body.parties, organisations):
+        raise RulesBroken(violations)
     command = commands.RecordConsent(
         referral_id,
         uuid4(),
@@ -104,14 +112,12 @@ async def record_consent(
         at=utcnow(),
     )
 
-    async def record() -> Any:
+    async def record() -> Ids:
         await _of_the_callers_agency(uow, referral_id, caller)
         await handlers.record_consent(command, uow)
-        consent = await find_consent(uow.session, command.consent_id)
-        assert consent is not None  # projected in this transaction
-        return consent_view(consent, command.at).model_dump(mode="json")
+        return {"consent_id": command.consent_id}
 
-    return await idempotency.run(uow, body, record)
+    return await idempotency.run(uow, body, record, view=_consent_now(uow, referral_id, caller, command.at))
 
 
 @router.post("/{referral_id}/consents/{consent_id}/revocation", response_model=CaseView, summary="Revoke a consent")
@@ -127,7 +133,9 @@ async def revoke_consent(
     `case.consent_revoked`). Allowed in every state, a closed case included. An unknown
     consent is 404; one already revoked is 409."""
     command = commands.RevokeConsent(referral_id, consent_id, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.revoke_consent, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.revoke_consent, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/assessment", status_code=201, response_model=CaseView, summary="Record the assessment")
@@ -148,7 +156,9 @@ async def complete_assessment(
     """
     needs = tuple(commands.NeedFound(domain=need.domain, priority=need.priority) for need in body.needs)
     command = commands.CompleteAssessment(referral_id, body.completed_at, body.case_manager_id, needs, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.complete_assessment, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.complete_assessment, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/enrollment", response_model=CaseView, summary="Enroll the participant")
@@ -163,7 +173,9 @@ async def enroll(
     `case.participant_enrolled`). Only an assessed case can enroll. `enrolled_at` may not be in
     the future, before the referral or before the assessment."""
     command = commands.Enroll(referral_id, body.enrolled_at, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.enroll, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.enroll, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/decline", response_model=CaseView, summary="Record that the person declined")
@@ -177,7 +189,9 @@ async def decline(
     """The assessed person chooses not to enroll, with a reason code (published as
     `case.participant_declined`). Only an assessed case can decline; it stays open until closed."""
     command = commands.Decline(referral_id, body.reason, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.decline, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.decline, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/engagement", response_model=CaseView, summary="Change the engagement")
@@ -192,7 +206,9 @@ async def change_engagement(
     `case.engagement_changed`); people do not "fail out". Only for enrolled cases; setting the
     engagement the participant already has is 409."""
     command = commands.ChangeEngagement(referral_id, body.status, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.change_engagement, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.change_engagement, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/closure", response_model=CaseView, summary="Close the case")
@@ -207,7 +223,9 @@ async def close(
     be in the future or before the case opened. A later referral of the same person (same
     RMS agency and person id) opens a new case linked to this one."""
     command = commands.Close(referral_id, body.reason, body.closed_at, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.close, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.close, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
 @router.post("/{referral_id}/reopening", response_model=CaseView, summary="Reopen the case")
@@ -221,17 +239,46 @@ async def reopen(
     """Reopen a closed case (published as `case.reopened`): it returns to the state it had when
     it was closed (an enrolled participant with their engagement), and its closure is cleared."""
     command = commands.Reopen(referral_id, at=utcnow())
-    return await idempotency.run(uow, body, lambda: _changed(handlers.reopen, command, uow, caller))
+    return await idempotency.run(
+        uow, body, _changed(handlers.reopen, command, uow, caller), view=_case_now(uow, caller, command.at)
+    )
 
 
-async def _changed(handler: Handler[C], command: C, uow: SqlAssessmentUnitOfWork, caller: Principal) -> Any:
-    """Apply `command` to a case of the caller's agency; the case as it now stands."""
-    await _of_the_callers_agency(uow, command.referral_id, caller)
-    await handler(command, uow)
-    row = await find_case(uow.session, command.referral_id, agency=caller.agency)
-    assert row is not None  # the agency's, checked and written in this transaction
-    consents = await find_consents(uow.session, command.referral_id)
-    return case_view(row, consents, command.at).model_dump(mode="json")
+def _changed(handler: Handler[C], command: C, uow: SqlAssessmentUnitOfWork, caller: Principal) -> Work:
+    """The work of a command on a case: apply it to a case of the caller's agency; the case's id."""
+
+    async def work() -> Ids:
+        await _of_the_callers_agency(uow, command.referral_id, caller)
+        await handler(command, uow)
+        return {"referral_id": command.referral_id}
+
+    return work
+
+
+def _case_now(uow: SqlAssessmentUnitOfWork, caller: Principal, now: datetime) -> View:
+    """The answer of a command on a case: the case as it stands (a 404 if not the caller's agency's)."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        referral_id = ids["referral_id"]
+        row = await find_case(uow.session, referral_id, agency=caller.agency)
+        if row is None:
+            raise CaseNotFound(referral_id)
+        return case_view(row, await find_consents(uow.session, referral_id), now).model_dump(mode="json")
+
+    return view
+
+
+def _consent_now(uow: SqlAssessmentUnitOfWork, referral_id: UUID, caller: Principal, now: datetime) -> View:
+    """The answer to a new consent: the consent as it stands, of a case of the caller's agency."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        await _of_the_callers_agency(uow, referral_id, caller)
+        consent = await find_consent(uow.session, ids["consent_id"])
+        if consent is None or consent["referral_id"] != str(referral_id):
+            raise ConsentNotFound(ids["consent_id"])
+        return consent_view(consent, now).model_dump(mode="json")
+
+    return view
 
 
 async def _of_the_callers_agency(uow: SqlAssessmentUnitOfWork, referral_id: UUID, caller: Principal) -> None:

@@ -19,8 +19,8 @@ from divert_platform.problems import (
 
 CONSENT_MISSING_RESPONSE = consent_missing_response(
     "The caller's role or agency does not allow this; or no consent in force names the party with a wide "
-    "enough scope (`consent-missing`: `missing` says what is needed); or the party is enforcement "
-    "(`party_is_enforcement`)"
+    "enough scope (`consent-missing`: `missing` says what is needed); or the party is police, prosecution, a "
+    "court, supervision or a jail (`party_is_enforcement`, with its `party_type`)"
 )
 """The OpenAPI entry of the disclosure route's 403."""
 
@@ -40,10 +40,20 @@ def _unprocessable(error: RulesBroken) -> Unprocessable:
 
 
 def _refused(error: DisclosureRefused) -> Problem:
-    """403: never to enforcement; otherwise the consent that is missing."""
+    """422 naming `body.party` when it is not registered; 403 when it is enforcement (never, the
+    golden rule) or when the consent is missing (saying which)."""
     decision = error.decision
+    if decision.refusal == Refusal.NOT_REGISTERED:
+        errors = [{"field": "body.party", "message": decision.explanation, "code": "unregistered_party"}]
+        return Unprocessable(decision.explanation, errors=errors, reason=decision.refusal, party=decision.party)
     if decision.refusal == Refusal.ENFORCEMENT_PARTY:
-        return Forbidden(decision.explanation, reason=decision.refusal, party=decision.party)
+        return Forbidden(
+            decision.explanation,
+            reason=decision.refusal,
+            party=decision.party,
+            party_type=decision.party_type,
+            field="body.party",
+        )
     missing = {"party": decision.party, "scope": decision.scope}
     return ConsentMissing(decision.explanation, reason=decision.refusal, missing=missing)
 

@@ -8,35 +8,39 @@ from pydantic import BaseModel, Field
 
 from divert_assessment.adapters.reports import Funnel, funnel
 from divert_assessment.entrypoints.callers import ProgramManager
+from divert_assessment.entrypoints.schemas import MAX_COUNT
 from divert_contracts.cases import CloseReason
 from divert_contracts.timestamps import IsoDateTime
 from divert_platform.dependencies import ReadSession
 from divert_platform.problems import Forbidden, invalid, problem_responses
+from divert_platform.text import JurisdictionId
 
 
 class Rate(BaseModel):
     """A count and its share of the assessed cases."""
 
-    count: int
+    count: int = Field(ge=0, le=MAX_COUNT)
     percent: float | None = Field(description="Percent of assessed cases, one decimal; null when none were assessed.")
 
 
 class FunnelReport(BaseModel):
     """The case funnel for cases referred in `[from, to)`: from referral to enrollment and closure."""
 
-    jurisdiction: str = Field(description="The jurisdiction reported on: the program manager's own.")
+    jurisdiction: JurisdictionId = Field(description="The jurisdiction reported on: the program manager's own.")
     referred_from: datetime = Field(description="Start of the window (inclusive), on `referred_at`, in UTC.")
     referred_to: datetime = Field(description="End of the window (exclusive), in UTC.")
-    referred: int = Field(description="Cases opened for referrals made in the window.")
-    contacted: int = Field(description="Of those, cases where a first contact was made.")
+    referred: int = Field(ge=0, le=MAX_COUNT, description="Cases opened for referrals made in the window.")
+    contacted: int = Field(ge=0, le=MAX_COUNT, description="Of those, cases where a first contact was made.")
     median_hours_to_first_contact: float | None = Field(
         description="Median hours from referral to the first contact made; null when none was."
     )
-    assessed: int
+    assessed: int = Field(ge=0, le=MAX_COUNT)
     assessed_on_time: Rate = Field(description="Assessments completed by their due time.")
     enrolled: Rate = Field(description="Participants who enrolled (closed since or not).")
-    declined: int = Field(description="People who chose not to enroll.")
-    closed_by_reason: dict[CloseReason, int] = Field(description="Cases closed now, by reason (every reason listed).")
+    declined: int = Field(ge=0, le=MAX_COUNT, description="People who chose not to enroll.")
+    closed_by_reason: dict[CloseReason, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = Field(
+        description="Cases closed now, by reason (every reason listed)."
+    )
 
 
 def _in_utc(field: str, moment: datetime) -> datetime:
@@ -78,8 +82,8 @@ async def funnel_report(
     caller: ProgramManager,
     session: ReadSession,
     jurisdiction: Annotated[
-        str | None,
-        Query(max_length=64, description="The caller's own jurisdiction (the default); any other is 403."),
+        JurisdictionId | None,
+        Query(description="The caller's own jurisdiction (the default); any other is 403."),
     ] = None,
 ) -> Any:
     """Of the cases of the caller's jurisdiction referred in `[from, to)`: how many were

@@ -24,10 +24,22 @@ from divert_contracts.cases import (
 )
 from divert_contracts.referrals import Pathway
 from divert_contracts.timestamps import IsoDateTime
+from divert_platform.pagination import Cursor
+from divert_platform.text import IDENTIFIER_PATTERN, JurisdictionId, free_text
 
 PartyId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-"""A recipient's id (an organisation or programme id), never a sentence."""
+"""A recipient's id (a registered organisation's), never a sentence."""
 MAX_PARTIES = 20
+MAX_NEEDS = len(get_args(NeedDomain))
+MAX_CONSENTS = 200
+"""A case view shows the newest this many consents (older ones stay in the timeline's source, the event store)."""
+MAX_COUNT = 2**31 - 1
+"""A count kept in an integer column cannot exceed the column's range."""
+MAX_PAGE = 200
+"""The largest `limit` of `GET /v1/cases`."""
+CaseManagerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
+"""A case manager's id in the case agency's own system (recorded as who acted)."""
+PersonName = Annotated[str, free_text(200)]
 
 
 class NeedRequest(BaseModel):
@@ -49,17 +61,15 @@ class AssessmentRequest(Request):
     """A completed intake assessment, as the case manager records it."""
 
     completed_at: IsoDateTime = Field(description="When the assessment was completed, with its UTC offset.")
-    case_manager_id: str = Field(min_length=1, max_length=64, description="Who completed it (recorded as the actor).")
-    needs: list[NeedRequest] = Field(
-        max_length=len(get_args(NeedDomain)), description="Each need domain at most once; may be empty."
-    )
+    case_manager_id: CaseManagerId = Field(description="Who completed it (recorded as the actor).")
+    needs: list[NeedRequest] = Field(max_length=MAX_NEEDS, description="Each need domain at most once; may be empty.")
 
 
 class ManagerRequest(Request):
     """The case manager who takes the case."""
 
-    case_manager_id: str = Field(min_length=1, max_length=64, description="The case manager's id.")
-    agency: str | None = Field(None, min_length=1, max_length=64, description="The case manager's agency.")
+    case_manager_id: CaseManagerId = Field(description="The case manager's id.")
+    agency: Annotated[str, free_text(64, min_length=1)] | None = Field(None, description="The case manager's agency.")
 
 
 class ContactRequest(Request):
@@ -74,7 +84,9 @@ class ConsentRequest(Request):
     """A consent the person gave: who may receive what, for which purpose, until when."""
 
     parties: list[PartyId] = Field(
-        min_length=1, max_length=MAX_PARTIES, description="Named recipients by id (e.g. organisation ids), each once."
+        min_length=1,
+        max_length=MAX_PARTIES,
+        description="Named recipients, each once, by the id of a registered organisation (`GET /v1/organisations`).",
     )
     purpose: ConsentPurpose
     scope: ConsentScope = Field(description="What may be shared, from contact details up to the full case.")
@@ -114,18 +126,18 @@ class ClosureRequest(Request):
 class SubjectView(BaseModel):
     """The person referred, and how to reach them."""
 
-    given_name: str
-    family_name: str
+    given_name: PersonName
+    family_name: PersonName
     date_of_birth: date | None
-    phone: str | None
-    rms_person_id: str | None
+    phone: Annotated[str, free_text(32)] | None
+    rms_person_id: Annotated[str, free_text(64)] | None
 
 
 class NeedView(BaseModel):
     """A need found at assessment; `part2` marks 42 CFR Part 2 protected information."""
 
     domain: NeedDomain
-    priority: int
+    priority: int = Field(ge=1, le=10)
     part2: bool
 
 
@@ -133,16 +145,16 @@ class AssessmentView(BaseModel):
     """The completed assessment."""
 
     completed_at: datetime
-    case_manager_id: str = Field(description="Who completed the assessment.")
+    case_manager_id: CaseManagerId = Field(description="Who completed the assessment.")
     on_time: bool = Field(description="Completed at or before `assessment_due_by` (always true without one).")
-    needs: list[NeedView]
+    needs: list[NeedView] = Field(max_length=MAX_NEEDS)
 
 
 class ConsentView(BaseModel):
     """A consent; `active` is computed when read: not revoked and not yet expired."""
 
     consent_id: UUID
-    parties: list[str]
+    parties: list[PartyId] = Field(max_length=MAX_PARTIES)
     purpose: ConsentPurpose
     scope: ConsentScope
     part2: bool
@@ -157,31 +169,38 @@ class CaseView(BaseModel):
 
     referral_id: UUID
     status: Literal["pending_assessment", "assessed", "enrolled", "declined", "closed"]
-    jurisdiction: str
+    jurisdiction: JurisdictionId
     pathway: Pathway
     referred_at: datetime
     assessment_due_by: datetime | None = Field(description="End of the assessment window (arrest diversions only).")
     opened_at: datetime
     subject: SubjectView
     assessment: AssessmentView | None
-    case_manager_id: str | None = Field(description="The assigned case manager (whoever assessed, until one is).")
+    case_manager_id: CaseManagerId | None = Field(
+        description="The assigned case manager (whoever assessed, until one is)."
+    )
     engagement: Engagement | None = Field(description="An enrolled participant's engagement; kept while closed.")
     first_contact_at: datetime | None = Field(description="The first contact made with the person (warm hand-off).")
-    contacts_attempted: int = Field(description="Contacts recorded, whether or not the person was reached.")
+    contacts_attempted: int = Field(
+        ge=0, le=MAX_COUNT, description="Contacts recorded, whether or not the person was reached."
+    )
     enrolled_at: datetime | None
     declined_reason: DeclineReason | None
     closed_at: datetime | None = Field(description="Set while the case is closed.")
     close_reason: CloseReason | None
     previous_referral_id: UUID | None = Field(description="The person's earlier, closed case when re-referred.")
     updated_at: datetime
-    consents: list[ConsentView] = Field(description="Every consent recorded, active and past, oldest first.")
+    consents: list[ConsentView] = Field(
+        max_length=MAX_CONSENTS,
+        description=f"The consents recorded, active and past, oldest first: the newest {MAX_CONSENTS} at most.",
+    )
 
 
 class SubjectName(BaseModel):
     """Whom the case is about, by name only (the detail has the rest)."""
 
-    given_name: str
-    family_name: str
+    given_name: PersonName
+    family_name: PersonName
 
 
 class CaseSummary(BaseModel):
@@ -189,12 +208,12 @@ class CaseSummary(BaseModel):
 
     referral_id: UUID
     status: Literal["pending_assessment", "assessed", "enrolled", "declined", "closed"]
-    jurisdiction: str
+    jurisdiction: JurisdictionId
     pathway: Pathway
     subject: SubjectName
     referred_at: datetime
     assessment_due_by: datetime | None
-    case_manager_id: str | None
+    case_manager_id: CaseManagerId | None
     engagement: Engagement | None
     first_contact_at: datetime | None
     completed_at: datetime | None = Field(description="When the assessment was completed.")
@@ -208,5 +227,5 @@ class CaseSummary(BaseModel):
 class CasePage(BaseModel):
     """One page of cases; pass `next_cursor` as `cursor` for the next page (None on the last)."""
 
-    items: list[CaseSummary]
-    next_cursor: str | None
+    items: list[CaseSummary] = Field(max_length=MAX_PAGE)
+    next_cursor: Cursor | None

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from divert_assessment.domain import events
 from divert_assessment.domain.case import Case
 from divert_assessment.domain.status import CaseStatus
-from divert_assessment.entrypoints.schemas import CaseView, NeedView
+from divert_assessment.entrypoints.schemas import MAX_NEEDS, MAX_PARTIES, CaseManagerId, CaseView, NeedView, PartyId
 from divert_contracts.cases import (
     CloseReason,
     ConsentPurpose,
@@ -27,7 +27,12 @@ from divert_contracts.cases import (
     Engagement,
 )
 from divert_contracts.referrals import Pathway
+from divert_platform.audit import Actor, Agency
 from divert_platform.event_store import RecordedEvent
+from divert_platform.text import Code
+
+MAX_TIMELINE = 1000
+"""A case's detail shows its newest this many entries; `GET /v1/audit` pages through every write."""
 
 
 class Entry(BaseModel):
@@ -37,9 +42,9 @@ class Entry(BaseModel):
 
     at: datetime = Field(description="When it happened (the event's own time, e.g. `completed_at`), in UTC.")
     recorded_at: datetime = Field(description="When it was recorded in the event store, in UTC.")
-    actor: str | None = Field(description="Who recorded it (a user id, or the service that did).")
-    role: str | None
-    agency: str | None = None
+    actor: Actor | None = Field(description="Who recorded it (a user id, or the service that did).")
+    role: Code | None
+    agency: Agency | None = None
 
     @field_validator("*")
     @classmethod
@@ -64,7 +69,7 @@ class AssessmentCompletedEntry(Entry):
     time_field = "completed_at"
     event: Literal["assessment_completed"]
     on_time: bool
-    needs: list[NeedView]
+    needs: list[NeedView] = Field(max_length=MAX_NEEDS)
 
 
 class ManagerAssignedEntry(Entry):
@@ -72,7 +77,7 @@ class ManagerAssignedEntry(Entry):
 
     time_field = "assigned_at"
     event: Literal["manager_assigned"]
-    case_manager_id: str
+    case_manager_id: CaseManagerId
 
 
 class ContactRecordedEntry(Entry):
@@ -91,7 +96,7 @@ class ConsentRecordedEntry(Entry):
     time_field = "recorded_at"
     event: Literal["consent_recorded"]
     consent_id: UUID
-    parties: list[str]
+    parties: list[PartyId] = Field(max_length=MAX_PARTIES)
     purpose: ConsentPurpose
     scope: ConsentScope
     part2: bool
@@ -166,7 +171,9 @@ class CaseDetail(CaseView):
     """A case with its history: every recorded change, oldest first."""
 
     timeline: list[TimelineEntry] = Field(
-        description="The case's events in the order they were recorded: what happened, when, and who recorded it."
+        max_length=MAX_TIMELINE,
+        description="The case's events in the order they were recorded: what happened, when, and who recorded it "
+        f"(the newest {MAX_TIMELINE} at most; `GET /v1/audit` pages through every change).",
     )
 
 

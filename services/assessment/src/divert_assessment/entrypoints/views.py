@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from divert_assessment.entrypoints.schemas import (
+    MAX_CONSENTS,
     AssessmentView,
     CaseSummary,
     CaseView,
@@ -64,7 +65,7 @@ def case_view(row: dict[str, Any], consents: list[dict[str, Any]], now: datetime
         close_reason=row["close_reason"],
         previous_referral_id=UUID(row["previous_referral_id"]) if row["previous_referral_id"] else None,
         updated_at=row["updated_at"],
-        consents=[consent_view(consent, now) for consent in consents],
+        consents=[consent_view(consent, now) for consent in consents[-MAX_CONSENTS:]],
     )
 
 

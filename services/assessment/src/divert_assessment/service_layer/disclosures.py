@@ -1,6 +1,5 @@
 """Disclosing a case's data to a party under the consent gate (42 CFR Part 2, the golden rule)."""
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,12 +15,14 @@ from divert_assessment.domain.consent_gate import (
     may_disclose,
     needs_notice,
 )
+from divert_assessment.domain.organisations import OrganisationRegistry
 from divert_contracts.cases import ConsentScope
 from divert_platform.audit import ReadRecord
 
 
 class DisclosureRefused(PermissionError):
-    """No consent in force lets the data go, or the party is enforcement; `decision` says why."""
+    """The party is not registered or is enforcement, or no consent in force lets the data go;
+    `decision` says why."""
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.explanation)
@@ -47,18 +48,17 @@ async def disclose(
     now: datetime,
     *,
     audit: ReadRecord,
-    enforcement_parties: Collection[str],
+    organisations: OrganisationRegistry,
 ) -> Disclosure:
     """The data of `case` that `scope` covers, for `party`, if one of its `consents` in force allows it.
 
     `case` and `consents` are the case's read-model rows, as the caller found them for the
-    requester's agency. Never to one of `enforcement_parties`. The decision, granted or refused,
-    is recorded in the audit trail before anything is returned. Raises `DisclosureRefused` naming
-    the consent that is missing.
+    requester's agency. Only to an organisation in `organisations`, never to one of an enforcement
+    type. The decision, granted or refused, is recorded in the audit trail before anything is
+    returned. Raises `DisclosureRefused` saying why: the party is not registered, is enforcement,
+    or the consent that is missing.
     """
-    decision = may_disclose(
-        [_consent(consent) for consent in consents], party, scope, now, enforcement_parties=enforcement_parties
-    )
+    decision = may_disclose([_consent(consent) for consent in consents], party, scope, now, organisations=organisations)
     await record_disclosure(audit, UUID(case["referral_id"]), decision)
     if not decision.allowed:
         raise DisclosureRefused(decision)

@@ -11,8 +11,10 @@ The API checks that a case is the caller's agency's before it calls a handler.
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
 
 from divert_assessment.domain.case import Case
 from divert_assessment.domain.commands import (
@@ -33,8 +35,31 @@ from divert_assessment.domain.rules import previous_case_of_the_same_person
 from divert_assessment.service_layer.unit_of_work import AssessmentUnitOfWork
 from divert_contracts.referrals import ReferralAccepted
 from divert_platform.clock import utcnow
+from divert_platform.consumer import RejectedMessage
+from divert_platform.text import JurisdictionId, free_text
 
 log = logging.getLogger(__name__)
+
+
+class _Showable(BaseModel):
+    """What the case API shows of an accepted referral, under the bounds it shows it with
+    (entrypoints/schemas.py): the contract allows more (e.g. control characters), so a referral
+    beyond them is refused where it arrives rather than failing every read of its case."""
+
+    jurisdiction: JurisdictionId
+    given_name: Annotated[str, free_text(200)]
+    family_name: Annotated[str, free_text(200)]
+    phone: Annotated[str, free_text(32)] | None
+    rms_person_id: Annotated[str, free_text(64)] | None
+
+
+def _check_showable(event: ReferralAccepted) -> None:
+    try:
+        _Showable(jurisdiction=event.jurisdiction, **event.subject.model_dump(exclude={"date_of_birth"}))
+    except ValidationError as error:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())  # names only, no values
+        raise RejectedMessage(f"referral {event.referral_id}: beyond what the case API shows ({fields})") from None
+
 
 C = TypeVar("C", bound=CaseCommand)
 
@@ -58,6 +83,7 @@ async def when_referral_accepted_open_case(
     A person the RMS agency already knows (same agency, same `rms_person_id`) whose earlier case
     is closed is re-referred: the new case links to the latest such case.
     """
+    _check_showable(event)
     case = await uow.cases.get(event.referral_id) or Case(id=event.referral_id)
     if case.status is not None:
         return  # a redelivery: the case is open already and nothing is recorded

@@ -11,18 +11,28 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain.facts import Screening
 from divert_intake.domain.reasons import RESERVED_REASON_CODES
+from divert_platform.text import CODE_PATTERN, Code, free_text
 
 # Codes the eligibility rules report themselves, and the `screening` code kept in place of
 # screening reasons; an exclusion may not reuse one, or a reason code would stop meaning one thing.
 BUILT_IN_REASON_CODES = RESERVED_REASON_CODES
+
+# What a policy may hold, checked when intake loads it: the jurisdictions API shows policies under
+# the same bounds (entrypoints/jurisdictions.py), so a policy that loads is one it can show.
+MAX_OFFENSES, MAX_EXCLUSIONS, MAX_DRUG_TYPES, MAX_VERSIONS, MAX_JURISDICTIONS = 200, 50, 20, 100, 1000
+MAX_MONTHS, MAX_AGE = 120, 120
+PolicyVersion = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
+PolicyName = Annotated[str, free_text(200, min_length=1)]
+ReasonMessage = Annotated[str, free_text(1000, min_length=1)]
 
 
 class _PolicyModel(BaseModel):
@@ -32,10 +42,12 @@ class _PolicyModel(BaseModel):
 class OffenseRule(_PolicyModel):
     """An eligible offense category, with its drug-quantity threshold where one applies."""
 
-    category: str = Field(min_length=1)
-    max_drug_grams: float | None = Field(None, gt=0, allow_inf_nan=False)
-    drug_types_without_limit: tuple[str, ...] = Field(
-        (), description="Drug types the quantity limit does not apply to (e.g. prescription pills)."
+    category: Code = Field(min_length=1)
+    max_drug_grams: float | None = Field(None, gt=0, le=1_000_000, allow_inf_nan=False)
+    drug_types_without_limit: tuple[Code, ...] = Field(
+        (),
+        max_length=MAX_DRUG_TYPES,
+        description="Drug types the quantity limit does not apply to (e.g. prescription pills).",
     )
 
     @model_validator(mode="after")
@@ -48,10 +60,10 @@ class OffenseRule(_PolicyModel):
 class ExclusionRule(_PolicyModel):
     """A screening fact that excludes a person, with a stable reason code and a plain sentence."""
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    fact: str = Field(description="Name of the screening field the rule reads.")
+    code: str = Field(max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
+    fact: str = Field(max_length=100, description="Name of the screening field the rule reads.")
     excluded_if: bool | Literal["non_empty"]
-    message: str = Field(min_length=1)
+    message: ReasonMessage
     pathways: tuple[Pathway, ...] | None = Field(
         None, description="The pathways the exclusion applies to; every pathway when absent."
     )
@@ -87,17 +99,19 @@ class SocialContactRules(_PolicyModel):
     """Extra requirements for social contact referrals (no probable cause, so a documented history)."""
 
     prior_involvement_within_months: int = Field(
-        gt=0, description="Documented drug or sex-work involvement in the area within this many calendar months."
+        gt=0,
+        le=MAX_MONTHS,
+        description="Documented drug or sex-work involvement in the area within this many calendar months.",
     )
 
 
 class JurisdictionPolicy(_PolicyModel):
     """One jurisdiction's eligibility and deadline rules at one version."""
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    version: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    time_zone: str
+    id: str = Field(max_length=64, pattern=r"^[a-z][a-z0-9-]*$")
+    version: PolicyVersion
+    name: PolicyName
+    time_zone: TimeZone
     effective_date: date
     assessment_window: timedelta = Field(description="ISO-8601 duration, e.g. P30D.")
     due_at_end_of_local_day: bool = Field(
@@ -105,9 +119,9 @@ class JurisdictionPolicy(_PolicyModel):
     )
     lapse_action: LapseAction
     pathways: tuple[Pathway, ...] = Field(min_length=1)
-    offenses: tuple[OffenseRule, ...]
-    exclusions: tuple[ExclusionRule, ...]
-    minimum_age: int | None = Field(None, gt=0, description="Whole years on the referral date.")
+    offenses: tuple[OffenseRule, ...] = Field(max_length=MAX_OFFENSES)
+    exclusions: tuple[ExclusionRule, ...] = Field(max_length=MAX_EXCLUSIONS)
+    minimum_age: int | None = Field(None, gt=0, le=MAX_AGE, description="Whole years on the referral date.")
     requires_contact_driver: bool = Field(
         False, description="The contact must be driven by drug use, mental illness or poverty."
     )
@@ -175,6 +189,8 @@ class PolicyBook:
         by_id: dict[str, list[JurisdictionPolicy]] = {}
         for policy in policies:
             by_id.setdefault(policy.id, []).append(policy)
+        if len(by_id) > MAX_JURISDICTIONS:
+            raise ValueError(f"more than {MAX_JURISDICTIONS} jurisdictions")
         for jurisdiction, versions in by_id.items():
             _check_versions(jurisdiction, versions)
         self._versions = {key: sorted(versions, key=lambda p: p.effective_date) for key, versions in by_id.items()}
@@ -217,6 +233,8 @@ class PolicyBook:
 
 
 def _check_versions(jurisdiction: str, versions: list[JurisdictionPolicy]) -> None:
+    if len(versions) > MAX_VERSIONS:
+        raise ValueError(f"{jurisdiction}: more than {MAX_VERSIONS} versions")
     names = [p.version for p in versions]
     if len(set(names)) != len(names):
         raise ValueError(f"{jurisdiction}: two policies declare the same version")

@@ -5,58 +5,83 @@ the name of the screening question an exclusion reads.
 """
 
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.bootstrap import Policies
-from divert_intake.domain.policy import JurisdictionPolicy
+from divert_intake.domain.policy import (
+    MAX_AGE,
+    MAX_DRUG_TYPES,
+    MAX_EXCLUSIONS,
+    MAX_JURISDICTIONS,
+    MAX_MONTHS,
+    MAX_OFFENSES,
+    MAX_VERSIONS,
+    JurisdictionPolicy,
+    PolicyName,
+    PolicyVersion,
+    ReasonMessage,
+    TimeZone,
+)
 from divert_platform.problems import NotFound, problem_responses
+from divert_platform.text import CODE_PATTERN, Code
+from divert_platform.text import JurisdictionId as JurisdictionIdText
+
+# The views show policies, which are checked under the same bounds when intake loads them.
 
 
 class OffenseView(BaseModel):
     """An offense category the jurisdiction diverts, with its drug-quantity limit if any."""
 
-    category: str
+    category: Code
     max_drug_grams: float | None = Field(description="Over this many grams the referral is not eligible.")
-    drug_types_without_limit: list[str] = Field(description="Drug types the gram limit does not apply to.")
+    drug_types_without_limit: list[Code] = Field(
+        max_length=MAX_DRUG_TYPES, description="Drug types the gram limit does not apply to."
+    )
 
 
 class ExclusionView(BaseModel):
     """A screening answer that excludes a person, with the reason code a declined referral reports."""
 
-    code: str
-    message: str
-    fact: str = Field(description="The screening question the rule reads.")
+    code: Code
+    message: ReasonMessage
+    fact: Code = Field(description="The screening question the rule reads.")
     excluded_if: bool | Literal["non_empty"] = Field(description='The answer that excludes; "non_empty" for a list.')
-    pathways: list[Pathway] | None = Field(description="The pathways it applies to; every pathway when null.")
+    pathways: list[Pathway] | None = Field(
+        max_length=len(get_args(Pathway)), description="The pathways it applies to; every pathway when null."
+    )
 
 
 class SocialContactView(BaseModel):
     """What a social contact referral (no probable cause) additionally needs."""
 
     prior_involvement_within_months: int = Field(
-        description="Documented drug or sex-work involvement in the area within this many calendar months."
+        ge=1,
+        le=MAX_MONTHS,
+        description="Documented drug or sex-work involvement in the area within this many calendar months.",
     )
 
 
 class JurisdictionView(BaseModel):
     """One version of a jurisdiction's eligibility and deadline rules."""
 
-    id: str
-    name: str
-    version: str
+    id: JurisdictionIdText
+    name: PolicyName
+    version: PolicyVersion
     effective_date: date = Field(description="The local date from which referrals are judged by this version.")
-    time_zone: str = Field(description="IANA zone; referral dates and due times are read in it.")
+    time_zone: TimeZone = Field(description="IANA zone; referral dates and due times are read in it.")
     assessment_window: timedelta = Field(description="ISO-8601 duration an arrest diversion has for its assessment.")
     due_at_end_of_local_day: bool = Field(description="Whether the window runs to the end of the local day.")
     lapse_action: LapseAction = Field(description="What happens when an arrest diversion's window lapses.")
-    pathways: list[Pathway]
-    offenses: list[OffenseView]
-    exclusions: list[ExclusionView]
-    minimum_age: int | None = Field(description="When set, referrals must give the person's date of birth.")
+    pathways: list[Pathway] = Field(max_length=len(get_args(Pathway)))
+    offenses: list[OffenseView] = Field(max_length=MAX_OFFENSES)
+    exclusions: list[ExclusionView] = Field(max_length=MAX_EXCLUSIONS)
+    minimum_age: int | None = Field(
+        ge=1, le=MAX_AGE, description="When set, referrals must give the person's date of birth."
+    )
     requires_contact_driver: bool = Field(
         description="Whether the contact must be driven by drug use, mental illness or poverty."
     )
@@ -66,25 +91,27 @@ class JurisdictionView(BaseModel):
 class VersionRef(BaseModel):
     """A version of a jurisdiction's policy and the date it took effect."""
 
-    version: str
+    version: PolicyVersion
     effective_date: date
 
 
 class JurisdictionDetail(JurisdictionView):
     """One version of a jurisdiction's rules, with every version the jurisdiction has had."""
 
-    versions: list[VersionRef] = Field(description="Oldest first.")
+    versions: list[VersionRef] = Field(max_length=MAX_VERSIONS, description="Oldest first.")
 
 
-JurisdictionId = Annotated[str, Path(max_length=64, description="The jurisdiction's id, e.g. king-county.")]
-VersionQuery = Annotated[str | None, Query(max_length=64, description="A specific version; the latest when omitted.")]
+JurisdictionId = Annotated[JurisdictionIdText, Path(description="The jurisdiction's id, e.g. king-county.")]
+VersionQuery = Annotated[
+    str | None, Query(max_length=64, pattern=CODE_PATTERN, description="A specific version; the latest when omitted.")
+]
 
 
 router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"], responses=problem_responses(500))
 """Routes publishing every jurisdiction's policy (read-only, and public: policies change only by deployment)."""
 
 
-@router.get("", response_model=list[JurisdictionView])
+@router.get("", response_model=Annotated[list[JurisdictionView], Field(max_length=MAX_JURISDICTIONS)])
 async def list_jurisdictions(policies: Policies) -> list[JurisdictionView]:
     """The latest version of every jurisdiction's rules, sorted by id."""
     return [view_of(policy) for policy in policies.all()]

@@ -17,6 +17,7 @@ from divert_intake.domain.eligibility import Decision
 from divert_intake.domain.policy import PolicyBook
 from divert_intake.entrypoints.callers import Officer, ProgramManager, Reader, ReferralScope, scope_of
 from divert_intake.entrypoints.schemas import (
+    MAX_PAGE,
     DecisionView,
     ExtensionRequest,
     ReasonView,
@@ -28,11 +29,14 @@ from divert_intake.entrypoints.schemas import (
     WithdrawalRequest,
 )
 from divert_intake.service_layer import handlers
+from divert_intake.service_layer.unit_of_work import SqlIntakeUnitOfWork
 from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.idempotency import IdempotentRequest
+from divert_platform.idempotency import IdempotentRequest, Ids, Reply, View
+from divert_platform.pagination import Cursor
 from divert_platform.problems import Forbidden, NotFound, problem_responses
+from divert_platform.text import FreeText, JurisdictionId
 
 router = APIRouter(
     prefix="/v1/referrals",
@@ -62,10 +66,10 @@ async def submit_referral(
     amenability, documented involvement) are given once, in this response: intake keeps and
     publishes only one `screening` reason in their place, beside the policy version.
 
-    Send an `Idempotency-Key` so a retry returns the first response as kept (keys are the
-    caller's own: another caller's same key never meets it): the same referral and decision, with
-    `screening` in place of the screening reasons. One active referral is allowed per RMS case
-    and pathway (409 with `existing_referral_id` otherwise).
+    Send an `Idempotency-Key` so a retry makes no second referral (keys are the caller's own:
+    another caller's same key never meets it): it gets 201 and the referral as kept now, its
+    decision with `screening` in place of the screening reasons. One active referral is allowed
+    per RMS case and pathway (409 with `existing_referral_id` otherwise).
 
     Officers only, for their own agency and jurisdiction: `rms.agency` must be the token's
     `agency` and `jurisdiction` the token's `jurisdiction` (a 403 whose `field` names the one
@@ -90,17 +94,14 @@ async def submit_referral(
         at=utcnow(),
     )
 
-    told: list[dict[str, Any]] = []  # the full answer, when this request made the referral
-
-    async def submit() -> Any:
+    async def submit() -> Reply:
         submission = await handlers.submit_referral(command, uow)
-        told.append(_submitted(submission, submission.referral.decision_told))
-        return _submitted(submission, submission.referral.decision)  # what a retry gets
+        # The officer is told every reason once, in this answer; a retry of a known key never
+        # runs `submit`, so it gets the referral as kept, with no screening reason.
+        told = _submitted(submission, submission.referral.decision_told)
+        return Reply({"referral_id": submission.referral.id}, 201, answer=told)
 
-    kept = await idempotency.run(uow, body, submit)
-    # Reached only once the referral and its kept answer are committed; a retry of a known key
-    # never runs `submit`, so it gets the kept answer and no screening reason.
-    return told[-1] if told else kept
+    return await idempotency.run(uow, body, submit, view=_as_kept(uow, intake.policies, scope))
 
 
 @router.get("", response_model=ReferralPage, summary="Find and list referrals")
@@ -108,15 +109,15 @@ async def list_referrals(
     caller: Reader,
     intake: Parts,
     read: Audited,
-    agency: Annotated[str | None, Query(max_length=64, description="RMS agency, e.g. SPD.")] = None,
-    case_number: Annotated[str | None, Query(max_length=64, description="RMS case number.")] = None,
-    jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
+    agency: Annotated[FreeText | None, Query(max_length=64, description="RMS agency, e.g. SPD.")] = None,
+    case_number: Annotated[FreeText | None, Query(max_length=64, description="RMS case number.")] = None,
+    jurisdiction: Annotated[JurisdictionId | None, Query()] = None,
     pathway: Pathway | None = None,
     status: Status | None = None,
     referred_from: Annotated[IsoDateTime | None, Query(description="Referred at or after (inclusive).")] = None,
     referred_to: Annotated[IsoDateTime | None, Query(description="Referred before (exclusive).")] = None,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> ReferralPage:
     """Referrals matching every given filter, newest first, a page at a time (status views only).
 
@@ -164,13 +165,14 @@ async def withdraw_referral(
     whose `current_state` says where it stands."""
     scope, command = scope_of(caller), WithdrawReferral(referral_id, body.reason, at=utcnow())
 
-    async def withdraw() -> Any:
+    async def withdraw() -> Ids:
         await _visible(uow.session, referral_id, scope)
         await handlers.withdraw_referral(command, uow)
-        return await _current_status(uow.session, intake.policies, referral_id)
+        return {"referral_id": referral_id}
 
+    view = _status_now(uow, intake.policies, scope)
     # A consumer noting news on the same referral may win the race for its stream; the retry sees it.
-    return await idempotency.run(uow, body, withdraw, retry_on=(ConcurrencyConflict,), attempts=3)
+    return await idempotency.run(uow, body, withdraw, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
 @router.post(
@@ -193,12 +195,13 @@ async def extend_deadline(
     scope = scope_of(caller)
     command = ExtendDeadline(referral_id, body.assessment_due_by, body.reason, at=utcnow())
 
-    async def extend() -> Any:
+    async def extend() -> Ids:
         await _visible(uow.session, referral_id, scope)
         await handlers.extend_deadline(command, uow)
-        return await _current_status(uow.session, intake.policies, referral_id)
+        return {"referral_id": referral_id}
 
-    return await idempotency.run(uow, body, extend, retry_on=(ConcurrencyConflict,), attempts=3)
+    view = _status_now(uow, intake.policies, scope)
+    return await idempotency.run(uow, body, extend, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
 async def _visible(session: AsyncSession, referral_id: UUID, scope: ReferralScope) -> dict[str, Any]:
@@ -209,11 +212,33 @@ async def _visible(session: AsyncSession, referral_id: UUID, scope: ReferralScop
     return row
 
 
-async def _current_status(session: AsyncSession, policies: PolicyBook, referral_id: UUID) -> dict[str, Any]:
-    """The status view as the command left it (read in the command's own transaction)."""
-    row = await find_status(session, referral_id)
-    assert row is not None, "a referral the command just changed has a status row"
-    return _status_view(policies, row).model_dump(mode="json")
+def _status_now(uow: SqlIntakeUnitOfWork, policies: PolicyBook, scope: ReferralScope) -> View:
+    """The answer of a command on a referral: its status view as it stands (a 404 outside `scope`)."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        return _status_view(policies, await _visible(uow.session, ids["referral_id"], scope)).model_dump(mode="json")
+
+    return view
+
+
+def _as_kept(uow: SqlIntakeUnitOfWork, policies: PolicyBook, scope: ReferralScope) -> View:
+    """The answer to a submission as intake keeps it, with the kept decision (what a retry gets)."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        row = await _visible(uow.session, ids["referral_id"], scope)
+        decision = DecisionView.model_validate(row["decision"])
+        policy = policies.version(row["jurisdiction"], decision.policy_version) or policies.latest(row["jurisdiction"])
+        due = row["assessment_due_by"]
+        return SubmittedReferral(
+            referral_id=row["referral_id"],
+            status="accepted" if decision.eligible else "declined",
+            jurisdiction=row["jurisdiction"],
+            pathway=row["pathway"],
+            decision=decision,
+            assessment_due_by=due.astimezone(policy.zone) if due and policy else due,
+        ).model_dump(mode="json")
+
+    return view
 
 
 def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusView:

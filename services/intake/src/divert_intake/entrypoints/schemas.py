@@ -4,16 +4,24 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from divert_contracts.referrals import Location, Pathway, RmsReference, Subject
+from divert_contracts import referrals
+from divert_contracts.referrals import Pathway
 from divert_contracts.timestamps import IsoDateTime
 from divert_intake.domain import facts
+from divert_intake.domain.policy import MAX_EXCLUSIONS, PolicyVersion, ReasonMessage
+from divert_platform.pagination import Cursor
+from divert_platform.text import Code, JurisdictionId, free_text
 
 ContactDriver = Literal["drug_use", "mental_illness", "poverty"]
 Status = Literal["accepted", "declined", "assessed", "lapsed", "withdrawn"]
 
-Conviction = Annotated[str, StringConstraints(max_length=200)]
+Conviction = Annotated[str, free_text(200)]
+MAX_REASONS = MAX_EXCLUSIONS + 10
+"""A decision gives at most every exclusion of its policy and each built-in reason once."""
+MAX_PAGE = 500
+"""The largest `limit` of `GET /v1/referrals`."""
 
 
 # The request's offense and screening are the domain's, with bounds on what a caller may send (a
@@ -22,10 +30,10 @@ Conviction = Annotated[str, StringConstraints(max_length=200)]
 class Offense(facts.Offense):
     """The offense the officer has probable cause for (arrest diversion) or observed."""
 
-    category: str = Field(max_length=200, description="The policy's offense category.")
-    statute: str | None = Field(None, max_length=200)
+    category: Annotated[str, free_text(200)] = Field(description="The policy's offense category.")
+    statute: Annotated[str, free_text(200)] | None = None
     drug_quantity_grams: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
-    drug_type: str | None = Field(None, max_length=200)
+    drug_type: Annotated[str, free_text(200)] | None = None
 
 
 class Screening(facts.Screening):
@@ -34,12 +42,38 @@ class Screening(facts.Screening):
     disqualifying_convictions: tuple[Conviction, ...] = Field((), max_length=50)
 
 
+# The RMS reference, subject and location are the contract's (what intake publishes), with the
+# control characters of free text refused at the API: what intake accepts is what it publishes.
+class RmsReference(referrals.RmsReference):
+    """Where the referral came from in the police records system."""
+
+    agency: Annotated[str, free_text(64, min_length=1)]
+    case_number: Annotated[str, free_text(64, min_length=1)]
+    officer_id: Annotated[str, free_text(64, min_length=1)]
+
+
+class Subject(referrals.Subject):
+    """The person referred: who they are and how a case manager can reach them."""
+
+    given_name: Annotated[str, free_text(200, min_length=1)]
+    family_name: Annotated[str, free_text(200, min_length=1)]
+    rms_person_id: Annotated[str, free_text(64)] | None = None
+    phone: Annotated[str, free_text(32)] | None = None
+
+
+class Location(referrals.Location):
+    """Where the contact happened."""
+
+    precinct: Annotated[str, free_text(100)] | None = None
+    neighborhood: Annotated[str, free_text(100)] | None = None
+
+
 class ReferralRequest(BaseModel):
     """An officer's referral, as the RMS submits it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    jurisdiction: str = Field(description="Jurisdiction policy id, e.g. `king-county`.", max_length=64)
+    jurisdiction: JurisdictionId = Field(description="Jurisdiction policy id, e.g. `king-county`.")
     pathway: Pathway
     referred_at: IsoDateTime = Field(
         description="When the officer made the referral, with its UTC offset. May be in the past (back-entry), "
@@ -57,7 +91,7 @@ class WithdrawalRequest(BaseModel):
     """Why the referring agency withdraws the referral (e.g. officer error)."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, free_text(500, min_length=1)]
 
 
 class ExtensionRequest(BaseModel):
@@ -65,7 +99,7 @@ class ExtensionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     assessment_due_by: IsoDateTime
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, free_text(500, min_length=1)]
 
 
 class ReasonView(BaseModel):
@@ -76,17 +110,17 @@ class ReasonView(BaseModel):
     are one reason with the code `screening`.
     """
 
-    code: str = Field(description="A policy's reason code, or `screening` in place of screening reasons.")
-    message: str
+    code: Code = Field(description="A policy's reason code, or `screening` in place of screening reasons.")
+    message: ReasonMessage
 
 
 class DecisionView(BaseModel):
     """The eligibility decision and the policy version that made it."""
 
     eligible: bool
-    policy: str
-    policy_version: str
-    reasons: list[ReasonView]
+    policy: JurisdictionId
+    policy_version: PolicyVersion
+    reasons: list[ReasonView] = Field(max_length=MAX_REASONS)
 
 
 class SubmittedReferral(BaseModel):
@@ -94,7 +128,7 @@ class SubmittedReferral(BaseModel):
 
     referral_id: UUID
     status: Literal["accepted", "declined"]
-    jurisdiction: str
+    jurisdiction: JurisdictionId
     pathway: Pathway
     decision: DecisionView
     assessment_due_by: datetime | None = Field(
@@ -108,7 +142,7 @@ class ReferralStatusView(BaseModel):
     referral_id: UUID
     status: Status
     pathway: Pathway
-    jurisdiction: str
+    jurisdiction: JurisdictionId
     assessment_due_by: datetime | None = Field(description="In the jurisdiction's time zone; arrest diversions only.")
     assessed_on_time: bool | None = Field(description="Null until the assessment is recorded.")
     enrolled: bool
@@ -118,5 +152,5 @@ class ReferralStatusView(BaseModel):
 class ReferralPage(BaseModel):
     """One page of referrals, newest first; pass `next_cursor` as `cursor` for the next page."""
 
-    items: list[ReferralStatusView]
-    next_cursor: str | None
+    items: list[ReferralStatusView] = Field(max_length=MAX_PAGE)
+    next_cursor: Cursor | None

@@ -84,12 +84,17 @@ async def find_service_referral(
     return view
 
 
-async def list_service_referrals(session: AsyncSession, referral_id: UUID) -> list[dict[str, Any]]:
-    """Every service referral of a case, oldest first, each with its `history`."""
+async def list_service_referrals(
+    session: AsyncSession, referral_id: UUID, *, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The service referrals of a case, oldest first, from `offset` on, at most `limit` (every one
+    when None), each with its `history`."""
     rows = await session.execute(
         select(service_referrals)
         .where(service_referrals.c.referral_id == str(referral_id))
         .order_by(service_referrals.c.made_at, service_referrals.c.service_referral_id)
+        .offset(offset)
+        .limit(limit)
     )
     return await _with_history(session, [dict(row._mapping) for row in rows])
 

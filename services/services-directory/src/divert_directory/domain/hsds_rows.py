@@ -17,6 +17,10 @@ Record = dict[str, Any]
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A service's and an organization's name is shown in suggestions under the API's bound for names
+# (divert_platform.text.Name): a longer one, or one with control characters, is refused here.
+_MAX_NAME = 200
+_CONTROLS = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]")
 # names of nested properties: an extension column by one of these names would clash with them
 _NESTED_NAMES = frozenset({"attributes", "metadata"} | {n.property for ns in NESTING.values() for n in ns})
 
@@ -62,6 +66,10 @@ def checked(object_type: ObjectType, record: Record) -> Record:
             continue
         if problem := _problem(kind, value):
             raise InvalidRow(f"{name} {problem} (got {str(value)[:80]!r})")
+    if isinstance(name_value := record.get("name"), str) and (
+        len(name_value) > _MAX_NAME or _CONTROLS.search(name_value)
+    ):
+        raise InvalidRow(f"name must be at most {_MAX_NAME} characters, without control characters")
     if "id" in record:
         record["id"] = str(UUID(record["id"]))  # one spelling of each id, so upserts find their row
     for link in object_type.links:

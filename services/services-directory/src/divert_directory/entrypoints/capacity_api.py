@@ -17,7 +17,7 @@ from divert_directory.entrypoints.referral_schemas import CapacityRequest, Capac
 from divert_directory.service_layer import handlers
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.idempotency import IdempotentRequest
+from divert_platform.idempotency import IdempotentRequest, Ids
 from divert_platform.problems import problem_responses
 
 router = APIRouter(
@@ -53,9 +53,12 @@ async def mark(
         at=utcnow(),
     )
 
-    async def mark_it() -> Any:
+    async def mark_it() -> Ids:
         await handlers.mark_service_capacity(command, uow, case_agencies=case_agencies)
-        return CapacityView(**await capacity_view(uow.session, service_id)).model_dump(mode="json")
+        return {"service_id": service_id}
+
+    async def as_marked(ids: Ids) -> dict[str, Any]:
+        return CapacityView(**await capacity_view(uow.session, ids["service_id"])).model_dump(mode="json")
 
     # Two marks racing on one service meet on its stream's version: the retry sees the winner's.
-    return await idempotency.run(uow, body, mark_it, retry_on=(ConcurrencyConflict,), attempts=3)
+    return await idempotency.run(uow, body, mark_it, view=as_marked, retry_on=(ConcurrencyConflict,), attempts=3)

@@ -8,7 +8,7 @@ from divert_directory.config import DirectorySettings
 from divert_directory.service_layer.importer import ImportReport, import_catalogue
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
-from divert_platform.migrations import upgrade_to_head
+from divert_platform.migrations import require_head
 
 SEED = Path(__file__).resolve().parent.parent / "seed"
 """The bundled, fictional seed directory (an HSDS tabular datapackage)."""
@@ -17,9 +17,14 @@ IMPORTER = Cause(actor="divert-directory import", role="ops")
 
 
 def run_import(path: Path, *, dry_run: bool = False, json_type: str | None = None) -> ImportReport:
-    """Migrate the database, then import `path` into it (settings from the environment)."""
+    """Import `path` into the directory's database (settings from the environment).
+
+    Like every process but `migrate`, it runs as the service's data-only role and refuses a
+    database that `divert-directory migrate` has not brought to this release's revision
+    (`SchemaBehind`).
+    """
     settings = DirectorySettings()
-    upgrade_to_head(settings.database_url, MIGRATIONS)
+    require_head(settings.database_url, MIGRATIONS, migrate_command="divert-directory migrate")
     return asyncio.run(_import(settings, path, dry_run, json_type))
 
 

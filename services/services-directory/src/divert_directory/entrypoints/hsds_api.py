@@ -10,7 +10,7 @@ personal data, but every caller except the root's still needs a token (docs/acce
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters import catalogue_queries as queries
@@ -20,20 +20,23 @@ from divert_directory.bootstrap import Parts
 from divert_directory.domain.hsds import HSDS_VERSION
 from divert_directory.domain.hsds_tables import Nested
 from divert_directory.entrypoints.callers import catalogue_reader
-from divert_directory.entrypoints.schemas import HsdsRoot, Page
+from divert_directory.entrypoints.referral_schemas import PostalCode
+from divert_directory.entrypoints.schemas import MAX_PAGE_NUMBER, MAX_PER_PAGE, HsdsRoot, Page
 from divert_platform.dependencies import ReadSession
 from divert_platform.problems import NotFound, Unprocessable, problem_responses
+from divert_platform.text import IDENTIFIER_PATTERN, FreeText
 
 Record = dict[str, Any]
 
-Search = Annotated[str | None, Query(max_length=200, description="Full text search: every word must appear.")]
-PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Page number of paginated result (from 1).")]
-PerPage = Annotated[int, Query(ge=1, le=1000, description="Number of results requested in a single page.")]
+Search = Annotated[FreeText | None, Query(max_length=200, description="Full text search: every word must appear.")]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER, description="Page number of paginated result (from 1).")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Number of results requested in a single page.")]
 Format = Annotated[
     Literal["json"], Query(alias="format", description="Only `json`: this directory does not stream `ndjson`.")
 ]
 Full = Annotated[bool, Query(description="Return fully nested objects.")]
-Id = Annotated[str | None, Query(max_length=100)]
+Id = Annotated[str | None, Query(max_length=100, pattern=IDENTIFIER_PATTERN)]
+RecordId = Annotated[str, Path(max_length=100, pattern=IDENTIFIER_PATTERN, description="The record's HSDS id.")]
 ModifiedAfter = Annotated[
     str | None,
     Query(
@@ -123,7 +126,7 @@ async def list_services(
 @router.get(
     "/services/{id}", response_model=dict[str, Any], summary="A fully nested service", responses=problem_responses(404)
 )
-async def get_service(id: str, session: ReadSession) -> Record:
+async def get_service(id: RecordId, session: ReadSession) -> Record:
     """The service with all its related data, as HSDS's `compiled/service.json`."""
     return await _one(session, "service", id)
 
@@ -152,7 +155,9 @@ async def list_organizations(
     responses=problem_responses(404),
 )
 async def get_organization(
-    id: str, session: ReadSession, full_service: Annotated[bool, Query(description="Nest each service fully.")] = False
+    id: RecordId,
+    session: ReadSession,
+    full_service: Annotated[bool, Query(description="Nest each service fully.")] = False,
 ) -> Record:
     """The organization with its related data and `services` (their one-to-one fields, or
     fully nested with `full_service`), as HSDS's `compiled/organization.json`."""
@@ -175,14 +180,13 @@ async def list_service_at_locations(
     per_page: PerPage = 50,
     response_format: Format = "json",
     postcode: Annotated[
-        str | None,
+        PostalCode | None,
         Query(
-            max_length=16,
             description="Only where the service's areas cover this postal code (or, for a service "
             "without postal-coded areas, where the location's address has it).",
         ),
     ] = None,
-    proximity: Annotated[str | None, Query(max_length=32, description="Not supported (422).")] = None,
+    proximity: Annotated[FreeText | None, Query(max_length=32, description="Not supported (422).")] = None,
 ) -> Page:
     """Services at locations whose service matches every filter, by service name. Each
     carries its `service` and `location` (one-to-one fields); `full` nests them as
@@ -209,7 +213,7 @@ async def list_service_at_locations(
     summary="A fully nested service at location",
     responses=problem_responses(404),
 )
-async def get_service_at_location(id: str, session: ReadSession) -> Record:
+async def get_service_at_location(id: RecordId, session: ReadSession) -> Record:
     """The service at a location with its contacts, phones, schedules, nested `location` and
     its `service` (one-to-one fields), as HSDS's `compiled/service_at_location.json`."""
     found = await queries.record_of(session, "service_at_location", id)
@@ -233,7 +237,7 @@ async def list_taxonomies(
 
 
 @router.get("/taxonomies/{id}", response_model=dict[str, Any], summary="A taxonomy", responses=problem_responses(404))
-async def get_taxonomy(id: str, session: ReadSession) -> Record:
+async def get_taxonomy(id: RecordId, session: ReadSession) -> Record:
     """The taxonomy, as HSDS's `taxonomy.json`."""
     return await _one(session, "taxonomy", id)
 
@@ -259,7 +263,7 @@ async def list_taxonomy_terms(
 @router.get(
     "/taxonomy_terms/{id}", response_model=dict[str, Any], summary="A taxonomy term", responses=problem_responses(404)
 )
-async def get_taxonomy_term(id: str, session: ReadSession) -> Record:
+async def get_taxonomy_term(id: RecordId, session: ReadSession) -> Record:
     """The taxonomy term with its `taxonomy_detail`, as HSDS's `taxonomy_term.json`."""
     return await _one(session, "taxonomy_term", id)
 

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from divert_directory.adapters.case_facts import find_case_facts
 from divert_directory.adapters.service_referrals import find_service_referral, list_service_referrals
@@ -27,16 +26,19 @@ from divert_directory.domain.service_referral import NEXT_STATUSES
 from divert_directory.entrypoints.callers import CaseManager
 from divert_directory.entrypoints.problems import CASE_CLOSED_RESPONSE, CONSENT_MISSING
 from divert_directory.entrypoints.referral_schemas import (
+    MAX_OFFSET,
+    MAX_SERVICE_REFERRALS,
     ServiceReferralList,
     ServiceReferralRequest,
     ServiceReferralView,
     StatusChangeRequest,
 )
 from divert_directory.service_layer import handlers
+from divert_directory.service_layer.unit_of_work import SqlDirectoryUnitOfWork
 from divert_platform.audit import Audited
 from divert_platform.clock import utcnow
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.idempotency import IdempotentRequest
+from divert_platform.idempotency import IdempotentRequest, Ids, View
 from divert_platform.problems import NotFound, consent_missing_response, problem_responses
 
 router = APIRouter(
@@ -64,8 +66,8 @@ async def make(
     not revoked, not expired — must name the service's organization id among its parties, for
     `service_referral` or `care_coordination`, and be marked `part2` when the need is 42 CFR
     Part 2 protected (`substance_use_treatment`); otherwise 403 `consent-missing`, with
-    `missing` saying which consent is needed. Send an `Idempotency-Key` so a retry returns the
-    first response."""
+    `missing` saying which consent is needed. Send an `Idempotency-Key` so a retry makes no
+    second referral: it gets 201 and the referral as it now stands."""
     command = ReferToService(
         service_referral_id=uuid4(),
         referral_id=body.referral_id,
@@ -75,11 +77,11 @@ async def make(
         at=utcnow(),
     )
 
-    async def refer() -> Any:
+    async def refer() -> Ids:
         referral = await handlers.refer_to_service(command, uow)
-        return await _view(uow.session, referral.id, caller.agency)
+        return {"service_referral_id": referral.id}
 
-    return await idempotency.run(uow, body, refer)
+    return await idempotency.run(uow, body, refer, view=_as_it_stands(uow, caller.agency))
 
 
 @router.get("", response_model=ServiceReferralList, summary="A case's service referrals")
@@ -87,15 +89,23 @@ async def list_for_case(
     referral_id: Annotated[UUID, Query(description="The case whose service referrals to list.")],
     caller: CaseManager,
     read: Audited,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="`next_offset` of the previous page.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_SERVICE_REFERRALS, description="At most this many.")] = (
+        MAX_SERVICE_REFERRALS
+    ),
 ) -> Any:
     """Every service referral of the case, oldest first, each with its status history (who
     recorded each step, when, and a decline's reason). A case of another agency is 404. The
-    read is recorded in the audit trail, with the `X-Divert-Purpose` given."""
+    read is recorded in the audit trail, with the `X-Divert-Purpose` given. A page at a time: a
+    case's referrals only grow at the end of this order, so pages by position are stable."""
     if await find_case_facts(read.session, referral_id, agency=caller.agency) is None:
         raise NotFound(f"no case for referral {referral_id}")
-    rows = await list_service_referrals(read.session, referral_id)
+    rows = await list_service_referrals(read.session, referral_id, offset=offset, limit=limit + 1)
     await read.record("service referral list", [str(referral_id)])
-    return ServiceReferralList(referral_id=referral_id, items=[_render(row) for row in rows])
+    following = offset + limit if len(rows) > limit else None
+    return ServiceReferralList(
+        referral_id=referral_id, items=[_render(row) for row in rows[:limit]], next_offset=following
+    )
 
 
 @router.get("/{service_referral_id}", response_model=ServiceReferralView, summary="A service referral")
@@ -131,19 +141,26 @@ async def change_status(
         service_referral_id, body.status, body.reason, agency=caller.agency, at=utcnow()
     )
 
-    async def change() -> Any:
+    async def change() -> Ids:
         await handlers.change_service_referral_status(command, uow)
-        return await _view(uow.session, service_referral_id, caller.agency)
+        return {"service_referral_id": service_referral_id}
 
+    view = _as_it_stands(uow, caller.agency)
     # A writer racing with us (on this referral, or on the service's capacity) wins or loses on
     # the stream version; the retry starts afresh and sees what it committed.
-    return await idempotency.run(uow, body, change, retry_on=(ConcurrencyConflict,), attempts=3)
+    return await idempotency.run(uow, body, change, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
-async def _view(session: AsyncSession, service_referral_id: UUID, agency: str | None) -> dict[str, Any]:
-    row = await find_service_referral(session, service_referral_id, agency=agency)
-    assert row is not None  # just written, for a case of this agency
-    return _render(row).model_dump(mode="json")
+def _as_it_stands(uow: SqlDirectoryUnitOfWork, agency: str | None) -> View:
+    """The answer of a change: the service referral as it stands (a 404 if not of the agency's case)."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        row = await find_service_referral(uow.session, ids["service_referral_id"], agency=agency)
+        if row is None:
+            raise NotFound(f"no service referral {ids['service_referral_id']}")
+        return _render(row).model_dump(mode="json")
+
+    return view
 
 
 def _render(row: dict[str, Any]) -> ServiceReferralView:

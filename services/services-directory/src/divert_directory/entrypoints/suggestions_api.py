@@ -11,6 +11,7 @@ from divert_directory.adapters.catalogue import SqlCatalogue
 from divert_directory.domain.matching import Suggestion, rank
 from divert_directory.entrypoints.callers import CaseManager
 from divert_directory.entrypoints.referral_schemas import (
+    MAX_SUGGESTIONS,
     NeedView,
     ReasonView,
     SuggestionList,
@@ -42,7 +43,7 @@ async def suggestions(referral_id: UUID, caller: CaseManager, read: Audited, pos
     capacity come after every service with room, flagged). Part 2 needs
     (`substance_use_treatment`) are matched: only case managers of the owning agency reach
     this route. Before the assessment is heard of, the list is empty. A case of another
-    agency is 404. The read is recorded in the audit trail."""
+    agency is 404. The read is recorded in the audit trail. At most the best 100 are listed."""
     facts = await find_case_facts(read.session, referral_id, agency=caller.agency)
     if facts is None:
         raise NotFound(f"no case for referral {referral_id}")
@@ -59,7 +60,7 @@ async def suggestions(referral_id: UUID, caller: CaseManager, read: Audited, pos
         assessed_at=facts.assessed_at,
         needs=[NeedView(domain=n.domain, priority=n.priority, part2=n.part2) for n in facts.needs],
         case_closed=facts.closed,
-        suggestions=[_view(place, suggestion) for place, suggestion in enumerate(ranked, start=1)],
+        suggestions=[_view(place, suggestion) for place, suggestion in enumerate(ranked[:MAX_SUGGESTIONS], start=1)],
     )
 
 

@@ -42,7 +42,11 @@ async def when_case_assessment_completed_note_needs(
 ) -> None:
     """Keep the needs and priorities of the case's latest assessment."""
     facts = await _lock(uow, event.referral_id, event.jurisdiction, case_agencies)
-    needs = tuple(NeedFact(need.domain, need.priority, need.part2) for need in event.needs)
+    # Each need domain once, as assessment records them: the suggestions API shows them under that bound.
+    once: dict[str, NeedFact] = {}
+    for need in event.needs:
+        once.setdefault(need.domain, NeedFact(need.domain, need.priority, need.part2))
+    needs = tuple(once.values())
     if facts.note_assessment(event.completed_at, needs):
         await uow.cases.save(facts)
 

@@ -8,10 +8,19 @@ from typer.testing import CliRunner
 from divert_directory.cli import app
 
 
-def run(tmp_path: Path, *args: str) -> tuple[int, str]:
+def run(tmp_path: Path, *args: str, migrated: bool = True) -> tuple[int, str]:
     env = {"DIVERT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}"}
+    if migrated:  # as a deploy does: `migrate` first, then the data-only commands
+        assert CliRunner().invoke(app, ["migrate"], env=env).exit_code == 0
     result = CliRunner().invoke(app, list(args), env=env)
     return result.exit_code, result.output
+
+
+def test_import_refuses_a_database_that_was_never_migrated(hsds: Path, tmp_path: Path) -> None:
+    code, output = run(tmp_path, "import", str(hsds / "examples" / "csv"), migrated=False)
+
+    assert code == 1
+    assert "refusing to import" in output and "divert-directory migrate" in output
 
 
 def test_import_prints_a_count_per_table_and_reimport_changes_nothing(hsds: Path, tmp_path: Path) -> None:

@@ -19,20 +19,23 @@ from divert_contracts.referrals import LapseAction
 from divert_contracts.warrant_requests import WarrantRequestBody
 from divert_contracts.warrants import AcknowledgingRole
 from divert_platform.app import create_app
+from divert_platform.auth import Principal
 from divert_platform.clock import utcnow
 from divert_platform.dependencies import ReadSession
 from divert_platform.event_store import ConcurrencyConflict
-from divert_platform.idempotency import IdempotentRequest, Reply
+from divert_platform.idempotency import IdempotentRequest, Ids, Reply, View
 from divert_platform.problems import Forbidden, NotFound, problem_responses
+from divert_platform.text import JurisdictionId
 from divert_warrants.adapters.warrant_request_views import WarrantRequestFilter, find_request, list_requests
 from divert_warrants.bootstrap import UnitOfWork, Warrants, bootstrap
 from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
 from divert_warrants.entrypoints.callers import Acknowledger, DeadlineWorker, Reader, jurisdiction_scope, may_see
-from divert_warrants.entrypoints.problems import PROBLEMS
-from divert_warrants.entrypoints.schemas import AcknowledgementBody, WarrantRequestList, WarrantRequestView
+from divert_warrants.entrypoints.problems import PROBLEMS, RETRY_AFTER_SECONDS
+from divert_warrants.entrypoints.schemas import MAX_PAGE, AcknowledgementBody, WarrantRequestList, WarrantRequestView
 from divert_warrants.service_layer import handlers
 from divert_warrants.service_layer.ports import DuplicateWarrantRequest
+from divert_warrants.service_layer.unit_of_work import SqlWarrantsUnitOfWork
 
 router = APIRouter(
     prefix="/v1/warrant-requests",
@@ -60,7 +63,10 @@ CONCURRENT_WRITERS = (DuplicateWarrantRequest, ConcurrencyConflict)
                 "in force."
             ),
             "headers": {
-                "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": RETRY_AFTER_SECONDS},
+                }
             },
         },
         **problem_responses(415),
@@ -85,8 +91,9 @@ async def request_warrant(
 
     Idempotent per referral: the first call creates the request (201) and publishes
     `warrant.requested`; every later call for the same referral returns that request as it
-    stands now (200) and publishes nothing, whatever its key. Reusing an `Idempotency-Key` with
-    a different body is a 409 `conflict` (`field`: `Idempotency-Key`).
+    stands now and publishes nothing, whatever its key: 200, or the first call's status when it
+    repeats that call's `Idempotency-Key`. Reusing an `Idempotency-Key` with a different body is
+    a 409 `conflict` (`field`: `Idempotency-Key`).
 
     No wrongful warrant: if warrants' record shows the assessment completed at or before the due
     time in force, or the referral withdrawn (events can overtake the lapse), the request is
@@ -107,11 +114,10 @@ async def request_warrant(
 
     async def record() -> Reply:
         outcome = await handlers.request_warrant(command, uow)
-        view = await find_request(uow.session, outcome.request.id)
-        return Reply(view, 201 if outcome.created else 200)
+        return Reply({"warrant_request_id": outcome.request.id}, 201 if outcome.created else 200)
 
-    # The request as it stands now is more truthful than the first answer: a known key answers it.
-    return await idempotency.run(uow, body, record, replay="current", retry_on=CONCURRENT_WRITERS, attempts=3)
+    view = _as_it_stands(uow, None)  # the deadline worker raises requests of every jurisdiction
+    return await idempotency.run(uow, body, record, view=view, retry_on=CONCURRENT_WRITERS, attempts=3)
 
 
 @router.get("", response_model=WarrantRequestList, summary="List warrant requests")
@@ -120,10 +126,10 @@ async def list_warrant_requests(
     session: ReadSession,
     referral_id: UUID | None = None,
     status: WarrantRequestStatus | None = None,
-    jurisdiction: Annotated[str | None, Query(max_length=64)] = None,
+    jurisdiction: Annotated[JurisdictionId | None, Query()] = None,
     kind: LapseAction | None = None,
     flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, oldest first.")] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many, oldest first.")] = 100,
 ) -> Any:
     """Warrant requests matching every filter given, oldest first.
 
@@ -188,15 +194,28 @@ async def acknowledge_warrant_request(
         raise Forbidden(f"a {role} may not acknowledge as {body.acknowledged_by}")
     command = AcknowledgeRequest(warrant_request_id, by=role, at=utcnow())
 
-    async def acknowledge() -> Any:
-        view = await find_request(uow.session, warrant_request_id)
-        if view is None or not may_see(caller, view["jurisdiction"]):
+    async def acknowledge() -> Ids:
+        request = await find_request(uow.session, warrant_request_id)
+        if request is None or not may_see(caller, request["jurisdiction"]):
             raise NotFound(f"no warrant request {warrant_request_id}")
         await handlers.acknowledge_request(command, uow)
-        return await find_request(uow.session, warrant_request_id)
+        return {"warrant_request_id": warrant_request_id}
 
+    view = _as_it_stands(uow, caller)
     # A rescission racing with us wins or loses on the stream version; the retry sees the winner.
-    return await idempotency.run(uow, body, acknowledge, retry_on=(ConcurrencyConflict,), attempts=3)
+    return await idempotency.run(uow, body, acknowledge, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
+
+
+def _as_it_stands(uow: SqlWarrantsUnitOfWork, reader: Principal | None) -> View:
+    """The answer of a change: the warrant request as it stands (a 404 outside `reader`'s scope)."""
+
+    async def view(ids: Ids) -> dict[str, Any]:
+        request = await find_request(uow.session, ids["warrant_request_id"])
+        if request is None or (reader is not None and not may_see(reader, request["jurisdiction"])):
+            raise NotFound(f"no warrant request {ids['warrant_request_id']}")
+        return request
+
+    return view
 
 
 def build_api(warrants: Warrants) -> FastAPI:

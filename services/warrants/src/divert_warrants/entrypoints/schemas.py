@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts.referrals import LapseAction
 from divert_contracts.warrants import AcknowledgingRole, RescissionReason
+from divert_platform.text import JurisdictionId
 from divert_warrants.domain.warrant_request import WarrantRequestStatus
+
+MAX_PAGE = 1000
+"""The largest `limit` of `GET /v1/warrant-requests`."""
 
 
 class AcknowledgementBody(BaseModel):
@@ -30,7 +34,7 @@ class WarrantRequestView(BaseModel):
 
     warrant_request_id: UUID
     referral_id: UUID
-    jurisdiction: str
+    jurisdiction: JurisdictionId
     kind: LapseAction
     status: WarrantRequestStatus
     assessment_due_by: datetime
@@ -50,4 +54,4 @@ class WarrantRequestView(BaseModel):
 class WarrantRequestList(BaseModel):
     """Warrant requests, oldest first."""
 
-    items: list[WarrantRequestView]
+    items: list[WarrantRequestView] = Field(max_length=MAX_PAGE)

@@ -1,0 +1,27 @@
+"""Idempotency keys keep the status and ids of their answer, never its body.
+
+Until this revision a key kept the whole first response: a service referral, with the person's need
+and whether it is 42 CFR Part 2 protected, or a service's capacity. This rewrites each stored
+response to the id a retry reads the answer again by (`service_referral_id`, else the service's
+`service_id`), keeping keys, request hashes and status codes, so a key used before still guards
+against a second effect. Nothing can restore the bodies: the downgrade leaves them removed (a
+release before this one would answer a retry with the ids alone).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from divert_platform.idempotency import keep_only_ids_v1
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    keep_only_ids_v1("service_referral_id", "service_id")
+
+
+def downgrade() -> None:
+    """Nothing to undo: the bodies are gone."""
