@@ -189,6 +189,11 @@ class MakeRun:
             self.process.wait()
 
 
+def _pids_and_commands(alive: list[str]) -> list[tuple[str, str]]:
+    """`MakeRun.alive()` without the run state letter, which changes from one look to the next."""
+    return [(pid, command) for pid, _, command in (line.split(" ", 2) for line in alive)]
+
+
 STARTED = "started"  # some of the stack is up, the rest is starting
 READY = "ready"
 # name: (when the first signal is sent, [(whom, signal), ...] one second apart)
@@ -234,7 +239,7 @@ def test_a_start_on_ports_an_earlier_stack_holds_names_the_holder_and_starts_not
         earlier.wait_for_the_first_purge()  # so that what runs now is what keeps running
         broker = earlier.pid_of(f"broker --listener-url tcp://127.0.0.1:{kafka}")
         supervisor = earlier.pid_of("divert run")
-        running = earlier.alive()
+        running = _pids_and_commands(earlier.alive())
 
         later = tmp_path / "later"
         second = subprocess.run(
@@ -249,7 +254,7 @@ def test_a_start_on_ports_an_earlier_stack_holds_names_the_holder_and_starts_not
         assert f"kafka port {kafka}: PID {broker} ({_command_line(broker)})" in second.stderr
         assert f"started by PID {supervisor} ({_command_line(supervisor)})" in second.stderr
         assert not later.exists()  # it stopped before making anything
-        assert earlier.alive() == running  # and touched nothing of the earlier stack
+        assert _pids_and_commands(earlier.alive()) == running  # and touched nothing of the earlier stack
 
         earlier.signal_group(signal.SIGINT)
         earlier.wait_until_exited()
