@@ -161,6 +161,11 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
         listed = (await http.get(f"{warrants}/v1/warrant-requests", params={"referral_id": blake})).json()["items"]
         assert len(listed) == 1 and listed[0]["warrant_request_id"] == blake_result["warrant_request_id"]
         assert listed[0]["kind"] == "warrant_request"
+        # The prosecutor's notice carries the police's own facts (from referral.accepted), never who it is.
+        police = ("rms_agency", "officer_id", "offense_category", "may_file")
+        assert tuple(listed[0][name] for name in police) == ("DEMO-PD", "0001", "drug_possession", True)
+        assert listed[0]["rms_case_number"].startswith("D-") and listed[0]["policy_version"]
+        assert "Blake" not in json.dumps(listed[0]) and "1990-01-01" not in json.dumps(listed[0])
         await eventually(
             "warrant.requested", _async(lambda: topics.of("divert.warrants", blake, "org.divert.warrant.requested.v1"))
         )

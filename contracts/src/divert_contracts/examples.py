@@ -44,6 +44,7 @@ from divert_contracts.referrals import (
 )
 from divert_contracts.warrants import (
     WarrantRequestAcknowledged,
+    WarrantRequestDisposed,
     WarrantRequested,
     WarrantRequestFlagged,
     WarrantRequestRescinded,
@@ -90,6 +91,7 @@ EXAMPLES: tuple[IntegrationEvent, ...] = (
         location=Location(precinct="West", neighborhood="Belltown"),
         offense_category="drug_possession",
         contact_drivers=("drug_use",),
+        offense_statute="RCW 69.50.4013",
     ),
     ReferralDeclined(
         referral_id=REFERRAL,
@@ -211,6 +213,13 @@ EXAMPLES: tuple[IntegrationEvent, ...] = (
         jurisdiction=JURISDICTION,
         reason="assessed_before_deadline",
         flagged_at=_at(4),
+    ),
+    WarrantRequestDisposed(
+        referral_id=REFERRAL,
+        warrant_request_id=WARRANT_REQUEST,
+        jurisdiction=JURISDICTION,
+        disposition="returned_to_program",
+        disposed_at=_at(5),
     ),
     ServiceReferralMade(
         referral_id=REFERRAL,

@@ -61,6 +61,9 @@ class ReferralAccepted(IntegrationEvent):
     location: Location
     offense_category: str | None
     contact_drivers: tuple[str, ...] = ()
+    offense_statute: str | None = Field(
+        None, max_length=200, description="The statute the officer cited, as given; absent from earlier events."
+    )
 
 
 class ReferralAssessmentDeadlineLapsed(IntegrationEvent):

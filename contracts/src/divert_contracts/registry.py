@@ -30,6 +30,7 @@ from divert_contracts.referrals import (
 )
 from divert_contracts.warrants import (
     WarrantRequestAcknowledged,
+    WarrantRequestDisposed,
     WarrantRequested,
     WarrantRequestFlagged,
     WarrantRequestRescinded,
@@ -62,6 +63,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         WarrantRequestRescinded,
         WarrantRequestAcknowledged,
         WarrantRequestFlagged,
+        WarrantRequestDisposed,
         ServiceReferralMade,
         ServiceReferralStatusChanged,
     )

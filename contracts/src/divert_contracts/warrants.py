@@ -30,6 +30,10 @@ class WarrantRequested(IntegrationEvent):
 
 RescissionReason = Literal["assessed_before_deadline", "referral_withdrawn"]
 AcknowledgingRole = Literal["prosecutor", "court"]
+Disposition = Literal["filed", "declined_to_file", "returned_to_program"]
+"""What the prosecutor did with a request: filed charges (or the warrant), declined to file, or
+returned the person to the program. Named `disposition`, never `outcome`: that name is case content
+(a contact's outcome) in `divert_contracts.dataplane`."""
 
 
 class WarrantRequestRescinded(IntegrationEvent):
@@ -69,3 +73,18 @@ class WarrantRequestFlagged(IntegrationEvent):
     jurisdiction: str
     reason: RescissionReason
     flagged_at: Instant
+
+
+class WarrantRequestDisposed(IntegrationEvent):
+    """The prosecutor recorded what they did with the request (`disposition`).
+
+    Never `filed` for a rescinded or flagged request: warrants refuses that before it is recorded.
+    """
+
+    event_type = "org.divert.warrant.request_disposed.v1"
+    topic = WARRANTS.name
+
+    warrant_request_id: UUID
+    jurisdiction: str
+    disposition: Disposition
+    disposed_at: Instant

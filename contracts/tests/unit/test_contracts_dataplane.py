@@ -35,6 +35,16 @@ def test_the_golden_rule_check_sees_case_content_where_it_is() -> None:
     assert case_content_fields(CASE_MILESTONES.name) == {}
 
 
+def test_a_prosecutors_disposition_is_carried_on_divert_warrants_without_case_content() -> None:
+    disposed = "org.divert.warrant.request_disposed.v1"
+    assert disposed in event_types_on(WARRANTS.name)
+    assert refusal(WARRANTS.name, "/divert/warrants", disposed) is None  # intake's consumer applies it
+    assert WARRANTS in service("intake").consumes and case_content_fields(WARRANTS.name) == {}
+    # `disposition`, not `outcome`: a contact's outcome is case content, so that name would be caught.
+    assert "outcome" in dataplane.CASE_CONTENT_FIELDS
+    assert "disposition" in EVENT_TYPES[disposed].model_fields
+
+
 def test_enforcement_side_services_are_declared_as_such() -> None:
     assert {entry.name for entry in SERVICES if entry.side == "enforcement"} == {"intake", "warrants"}
     assert CASES not in service("warrants").consumes and CASES not in service("intake").consumes

@@ -68,6 +68,16 @@ def test_accepted_arrest_diversion_has_a_due_time_and_no_screening_facts_in_its_
     assert "screening" not in stored and "on_state_probation" not in str(stored)
 
 
+def test_an_accepted_referral_publishes_the_police_facts_warrants_shows_the_prosecutor() -> None:
+    submitted = replace(command(), offense=Offense(category="drug_possession", statute="RCW 69.50.4013"))
+    referral = Referral.submit(submitted, DEMO)
+    published = to_integration_event(referral.pending[0], referral)
+    assert published is not None and published.event_type == "org.divert.referral.accepted.v1"
+    assert (published.rms.agency, published.rms.case_number, published.rms.officer_id) == ("PD", "1", "9")
+    assert (published.offense_category, published.offense_statute) == ("drug_possession", "RCW 69.50.4013")
+    assert (published.policy_version, published.referred_at) == (DEMO.version, NOW)
+
+
 def test_social_contact_never_gets_a_deadline() -> None:
     referral = Referral.submit(command(pathway="social_contact"), DEMO)
     assert referral.assessment_due_by is None and referral.lapse_action is None

@@ -215,6 +215,14 @@ async def test_warrants_keeps_standing_times_and_event_ids_never_personal_data_o
         "assessment_event_id": assessed.id,
         "withdrawn_at": due,
         "withdrawal_event_id": withdrawn.id,
+        "rms_agency": "SPD",
+        "rms_case_number": "2025-000123",
+        "officer_id": "officer-1",
+        "offense_category": "drug_possession",
+        "offense_statute": None,
+        "referred_at": due - timedelta(days=30),
+        "policy_version": "2025-01-01",
+        "accepted_due_by": due,
         "updated_at": fact["updated_at"],
     }
     async with warrants.engine.connect() as connection:
@@ -224,7 +232,10 @@ async def test_warrants_keeps_standing_times_and_event_ids_never_personal_data_o
             for table in tables
             for column in await connection.run_sync(lambda sync, t=table: inspect(sync).get_columns(t))
         }
-    assert not columns & {"needs", "need", "contacts", "consent", "notes", "reason", "given_name", "phone"}
+    assert not columns & {
+        *("needs", "need", "contacts", "consent", "notes", "reason"),
+        *("given_name", "family_name", "date_of_birth", "rms_person_id", "phone"),
+    }
 
 
 async def test_a_lapse_racing_an_on_time_assessment_never_leaves_a_warrant_standing(

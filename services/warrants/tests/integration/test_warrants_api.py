@@ -70,6 +70,9 @@ async def test_the_first_lapse_creates_a_request_and_publishes_it_once(
         "flagged",
         "flag_reason",
         "flagged_at",
+        *("rms_agency", "rms_case_number", "officer_id", "offense_category", "offense_statute"),
+        *("referred_at", "policy_version", "originally_due_by"),
+        *("may_file", "notice", "disposition", "disposed_at"),
     }
     assert (view["rescinded_at"], view["acknowledged_by"], view["flagged"], view["flag_reason"]) == (
         None,

@@ -23,14 +23,20 @@ from divert_contracts.referrals import (
 )
 from divert_contracts.warrants import (
     WarrantRequestAcknowledged,
+    WarrantRequestDisposed,
     WarrantRequested,
     WarrantRequestFlagged,
     WarrantRequestRescinded,
 )
 from divert_platform.cause import Cause, caused_by_event
-from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
+from divert_warrants.domain.commands import AcknowledgeRequest, RecordDisposition, RequestWarrant
 from divert_warrants.domain.referral_facts import LapseNotRecorded
-from divert_warrants.domain.warrant_request import InvalidTransition, InvalidWarrantRequest, WarrantRequestStatus
+from divert_warrants.domain.warrant_request import (
+    FilingRefused,
+    InvalidTransition,
+    InvalidWarrantRequest,
+    WarrantRequestStatus,
+)
 from divert_warrants.service_layer import handlers
 
 DUE = datetime(2025, 3, 9, 7, 59, 59, tzinfo=UTC)
@@ -249,6 +255,55 @@ class TestAcknowledgeRequest:
                 await handlers.acknowledge_request(AcknowledgeRequest(made.id, by="court", at=LAPSED), uow)
 
 
+class TestRecordDisposition:
+    async def test_a_disposition_is_published_once(self, uow) -> None:
+        made = (await lapsed_request(uow, uuid4())).request
+        command = RecordDisposition(made.id, disposition="declined_to_file", at=LAPSED)
+        for _ in range(2):  # a retry records nothing more
+            async with uow:
+                disposed = await handlers.record_disposition(command, uow)
+                await uow.commit()
+        assert disposed.disposition == "declined_to_file"
+        assert [type(event) for event in uow.published] == [
+            WarrantRequested,
+            WarrantRequestAcknowledged,  # a request acted on is acknowledged: never rescinded silently
+            WarrantRequestDisposed,
+        ]
+        published = uow.published[-1]
+        assert isinstance(published, WarrantRequestDisposed)
+        assert (published.disposition, published.warrant_request_id, published.jurisdiction) == (
+            "declined_to_file",
+            made.id,
+            "king-county",
+        )
+
+    async def test_a_request_filed_on_and_then_found_wrongful_is_flagged_never_rescinded(self, uow) -> None:
+        referral_id = uuid4()
+        made = (await lapsed_request(uow, referral_id)).request
+        async with uow:
+            await handlers.record_disposition(RecordDisposition(made.id, disposition="filed", at=LAPSED), uow)
+            await uow.commit()
+        await react(uow, handlers.when_case_assessed_rescind_if_on_time, assessment(referral_id, DUE))
+        stored = await uow.warrant_requests.get(made.id)
+        assert stored is not None and (stored.status, stored.flagged) == (WarrantRequestStatus.ACKNOWLEDGED, True)
+        assert stored.disposition == "filed" and type(uow.published[-1]) is WarrantRequestFlagged
+
+    async def test_filing_on_a_rescinded_request_is_refused_and_publishes_nothing(self, uow) -> None:
+        referral_id = uuid4()
+        made = (await lapsed_request(uow, referral_id)).request
+        await react(uow, handlers.when_referral_withdrawn_rescind, withdrawal(referral_id))
+        published = len(uow.published)
+        async with uow:
+            with pytest.raises(FilingRefused):
+                await handlers.record_disposition(RecordDisposition(made.id, disposition="filed", at=LAPSED), uow)
+        assert len(uow.published) == published
+
+    async def test_an_unknown_request_is_not_found(self, uow) -> None:
+        async with uow:
+            with pytest.raises(handlers.RequestNotFound):
+                await handlers.record_disposition(RecordDisposition(uuid4(), disposition="filed", at=LAPSED), uow)
+
+
 class TestNoWrongfulWarrant:
     async def test_an_on_time_assessment_rescinds_a_standing_request(self, uow) -> None:
         referral_id = uuid4()
@@ -316,5 +371,14 @@ class TestNoWrongfulWarrant:
             "assessment_event_id": "ce-1",
             "withdrawn_at": DUE,
             "withdrawal_event_id": "ce-2",
+            # The police's own facts, never who the person is:
+            "rms_agency": "SPD",
+            "rms_case_number": "2025-1",
+            "officer_id": "o-1",
+            "offense_category": None,
+            "offense_statute": None,
+            "referred_at": DUE - timedelta(days=30),
+            "policy_version": "2025-01-01",
+            "accepted_due_by": DUE,
         }
         assert uow.published == []  # nothing to rescind yet

@@ -24,6 +24,7 @@ def to_integration_event(event: events.ReferralEvent, referral: Referral) -> Int
                 location=event.location,
                 offense_category=event.offense_category,
                 contact_drivers=event.contact_drivers,
+                offense_statute=event.offense_statute,
             )
         case events.AssessmentDeadlineLapsed():
             return contract.ReferralAssessmentDeadlineLapsed(

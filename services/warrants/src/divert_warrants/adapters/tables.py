@@ -25,6 +25,8 @@ warrant_requests = Table(
     Column("flagged", Boolean, nullable=False, server_default=false()),
     Column("flag_reason", String(32)),
     Column("flagged_at", UtcDateTime),
+    Column("disposition", String(32)),
+    Column("disposed_at", UtcDateTime),
     UniqueConstraint("referral_id", name="uq_warrant_requests_referral_id"),
 )
 
@@ -47,5 +49,14 @@ referral_facts = Table(
     Column("assessment_event_id", String(64)),
     Column("withdrawn_at", UtcDateTime),
     Column("withdrawal_event_id", String(64)),
+    # The police's own facts from `referral.accepted` (revision 0006): what the prosecutor needs.
+    Column("rms_agency", String(64)),
+    Column("rms_case_number", String(64)),
+    Column("officer_id", String(64)),
+    Column("offense_category", String(200)),
+    Column("offense_statute", String(200)),
+    Column("referred_at", UtcDateTime),
+    Column("policy_version", String(64)),
+    Column("accepted_due_by", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )

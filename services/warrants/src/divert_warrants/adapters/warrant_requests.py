@@ -54,6 +54,8 @@ class SqlWarrantRequests(EventSourcedRepository[WarrantRequest]):
                 )
             case events.WrongfulRequestFlagged():
                 await self._update(event, flagged=True, flag_reason=event.reason, flagged_at=event.flagged_at)
+            case events.RequestDisposed():
+                await self._update(event, disposition=event.disposition, disposed_at=event.disposed_at)
 
     async def _insert(self, event: events.WarrantRequested) -> None:
         try:

@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from divert_contracts.referrals import LapseAction
-from divert_contracts.warrants import AcknowledgingRole
+from divert_contracts.warrants import AcknowledgingRole, Disposition
 
 
 @dataclass(frozen=True)
@@ -31,4 +31,14 @@ class AcknowledgeRequest:
 
     warrant_request_id: UUID
     by: AcknowledgingRole
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordDisposition:
+    """The prosecutor says what they did with the request: filed, declined to file, or returned
+    the person to the program."""
+
+    warrant_request_id: UUID
+    disposition: Disposition
     at: datetime

@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from divert_contracts.referrals import LapseAction
-from divert_contracts.warrants import AcknowledgingRole, RescissionReason
+from divert_contracts.warrants import AcknowledgingRole, Disposition, RescissionReason
 from divert_platform.aggregate import DomainEvent
 
 
@@ -48,3 +48,10 @@ class WrongfulRequestFlagged(WarrantRequestEvent):
 
     reason: RescissionReason
     flagged_at: datetime
+
+
+class RequestDisposed(WarrantRequestEvent):
+    """The prosecutor recorded what they did with the request (never `filed` on one that may not be)."""
+
+    disposition: Disposition
+    disposed_at: datetime

@@ -2,7 +2,9 @@
 
 Warrants decides every request from this record, not from what its caller says. From intake's
 events on `divert.referrals` it keeps the referral's jurisdiction, pathway and lapse action
-(`referral.accepted`), the due time in force (accepted, moved later only by
+(`referral.accepted`), the police's own facts the prosecutor needs to act on a lapse (`PoliceFacts`:
+the RMS agency, case number and officer, the offense category and statute, the referral time and the
+policy version that set the window), the due time in force (accepted, moved later only by
 `referral.deadline_extended`), the lapse intake recorded (`referral.assessment_deadline_lapsed`)
 and the withdrawal; from `divert.case-milestones` the assessment's completion time. Never who the
 person is, never case content (needs, contacts, consent), never a withdrawal's or extension's
@@ -59,6 +61,20 @@ class RecordedLapse:
     lapsed_at: datetime
 
 
+@dataclass(frozen=True)
+class PoliceFacts:
+    """What the police already own about a referral, as intake published it on acceptance: what a
+    prosecutor needs to find the police case. Never the subject's name or date of birth."""
+
+    rms_agency: str
+    rms_case_number: str
+    officer_id: str
+    offense_category: str | None
+    offense_statute: str | None
+    referred_at: datetime
+    policy_version: str
+
+
 @dataclass
 class ReferralFacts:
     """One referral as far as warrants has heard of it (every field None until told)."""
@@ -78,6 +94,15 @@ class ReferralFacts:
     assessment_event_id: str | None = None
     withdrawn_at: datetime | None = None
     withdrawal_event_id: str | None = None
+    rms_agency: str | None = None
+    rms_case_number: str | None = None
+    officer_id: str | None = None
+    offense_category: str | None = None
+    offense_statute: str | None = None
+    referred_at: datetime | None = None
+    policy_version: str | None = None
+    accepted_due_by: datetime | None = None
+    """The due time the policy set at acceptance, before any extension."""
 
     def note_acceptance(
         self,
@@ -86,11 +111,18 @@ class ReferralFacts:
         due_by: datetime | None,
         lapse_action: LapseAction | None,
         event_id: str | None,
+        police: PoliceFacts | None = None,
     ) -> None:
-        """Remember the accepted referral's standing (the first acceptance told counts) and its due time."""
+        """Remember the accepted referral's standing and police facts (the first acceptance told
+        counts) and its due time."""
         if self.pathway is None:
             self.jurisdiction, self.pathway, self.lapse_action = jurisdiction, pathway, lapse_action
-            self.accepted_event_id = event_id
+            self.accepted_event_id, self.accepted_due_by = event_id, due_by
+            if police is not None:
+                self.rms_agency, self.rms_case_number = police.rms_agency, police.rms_case_number
+                self.officer_id, self.referred_at = police.officer_id, police.referred_at
+                self.offense_category, self.offense_statute = police.offense_category, police.offense_statute
+                self.policy_version = police.policy_version
         if due_by is not None:
             self._move_due(due_by, event_id)
 

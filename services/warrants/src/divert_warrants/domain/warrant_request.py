@@ -3,6 +3,12 @@
 Lifecycle: `requested` → `rescinded` (wrongful or moot before anyone acted) or `acknowledged`
 (the prosecutor or court took it and acts outside Divert). An acknowledged request found wrongful
 afterwards is never changed silently: it stays acknowledged and is flagged, once, for review.
+
+The prosecutor records what they did with it, once: its disposition. A disposition of a request
+nobody acknowledged yet acknowledges it first (by the prosecutor): a request acted on is never
+rescinded silently afterwards, only flagged. Nothing may be filed on a request that is rescinded or
+flagged (`may_file`): `filed` is refused there (`FilingRefused`); declining or returning the person
+to the program is always allowed.
 """
 
 from dataclasses import dataclass
@@ -12,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from divert_contracts.referrals import LapseAction
-from divert_contracts.warrants import AcknowledgingRole, RescissionReason
+from divert_contracts.warrants import AcknowledgingRole, Disposition, RescissionReason
 from divert_platform.aggregate import Aggregate, applies
 from divert_warrants.domain import events
 from divert_warrants.domain.commands import RequestWarrant
@@ -43,6 +49,20 @@ class InvalidTransition(Exception):
         self.current_state = current_state
 
 
+class FilingRefused(Exception):
+    """`filed` on a request nothing may be filed on (rescinded, or flagged as wrongful)."""
+
+    def __init__(self, status: WarrantRequestStatus | None, flagged: bool) -> None:
+        why = "was flagged as wrongful" if flagged else f"is {status}"
+        super().__init__(f"nothing may be filed on this warrant request: it {why}")
+        self.current_state = status
+
+
+def may_file(status: WarrantRequestStatus | str | None, flagged: bool) -> bool:
+    """Whether anything may be filed on a request: never once rescinded or flagged as wrongful."""
+    return status in (WarrantRequestStatus.REQUESTED, WarrantRequestStatus.ACKNOWLEDGED) and not flagged
+
+
 @dataclass
 class WarrantRequest(Aggregate[events.WarrantRequestEvent]):
     """A warrant request: takes commands, checks them against its status, records events."""
@@ -59,6 +79,7 @@ class WarrantRequest(Aggregate[events.WarrantRequestEvent]):
     rescission_reason: RescissionReason | None = None
     acknowledged_by: AcknowledgingRole | None = None
     flag_reason: RescissionReason | None = None
+    disposition: Disposition | None = None
 
     @property
     def flagged(self) -> bool:
@@ -114,6 +135,22 @@ class WarrantRequest(Aggregate[events.WarrantRequestEvent]):
         elif self.status is WarrantRequestStatus.ACKNOWLEDGED and not self.flagged:
             self.flag(reason, now)
 
+    def dispose(self, disposition: Disposition, now: datetime) -> None:
+        """Record what the prosecutor did, once (acknowledging a request nobody acknowledged yet).
+        The same disposition again changes nothing (a retry); another one is an invalid transition;
+        `filed` where nothing may be filed is `FilingRefused`."""
+        if self.status is None:
+            raise InvalidTransition("record a disposition of", self.status)
+        if self.disposition == disposition:
+            return
+        if self.disposition is not None:
+            raise InvalidTransition("record a disposition of", self.status, f" and already {self.disposition}")
+        if disposition == "filed" and not may_file(self.status, self.flagged):
+            raise FilingRefused(self.status, self.flagged)
+        if self.status is WarrantRequestStatus.REQUESTED:
+            self.acknowledge("prosecutor", now)  # acted on: from now on a wrongful finding flags it
+        self._record(events.RequestDisposed(**self._ids(), disposition=disposition, disposed_at=now))
+
     def _ids(self) -> dict[str, Any]:
         return {"warrant_request_id": self.id, "referral_id": self.referral_id, "jurisdiction": self.jurisdiction}
 
@@ -135,3 +172,7 @@ class WarrantRequest(Aggregate[events.WarrantRequestEvent]):
     @applies
     def _flagged(self, event: events.WrongfulRequestFlagged) -> None:
         self.flag_reason = event.reason
+
+    @applies
+    def _disposed(self, event: events.RequestDisposed) -> None:
+        self.disposition = event.disposition

@@ -1,5 +1,7 @@
 """Warrants' REST API: intake's deadline worker tells of lapses; prosecutors and courts acknowledge
-the requests; prosecutors, courts and program managers read them, rescissions and review flags included.
+the requests; prosecutors record what they did with them (the disposition); prosecutors, courts and
+program managers read them, with the police's own facts about each referral, rescissions and review
+flags included.
 
 A lapse notice is a claim, not a fact: warrants makes a request only when its own record of the
 referral (from intake's events, see `service_layer/handlers.py`) shows an accepted arrest
@@ -7,9 +9,12 @@ diversion whose lapse intake recorded, and makes it of the record's values.
 
 Who may call what is docs/access.md (`callers.py`). There is no read audit here: warrant requests
 carry referral ids, jurisdictions, kinds and dates, never a person's name or case content, so no
-personal data is read through this API (every write is still attributed in the event store).
+personal data is read through this API (every write is still attributed in the event store). The
+police facts shown (RMS agency, case number, officer id, offense) are the police's own, never who
+the person is and never anything of the case agency's (LEAD's golden rule).
 """
 
+from datetime import datetime
 from typing import Annotated, Any, cast
 from uuid import UUID, uuid4
 
@@ -24,15 +29,30 @@ from divert_platform.clock import utcnow
 from divert_platform.dependencies import ReadSession
 from divert_platform.event_store import ConcurrencyConflict
 from divert_platform.idempotency import IdempotentRequest, Ids, Reply, View
+from divert_platform.pagination import Cursor
 from divert_platform.problems import Forbidden, NotFound, problem_responses
-from divert_platform.text import JurisdictionId
+from divert_platform.text import FreeText, JurisdictionId
 from divert_warrants.adapters.warrant_request_views import WarrantRequestFilter, find_request, list_requests
 from divert_warrants.bootstrap import UnitOfWork, Warrants, bootstrap
-from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
-from divert_warrants.domain.warrant_request import WarrantRequestStatus
-from divert_warrants.entrypoints.callers import Acknowledger, DeadlineWorker, Reader, jurisdiction_scope, may_see
+from divert_warrants.domain.commands import AcknowledgeRequest, RecordDisposition, RequestWarrant
+from divert_warrants.domain.notice import notice
+from divert_warrants.domain.warrant_request import WarrantRequestStatus, may_file
+from divert_warrants.entrypoints.callers import (
+    Acknowledger,
+    DeadlineWorker,
+    Prosecutor,
+    Reader,
+    jurisdiction_scope,
+    may_see,
+)
 from divert_warrants.entrypoints.problems import PROBLEMS, RETRY_AFTER_SECONDS
-from divert_warrants.entrypoints.schemas import MAX_PAGE, AcknowledgementBody, WarrantRequestList, WarrantRequestView
+from divert_warrants.entrypoints.schemas import (
+    MAX_PAGE,
+    AcknowledgementBody,
+    DispositionBody,
+    WarrantRequestList,
+    WarrantRequestView,
+)
 from divert_warrants.service_layer import handlers
 from divert_warrants.service_layer.ports import DuplicateWarrantRequest
 from divert_warrants.service_layer.unit_of_work import SqlWarrantsUnitOfWork
@@ -129,9 +149,21 @@ async def list_warrant_requests(
     jurisdiction: Annotated[JurisdictionId | None, Query()] = None,
     kind: LapseAction | None = None,
     flagged: Annotated[bool | None, Query(description="Only requests (not) flagged for review.")] = None,
+    agency: Annotated[FreeText | None, Query(max_length=64, description="Only requests of this RMS agency.")] = None,
+    lapsed_from: Annotated[datetime | None, Query(description="Only windows that lapsed at or after this.")] = None,
+    lapsed_to: Annotated[datetime | None, Query(description="Only windows that lapsed before this.")] = None,
+    cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many, oldest first.")] = 100,
 ) -> Any:
-    """Warrant requests matching every filter given, oldest first.
+    """Warrant requests matching every filter given, oldest first, a page at a time: pass the
+    answer's `next_cursor` as `cursor` (with the same filters) for the next page; it is null on
+    the last one. A cursor this listing did not hand out is a 422 naming `query.cursor`.
+
+    Each request shows the police's own facts (RMS agency, case number, officer id, offense
+    category and statute, referral time, policy version, the due time it set), the due time in
+    force at the lapse (extensions included), the lapse, `kind` (`warrant_request` or
+    `return_for_charging`), `may_file` and a plain-language `notice`. Never who the person is and
+    never anything of the case agency's.
 
     Only requests of the caller's token's jurisdiction are listed (every jurisdiction's for a
     prosecutor's or court's `jurisdiction: "*"`); a `jurisdiction` filter naming another finds
@@ -139,7 +171,7 @@ async def list_warrant_requests(
     scope = jurisdiction_scope(caller)
     if scope is not None:
         if jurisdiction not in (None, scope):
-            return {"items": []}
+            return {"items": [], "next_cursor": None}
         jurisdiction = scope
     where = WarrantRequestFilter(
         referral_id=referral_id,
@@ -147,20 +179,24 @@ async def list_warrant_requests(
         jurisdiction=jurisdiction,
         kind=kind,
         flagged=flagged,
-        limit=limit,
+        agency=agency,
+        lapsed_from=lapsed_from,
+        lapsed_to=lapsed_to,
     )
-    return {"items": await list_requests(session, where)}
+    rows, next_cursor = await list_requests(session, where, cursor=cursor, limit=limit)
+    return {"items": [_shown(row) for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/{warrant_request_id}", response_model=WarrantRequestView, summary="A warrant request")
 async def get_warrant_request(warrant_request_id: UUID, caller: Reader, session: ReadSession) -> Any:
-    """One warrant request: its referral, kind, status, dates, rescission and review flag.
+    """One warrant request: the police's own facts about its referral, its kind, status, dates,
+    `may_file`, `notice`, rescission, review flag and disposition.
 
     A request of a jurisdiction outside the caller's scope is a 404."""
     view = await find_request(session, warrant_request_id)
     if view is None or not may_see(caller, view["jurisdiction"]):
         raise NotFound(f"no warrant request {warrant_request_id}")
-    return view
+    return _shown(view)
 
 
 @router.post(
@@ -206,6 +242,63 @@ async def acknowledge_warrant_request(
     return await idempotency.run(uow, body, acknowledge, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
+@router.post(
+    "/{warrant_request_id}/disposition",
+    response_model=WarrantRequestView,
+    summary="Record what the prosecutor did with a warrant request",
+    responses={
+        409: {
+            **problem_responses(409)[409],
+            "description": (
+                "`filing-refused`: `filed` on a request with `may_file: false` (rescinded, or flagged as wrongful); "
+                "`conflict`: another disposition was recorded already, or the `Idempotency-Key` was used with "
+                "another body. `current_state` says where the request stands."
+            ),
+        },
+        **problem_responses(415),
+    },
+)
+async def record_disposition(
+    warrant_request_id: UUID,
+    body: DispositionBody,
+    caller: Prosecutor,
+    uow: UnitOfWork,
+    idempotency: IdempotentRequest,
+) -> Any:
+    """The prosecutor records what they did with the request: `filed`, `declined_to_file` or
+    `returned_to_program`. Publishes `warrant.request_disposed` on `divert.warrants`. A request
+    nobody acknowledged yet is acknowledged by the prosecutor first (`warrant.request_acknowledged`
+    too): once acted on, a request later found wrongful is flagged for review, never rescinded.
+
+    Only prosecutors (their token's `jurisdiction`, or `"*"`); a request outside it is a 404.
+    A request is disposed once: repeating the same disposition is a harmless retry (200, nothing
+    new recorded), another one is a 409 `conflict`. Nothing may be filed on a rescinded or flagged
+    request (`may_file: false`): `filed` there is a 409 whose `type` ends in `filing-refused` and
+    nothing is recorded; declining or returning the person to the program is always allowed.
+    """
+    command = RecordDisposition(warrant_request_id, disposition=body.disposition, at=utcnow())
+
+    async def dispose() -> Ids:
+        request = await find_request(uow.session, warrant_request_id)
+        if request is None or not may_see(caller, request["jurisdiction"]):
+            raise NotFound(f"no warrant request {warrant_request_id}")
+        await handlers.record_disposition(command, uow)
+        return {"warrant_request_id": warrant_request_id}
+
+    view = _as_it_stands(uow, caller)
+    # A rescission racing with us wins or loses on the stream version; the retry sees the winner.
+    return await idempotency.run(uow, body, dispose, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A read-model row as the API shows it: with whether anything may be filed and its notice."""
+    return {
+        **row,
+        "may_file": may_file(row["status"], row["flagged"]),
+        "notice": notice(row["kind"], row["status"], row["rescission_reason"], row["flag_reason"], row["disposition"]),
+    }
+
+
 def _as_it_stands(uow: SqlWarrantsUnitOfWork, reader: Principal | None) -> View:
     """The answer of a change: the warrant request as it stands (a 404 outside `reader`'s scope)."""
 
@@ -213,7 +306,7 @@ def _as_it_stands(uow: SqlWarrantsUnitOfWork, reader: Principal | None) -> View:
         request = await find_request(uow.session, ids["warrant_request_id"])
         if request is None or (reader is not None and not may_see(reader, request["jurisdiction"])):
             raise NotFound(f"no warrant request {ids['warrant_request_id']}")
-        return request
+        return _shown(request)
 
     return view
 

@@ -4,8 +4,9 @@ Only intake's deadline worker raises requests (the `deadline_worker` role, given
 process): not the generic `service` role, which other integrations (directory importers) hold too.
 Even then warrants trusts none of the facts it sends, only its own record of the referral
 (`service_layer/handlers.py`). Prosecutors and courts read and acknowledge requests of their
-token's jurisdiction, or of all of them with `jurisdiction: "*"`; program managers read their
-jurisdiction's. A token without `jurisdiction` is refused (403), never read as "all".
+token's jurisdiction, or of all of them with `jurisdiction: "*"`; prosecutors record what they did
+with them; program managers read their jurisdiction's. A token without `jurisdiction` is refused
+(403), never read as "all".
 """
 
 from typing import Annotated
@@ -21,6 +22,8 @@ Reader = Annotated[Principal, Depends(allow("prosecutor", "court", "program_mana
 """A prosecutor, court or program manager."""
 Acknowledger = Annotated[Principal, Depends(allow("prosecutor", "court"))]
 """A prosecutor or court, who act on requests outside Divert."""
+Prosecutor = Annotated[Principal, Depends(allow("prosecutor"))]
+"""A prosecutor, who records what was done with a request (its disposition)."""
 
 
 def jurisdiction_scope(principal: Principal) -> str | None:

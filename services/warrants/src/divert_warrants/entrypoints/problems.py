@@ -7,7 +7,7 @@ only `lapse-not-recorded` and `concurrent-request` change on retry, and both say
 from divert_contracts.warrant_requests import LAPSE_NOT_RECORDED, LAPSE_SUPERSEDED
 from divert_platform.problems import Conflict, NotFound, Problem, ProblemMap, invalid
 from divert_warrants.domain.referral_facts import LapseNotRecorded, LapseSuperseded
-from divert_warrants.domain.warrant_request import InvalidTransition, InvalidWarrantRequest
+from divert_warrants.domain.warrant_request import FilingRefused, InvalidTransition, InvalidWarrantRequest
 from divert_warrants.service_layer.handlers import RequestNotFound
 from divert_warrants.service_layer.ports import DuplicateWarrantRequest
 
@@ -35,6 +35,12 @@ class LapseSupersededProblem(Problem):
     status, title, kind = 409, "Lapse superseded by an extension", LAPSE_SUPERSEDED
 
 
+class FilingRefusedProblem(Problem):
+    """`filed` on a request nothing may be filed on: rescinded, or flagged as wrongful."""
+
+    status, title, kind = 409, "Nothing may be filed", "filing-refused"
+
+
 PROBLEMS: ProblemMap = {
     RequestNotFound: lambda error: NotFound(str(error)),
     InvalidTransition: lambda error: Conflict(str(error), current_state=error.current_state),
@@ -44,4 +50,7 @@ PROBLEMS: ProblemMap = {
     ),
     LapseNotRecorded: lambda error: LapseNotRecordedProblem(str(error), missing=error.missing),
     LapseSuperseded: lambda error: LapseSupersededProblem(str(error)),
+    FilingRefused: lambda error: FilingRefusedProblem(
+        str(error), field="body.disposition", current_state=error.current_state
+    ),
 }

@@ -1,5 +1,5 @@
-"""Warrants' command handlers (raise a request on a lapse, acknowledge it) and reactions to other
-services' events (warrants' own record of each referral; no wrongful warrant).
+"""Warrants' command handlers (raise a request on a lapse, acknowledge it, record its disposition)
+and reactions to other services' events (warrants' own record of each referral; no wrongful warrant).
 
 Warrants decides from its own record (`ReferralFacts`), built from intake's events on
 `divert.referrals` (acceptance, extensions, the recorded lapse, withdrawal) and the assessment
@@ -30,8 +30,8 @@ from divert_contracts.referrals import (
 )
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
-from divert_warrants.domain.commands import AcknowledgeRequest, RequestWarrant
-from divert_warrants.domain.referral_facts import ReferralFacts
+from divert_warrants.domain.commands import AcknowledgeRequest, RecordDisposition, RequestWarrant
+from divert_warrants.domain.referral_facts import PoliceFacts, ReferralFacts
 from divert_warrants.domain.warrant_request import WarrantRequest
 from divert_warrants.service_layer.unit_of_work import WarrantsUnitOfWork
 
@@ -103,11 +103,36 @@ async def acknowledge_request(command: AcknowledgeRequest, uow: WarrantsUnitOfWo
     return request
 
 
+async def record_disposition(command: RecordDisposition, uow: WarrantsUnitOfWork) -> WarrantRequest:
+    """The prosecutor records what they did with the request.
+
+    Raises `RequestNotFound`; `FilingRefused` for `filed` on a rescinded or flagged request;
+    `InvalidTransition` when another disposition was recorded already (the same one again is a
+    harmless retry). A rescission racing with us wins or loses on the stream version.
+    """
+    request = await uow.warrant_requests.get(command.warrant_request_id)
+    if request is None:
+        raise RequestNotFound(command.warrant_request_id)
+    request.dispose(command.disposition, command.at)
+    await uow.warrant_requests.save(request)
+    return request
+
+
 async def when_referral_accepted_keep_its_deadline(event: ReferralAccepted, uow: WarrantsUnitOfWork) -> None:
-    """Remember the referral's jurisdiction, pathway, lapse action and due time (never who it is)."""
+    """Remember the referral's jurisdiction, pathway, lapse action, due time and the police's own
+    facts (RMS case, officer, offense, referral time, policy version): never who the person is."""
     facts = await uow.referral_facts.lock(event.referral_id)
+    police = PoliceFacts(
+        rms_agency=event.rms.agency,
+        rms_case_number=event.rms.case_number,
+        officer_id=event.rms.officer_id,
+        offense_category=event.offense_category,
+        offense_statute=event.offense_statute,
+        referred_at=event.referred_at,
+        policy_version=event.policy_version,
+    )
     facts.note_acceptance(
-        event.jurisdiction, event.pathway, event.assessment_due_by, event.lapse_action, uow.cause.causation_id
+        event.jurisdiction, event.pathway, event.assessment_due_by, event.lapse_action, uow.cause.causation_id, police
     )
     await uow.referral_facts.save(facts)
     await _set_right(facts, uow)

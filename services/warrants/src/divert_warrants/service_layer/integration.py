@@ -34,5 +34,9 @@ def to_integration_event(event: events.WarrantRequestEvent, request: WarrantRequ
             return contract.WarrantRequestFlagged(
                 **ids, jurisdiction=event.jurisdiction, reason=event.reason, flagged_at=event.flagged_at
             )
+        case events.RequestDisposed():
+            return contract.WarrantRequestDisposed(
+                **ids, jurisdiction=event.jurisdiction, disposition=event.disposition, disposed_at=event.disposed_at
+            )
         case _:
             return None
