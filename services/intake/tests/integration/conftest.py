@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from divert_contracts import dataplane
 from divert_contracts.referrals import Location, RmsReference, Subject
@@ -207,8 +208,17 @@ class TemporalProcess:
             stop_process(self.process)
 
     async def connect(self) -> Client:
-        """A client as intake's processes have one (pydantic payloads), in the default namespace."""
-        return await Client.connect(f"127.0.0.1:{self.port}", data_converter=pydantic_data_converter)
+        """A client as intake's processes have one (pydantic payloads), in the default namespace.
+
+        A server just (re)started listens before its frontend is healthy ("Frontend is not healthy
+        yet"), the longer the busier the machine: connecting is retried for up to a minute.
+        """
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(60), wait=wait_fixed(0.5), retry=retry_if_exception_type(RuntimeError), reraise=True
+        ):
+            with attempt:
+                return await Client.connect(f"127.0.0.1:{self.port}", data_converter=pydantic_data_converter)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @pytest.fixture
