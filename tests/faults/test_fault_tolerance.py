@@ -62,7 +62,7 @@ APPLIES = {
         "warrant.requested",
         "warrant.request_rescinded",
     },
-    "divert-assessment": {"referral.accepted"},
+    "divert-assessment": {"referral.accepted", "referral.deadline_extended", "referral.assessment_due_soon"},
     "divert-warrants": {
         "referral.accepted",
         "referral.deadline_extended",

@@ -36,6 +36,7 @@ from divert_contracts.referrals import (
     ReasonCode,
     ReferralAccepted,
     ReferralAssessmentDeadlineLapsed,
+    ReferralAssessmentDueSoon,
     ReferralDeadlineExtended,
     ReferralDeclined,
     ReferralWithdrawn,
@@ -92,6 +93,8 @@ EXAMPLES: tuple[IntegrationEvent, ...] = (
         offense_category="drug_possession",
         contact_drivers=("drug_use",),
         offense_statute="RCW 69.50.4013",
+        # The policy reminds 7, 2 and 1 days before; 7 days before had passed at acceptance.
+        assessment_reminders_at=(DUE_BY - timedelta(days=2), DUE_BY - timedelta(days=1)),
     ),
     ReferralDeclined(
         referral_id=REFERRAL,
@@ -117,6 +120,15 @@ EXAMPLES: tuple[IntegrationEvent, ...] = (
         assessment_due_by=DUE_BY + timedelta(days=2),
         reason="The person is in hospital; the case manager will assess on discharge.",
         extended_at=_at(2),
+        assessment_reminders_at=(DUE_BY, DUE_BY + timedelta(days=1)),
+    ),
+    ReferralAssessmentDueSoon(
+        referral_id=REFERRAL,
+        jurisdiction=JURISDICTION,
+        assessment_due_by=DUE_BY,
+        reminded_at=DUE_BY - timedelta(days=2),
+        days_before=2,
+        next_reminder_at=DUE_BY - timedelta(days=1),
     ),
     ReferralAssessmentDeadlineLapsed(
         referral_id=REFERRAL,

@@ -14,6 +14,8 @@ from divert_contracts.topics import REFERRALS
 
 Pathway = Literal["arrest_diversion", "social_contact", "community"]
 LapseAction = Literal["warrant_request", "return_for_charging"]
+MAX_REMINDERS = 10
+"""At most this many reminders before one assessment due time."""
 
 
 class RmsReference(ContractModel):
@@ -63,6 +65,14 @@ class ReferralAccepted(IntegrationEvent):
     contact_drivers: tuple[str, ...] = ()
     offense_statute: str | None = Field(
         None, max_length=200, description="The statute the officer cited, as given; absent from earlier events."
+    )
+    assessment_reminders_at: tuple[Instant, ...] = Field(
+        (),
+        max_length=MAX_REMINDERS,
+        description=(
+            "When the case agency will be reminded that the assessment is due, earliest first: arrest "
+            "diversions whose policy sets reminders; empty otherwise and in earlier events."
+        ),
     )
 
 
@@ -133,3 +143,24 @@ class ReferralDeadlineExtended(IntegrationEvent):
     assessment_due_by: Instant
     reason: str = Field(max_length=500)
     extended_at: Instant
+    assessment_reminders_at: tuple[Instant, ...] = Field(
+        (),
+        max_length=MAX_REMINDERS,
+        description=(
+            "All reminders still to come after the extension, earliest first, computed from the new due "
+            "time; empty in earlier events."
+        ),
+    )
+
+
+class ReferralAssessmentDueSoon(IntegrationEvent):
+    """An arrest diversion's assessment is due soon: a reminder the policy sets. Status only."""
+
+    event_type = "org.divert.referral.assessment_due_soon.v1"
+    topic = REFERRALS.name
+
+    jurisdiction: str = Field(max_length=64)
+    assessment_due_by: Instant
+    reminded_at: Instant
+    days_before: int = Field(ge=0, le=365, description="The policy's reminder offset that raised this reminder.")
+    next_reminder_at: Instant | None = Field(description="The next reminder still to come, if any.")

@@ -24,6 +24,7 @@ from divert_contracts.milestones import (
 from divert_contracts.referrals import (
     ReferralAccepted,
     ReferralAssessmentDeadlineLapsed,
+    ReferralAssessmentDueSoon,
     ReferralDeadlineExtended,
     ReferralDeclined,
     ReferralWithdrawn,
@@ -44,6 +45,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         ReferralWithdrawn,
         ReferralDeadlineExtended,
         ReferralAssessmentDeadlineLapsed,
+        ReferralAssessmentDueSoon,
         CaseOpened,
         CaseManagerAssigned,
         CaseContactRecorded,

@@ -132,10 +132,26 @@ def test_every_lifecycle_event_is_published_as_its_contract(event: events.CaseEv
     }
 
 
-def test_every_domain_event_type_is_published() -> None:
-    mapped = {type(event).name for event, _ in LIFECYCLE} | {"CaseOpened", "AssessmentCompleted"}
+# Facts intake published on `divert.referrals` (a reminder, an extension): marked on the case for
+# its agency, never told again, least of all on the milestones the enforcement side reads.
+STAYS_HOME = [
+    events.AssessmentReminded(**KC, reminded_at=AT, days_before=2, assessment_due_by=AT),
+    events.AssessmentDeadlineExtended(
+        **KC, previous_due_by=AT, assessment_due_by=AT, extended_at=AT, assessment_reminders_at=(AT,)
+    ),
+]
 
-    assert mapped == set(Case.event_types())
+
+def test_every_domain_event_type_is_published_or_stays_home() -> None:
+    mapped = {type(event).name for event, _ in LIFECYCLE} | {"CaseOpened", "AssessmentCompleted"}
+    home = {type(event).name for event in STAYS_HOME}
+
+    assert mapped | home == set(Case.event_types()) and not mapped & home
+
+
+@pytest.mark.parametrize("event", STAYS_HOME, ids=lambda event: event.name)
+def test_reminders_and_extensions_are_published_nowhere(event: events.CaseEvent) -> None:
+    assert told(event) == []
 
 
 def test_a_rereferral_is_published_with_its_link_and_referral_time() -> None:

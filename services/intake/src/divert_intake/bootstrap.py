@@ -176,7 +176,7 @@ def deadline_worker(client: Client, activities: DeadlineActivities) -> Worker:
         client,
         task_queue=TASK_QUEUE,
         workflows=[ReferralDeadlineWorkflow],
-        activities=[activities.request_warrant, activities.record_lapse],
+        activities=[activities.request_warrant, activities.record_lapse, activities.raise_reminder],
     )
 
 

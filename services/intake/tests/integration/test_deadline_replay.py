@@ -33,3 +33,9 @@ def test_current_code_replays_history(history_file: Path) -> None:
     history = WorkflowHistory.from_json(history_file.stem, history_file.read_text())
     replayer = Replayer(workflows=[ReferralDeadlineWorkflow], data_converter=pydantic_data_converter)
     asyncio.run(replayer.replay_workflow(history))  # raises on any non-determinism
+
+
+def test_a_checked_in_history_raises_reminders() -> None:
+    # The versioned change (patch `assessment-reminders`) is replayed along its new path too.
+    with_reminders = [path.name for path in HISTORIES if '"name": "raise_reminder"' in path.read_text()]
+    assert "v3-lapsed.json" in with_reminders and "v3-extended-then-lapsed.json" in with_reminders

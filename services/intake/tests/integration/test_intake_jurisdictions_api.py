@@ -39,6 +39,9 @@ async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: 
     assert listed["santa-fe"]["minimum_age"] == 18 and listed["santa-fe"]["lapse_action"] == "return_for_charging"
     assert listed["albany"]["requires_contact_driver"] is True
     assert listed["demo"]["assessment_window"] == "PT20S"
+    assert king["assessment_reminders"] == ["P7D", "P2D", "P1D"]
+    assert listed["santa-fe"]["assessment_reminders"] == ["P2D", "P1D"]
+    assert listed["demo"]["assessment_reminders"] == ["PT10S"]
 
 
 async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.AsyncClient) -> None:
@@ -51,6 +54,7 @@ async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.
     older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2025-01-01"})).json()
     assert older["version"] == "2025-01-01" and older["versions"] == latest["versions"]
     assert older["effective_date"] == "2025-01-01"
+    assert older["assessment_reminders"] == [] and latest["assessment_reminders"] == ["P7D", "P2D", "P1D"]
 
 
 async def test_unknown_jurisdictions_and_versions_are_problem_404s(client: httpx.AsyncClient) -> None:

@@ -25,7 +25,8 @@ class CaseFilter:
 
     `due_within_days` keeps cases pending assessment due between `now` and `now` plus that many
     days, and orders the list by due time, soonest first (cases already overdue are not "due
-    within" anything and are left out).
+    within" anything and are left out). `due_soon=True` keeps the cases whose agency was reminded
+    of their current due time and that await assessment, also soonest due first; `False` the others.
     """
 
     agency: str
@@ -33,6 +34,7 @@ class CaseFilter:
     jurisdiction: str | None = None
     case_manager_id: str | None = None
     due_within_days: int | None = None
+    due_soon: bool | None = None
 
 
 async def list_cases(
@@ -48,17 +50,20 @@ async def list_cases(
         (table.status, where.status),
         (table.jurisdiction, where.jurisdiction),
         (table.case_manager_id, where.case_manager_id),
+        (table.due_soon, where.due_soon),
     ):
         if value is not None:
             query = query.where(column == value)
-    if where.due_within_days is None:
+    if where.due_within_days is not None:
+        query = query.where(
+            table.status == CaseStatus.PENDING_ASSESSMENT.value,
+            table.assessment_due_by >= now,
+            table.assessment_due_by <= now + timedelta(days=where.due_within_days),
+        )
+    elif not where.due_soon:
         return await page(session, query, NEWEST_REFERRAL, cursor=cursor, limit=limit)
-    due_soon = query.where(
-        table.status == CaseStatus.PENDING_ASSESSMENT.value,
-        table.assessment_due_by >= now,
-        table.assessment_due_by <= now + timedelta(days=where.due_within_days),
-    )
-    return await page(session, due_soon, SOONEST_DUE, cursor=cursor, limit=limit)
+    # a case due soon always has a due time (a reminder names it), so every key of this order is set
+    return await page(session, query, SOONEST_DUE, cursor=cursor, limit=limit)
 
 
 async def find_case(session: AsyncSession, referral_id: UUID, *, agency: str | None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from divert_assessment.adapters.tables import cases, consents, person_cases
 from divert_assessment.domain import events
 from divert_assessment.domain.status import CaseStatus
 from divert_platform.aggregate import DomainEvent
+from divert_platform.clock import as_utc
 
 
 async def project(session: AsyncSession, event: DomainEvent, *, recorded_at: datetime) -> None:
@@ -81,6 +82,8 @@ async def _case_opened(session: AsyncSession, event: events.CaseOpened, now: dat
             "contacts_attempted": 0,
             "previous_referral_id": str(event.previous_referral_id) if event.previous_referral_id else None,
             "agency": event.agency,
+            "assessment_reminders_at": _instants(event.assessment_reminders_at),
+            "due_soon": False,
             "updated_at": now,
         },
     )
@@ -97,11 +100,26 @@ async def _case_opened(session: AsyncSession, event: events.CaseOpened, now: dat
         )
 
 
+def _instants(times: tuple[datetime, ...]) -> list[str]:
+    """Times as the JSON column keeps them: ISO 8601 in UTC (read back with `datetime.fromisoformat`)."""
+    return [as_utc(time).isoformat() for time in times]
+
+
 def _case_changes(event: events.CaseEvent) -> dict[str, Any]:
     """The `cases` columns an event changes (besides `updated_at`)."""
     match event:
+        case events.AssessmentReminded():
+            return {"last_reminder_at": event.reminded_at, "reminded_days_before": event.days_before, "due_soon": True}
+        case events.AssessmentDeadlineExtended():
+            # the reminder received was of the earlier due time: not due soon until reminded again
+            return {
+                "assessment_due_by": event.assessment_due_by,
+                "assessment_reminders_at": _instants(event.assessment_reminders_at),
+                "due_soon": False,
+            }
         case events.AssessmentCompleted():
             return {
+                "due_soon": False,
                 "status": CaseStatus.ASSESSED.value,
                 "completed_at": event.completed_at,
                 "assessed_by": event.case_manager_id,
@@ -124,7 +142,12 @@ def _case_changes(event: events.CaseEvent) -> dict[str, Any]:
         case events.EngagementChanged():
             return {"engagement": event.engagement}
         case events.CaseClosed():
-            return {"status": CaseStatus.CLOSED.value, "closed_at": event.closed_at, "close_reason": event.reason}
+            return {
+                "status": CaseStatus.CLOSED.value,
+                "closed_at": event.closed_at,
+                "close_reason": event.reason,
+                "due_soon": False,
+            }
         case events.CaseReopened():
             return {
                 "status": CaseStatus(event.status).value,

@@ -4,7 +4,7 @@ Every row here is derived from the event store by `adapters/projections.py`, so 
 rebuilt from the events at any time. Times are stored and read back in UTC (`UtcDateTime`).
 """
 
-from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text, false
 
 from divert_platform.columns import UtcDateTime
 
@@ -47,6 +47,13 @@ cases = Table(
     # the case agency that owns the case (whose case managers see it); null when the jurisdiction
     # had no agency configured when the case was opened: then only program reports count it
     Column("agency", String(64)),
+    # Reminders of the assessment's due time: when they will be (ISO 8601 UTC times, earliest first;
+    # null in rows from before reminders), the last one received and its offset in days, and
+    # `due_soon` while that reminder concerns the current due time and the case awaits assessment.
+    Column("assessment_reminders_at", JSON),
+    Column("last_reminder_at", UtcDateTime),
+    Column("reminded_days_before", Integer),
+    Column("due_soon", Boolean, nullable=False, server_default=false()),
     Index("ix_cases_status_due", "status", "assessment_due_by"),
     Index("ix_cases_agency_referred", "agency", "referred_at"),
 )

@@ -21,9 +21,11 @@ from divert_assessment.domain.commands import (
     CompleteAssessment,
     Decline,
     Enroll,
+    ExtendDeadline,
     OpenCase,
     RecordConsent,
     RecordContact,
+    RecordReminder,
     Reopen,
     RevokeConsent,
 )
@@ -63,6 +65,7 @@ class Case(Aggregate[events.CaseEvent]):
     consents: dict[UUID, datetime | None] = field(default_factory=dict)
     """Each consent recorded, with when it was revoked (None while not revoked)."""
     status_before_closing: CaseStatus | None = None
+    last_reminded_at: datetime | None = None
 
     def open(self, command: OpenCase) -> None:
         """Open the case pending assessment; a case already open is left as it is.
@@ -84,11 +87,53 @@ class Case(Aggregate[events.CaseEvent]):
                 rms_agency=command.rms_agency,
                 previous_referral_id=command.previous_referral_id,
                 agency=command.agency,
+                assessment_reminders_at=command.assessment_reminders_at,
+            )
+        )
+
+    def record_reminder(self, command: RecordReminder) -> None:
+        """Mark the case reminded that its assessment is due soon; a reminder that no longer
+        concerns it changes nothing.
+
+        Ignored: once the case is not pending assessment (assessed or closed before the reminder
+        arrived), when it names a due time the case no longer has (raised before an extension), and
+        when it is not later than the last one recorded (the same reminder published again).
+        """
+        if self.status is not CaseStatus.PENDING_ASSESSMENT or command.assessment_due_by != self.assessment_due_by:
+            return
+        if self.last_reminded_at is not None and command.reminded_at <= self.last_reminded_at:
+            return
+        self._record(
+            events.AssessmentReminded(
+                **self.about(),
+                reminded_at=command.reminded_at,
+                days_before=command.days_before,
+                assessment_due_by=command.assessment_due_by,
+            )
+        )
+
+    def extend_deadline(self, command: ExtendDeadline) -> None:
+        """Move the due time the assessment is judged against later, with its reminders.
+
+        Ignored once the case is assessed (it was judged against the due time it had), for a case
+        without a due time, and unless it moves the due time later (the same extension again).
+        """
+        if self.status is None or self.assessed_at is not None or self.assessment_due_by is None:
+            return
+        if command.assessment_due_by <= self.assessment_due_by:
+            return
+        self._record(
+            events.AssessmentDeadlineExtended(
+                **self.about(),
+                previous_due_by=self.assessment_due_by,
+                assessment_due_by=command.assessment_due_by,
+                extended_at=command.extended_at,
+                assessment_reminders_at=command.assessment_reminders_at,
             )
         )
 
     def complete_assessment(self, command: CompleteAssessment) -> None:
-        """Record the assessment, judged on time against the due time; only once per case."""
+        """Record the assessment, judged on time against the due time (as extended); only once per case."""
         self._require("complete the assessment", CaseStatus.PENDING_ASSESSMENT)
         self._check(
             rules.is_not_in_the_future("completed_at", command.completed_at, command.at),
@@ -234,6 +279,14 @@ class Case(Aggregate[events.CaseEvent]):
     def _opened(self, event: events.CaseOpened) -> None:
         self.status, self.jurisdiction = CaseStatus.PENDING_ASSESSMENT, event.jurisdiction
         self.referred_at, self.opened_at = event.referred_at, event.opened_at
+        self.assessment_due_by = event.assessment_due_by
+
+    @applies
+    def _reminded(self, event: events.AssessmentReminded) -> None:
+        self.last_reminded_at = event.reminded_at
+
+    @applies
+    def _deadline_extended(self, event: events.AssessmentDeadlineExtended) -> None:
         self.assessment_due_by = event.assessment_due_by
 
     @applies

@@ -37,6 +37,28 @@ class OpenCase:
     previous_referral_id: UUID | None
     agency: str | None  # the case agency serving the jurisdiction, which will own the case
     at: datetime
+    assessment_reminders_at: tuple[datetime, ...] = ()  # when the agency will be reminded, earliest first
+
+
+@dataclass(frozen=True)
+class RecordReminder:
+    """Mark the case reminded: intake reminded the agency `days_before` the due time `assessment_due_by`."""
+
+    referral_id: UUID
+    reminded_at: datetime
+    days_before: int
+    assessment_due_by: datetime
+
+
+@dataclass(frozen=True)
+class ExtendDeadline:
+    """Move the assessment's due time later, with every reminder still to come (the program
+    manager extended it at intake, `extended_at`)."""
+
+    referral_id: UUID
+    assessment_due_by: datetime
+    extended_at: datetime
+    assessment_reminders_at: tuple[datetime, ...]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,27 @@ class CaseOpened(CaseEvent):
     agency: str | None = None
     """The case agency that owns the case: the one serving its jurisdiction when it was opened
     (None when none was configured, and in events recorded before owning agencies existed)."""
+    assessment_reminders_at: tuple[datetime, ...] = ()
+    """When the case agency will be reminded that the assessment is due, earliest first (empty
+    without reminders, and in events recorded before reminders existed)."""
+
+
+class AssessmentReminded(CaseEvent):
+    """The case agency was reminded that the assessment is due soon (intake's reminder, `days_before`
+    the due time it names, which is the case's due time when recorded)."""
+
+    reminded_at: datetime
+    days_before: int
+    assessment_due_by: datetime
+
+
+class AssessmentDeadlineExtended(CaseEvent):
+    """The assessment's due time moved later; the reminders still to come moved with it (all of them)."""
+
+    previous_due_by: datetime
+    assessment_due_by: datetime
+    extended_at: datetime
+    assessment_reminders_at: tuple[datetime, ...] = ()
 
 
 class NeedRecord(BaseModel):

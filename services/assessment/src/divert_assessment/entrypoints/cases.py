@@ -42,23 +42,34 @@ async def list_all(
             description="Only cases pending assessment due between now and now plus this many days, soonest due first.",
         ),
     ] = None,
+    due_soon: Annotated[
+        bool | None,
+        Query(
+            description="`true`: only cases whose agency was reminded that their assessment is due (`due_soon`), "
+            "soonest due first; `false`: the others."
+        ),
+    ] = None,
     cursor: Annotated[Cursor | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Any:
     """The caller's agency's cases matching every given filter, a page at a time: newest
-    referral first, or with `due_within_days` the assessments coming due soonest first
-    (overdue ones are not listed there). Items are summaries — open a case for its contact
-    details, consents, needs and timeline. A cursor from another listing order is 422. Each
-    case listed is recorded in the audit trail, with the `X-Divert-Purpose` given."""
-    where = CaseFilter(caller.agency or "", status, jurisdiction, case_manager_id, due_within_days)
-    rows, next_cursor = await list_cases(read.session, where, utcnow(), cursor=cursor, limit=limit)
+    referral first, or with `due_within_days` or `due_soon=true` the assessments coming due
+    soonest first (overdue ones are not listed with `due_within_days`). Items are summaries,
+    with the reminders of the assessment's due time (`next_reminder_at` judged by the server's
+    clock) — open a case for its contact details, consents, needs and timeline. A cursor from
+    another listing order is 422. Each case listed is recorded in the audit trail, with the
+    `X-Divert-Purpose` given."""
+    where = CaseFilter(caller.agency or "", status, jurisdiction, case_manager_id, due_within_days, due_soon)
+    now = utcnow()
+    rows, next_cursor = await list_cases(read.session, where, now, cursor=cursor, limit=limit)
     await read.record("case list", [row["referral_id"] for row in rows])
-    return CasePage(items=[case_summary(row) for row in rows], next_cursor=next_cursor)
+    return CasePage(items=[case_summary(row, now) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{referral_id}", response_model=CaseDetail, summary="A case", responses=problem_responses(404))
 async def get_case(referral_id: UUID, caller: CaseManager, read: Audited) -> Any:
-    """The case opened for a referral: status, due time, the person's contact details, the
+    """The case opened for a referral: status, due time (as extended) and its reminders
+    (`next_reminder_at` judged by the server's clock), the person's contact details, the
     assessment's needs once recorded, the case manager, contacts, enrollment or decline,
     engagement, closure, the link to the person's earlier case when re-referred, every
     consent with whether it is `active` now, and its `timeline`: every recorded change,

@@ -1,4 +1,5 @@
-"""`divert-assessment consumer`: opens a case for every accepted referral on `divert.referrals`."""
+"""`divert-assessment consumer`: opens a case for every accepted referral on `divert.referrals`, and
+marks due-soon reminders and deadline extensions on it."""
 
 import asyncio
 from functools import partial
@@ -7,7 +8,7 @@ from divert_assessment.bootstrap import Assessment, bootstrap
 from divert_assessment.service_layer import handlers
 from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.referrals import ReferralAccepted
+from divert_contracts.referrals import ReferralAccepted, ReferralAssessmentDueSoon, ReferralDeadlineExtended
 from divert_platform.consumer import Handler
 from divert_platform.roles import run_consumer
 
@@ -22,6 +23,8 @@ def consumer_handlers(assessment: Assessment) -> dict[type[IntegrationEvent], Ha
         ReferralAccepted: partial(
             handlers.when_referral_accepted_open_case, case_agencies=assessment.settings.case_agencies
         ),
+        ReferralAssessmentDueSoon: handlers.when_assessment_due_soon_mark_case,
+        ReferralDeadlineExtended: handlers.when_deadline_extended_move_due_time,
     }
 
 

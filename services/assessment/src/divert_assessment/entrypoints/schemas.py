@@ -40,6 +40,26 @@ MAX_PAGE = 200
 CaseManagerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
 """A case manager's id in the case agency's own system (recorded as who acted)."""
 PersonName = Annotated[str, free_text(200)]
+DueSoon = Annotated[
+    bool,
+    Field(
+        description="The case agency was reminded that the assessment is due (`last_reminder_at`), of the due time "
+        "the case still has, and the case awaits assessment."
+    ),
+]
+LastReminderAt = Annotated[
+    datetime | None, Field(description="When the case agency was last reminded that the assessment is due.")
+]
+RemindedDaysBefore = Annotated[
+    int | None, Field(ge=0, le=365, description="How many days before its due time that reminder came (the policy's).")
+]
+NextReminderAt = Annotated[
+    datetime | None,
+    Field(
+        description="The next reminder still to come, by the server's clock: null when there is none, and once the "
+        "case is no longer pending assessment."
+    ),
+]
 
 
 class NeedRequest(BaseModel):
@@ -172,7 +192,13 @@ class CaseView(BaseModel):
     jurisdiction: JurisdictionId
     pathway: Pathway
     referred_at: datetime
-    assessment_due_by: datetime | None = Field(description="End of the assessment window (arrest diversions only).")
+    assessment_due_by: datetime | None = Field(
+        description="End of the assessment window (arrest diversions only), as extended."
+    )
+    due_soon: DueSoon
+    last_reminder_at: LastReminderAt
+    reminded_days_before: RemindedDaysBefore
+    next_reminder_at: NextReminderAt
     opened_at: datetime
     subject: SubjectView
     assessment: AssessmentView | None
@@ -213,6 +239,10 @@ class CaseSummary(BaseModel):
     subject: SubjectName
     referred_at: datetime
     assessment_due_by: datetime | None
+    due_soon: DueSoon
+    last_reminder_at: LastReminderAt
+    reminded_days_before: RemindedDaysBefore
+    next_reminder_at: NextReminderAt
     case_manager_id: CaseManagerId | None
     engagement: Engagement | None
     first_contact_at: datetime | None

@@ -63,6 +63,24 @@ class CaseOpenedEntry(Entry):
     previous_referral_id: UUID | None
 
 
+class AssessmentRemindedEntry(Entry):
+    """The case agency was reminded that the assessment is due soon."""
+
+    time_field = "reminded_at"
+    event: Literal["assessment_reminded"]
+    days_before: int = Field(ge=0, le=365, description="How many days before the due time (the policy's).")
+    assessment_due_by: datetime
+
+
+class AssessmentDeadlineExtendedEntry(Entry):
+    """The assessment's due time was extended at intake (its reminders moved with it)."""
+
+    time_field = "extended_at"
+    event: Literal["assessment_deadline_extended"]
+    previous_due_by: datetime
+    assessment_due_by: datetime
+
+
 class AssessmentCompletedEntry(Entry):
     """The intake assessment was completed, with the needs found."""
 
@@ -153,6 +171,8 @@ class CaseReopenedEntry(Entry):
 
 TimelineEntry = Annotated[
     CaseOpenedEntry
+    | AssessmentRemindedEntry
+    | AssessmentDeadlineExtendedEntry
     | AssessmentCompletedEntry
     | ManagerAssignedEntry
     | ContactRecordedEntry
@@ -179,6 +199,8 @@ class CaseDetail(CaseView):
 
 _ENTRIES: dict[str, type[Entry]] = {
     events.CaseOpened.name: CaseOpenedEntry,
+    events.AssessmentReminded.name: AssessmentRemindedEntry,
+    events.AssessmentDeadlineExtended.name: AssessmentDeadlineExtendedEntry,
     events.AssessmentCompleted.name: AssessmentCompletedEntry,
     events.ManagerAssigned.name: ManagerAssignedEntry,
     events.ContactRecorded.name: ContactRecordedEntry,

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from divert_assessment.domain.status import CaseStatus
 from divert_assessment.entrypoints.schemas import (
     MAX_CONSENTS,
     AssessmentView,
@@ -30,9 +31,28 @@ def consent_view(row: dict[str, Any], now: datetime) -> ConsentView:
     )
 
 
+def next_reminder_at(row: dict[str, Any], now: datetime) -> datetime | None:
+    """The case's first reminder after `now`, while it is pending assessment; else None."""
+    if row["status"] != CaseStatus.PENDING_ASSESSMENT:
+        return None
+    upcoming = (datetime.fromisoformat(moment) for moment in row["assessment_reminders_at"] or ())
+    return min((moment for moment in upcoming if moment > now), default=None)
+
+
+def reminders(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The reminder fields of a case's views, judged at `now`."""
+    return {
+        "due_soon": row["due_soon"],
+        "last_reminder_at": row["last_reminder_at"],
+        "reminded_days_before": row["reminded_days_before"],
+        "next_reminder_at": next_reminder_at(row, now),
+    }
+
+
 def case_view(row: dict[str, Any], consents: list[dict[str, Any]], now: datetime) -> CaseView:
-    """A `cases` row with its `consents` rows."""
+    """A `cases` row with its `consents` rows, at `now`."""
     return CaseView(
+        **reminders(row, now),
         referral_id=UUID(row["referral_id"]),
         status=row["status"],
         jurisdiction=row["jurisdiction"],
@@ -69,10 +89,12 @@ def case_view(row: dict[str, Any], consents: list[dict[str, Any]], now: datetime
     )
 
 
-def case_summary(row: dict[str, Any]) -> CaseSummary:
-    """A `cases` row as a list item."""
+def case_summary(row: dict[str, Any], now: datetime) -> CaseSummary:
+    """A `cases` row as a list item, at `now`."""
+    computed = reminders(row, now)
     return CaseSummary(
         referral_id=UUID(row["referral_id"]),
         subject=SubjectName(given_name=row["given_name"], family_name=row["family_name"]),
-        **{name: row[name] for name in CaseSummary.model_fields if name not in ("referral_id", "subject")},
+        **computed,
+        **{name: row[name] for name in CaseSummary.model_fields if name not in {"referral_id", "subject", *computed}},
     )

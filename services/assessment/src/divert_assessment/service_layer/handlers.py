@@ -1,5 +1,5 @@
-"""Assessment's command handlers (the case lifecycle) and its reaction to intake's events (a case
-for every accepted referral).
+"""Assessment's command handlers (the case lifecycle) and its reactions to intake's events (a case
+for every accepted referral, due-soon reminders and extensions marked on it).
 
 A command handler loads the case, lets it judge the command (it raises why it refuses:
 `InvalidTransition`, `RulesBroken`, `ConsentNotFound`, `ConsentAlreadyRevoked`) and saves what it
@@ -25,15 +25,17 @@ from divert_assessment.domain.commands import (
     CompleteAssessment,
     Decline,
     Enroll,
+    ExtendDeadline,
     OpenCase,
     RecordConsent,
     RecordContact,
+    RecordReminder,
     Reopen,
     RevokeConsent,
 )
 from divert_assessment.domain.rules import previous_case_of_the_same_person
 from divert_assessment.service_layer.unit_of_work import AssessmentUnitOfWork
-from divert_contracts.referrals import ReferralAccepted
+from divert_contracts.referrals import ReferralAccepted, ReferralAssessmentDueSoon, ReferralDeadlineExtended
 from divert_platform.clock import utcnow
 from divert_platform.consumer import RejectedMessage
 from divert_platform.text import JurisdictionId, free_text
@@ -101,6 +103,7 @@ async def when_referral_accepted_open_case(
         previous_referral_id=previous_case_of_the_same_person(event.rms.agency, person_id, earlier),
         agency=case_agencies.get(event.jurisdiction),
         at=utcnow(),
+        assessment_reminders_at=event.assessment_reminders_at,
     )
     if command.agency is None:
         log.warning(
@@ -110,6 +113,47 @@ async def when_referral_accepted_open_case(
             event.referral_id,
         )
     case.open(command)
+    await uow.cases.save(case)
+
+
+async def when_assessment_due_soon_mark_case(event: ReferralAssessmentDueSoon, uow: AssessmentUnitOfWork) -> None:
+    """Mark the case reminded that its assessment is due soon (the caseload shows it).
+
+    A reminder for a referral without a case, or for a case it no longer concerns (assessed, closed,
+    its due time since extended, or the same reminder again), changes nothing: it is acknowledged,
+    never dead-lettered.
+    """
+    case = await uow.cases.get(event.referral_id)
+    if case is None:
+        log.info("due-soon reminder for referral %s, which has no case: nothing to mark", event.referral_id)
+        return
+    case.record_reminder(
+        RecordReminder(
+            referral_id=event.referral_id,
+            reminded_at=event.reminded_at,
+            days_before=event.days_before,
+            assessment_due_by=event.assessment_due_by,
+        )
+    )
+    await uow.cases.save(case)
+
+
+async def when_deadline_extended_move_due_time(event: ReferralDeadlineExtended, uow: AssessmentUnitOfWork) -> None:
+    """Move the case's due time, and the reminders still to come, as the extension says: the
+    assessment is then judged on time against the extended due time. The extension's free-text
+    reason stays at intake. An extension of a referral without a case changes nothing."""
+    case = await uow.cases.get(event.referral_id)
+    if case is None:
+        log.info("deadline extension for referral %s, which has no case: nothing to move", event.referral_id)
+        return
+    case.extend_deadline(
+        ExtendDeadline(
+            referral_id=event.referral_id,
+            assessment_due_by=event.assessment_due_by,
+            extended_at=event.extended_at,
+            assessment_reminders_at=event.assessment_reminders_at,
+        )
+    )
     await uow.cases.save(case)
 
 

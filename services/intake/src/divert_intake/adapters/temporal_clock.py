@@ -45,8 +45,11 @@ class TemporalDeadlineClock:
         await self._start(deadline, "withdrawn", WithdrawalNotice(withdrawn_at=withdrawn_at))
 
     async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
-        """Signal the new due time."""
-        await self._start(deadline, "deadline_extended", ExtensionNotice(assessment_due_by=assessment_due_by))
+        """Signal the new due time, with the reminders of `deadline` (those before the new due time)."""
+        notice = ExtensionNotice(
+            assessment_due_by=assessment_due_by, assessment_reminders_at=deadline.assessment_reminders_at
+        )
+        await self._start(deadline, "deadline_extended", notice)
 
     async def _start(self, deadline: DeadlineInput, signal: str | None = None, notice: BaseModel | None = None) -> None:
         options: dict[str, Any] = {"start_signal": signal, "start_signal_args": [notice]} if signal else {}

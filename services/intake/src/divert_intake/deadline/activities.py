@@ -24,10 +24,10 @@ from divert_contracts.warrant_requests import (
     WarrantRequestBody,
     WarrantRequestReceipt,
 )
-from divert_intake.adapters.metrics import lapse_refusals
-from divert_intake.deadline.models import LapseNotice
-from divert_intake.domain.commands import RecordLapse
-from divert_intake.domain.referral import LapseRefusal, LapseRefused
+from divert_intake.adapters.metrics import lapse_refusals, lapses_after_reminder, reminder_refusals
+from divert_intake.deadline.models import LapseNotice, ReminderNotice
+from divert_intake.domain.commands import RaiseReminder, RecordLapse
+from divert_intake.domain.referral import LapseRefusal, LapseRefused, ReminderRefusal, ReminderRefused
 from divert_intake.service_layer import handlers
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from divert_platform.cause import Cause
@@ -83,6 +83,40 @@ class DeadlineActivities:
         commits, if intake's record agrees the window closed (idempotent: a referral lapses once,
         however often the activity runs). Refused without retry otherwise (`LapseRefused`)."""
         await self._record_checked_lapse(notice)
+
+    @activity.defn
+    async def raise_reminder(self, notice: ReminderNotice) -> bool:
+        """Record `referral.assessment_due_soon` in intake, in a unit of work this activity commits,
+        if intake's record agrees (an arrest diversion awaiting assessment, the due time in force,
+        one of its reminders, reached by this worker's clock). Idempotent: a reminder is recorded
+        once per (due time, days before), however often the activity runs.
+
+        True when it was recorded. A reminder the record contradicts (most often: the assessment
+        or the withdrawal reached intake before its signal reached the workflow) is not an error:
+        nothing is recorded, the refusal is logged and counted, and the workflow waits on (False).
+        """
+        try:
+            referral_id = UUID(notice.referral_id)
+        except ValueError:
+            return _reminder_refused(ReminderRefusal.UNKNOWN_REFERRAL)
+        now = self._now()
+        uow = self._unit_of_work()
+        uow.cause = WORKFLOW
+        try:
+            async with uow:
+                command = RaiseReminder(referral_id, notice.assessment_due_by, notice.remind_at, at=now)
+                raised = await handlers.raise_reminder(command, uow)
+                await uow.commit()
+        except ReminderRefused as refusal:
+            ahead = notice.remind_at - now
+            if refusal.reason is ReminderRefusal.NOT_YET_DUE and ahead <= MAX_CLOCK_SKEW:
+                raise ApplicationError(
+                    "the reminder is not reached by this worker's clock; retrying then",
+                    type="ReminderNotYetDue",
+                    next_retry_delay=ahead + timedelta(seconds=1),
+                ) from None
+            return _reminder_refused(refusal.reason)
+        return raised
 
     @activity.defn
     async def request_warrant(self, notice: LapseNotice) -> str | None:
@@ -143,8 +177,10 @@ class DeadlineActivities:
         try:
             async with uow:
                 command = RecordLapse(referral_id, notice.assessment_due_by, notice.lapsed_at, at=now)
-                await handlers.record_lapse(command, uow)
+                after_reminder = await handlers.record_lapse(command, uow)
                 await uow.commit()
+            if after_reminder is not None:  # the jurisdiction of intake's record, not the workflow's word
+                lapses_after_reminder.add(1, {"jurisdiction": after_reminder})
         except LapseRefused as refusal:
             ahead = notice.assessment_due_by - now
             if refusal.reason is LapseRefusal.NOT_YET_DUE and ahead <= MAX_CLOCK_SKEW:
@@ -167,6 +203,13 @@ def _refused(reason: LapseRefusal) -> ApplicationError:
         type=LAPSE_REFUSED,
         non_retryable=True,
     )
+
+
+def _reminder_refused(reason: ReminderRefusal) -> bool:
+    """Count and log a refused reminder (its reason code only); nothing was recorded."""
+    reminder_refusals.add(1, {"reason": reason.value})
+    activity.logger.info("reminder not raised: intake's record of the referral contradicts it: %s", reason.value)
+    return False
 
 
 def _receipt(response: httpx.Response) -> str:

@@ -26,6 +26,9 @@ class DeadlineInput(BaseModel):
     jurisdiction: str
     assessment_due_by: datetime
     lapse_action: LapseAction
+    assessment_reminders_at: tuple[datetime, ...] = ()
+    """When to remind the case agency before the due time, earliest first (empty in inputs of
+    workflows started before reminders)."""
 
 
 class AssessmentNotice(BaseModel):
@@ -40,6 +43,8 @@ class ExtensionNotice(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     assessment_due_by: datetime
+    assessment_reminders_at: tuple[datetime, ...] = ()
+    """The reminders before the new due time, earliest first (they replace those not yet raised)."""
 
 
 class WithdrawalNotice(BaseModel):
@@ -72,6 +77,18 @@ class LapseNotice(BaseModel):
     assessment_due_by: datetime
     lapse_action: LapseAction
     lapsed_at: datetime
+
+
+class ReminderNotice(BaseModel):
+    """Activity input when a reminder is reached: the workflow's claim, which the activity checks
+    against intake's record (`Referral.reminder_refusal`) before recording anything."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    jurisdiction: str
+    assessment_due_by: datetime
+    remind_at: datetime
 
 
 class DeadlineOutcome(BaseModel):

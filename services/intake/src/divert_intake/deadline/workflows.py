@@ -5,6 +5,7 @@ from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from divert_intake.deadline.activities import DeadlineActivities
@@ -16,11 +17,17 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         ExtensionNotice,
         LapseNotice,
+        ReminderNotice,
         WithdrawalNotice,
     )
 
 # Patch ids: each names one change of behaviour that running workflows must not see mid-flight.
 RECORD_LAPSE_FIRST = "record-lapse-before-requesting-warrant"
+REMINDERS = "assessment-reminders"
+
+# A reminder is worth nothing once the window has closed: it is never waited for past the due time
+# (the lapse must not be held up), and at least this long when the due time is near.
+MIN_REMINDER_WAIT = timedelta(seconds=10)
 
 # Warrants being down for hours must only delay the request: retry without a cap on attempts.
 WARRANTS_RETRY = RetryPolicy(
@@ -46,6 +53,9 @@ class ReferralDeadlineWorkflow:
         self._due: datetime = deadline.assessment_due_by
         self._completed_at: datetime | None = None
         self._warrant_request_id: str | None = None
+        # Reminders not yet raised, earliest first (workflows started before reminders have none).
+        self._reminders: list[datetime] = sorted(deadline.assessment_reminders_at)
+        self._reminding = False
 
     def _settled_or_moved(self, due: datetime) -> bool:
         """The wait for `due` is over: the clock was settled, or its due time moved."""
@@ -53,14 +63,22 @@ class ReferralDeadlineWorkflow:
 
     @workflow.run
     async def run(self, deadline: DeadlineInput) -> DeadlineOutcome:
+        # Workflows started before reminders replay without the marker and wait as they did.
+        self._reminding = workflow.patched(REMINDERS)
         while self._state == "waiting":
             due = self._due
+            reminder = self._next_reminder()
+            wake = reminder if reminder is not None else due
             try:
                 await workflow.wait_condition(
-                    partial(self._settled_or_moved, due), timeout=max(due - workflow.now(), timedelta(0))
+                    partial(self._settled_or_moved, due), timeout=max(wake - workflow.now(), timedelta(0))
                 )
             except TimeoutError:
-                self._state = "lapsing"
+                if reminder is None:
+                    self._state = "lapsing"
+                elif not self._settled_or_moved(due):  # else the loop looks again at what changed
+                    self._reminders.remove(reminder)
+                    await self._raise_reminder(deadline, due, reminder)
         if self._state in ("assessed", "withdrawn"):
             return DeadlineOutcome(outcome=self._state)
         notice = LapseNotice(
@@ -80,6 +98,29 @@ class ReferralDeadlineWorkflow:
             await self._record_lapse(notice)
         self._state = "lapsed"
         return DeadlineOutcome(outcome="lapsed", warrant_request_id=self._warrant_request_id)
+
+    def _next_reminder(self) -> datetime | None:
+        """The next reminder to wait for: one before the due time in force, if reminders are on."""
+        if not self._reminding:
+            return None
+        return next((at for at in self._reminders if at < self._due), None)
+
+    async def _raise_reminder(self, deadline: DeadlineInput, due: datetime, at: datetime) -> None:
+        """Ask intake to raise the reminder; one that still fails when the due time is near is
+        dropped (logged): the lapse it warned of matters more."""
+        notice = ReminderNotice(
+            referral_id=deadline.referral_id, jurisdiction=deadline.jurisdiction, assessment_due_by=due, remind_at=at
+        )
+        try:
+            await workflow.execute_activity_method(
+                DeadlineActivities.raise_reminder,
+                notice,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=max(due - workflow.now(), MIN_REMINDER_WAIT),
+                retry_policy=WARRANTS_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning("a reminder could not be raised before the due time; it is dropped")
 
     async def _request_warrant(self, notice: LapseNotice) -> None:
         self._warrant_request_id = await workflow.execute_activity_method(
@@ -115,6 +156,8 @@ class ReferralDeadlineWorkflow:
         """Move the due time; an earlier time is ignored (extensions never shorten the window)."""
         if self._state == "waiting" and notice.assessment_due_by > self._due:
             self._due = notice.assessment_due_by
+            # The reminders move with the due time: those of the new one replace any not yet raised.
+            self._reminders = sorted(notice.assessment_reminders_at)
 
     @workflow.query
     def status(self) -> DeadlineStatus:

@@ -57,3 +57,15 @@ class RecordLapse:
     assessment_due_by: datetime
     lapsed_at: datetime
     at: datetime
+
+
+@dataclass(frozen=True)
+class RaiseReminder:
+    """The deadline workflow reports that the reminder at `remind_at` before the due time
+    `assessment_due_by` is reached; `at` is the recorder's own clock, which the claim is checked
+    against."""
+
+    referral_id: UUID
+    assessment_due_by: datetime
+    remind_at: datetime
+    at: datetime

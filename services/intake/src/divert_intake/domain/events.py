@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
+from divert_intake.domain.deadlines import Reminder
 from divert_platform.aggregate import DomainEvent
 
 
@@ -45,6 +46,8 @@ class ReferralAccepted(ReferralEvent):
     offense_category: str | None
     offense_statute: str | None
     contact_drivers: tuple[str, ...]
+    assessment_reminders: tuple[Reminder, ...] = ()
+    """The reminders before the due time, earliest first (none in events stored before reminders)."""
 
 
 class ReferralDeclined(ReferralEvent):
@@ -96,6 +99,18 @@ class DeadlineExtended(ReferralEvent):
     assessment_due_by: datetime
     reason: str
     extended_at: datetime
+    assessment_reminders: tuple[Reminder, ...] = ()
+    """The reminders before the new due time still to come, earliest first."""
+
+
+class AssessmentDueSoon(ReferralEvent):
+    """A reminder the policy sets before the due time was raised for the case agency."""
+
+    jurisdiction: str
+    assessment_due_by: datetime
+    reminded_at: datetime
+    days_before: int
+    next_reminder_at: datetime | None
 
 
 class WarrantRequestNoted(ReferralEvent):

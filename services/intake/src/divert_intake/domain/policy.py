@@ -29,6 +29,7 @@ BUILT_IN_REASON_CODES = RESERVED_REASON_CODES
 # the same bounds (entrypoints/jurisdictions.py), so a policy that loads is one it can show.
 MAX_OFFENSES, MAX_EXCLUSIONS, MAX_DRUG_TYPES, MAX_VERSIONS, MAX_JURISDICTIONS = 200, 50, 20, 100, 1000
 MAX_MONTHS, MAX_AGE = 120, 120
+MAX_REMINDERS = 10  # the contract's bound on reminders before one due time
 PolicyVersion = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
 PolicyName = Annotated[str, free_text(200, min_length=1)]
@@ -118,6 +119,14 @@ class JurisdictionPolicy(_PolicyModel):
         description="Due at the end of the local calendar day `window` days after the referral."
     )
     lapse_action: LapseAction
+    assessment_reminders: tuple[timedelta, ...] = Field(
+        (),
+        max_length=MAX_REMINDERS,
+        description=(
+            "ISO-8601 durations before the due time at which the case agency is reminded (arrest diversions), "
+            "e.g. P7D: whole days are counted on the local calendar (domain/deadlines.py)."
+        ),
+    )
     pathways: tuple[Pathway, ...] = Field(min_length=1)
     offenses: tuple[OffenseRule, ...] = Field(max_length=MAX_OFFENSES)
     exclusions: tuple[ExclusionRule, ...] = Field(max_length=MAX_EXCLUSIONS)
@@ -145,7 +154,7 @@ class JurisdictionPolicy(_PolicyModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        problems = [*self._pathway_problems(), *self._duplicate_problems()]
+        problems = [*self._pathway_problems(), *self._duplicate_problems(), *self._reminder_problems()]
         if self.due_at_end_of_local_day and self.assessment_window % timedelta(days=1):
             # The due date counts whole local days; a part day would be silently dropped.
             problems.append("an end-of-local-day assessment_window must be whole days")
@@ -161,6 +170,14 @@ class JurisdictionPolicy(_PolicyModel):
         for rule in self.exclusions:
             if rule.pathways is not None and not set(rule.pathways) <= set(self.pathways):
                 yield f"exclusion {rule.code} names a pathway the policy does not accept"
+
+    def _reminder_problems(self) -> Iterable[str]:
+        offsets = self.assessment_reminders
+        if any(offset <= timedelta(0) or offset >= self.assessment_window for offset in offsets):
+            # A reminder at or before the referral itself could never be raised.
+            yield "each assessment_reminders duration must be positive and shorter than assessment_window"
+        if len(set(offsets)) != len(offsets):
+            yield "assessment_reminders lists a duration twice"
 
     def _duplicate_problems(self) -> Iterable[str]:
         categories = [rule.category for rule in self.offenses]

@@ -8,7 +8,7 @@ from uuid import UUID
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain import events
 from divert_intake.domain.commands import SubmitReferral
-from divert_intake.domain.deadlines import assessment_due_by
+from divert_intake.domain.deadlines import Reminder, assessment_due_by, reminder_schedule
 from divert_intake.domain.eligibility import Decision, decide
 from divert_intake.domain.facts import EligibilityFacts
 from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
@@ -55,11 +55,29 @@ class LapseRefusal(StrEnum):
     ASSESSED_ON_TIME = "assessed_on_time"
 
 
+class ReminderRefusal(StrEnum):
+    """Why intake's record refuses a reminder the deadline workflow reports (fixed codes: metric labels)."""
+
+    UNKNOWN_REFERRAL = "unknown_referral"
+    NOT_PENDING = "not_pending"
+    DUE_TIME_MISMATCH = "due_time_mismatch"
+    UNKNOWN_REMINDER = "unknown_reminder"
+    NOT_YET_DUE = "not_yet_due"
+
+
 class LapseRefused(Exception):
     """The referral's own record contradicts the reported lapse; nothing was recorded."""
 
     def __init__(self, reason: LapseRefusal) -> None:
         super().__init__(f"lapse refused: {reason}")
+        self.reason = reason
+
+
+class ReminderRefused(Exception):
+    """The referral's own record contradicts the reported reminder; nothing was recorded."""
+
+    def __init__(self, reason: ReminderRefusal) -> None:
+        super().__init__(f"reminder refused: {reason}")
         self.reason = reason
 
 
@@ -122,6 +140,10 @@ class Referral(Aggregate[events.ReferralEvent]):
     assessed_on_time: bool = False
     lapsed_at: datetime | None = None
     """When the window was recorded as lapsed (kept after a later withdrawal or on-time assessment)."""
+    reminders: tuple[Reminder, ...] = ()
+    """The reminders before the due time in force, earliest first."""
+    reminded: frozenset[tuple[datetime, int]] = frozenset()
+    """(due time, days before) of every reminder raised: each is raised once."""
     decision_told: Decision | None = field(default=None, repr=False, compare=False)
     """The decision with every reason, screening ones included, as `submit` made it: for the
     officer's response to the submission only. Never stored, so None on a referral loaded from its
@@ -166,6 +188,9 @@ class Referral(Aggregate[events.ReferralEvent]):
             )
             return referral
         has_deadline = command.pathway == "arrest_diversion"
+        due_by = assessment_due_by(policy, command.referred_at) if has_deadline else None
+        # Counted from when intake decides, not from the referral: a reminder already past is left out.
+        reminders = reminder_schedule(policy, due_by, after=command.at) if due_by is not None else ()
         referral._record(
             events.ReferralAccepted(
                 referral_id=command.referral_id,
@@ -174,7 +199,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                 referred_at=command.referred_at,
                 policy=policy.id,
                 policy_version=policy.version,
-                assessment_due_by=assessment_due_by(policy, command.referred_at) if has_deadline else None,
+                assessment_due_by=due_by,
                 lapse_action=policy.lapse_action if has_deadline else None,
                 rms=command.rms,
                 subject=command.subject,
@@ -182,6 +207,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                 offense_category=command.offense.category if command.offense else None,
                 offense_statute=command.offense.statute if command.offense else None,
                 contact_drivers=command.contact_drivers,
+                assessment_reminders=reminders,
             )
         )
         return referral
@@ -254,6 +280,51 @@ class Referral(Aggregate[events.ReferralEvent]):
             )
         )
 
+    def reminder_refusal(self, due_by: datetime, at: datetime, now: datetime) -> ReminderRefusal | None:
+        """Why this record contradicts a reminder at `at` before the due time `due_by`, seen at
+        `now`; None when it is one of the reminders in force of a window still open.
+
+        Like a lapse, the deadline workflow's word is a claim: the referral must be an arrest
+        diversion awaiting assessment (not assessed, lapsed nor withdrawn), `due_by` the due time
+        in force and `at` one of its reminders, reached by `now`.
+        """
+        if not self.deadline_pending:
+            return ReminderRefusal.NOT_PENDING
+        if due_by != self.assessment_due_by:
+            return ReminderRefusal.DUE_TIME_MISMATCH
+        if not any(reminder.at == at for reminder in self.reminders):
+            return ReminderRefusal.UNKNOWN_REMINDER
+        if now < at:
+            return ReminderRefusal.NOT_YET_DUE
+        return None
+
+    def remind(self, due_by: datetime, at: datetime, now: datetime) -> bool:
+        """Raise the reminder at `at` before the due time `due_by`, once: True when it was
+        recorded now, False when it had been already. Raises `ReminderRefused` when the record
+        contradicts it (`reminder_refusal`)."""
+        if (refusal := self.reminder_refusal(due_by, at, now)) is not None:
+            raise ReminderRefused(refusal)
+        reminder = next(r for r in self.reminders if r.at == at)
+        if (due_by, reminder.days_before) in self.reminded:
+            return False
+        later = [r.at for r in self.reminders if r.at > at]
+        self._record(
+            events.AssessmentDueSoon(
+                referral_id=self.id,
+                jurisdiction=self.jurisdiction,
+                assessment_due_by=due_by,
+                reminded_at=max(at, min(now, due_by)),
+                days_before=reminder.days_before,
+                next_reminder_at=later[0] if later else None,
+            )
+        )
+        return True
+
+    @property
+    def reminded_before_due(self) -> bool:
+        """Whether a reminder was raised for the due time in force."""
+        return any(due == self.assessment_due_by for due, _ in self.reminded)
+
     def withdraw(self, reason: str, now: datetime) -> None:
         """The referring agency withdraws the referral; its clock stops and no warrant may stand."""
         if self.status not in _WITHDRAWABLE:
@@ -264,8 +335,14 @@ class Referral(Aggregate[events.ReferralEvent]):
             )
         )
 
-    def extend_deadline(self, new_due: datetime, reason: str, now: datetime) -> None:
-        """Move a pending arrest diversion's due time later (several extensions are allowed)."""
+    def extend_deadline(
+        self, new_due: datetime, reason: str, now: datetime, policy: JurisdictionPolicy | None = None
+    ) -> None:
+        """Move a pending arrest diversion's due time later (several extensions are allowed).
+
+        Its reminders move with it: `policy`'s (the version that accepted the referral) counted
+        back from the new due time, leaving out those at or before `now`.
+        """
         if self.status != ReferralStatus.ACCEPTED or self.assessment_due_by is None:
             raise InvalidTransition(
                 "only an arrest diversion awaiting assessment has a deadline to extend", self.status
@@ -282,6 +359,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                 assessment_due_by=new_due,
                 reason=reason,
                 extended_at=now,
+                assessment_reminders=reminder_schedule(policy, new_due, after=now) if policy is not None else (),
             )
         )
 
@@ -305,6 +383,7 @@ class Referral(Aggregate[events.ReferralEvent]):
         self.status = ReferralStatus.ACCEPTED
         self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
         self.assessment_due_by, self.lapse_action = event.assessment_due_by, event.lapse_action
+        self.reminders = event.assessment_reminders
         self.decision = Decision(True, event.policy, event.policy_version, ())
 
     @applies
@@ -330,7 +409,11 @@ class Referral(Aggregate[events.ReferralEvent]):
 
     @applies
     def _extended(self, event: events.DeadlineExtended) -> None:
-        self.assessment_due_by = event.assessment_due_by
+        self.assessment_due_by, self.reminders = event.assessment_due_by, event.assessment_reminders
+
+    @applies
+    def _due_soon(self, event: events.AssessmentDueSoon) -> None:
+        self.reminded |= {(event.assessment_due_by, event.days_before)}
 
     @applies
     def _warrant_requested(self, event: events.WarrantRequestNoted) -> None:

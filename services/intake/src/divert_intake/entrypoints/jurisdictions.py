@@ -19,6 +19,7 @@ from divert_intake.domain.policy import (
     MAX_JURISDICTIONS,
     MAX_MONTHS,
     MAX_OFFENSES,
+    MAX_REMINDERS,
     MAX_VERSIONS,
     JurisdictionPolicy,
     PolicyName,
@@ -76,6 +77,13 @@ class JurisdictionView(BaseModel):
     assessment_window: timedelta = Field(description="ISO-8601 duration an arrest diversion has for its assessment.")
     due_at_end_of_local_day: bool = Field(description="Whether the window runs to the end of the local day.")
     lapse_action: LapseAction = Field(description="What happens when an arrest diversion's window lapses.")
+    assessment_reminders: list[timedelta] = Field(
+        max_length=MAX_REMINDERS,
+        description=(
+            "ISO-8601 durations before the due time at which the case agency is reminded of an arrest "
+            "diversion's assessment (whole days counted on the local calendar); empty when none."
+        ),
+    )
     pathways: list[Pathway] = Field(max_length=len(get_args(Pathway)))
     offenses: list[OffenseView] = Field(max_length=MAX_OFFENSES)
     exclusions: list[ExclusionView] = Field(max_length=MAX_EXCLUSIONS)
@@ -140,6 +148,7 @@ def view_of(policy: JurisdictionPolicy) -> JurisdictionView:
         assessment_window=policy.assessment_window,
         due_at_end_of_local_day=policy.due_at_end_of_local_day,
         lapse_action=policy.lapse_action,
+        assessment_reminders=list(policy.assessment_reminders),
         pathways=list(policy.pathways),
         offenses=[OffenseView.model_validate(rule.model_dump()) for rule in policy.offenses],
         exclusions=[ExclusionView.model_validate(rule.model_dump()) for rule in policy.exclusions],

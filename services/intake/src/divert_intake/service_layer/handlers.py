@@ -19,9 +19,22 @@ from divert_contracts.referrals import LapseAction, ReferralAccepted, ReferralDe
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
 from divert_intake.deadline.models import DeadlineInput
-from divert_intake.domain.commands import ExtendDeadline, RecordLapse, SubmitReferral, WithdrawReferral
+from divert_intake.domain.commands import (
+    ExtendDeadline,
+    RaiseReminder,
+    RecordLapse,
+    SubmitReferral,
+    WithdrawReferral,
+)
 from divert_intake.domain.policy import JurisdictionPolicy
-from divert_intake.domain.referral import LapseRefusal, LapseRefused, Referral, policy_for
+from divert_intake.domain.referral import (
+    LapseRefusal,
+    LapseRefused,
+    Referral,
+    ReminderRefusal,
+    ReminderRefused,
+    policy_for,
+)
 from divert_intake.service_layer.ports import DeadlineClock
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from divert_platform.cause import Cause
@@ -63,21 +76,41 @@ async def withdraw_referral(command: WithdrawReferral, uow: IntakeUnitOfWork) ->
 
 
 async def extend_deadline(command: ExtendDeadline, uow: IntakeUnitOfWork) -> Referral:
-    """Move a pending arrest diversion's due time later; its clock moves from the published event."""
+    """Move a pending arrest diversion's due time later, and its reminders with it (those of the
+    policy version that accepted it); its clock moves from the published event."""
     referral = await _load(uow, command.referral_id)
-    referral.extend_deadline(command.assessment_due_by, command.reason, command.at)
+    decided_by = referral.decision
+    policy = uow.policies.version(referral.jurisdiction, decided_by.policy_version) if decided_by else None
+    referral.extend_deadline(command.assessment_due_by, command.reason, command.at, policy)
     await uow.referrals.save(referral)
     return referral
 
 
-async def record_lapse(command: RecordLapse, uow: IntakeUnitOfWork) -> None:
+async def record_lapse(command: RecordLapse, uow: IntakeUnitOfWork) -> str | None:
     """The deadline workflow reports the window closed: record it once (and so publish it once),
-    if intake's record agrees; `LapseRefused` otherwise (see `Referral.lapse_refusal`)."""
+    if intake's record agrees; `LapseRefused` otherwise (see `Referral.lapse_refusal`).
+
+    The referral's jurisdiction when the lapse was recorded now and a reminder had been raised
+    before it (for `divert.deadline.lapses_after_reminder`); None otherwise."""
     referral = await uow.referrals.get(command.referral_id)
     if referral is None:
         raise LapseRefused(LapseRefusal.UNKNOWN_REFERRAL)
+    already = referral.lapsed_at is not None
     referral.record_lapse(command.assessment_due_by, command.lapsed_at, command.at)
     await uow.referrals.save(referral)
+    return referral.jurisdiction if not already and referral.reminded_before_due else None
+
+
+async def raise_reminder(command: RaiseReminder, uow: IntakeUnitOfWork) -> bool:
+    """The deadline workflow reports a reminder is reached: record `referral.assessment_due_soon`
+    once per (due time, days before), if intake's record agrees; `ReminderRefused` otherwise (see
+    `Referral.reminder_refusal`). True when it was recorded now, False when it had been already."""
+    referral = await uow.referrals.get(command.referral_id)
+    if referral is None:
+        raise ReminderRefused(ReminderRefusal.UNKNOWN_REFERRAL)
+    raised = referral.remind(command.assessment_due_by, command.remind_at, command.at)
+    await uow.referrals.save(referral)
+    return raised
 
 
 @dataclass(frozen=True)
@@ -207,6 +240,7 @@ def _deadline_of(referral: Referral) -> DeadlineInput | None:
         jurisdiction=referral.jurisdiction,
         assessment_due_by=referral.assessment_due_by,
         lapse_action=referral.lapse_action,
+        assessment_reminders_at=tuple(reminder.at for reminder in referral.reminders),
     )
 
 

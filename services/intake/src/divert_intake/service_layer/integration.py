@@ -25,6 +25,7 @@ def to_integration_event(event: events.ReferralEvent, referral: Referral) -> Int
                 offense_category=event.offense_category,
                 contact_drivers=event.contact_drivers,
                 offense_statute=event.offense_statute,
+                assessment_reminders_at=tuple(reminder.at for reminder in event.assessment_reminders),
             )
         case events.AssessmentDeadlineLapsed():
             return contract.ReferralAssessmentDeadlineLapsed(
@@ -61,6 +62,16 @@ def to_integration_event(event: events.ReferralEvent, referral: Referral) -> Int
                 assessment_due_by=event.assessment_due_by,
                 reason=event.reason,
                 extended_at=event.extended_at,
+                assessment_reminders_at=tuple(reminder.at for reminder in event.assessment_reminders),
+            )
+        case events.AssessmentDueSoon():
+            return contract.ReferralAssessmentDueSoon(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                assessment_due_by=event.assessment_due_by,
+                reminded_at=event.reminded_at,
+                days_before=event.days_before,
+                next_reminder_at=event.next_reminder_at,
             )
         case _:
             return None  # assessment and warrant notes are other services' facts, already published

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
 from divert_intake.bootstrap import deadline_worker
-from divert_intake.deadline.models import DeadlineInput, LapseNotice, workflow_id
+from divert_intake.deadline.models import DeadlineInput, LapseNotice, ReminderNotice, workflow_id
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 from divert_platform.embedded import venv_bin
 
@@ -35,6 +35,15 @@ class StandInActivities:
     async def record_lapse(self, notice: LapseNotice) -> None:
         return None
 
+    @activity.defn(name="raise_reminder")
+    async def raise_reminder(self, notice: ReminderNotice) -> bool:
+        return True
+
+
+def _reminders(due: datetime) -> tuple[datetime, ...]:
+    """Reminders 7, 2 and 1 days before `due` (since v3)."""
+    return tuple(due - timedelta(days=days) for days in (7, 2, 1))
+
 
 async def record(label: str) -> None:
     env = await WorkflowEnvironment.start_time_skipping_v2(
@@ -47,11 +56,13 @@ async def record(label: str) -> None:
         clock = TemporalDeadlineClock(env.client)
         scenarios = {}
         for scenario in ("lapsed", "assessed", "extended-then-lapsed", "withdrawn"):
+            due = datetime.now(UTC) + timedelta(days=30)
             deadline = DeadlineInput(
                 referral_id=str(uuid4()),
                 jurisdiction="king-county",
-                assessment_due_by=datetime.now(UTC) + timedelta(days=30),
+                assessment_due_by=due,
                 lapse_action="warrant_request",
+                assessment_reminders_at=_reminders(due),
             )
             await clock.start(deadline)
             handle = env.client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
@@ -61,7 +72,10 @@ async def record(label: str) -> None:
                 await clock.withdraw(deadline, datetime.now(UTC))
             else:
                 if scenario == "extended-then-lapsed":
-                    await clock.extend(deadline, deadline.assessment_due_by + timedelta(days=7))
+                    later = due + timedelta(days=7)
+                    await clock.extend(
+                        deadline.model_copy(update={"assessment_reminders_at": _reminders(later)}), later
+                    )
                 await env.fast_forward(handle, timedelta(days=40))
             await handle.result()
             scenarios[scenario] = (await handle.fetch_history()).to_json()
