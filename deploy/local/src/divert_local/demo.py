@@ -1,4 +1,5 @@
-"""`make demo`: two arrest diversions under the `demo` policy; one is assessed in time, one lapses."""
+"""`make demo`: two arrest diversions under the `demo` policy; one is assessed in time, one is
+reminded about and then lapses."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ def run_demo(*, intake: str, assessment: str, warrants: str, say: Callable[[str]
     except (TimeoutError, AssertionError, httpx.HTTPError) as error:
         say(f"✗ demo failed: {error}")
         return False
-    say("✓ demo complete: one referral assessed in time (no warrant), one lapsed (one warrant request)")
+    say("✓ demo complete: one referral assessed in time (no warrant), one reminded and lapsed (one warrant request)")
     return True
 
 
@@ -47,7 +48,13 @@ def _walk(http: httpx.Client, intake: str, assessment: str, warrants: str, say: 
     say("→ intake shows Avery as assessed; the deadline clock stopped")
 
     blake = referrals["Blake"]
-    say("… waiting for Blake's window (20 s) to close")
+    say("… waiting for Blake's window (20 s) to close; the case agency is reminded 10 s before")
+    reminded = wait_for(
+        "the reminder about Blake's assessment",
+        lambda: (_case_of(http, f"{assessment}/v1/cases/{blake}") or {}).get("last_reminder_at"),
+        timeout=90,
+    )
+    say(f"→ reminder: the caseload marks Blake's case due soon (reminded at {reminded})")
     wait_for("Blake's referral to lapse", lambda: _status(http, intake, blake) == "lapsed", timeout=90)
     requests = wait_for(
         "the warrant request for Blake",
