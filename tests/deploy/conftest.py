@@ -39,8 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO / "deploy" / "compose"
 K8S_DIR = REPO / "deploy" / "k8s"
 
-ONE_SHOT_COMMANDS = frozenset({"migrate", "replay", "seed", "import", "purge"})
-"""Commands that run to completion (`purge` also on a schedule: a CronJob, or `--every` in compose);
+ONE_SHOT_COMMANDS = frozenset({"migrate", "replay", "seed", "import", "purge", "callbacks"})
+"""Commands that run to completion (`purge` also on a schedule: a CronJob, or `--every` in compose;
+`callbacks` is the operator's key tools, run by hand);
 every other command of a service's CLI is a long-running role that production must run (a new role
 without a Deployment fails the tests)."""
 

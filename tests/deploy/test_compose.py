@@ -92,6 +92,9 @@ def environment_problems(compose, service_clis, tools) -> list[str]:
         env = compose.environment(name)
         if "DIVERT_SERVICE_TOKEN" in env and not (cli.script == "divert-intake" and command == "worker"):
             problems.append(f"{name}: only intake's worker needs the service token")
+        holds_callback_keys = "DIVERT_CALLBACK_ENCRYPTION_KEYS" in env
+        if holds_callback_keys != (cli.script == "divert-intake" and command in ("api", "relay")):
+            problems.append(f"{name}: only intake's api and relay hold (and both need) the callback keys")
         for file in compose.services[name].get("env_file", []):
             if not tools.example_of(compose.directory / file).exists():
                 problems.append(f"{name}: env file {file} has no committed {file}.example")
@@ -924,9 +927,15 @@ def test_the_checks_catch_a_broken_compose_file(service_clis, tools):
             "    volumes: *intake-volumes\n",
         ),
         (
-            temporal_client_problems,
+            environment_problems,
+            '    command: ["divert-intake", "relay"]\n    environment: *intake-callbacks-env\n',
             '    command: ["divert-intake", "relay"]\n    environment: *intake-env\n',
-            '    command: ["divert-intake", "relay"]\n    environment: *intake-env\n    volumes: *intake-volumes\n',
+        ),
+        (
+            temporal_client_problems,
+            '    command: ["divert-intake", "relay"]\n    environment: *intake-callbacks-env\n',
+            '    command: ["divert-intake", "relay"]\n    environment: *intake-callbacks-env\n'
+            "    volumes: *intake-volumes\n",
         ),
         (
             temporal_server_problems,

@@ -106,6 +106,9 @@ def environment_problems(objects: Objects, service_clis, tools) -> list[str]:
             problems.append(f"{where}: {cli.settings.__name__} refuses its environment: {problem}")
         if "DIVERT_SERVICE_TOKEN" in env and not (cli.script == "divert-intake" and command == "worker"):
             problems.append(f"{where}: only intake's worker needs the service token")
+        holds_callback_keys = "DIVERT_CALLBACK_ENCRYPTION_KEYS" in env
+        if holds_callback_keys != (cli.script == "divert-intake" and command in ("api", "relay")):
+            problems.append(f"{where}: only intake's api and relay hold (and both need) the callback keys")
     return problems
 
 
@@ -508,6 +511,12 @@ MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]]
         lambda o: _find(o, "ConfigMap", "divert-warrants")["data"].__setitem__("DIVERT_CASE_AGENCIES", "{}"),
     ),
     "a missing Secret": (environment_problems, lambda o: o.remove(_find(o, "Secret", "divert-auth"))),
+    "the callback keys given to the consumer": (
+        environment_problems,
+        lambda o: _container(o, "Deployment", "intake-consumer")["envFrom"].append(
+            {"secretRef": {"name": "divert-intake-callbacks"}}
+        ),
+    ),
     "a development environment": (
         environment_problems,
         lambda o: _find(o, "ConfigMap", "divert-common")["data"].__setitem__("DIVERT_ENVIRONMENT", "development"),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from divert_local.stack import Stack
-from divert_platform.auth import ROLES, mint_token
+from divert_platform.auth import PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT, ROLES, mint_token
 from divert_platform.settings import ServiceSettings
 
 MATRIX = Path(__file__).resolve().parents[2] / "docs" / "access.md"
@@ -88,6 +88,6 @@ def test_each_route_admits_exactly_its_roles(stack: Stack, route: Route) -> None
 
 
 def test_the_golden_rule_no_enforcement_role_reaches_case_content() -> None:
-    enforcement = {"officer", "prosecutor", "court"}
+    enforcement = {"officer", "prosecutor", "court"} | PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT
     case_routes = [route for route in load_matrix() if route[0] == "assessment" and route[2].startswith("/v1/cases")]
     assert case_routes and all(not (load_matrix()[route] & enforcement) for route in case_routes)

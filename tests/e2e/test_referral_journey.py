@@ -191,6 +191,7 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
             "assessed_on_time",
             "enrolled",
             "warrant_requested",
+            "case_closed",
         }
 
         # 6b. Blake's referral turns out to have been an officer's error: withdrawn after the lapse,

@@ -138,11 +138,16 @@ def _announce(stack: Stack, data_dir: Path) -> None:
 @app.command()
 def token(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
-    agency: Annotated[str | None, typer.Option(help="Agency scope (officers, case managers).")] = None,
+    agency: Annotated[
+        str | None, typer.Option(help="Agency scope (officers, agency administrators, case managers).")
+    ] = None,
     jurisdiction: Annotated[
         str | None,
         typer.Option(
-            help='Jurisdiction scope (officers, program managers, prosecutors, courts; "*" = all for the last two).'
+            help=(
+                "Jurisdiction scope (officers, agency administrators, program managers, prosecutors, courts; "
+                '"*" = all for the last two).'
+            )
         ),
     ] = None,
     subject: Annotated[str | None, typer.Option(help="Who the token names (default: <role>-demo).")] = None,

@@ -24,11 +24,24 @@ from divert_platform.problems import Forbidden, Unauthorized
 from divert_platform.settings import ServiceSettings
 from divert_platform.text import NO_CONTROL_CHARACTERS
 
-Role = Literal["officer", "program_manager", "case_manager", "prosecutor", "court", "service", "deadline_worker", "ops"]
+Role = Literal[
+    "officer",
+    "program_manager",
+    "case_manager",
+    "prosecutor",
+    "court",
+    "service",
+    "deadline_worker",
+    "ops",
+    "agency_admin",
+]
+"""Who a token's caller is (docs/access.md); `agency_admin` is a police agency's integration
+administrator, who manages its RMS's status-callback endpoints."""
 ROLES: tuple[Role, ...] = get_args(Role)
 
-PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "prosecutor", "court"})
-"""LEAD's golden rule: nothing learned in care coordination may reach enforcement."""
+PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "agency_admin", "prosecutor", "court"})
+"""LEAD's golden rule: nothing learned in care coordination may reach enforcement (a police
+agency's integration administrator included)."""
 
 _NO_CONTROLS = re.compile(NO_CONTROL_CHARACTERS)
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
@@ -210,6 +223,7 @@ ScopeClaim = Literal["agency", "jurisdiction"]
 
 SCOPE_CLAIMS: dict[Role, tuple[ScopeClaim, ...]] = {
     "officer": ("agency", "jurisdiction"),
+    "agency_admin": ("agency", "jurisdiction"),
     "case_manager": ("agency",),
     "program_manager": ("jurisdiction",),
     "prosecutor": ("jurisdiction",),
@@ -223,7 +237,8 @@ ALL_JURISDICTIONS = "*"
 `ALL_JURISDICTIONS_ROLES` only (a state-wide prosecutor's office, a state court)."""
 
 ALL_JURISDICTIONS_ROLES: frozenset[Role] = frozenset({"prosecutor", "court"})
-"""Roles whose token may say `jurisdiction: "*"`; officers and program managers must name one."""
+"""Roles whose token may say `jurisdiction: "*"`; officers, agency administrators and program
+managers must name one."""
 
 
 def covers_all_jurisdictions(principal: Principal) -> bool:

@@ -9,7 +9,9 @@ Each kind of row is kept for its own period (`ServiceSettings.retention_*_days`;
   relay has not published yet is never deleted, however old. The period counts from creation, not
   publication, so that re-publishing (`replay`) cannot keep a row, and the copies it sends, alive
   past the inboxes that recognise them;
-- audit records of reads, from the read (`at`).
+- audit records of reads, from the read (`at`);
+- callback messages once delivered or failed, from when they were written (`created_at`), and
+  delivery attempts from when they were made: a message still to be delivered is never deleted.
 
 The event store and read models are the system of record and are never purged here; nor is
 anything newer than its period. Every batch is one short transaction of at most `batch_size` rows
@@ -33,6 +35,7 @@ from sqlalchemy import Column, ColumnElement, CursorResult, Table, and_, delete,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_platform.audit import audit_log
+from divert_platform.callbacks.schema import callback_attempts, callback_messages
 from divert_platform.clock import utcnow
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.schema import idempotency_keys, inbox, outbox
@@ -56,6 +59,7 @@ class Retention:
     inbox: timedelta
     outbox: timedelta
     audit: timedelta
+    callbacks: timedelta = timedelta(days=30)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "Retention":
@@ -65,6 +69,7 @@ class Retention:
             inbox=timedelta(days=settings.retention_inbox_days),
             outbox=timedelta(days=settings.retention_outbox_days),
             audit=timedelta(days=settings.retention_audit_days),
+            callbacks=timedelta(days=settings.retention_callbacks_days),
         )
 
 
@@ -88,6 +93,13 @@ EXPIRIES: tuple[Expiry, ...] = (
     Expiry(inbox, inbox.c.processed_at, lambda r: r.inbox),
     Expiry(outbox, outbox.c.created_at, lambda r: r.outbox, only=outbox.c.published_at.is_not(None)),
     Expiry(audit_log, audit_log.c.at, lambda r: r.audit),
+    Expiry(
+        callback_messages,
+        callback_messages.c.created_at,
+        lambda r: r.callbacks,
+        only=callback_messages.c.status != "pending",
+    ),
+    Expiry(callback_attempts, callback_attempts.c.attempted_at, lambda r: r.callbacks),
 )
 
 

@@ -155,6 +155,14 @@ class ServiceSettings(BaseSettings):
         ge=365,
         description="Audit records of reads (six years, HIPAA's; at least one year, the CJIS Security Policy's).",
     )
+    retention_callbacks_days: int = Field(
+        30,
+        ge=1,
+        description=(
+            "Delivered and failed callback messages and every attempt, from when they were written: how far back "
+            "an agency administrator can see deliveries and ask for a redelivery. Pending messages are never purged."
+        ),
+    )
     retention_dead_letter_days: int = Field(
         30, ge=1, description="`retention.ms` of the `.dlq` topics a relay or consumer has to create."
     )

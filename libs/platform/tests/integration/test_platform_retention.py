@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from divert_contracts.topics import Topic
 from divert_platform.audit import audit_log
+from divert_platform.callbacks import schema as callback_schema
 from divert_platform.clock import utcnow
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.kafka import ensure_topics
@@ -30,7 +31,7 @@ from divert_platform.testing import metric_value, migrate
 MIGRATIONS = Path(__file__).parent / "platform_migrations"
 DAY = timedelta(days=1)
 NOW = utcnow()
-SHORT = Retention(idempotency=2 * DAY, inbox=30 * DAY, outbox=20 * DAY, audit=400 * DAY)
+SHORT = Retention(idempotency=2 * DAY, inbox=30 * DAY, outbox=20 * DAY, audit=400 * DAY, callbacks=10 * DAY)
 
 
 async def with_audit_table(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -118,6 +119,51 @@ async def test_rows_past_their_period_are_purged_and_newer_ones_kept(
     kept = {outbox_rows[what]["event_id"] for what in ("never published", "published, inside its period")}
     assert await remaining(sessions, outbox, "event_id") == kept
     assert await purge_expired(sessions, SHORT, now=NOW) == dict.fromkeys(purged, 0)  # nothing left to do
+
+
+def callback_message(created: datetime, status: str) -> dict[str, Any]:
+    return {
+        "message_id": f"msg_{uuid4().hex}",
+        "endpoint_id": str(uuid4()),
+        "event_id": str(uuid4()),
+        "event_type": "referral.accepted",
+        "subject": str(uuid4()),
+        "sequence": 1,
+        "payload": {},
+        "created_at": created,
+        "status": status,
+        "attempts": 1,
+    }
+
+
+async def test_callback_messages_are_purged_once_settled_and_past_their_period(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        connection = await session.connection()
+        await connection.run_sync(lambda sync: callback_schema.metadata.create_all(sync))
+        await session.commit()
+    old, recent = NOW - SHORT.callbacks - timedelta(minutes=1), NOW - SHORT.callbacks + timedelta(minutes=1)
+    messages = {
+        "delivered long ago": callback_message(old, "delivered"),
+        "failed long ago": callback_message(old, "failed"),
+        "still pending, however old": callback_message(old, "pending"),  # a held (disabled endpoint) message
+        "delivered recently": callback_message(recent, "delivered"),
+    }
+    await add(sessions, callback_schema.callback_messages, list(messages.values()))
+    attempt = {"message_id": "m", "duration_ms": 1, "outcome": "delivered"}
+    await add(
+        sessions,
+        callback_schema.callback_attempts,
+        [{**attempt, "attempted_at": old}, {**attempt, "attempted_at": recent}],
+    )
+
+    purged = await purge_expired(sessions, SHORT, now=NOW)
+
+    assert purged["callback_messages"] == 2 and purged["callback_attempts"] == 1
+    kept = {messages[what]["message_id"] for what in ("still pending, however old", "delivered recently")}
+    assert await remaining(sessions, callback_schema.callback_messages, "message_id") == kept
+    assert await remaining(sessions, callback_schema.callback_attempts, "attempted_at") == {recent}
 
 
 async def test_large_backlogs_go_in_bounded_batches_and_are_counted(

@@ -13,7 +13,11 @@ def test_the_defaults_keep_each_kind_for_its_documented_period() -> None:
     settings = ServiceSettings()
 
     assert Retention.from_settings(settings) == Retention(
-        idempotency=timedelta(days=7), inbox=timedelta(days=180), outbox=timedelta(days=90), audit=timedelta(days=2192)
+        idempotency=timedelta(days=7),
+        inbox=timedelta(days=180),
+        outbox=timedelta(days=90),
+        audit=timedelta(days=2192),
+        callbacks=timedelta(days=30),
     )
     assert settings.dead_letter_retention_ms == 30 * 24 * 60 * 60 * 1000
     # the inbox outlives every copy of an event: its outbox row, then the broker's record of a last re-send

@@ -1,10 +1,15 @@
 """Intake's settings: one class, read from the environment once at start-up."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
+from divert_platform.callbacks.delivery import DISABLE_AFTER, RETRY_DELAYS, DeliveryPolicy
+from divert_platform.callbacks.secret_box import DEVELOPMENT_CALLBACK_KEY, SecretBox, valid_key
 from divert_platform.settings import ServiceSettings
+
+_DAY = 86_400.0
 
 
 class IntakeSettings(ServiceSettings):
@@ -45,6 +50,81 @@ class IntakeSettings(ServiceSettings):
     rate_limit_per_minute: int = Field(
         600, ge=0, description="Changes (POST/PUT/PATCH/DELETE) per minute per caller; 0 turns it off."
     )
+    # Status callbacks to agencies' systems (docs/rms-integration.md).
+    callback_encryption_keys: SecretStr | None = Field(
+        None,
+        description=(
+            "Comma-separated Fernet keys the endpoints' signing secrets are encrypted with: the first encrypts, "
+            "all decrypt (put a new key first to rotate). Needed by the api and relay outside development "
+            "(development uses a fixed key, refused elsewhere)."
+        ),
+    )
+    callback_timeout_seconds: float = Field(10, gt=0, le=60, description="Longest wait for a receiver's answer.")
+    callback_retry_delays_seconds: tuple[float, ...] = Field(
+        tuple(delay.total_seconds() for delay in RETRY_DELAYS),
+        min_length=1,
+        description=(
+            "Waits after each failed attempt, in seconds (Standard Webhooks' schedule by default). Outside "
+            "development they must add up to at least a day, so a receiver down for a day loses nothing."
+        ),
+    )
+    callback_rotation_overlap_hours: float = Field(
+        24, gt=0, le=24 * 30, description="How long a replaced signing secret keeps signing beside the new one."
+    )
+
+    @property
+    def callback_box(self) -> SecretBox:
+        """The box the endpoints' signing secrets are sealed in (the api and relay need it; the
+        other processes never touch a secret, so they start without the keys)."""
+        if self.callback_encryption_keys is not None:
+            return SecretBox.from_setting(self.callback_encryption_keys.get_secret_value())
+        if self.environment == "development":
+            return SecretBox([DEVELOPMENT_CALLBACK_KEY])
+        raise RuntimeError(
+            "DIVERT_CALLBACK_ENCRYPTION_KEYS is not set: intake's api and relay need it outside development to "
+            "seal and open the callback endpoints' signing secrets (`divert-intake callbacks new-key` prints a key)"
+        )
+
+    @property
+    def callback_policy(self) -> DeliveryPolicy:
+        """How callbacks are delivered (http:// and private addresses in development only)."""
+        delays = tuple(timedelta(seconds=delay) for delay in self.callback_retry_delays_seconds)
+        return DeliveryPolicy(
+            development=self.environment == "development",
+            timeout_seconds=self.callback_timeout_seconds,
+            retry_delays=delays,
+            # A day outside development; a shortened schedule (development) disables when it runs out.
+            disable_after=min(DISABLE_AFTER, sum(delays, timedelta())),
+        )
+
+    @property
+    def callback_rotation_overlap(self) -> timedelta:
+        """How long a replaced signing secret keeps signing."""
+        return timedelta(hours=self.callback_rotation_overlap_hours)
+
+    @model_validator(mode="after")
+    def _sound_callbacks(self) -> "IntakeSettings":
+        if any(delay < 0 for delay in self.callback_retry_delays_seconds):
+            raise ValueError("DIVERT_CALLBACK_RETRY_DELAYS_SECONDS may not be negative")
+        if self.environment != "development" and sum(self.callback_retry_delays_seconds) < _DAY:
+            raise ValueError(
+                "DIVERT_CALLBACK_RETRY_DELAYS_SECONDS must add up to at least a day (86400) outside development, "
+                "so a receiver that is down for a day still gets every status change"
+            )
+        if self.callback_encryption_keys is None:
+            return self
+        keys = [key for key in self.callback_encryption_keys.get_secret_value().split(",") if key.strip()]
+        if not keys or not all(valid_key(key) for key in keys):
+            raise ValueError(
+                "DIVERT_CALLBACK_ENCRYPTION_KEYS must be comma-separated Fernet keys, each the url-safe base64 of "
+                "32 bytes (`divert-intake callbacks new-key` prints one)"
+            )
+        if self.environment != "development" and DEVELOPMENT_CALLBACK_KEY in (key.strip() for key in keys):
+            raise ValueError(
+                "refusing the development DIVERT_CALLBACK_ENCRYPTION_KEYS outside development: anyone with the "
+                "source could read the endpoints' signing secrets from a copy of the database"
+            )
+        return self
 
     @property
     def temporal_uses_tls(self) -> bool:

@@ -70,6 +70,7 @@ async def test_the_police_view_shows_status_and_nothing_else(
         "assessed_on_time": None,
         "enrolled": False,
         "warrant_requested": False,
+        "case_closed": False,
     }
 
 

@@ -19,9 +19,10 @@ from alembic import command
 from alembic.config import Config
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from divert_contracts.topics import REFERRALS
+from divert_intake.adapters.referrals import SqlReferrals
 from divert_intake.adapters.tables import referral_status
 from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap
 from divert_intake.config import IntakeSettings
@@ -99,10 +100,17 @@ async def stored_rows(intake: Intake) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table a referral's decision could reach."""
     tables = {"events": events, "outbox": outbox, "referral_status": referral_status}
     tables |= {"idempotency_keys": idempotency_keys, "audit_log": audit_log}
+    rows: dict[str, list[dict[str, Any]]] = {}
     async with intake.sessions() as session:
-        return {
-            name: [dict(row._mapping) for row in await session.execute(select(table))] for name, table in tables.items()
-        }
+        connection = await session.connection()
+        for name, table in tables.items():
+            # Only the columns the database has: an older revision lacks some (`closed` before 0007).
+            present = await connection.run_sync(
+                lambda sync, t=table: {c["name"] for c in inspect(sync).get_columns(t.name)}
+            )
+            query = select(*(column for column in table.c if column.name in present))
+            rows[name] = [dict(row._mapping) for row in await session.execute(query)]
+    return rows
 
 
 def span_text(exporter: InMemorySpanExporter) -> str:
@@ -214,6 +222,7 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api(parts)), base_url="http://i") as http:
             with monkeypatch.context() as before_0005:  # the code before 0005 kept every reason as told
                 before_0005.setattr(Decision, "kept", property(lambda decision: decision))
+                before_0005.setattr(SqlReferrals, "_call_back", _no_callbacks_before_0007)
                 told = await http.post("/v1/referrals", json=referral, headers={**officer, "Idempotency-Key": "k"})
             assert told.status_code == 201, told.text
             probation = {"code": "on_state_probation", "message": exclusions_of("santa-fe")["on_state_probation"]}
@@ -236,6 +245,10 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
             assert again.json()["decision"]["reasons"] == [over_limit, KEPT]
     finally:
         await parts.engine.dispose()
+
+
+async def _no_callbacks_before_0007(*_: object) -> None:
+    """The code before 0007 queued no status callbacks (it had no tables for them)."""
 
 
 def exclusions_of(jurisdiction: str) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """The referral repository: the event store for truth, `referral_status` as the police-facing view.
 
+Every status change also queues a callback message for each agency endpoint subscribed to it
+(`status_callbacks`), in the same transaction.
+
 Every stored event updates the view in the same transaction. An accepted referral also claims its
 RMS case and pathway in `active_referrals` (a withdrawal releases the claim): a second active
 referral for the same case is `DuplicateActiveReferral`, and the transaction is rolled back.
@@ -15,7 +18,9 @@ from divert_intake.adapters.tables import active_referrals, referral_status
 from divert_intake.domain import events
 from divert_intake.domain.referral import Referral
 from divert_intake.service_layer.ports import DuplicateActiveReferral
+from divert_intake.service_layer.status_callbacks import status_change
 from divert_platform.aggregate import DomainEvent
+from divert_platform.callbacks.outbox import CallbackOutbox
 from divert_platform.clock import utcnow
 from divert_platform.db import insert_unless_present
 from divert_platform.repository import EventSourcedRepository
@@ -51,6 +56,21 @@ class SqlReferrals(EventSourcedRepository[Referral]):
                 await self._update(event, warrant_requested=False)
             case events.EnrollmentNoted():
                 await self._update(event, enrolled=True)
+            case events.ClosureNoted():
+                await self._update(event, closed=True)
+        if isinstance(event, events.ReferralEvent):
+            await self._call_back(event, version)
+
+    async def _call_back(self, event: events.ReferralEvent, version: int) -> None:
+        """Queue the change for the agencies' callback endpoints that subscribed to it."""
+        view = (
+            await self._uow.session.execute(
+                select(referral_status).where(referral_status.c.referral_id == str(event.referral_id))
+            )
+        ).first()
+        change = status_change(event, version, dict(view._mapping)) if view is not None else None
+        if change is not None:
+            await CallbackOutbox(self._uow.session).add(change, utcnow())
 
     async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
         session = self._uow.session

@@ -1,6 +1,6 @@
 """Intake's read-model tables (the schema itself is created by Alembic migrations)."""
 
-from sqlalchemy import JSON, Boolean, Column, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, MetaData, String, Table, false
 
 from divert_platform.columns import UtcDateTime
 
@@ -21,6 +21,7 @@ referral_status = Table(
     Column("assessed_on_time", Boolean),
     Column("enrolled", Boolean, nullable=False, default=False),
     Column("warrant_requested", Boolean, nullable=False, default=False),
+    Column("closed", Boolean, nullable=False, server_default=false()),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 

@@ -129,3 +129,9 @@ class EnrollmentNoted(ReferralEvent):
     """The case agency enrolled the person (police see only "enrolled: yes")."""
 
     enrolled_at: datetime
+
+
+class ClosureNoted(ReferralEvent):
+    """The case agency closed the case (police see only "closed: yes", never why)."""
+
+    closed_at: datetime

@@ -137,6 +137,7 @@ class Referral(Aggregate[events.ReferralEvent]):
     decision: Decision | None = None
     warrant_requested: bool = False
     enrolled: bool = False
+    closed: bool = False
     assessed_on_time: bool = False
     lapsed_at: datetime | None = None
     """When the window was recorded as lapsed (kept after a later withdrawal or on-time assessment)."""
@@ -373,6 +374,11 @@ class Referral(Aggregate[events.ReferralEvent]):
         if not self.enrolled:
             self._record(events.EnrollmentNoted(referral_id=self.id, enrolled_at=enrolled_at))
 
+    def note_closure(self, closed_at: datetime) -> None:
+        """The case agency closed the case; repeats change nothing."""
+        if not self.closed:
+            self._record(events.ClosureNoted(referral_id=self.id, closed_at=closed_at))
+
     def note_warrant_rescission(self, warrant_request_id: UUID) -> None:
         """Warrants rescinded the request: police no longer see one standing."""
         if self.warrant_requested:
@@ -426,3 +432,7 @@ class Referral(Aggregate[events.ReferralEvent]):
     @applies
     def _enrolled(self, event: events.EnrollmentNoted) -> None:
         self.enrolled = True
+
+    @applies
+    def _closed(self, event: events.ClosureNoted) -> None:
+        self.closed = True

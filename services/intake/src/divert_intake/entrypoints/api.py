@@ -1,6 +1,7 @@
 """Intake's REST API: police RMS submit referrals, withdraw them and read their status; program
-managers extend deadlines and read the audit trail; anyone reads the jurisdictions' published
-rules. Who may call what is docs/access.md (`callers.py`)."""
+managers extend deadlines and read the audit trail; agencies' integration administrators and
+prosecutors register the endpoints status changes are called back at (`callbacks.py`); anyone
+reads the jurisdictions' published rules. Who may call what is docs/access.md (`callers.py`)."""
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_intake.adapters.referral_views import find_jurisdiction
 from divert_intake.bootstrap import Intake, bootstrap
 from divert_intake.domain.referral import Referral
-from divert_intake.entrypoints import jurisdictions, referrals
+from divert_intake.entrypoints import callbacks, jurisdictions, referrals
 from divert_intake.entrypoints.problems import PROBLEMS
 from divert_platform.app import create_app
 from divert_platform.audit import audit_router
@@ -28,12 +29,16 @@ def build_api(intake: Intake) -> FastAPI:
         description="Referrals from police records-management systems, decided by each jurisdiction's rules. "
         "Police views show status only, never case content.",
         parts=intake,
-        routers=[referrals.router, jurisdictions.router, AUDIT],
+        routers=[referrals.router, callbacks.router, jurisdictions.router, AUDIT],
         problems=PROBLEMS,
         extra_checks={"temporal": intake.temporal.check},
     )
 
 
 def create_api() -> FastAPI:
-    """The API of this process, from the environment (used by `divert-intake api`)."""
-    return build_api(bootstrap())
+    """The API of this process, from the environment (used by `divert-intake api`). It refuses
+    to start without the keys that seal the callback endpoints' secrets (outside development),
+    rather than fail the first registration."""
+    intake = bootstrap()
+    intake.settings.callback_box  # noqa: B018 - raises when the keys are missing
+    return build_api(intake)

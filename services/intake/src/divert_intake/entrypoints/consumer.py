@@ -1,6 +1,6 @@
 """`divert-intake consumer`: runs the deadline clocks from events (accepted → start; withdrawn,
-extended, assessed → signal) and notes enrollments, warrant requests and rescissions for the
-police status view.
+extended, assessed → signal) and notes enrollments, closures, warrant requests and rescissions for
+the police status view (and the agencies' status callbacks).
 
 Intake stands on the enforcement side of LEAD's golden rule: of cases it reads only the
 status-only milestones (`divert.case-milestones`), never `divert.cases`.
@@ -12,7 +12,7 @@ from functools import partial
 
 from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
+from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
 from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
@@ -34,6 +34,7 @@ def consumer_handlers(clock: DeadlineClock) -> dict[type[IntegrationEvent], Hand
         ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
         CaseAssessedMilestone: partial(handlers.when_case_assessed_stop_deadline, clock=clock),
         CaseEnrolledMilestone: handlers.when_participant_enrolled_note_it,
+        CaseClosedMilestone: handlers.when_case_closed_note_it,
         WarrantRequested: handlers.when_warrant_requested_note_it,
         WarrantRequestRescinded: handlers.when_warrant_request_rescinded_note_it,
     }

@@ -1,9 +1,17 @@
-"""How the intake API answers each refusal of its domain (beside the platform's own)."""
+"""How the intake API answers each refusal of its domain (beside the platform's own), and the
+problems its routes raise themselves."""
 
 from divert_intake.domain.referral import InvalidReferral, InvalidTransition
 from divert_intake.service_layer.handlers import ReferralNotFound
 from divert_intake.service_layer.ports import DuplicateActiveReferral
 from divert_platform.problems import Conflict, NotFound, ProblemMap, invalid
+
+
+class UnsafeTargetNow(Conflict):
+    """An endpoint's address now resolves where no callback may go (enabling it is refused)."""
+
+    kind = "unsafe-target"
+
 
 PROBLEMS: ProblemMap = {
     ReferralNotFound: lambda error: NotFound(str(error)),

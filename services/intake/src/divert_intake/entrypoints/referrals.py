@@ -134,8 +134,8 @@ async def list_referrals(
 
 @router.get("/{referral_id}", response_model=ReferralStatusView, summary="A referral's status")
 async def get_referral(referral_id: ReferralId, caller: Reader, intake: Parts, read: Audited) -> ReferralStatusView:
-    """Status, pathway, jurisdiction, due time, and yes/no for assessed on time, enrolled and
-    warrant requested — nothing else reaches police.
+    """Status, pathway, jurisdiction, due time, and yes/no for assessed on time, enrolled, case
+    closed and warrant requested — nothing else reaches police.
 
     A referral outside the caller's agency or jurisdiction is a 404. The read is recorded in
     the audit trail with the purpose given."""
@@ -253,6 +253,7 @@ def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusVie
         assessed_on_time=row["assessed_on_time"],
         enrolled=row["enrolled"],
         warrant_requested=row["warrant_requested"],
+        case_closed=row["closed"],
     )
 
 

@@ -1,16 +1,26 @@
-"""`divert-intake relay`: publishes intake's outbox to `divert.referrals`."""
+"""`divert-intake relay`: publishes intake's outbox to `divert.referrals`, and delivers the
+agencies' status callbacks from the callback outbox (`divert_platform.callbacks.delivery`)."""
 
 import asyncio
 
+import httpx
+
 from divert_contracts import dataplane
 from divert_intake.bootstrap import bootstrap
+from divert_platform.callbacks.delivery import CallbackDelivery
 from divert_platform.roles import run_relay
 
 
 async def main(stop: asyncio.Event) -> None:
-    """Run the outbox relay until `stop` is set."""
+    """Run the outbox relay and the callback delivery until `stop` is set."""
     intake = bootstrap()
+    settings = intake.settings
     try:
-        await run_relay(intake.settings, intake.sessions, stop, access=dataplane.service("intake"))
+        # Pooled connections to partners; no redirects (a receiver may not bounce Divert elsewhere).
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            delivery = CallbackDelivery(intake.sessions, client, settings.callback_box, settings.callback_policy)
+            async with asyncio.TaskGroup() as tasks:  # one failing stops the other, and the process
+                tasks.create_task(run_relay(settings, intake.sessions, stop, access=dataplane.service("intake")))
+                tasks.create_task(delivery.run(stop))
     finally:
         await intake.engine.dispose()

@@ -147,6 +147,7 @@ class ReferralStatusView(BaseModel):
     assessed_on_time: bool | None = Field(description="Null until the assessment is recorded.")
     enrolled: bool
     warrant_requested: bool
+    case_closed: bool = Field(description="The case agency closed the case (never why).")
 
 
 class ReferralPage(BaseModel):

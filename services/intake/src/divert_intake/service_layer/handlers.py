@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
+from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
 from divert_contracts.referrals import LapseAction, ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
@@ -216,6 +216,11 @@ async def when_warrant_requested_note_it(event: WarrantRequested, uow: IntakeUni
 async def when_participant_enrolled_note_it(event: CaseEnrolledMilestone, uow: IntakeUnitOfWork) -> None:
     """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
     await _note(uow, event.referral_id, lambda referral: referral.note_enrollment(event.enrolled_at))
+
+
+async def when_case_closed_note_it(event: CaseClosedMilestone, uow: IntakeUnitOfWork) -> None:
+    """Police see "closed: yes" once the case agency closes the case (never why)."""
+    await _note(uow, event.referral_id, lambda referral: referral.note_closure(event.closed_at))
 
 
 async def when_warrant_request_rescinded_note_it(event: WarrantRequestRescinded, uow: IntakeUnitOfWork) -> None:
