@@ -32,7 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from divert_platform.callbacks import registry
+from divert_platform.callbacks import delivery as delivery_module
+from divert_platform.callbacks import registry, targets
 from divert_platform.callbacks.delivery import RETRY_DELAYS, CallbackDelivery, DeliveryPolicy
 from divert_platform.callbacks.outbox import CallbackOutbox, StatusChange
 from divert_platform.callbacks.schema import callback_messages, metadata
@@ -725,6 +726,42 @@ async def test_outside_development_a_loopback_endpoint_is_never_contacted(
     assert {a["outcome"] for a in attempts} == {"refused_target"}
     assert all("loopback" in a["error"] and a["status_code"] is None for a in attempts)
     assert metric_value(metric_reader, "divert.callback.attempts", outcome="refused_target") >= refused_before + 3
+
+
+async def test_a_name_that_resolves_to_loopback_only_when_connecting_is_still_never_contacted(
+    sessions: Sessions, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the check before the attempt is told the host is public, and the name points
+    at loopback by the time the client connects. The production client resolves once more as it
+    connects, refuses, and never reaches the receiver."""
+
+    async def told_public(url: str, *, development: bool) -> None:
+        return None
+
+    monkeypatch.setattr(delivery_module, "check_address", told_public)
+    endpoint = await _register(sessions, receiver.url())
+    change = _change()
+    await _add(sessions, change)
+    message_id = await _message_id(sessions, endpoint.endpoint["endpoint_id"], change)
+    async with targets.callback_client(development=False) as guarded:
+        delivery = _delivery(sessions, guarded, development=False)
+
+        await _deliver_until(lambda: _attempt_count(sessions, message_id, "refused_target", 2), delivery)
+
+    assert receiver.received == []
+    assert all("loopback" in a["error"] for a in await _attempts(sessions, message_id))
+
+
+async def test_the_development_client_reaches_a_local_receiver(sessions: Sessions, receiver: Receiver) -> None:
+    endpoint = await _register(sessions, receiver.url())
+    receiver.trust(endpoint.secret)
+    change = _change()
+    await _add(sessions, change)
+    message_id = await _message_id(sessions, endpoint.endpoint["endpoint_id"], change)
+    async with targets.callback_client(development=True) as local:
+        await _deliver_until(_status_is(sessions, message_id, "delivered"), _delivery(sessions, local))
+
+    assert [r.webhook_id for r in receiver.received] == [message_id]
 
 
 async def test_two_delivery_processes_deliver_each_message_once(

@@ -2,6 +2,7 @@
 are public rules, so these tests call intake's real app without a token."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -9,7 +10,9 @@ import pytest_asyncio
 
 from divert_intake.bootstrap import bootstrap
 from divert_intake.config import IntakeSettings
+from divert_intake.domain.policy import PolicyBook, load_policy_book
 from divert_intake.entrypoints.api import build_api
+from divert_platform.clock import utcnow
 from divert_platform.problems import PROBLEM_JSON
 
 
@@ -48,13 +51,40 @@ async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.
     latest = (await client.get("/v1/jurisdictions/king-county")).json()
     assert latest["version"] == "2026-01-01"
     assert latest["versions"] == [
-        {"version": "2025-01-01", "effective_date": "2025-01-01"},
-        {"version": "2026-01-01", "effective_date": "2026-01-01"},
+        {"version": "2025-01-01", "effective_date": "2025-01-01", "standing": "past"},
+        {"version": "2026-01-01", "effective_date": "2026-01-01", "standing": "current"},
     ]
     older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2025-01-01"})).json()
     assert older["version"] == "2025-01-01" and older["versions"] == latest["versions"]
     assert older["effective_date"] == "2025-01-01"
     assert older["assessment_reminders"] == [] and latest["assessment_reminders"] == ["P7D", "P2D", "P1D"]
+
+
+async def test_a_version_dated_in_the_future_is_listed_as_upcoming_not_as_current(tmp_path: Path) -> None:
+    shipped = load_policy_book()
+    current = shipped.latest("king-county")
+    assert current is not None
+    next_year = (utcnow() + timedelta(days=400)).date()
+    upcoming = current.model_copy(update={"version": "next", "effective_date": next_year})
+    book = PolicyBook([*(p for j in shipped.ids() for p in shipped.versions(j)), upcoming])
+    intake = bootstrap(IntakeSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"))
+    intake.policies = book
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api(intake)), base_url="http://i") as http:
+            listed = {item["id"]: item for item in (await http.get("/v1/jurisdictions")).json()}
+            detail = (await http.get("/v1/jurisdictions/king-county")).json()
+            future = (await http.get("/v1/jurisdictions/king-county", params={"version": "next"})).json()
+    finally:
+        await intake.engine.dispose()
+
+    assert listed["king-county"]["version"] == "2026-01-01"
+    assert detail["version"] == "2026-01-01"
+    assert [(v["version"], v["standing"]) for v in detail["versions"]] == [
+        ("2025-01-01", "past"),
+        ("2026-01-01", "current"),
+        ("next", "upcoming"),
+    ]
+    assert future["version"] == "next" and future["effective_date"] == next_year.isoformat()
 
 
 async def test_unknown_jurisdictions_and_versions_are_problem_404s(client: httpx.AsyncClient) -> None:

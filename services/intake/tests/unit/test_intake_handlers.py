@@ -165,6 +165,12 @@ class TestSubmitReferral:
                 "subject.date_of_birth",
             ),
             ({"referred_at": NOW + timedelta(minutes=1)}, "referred_at"),  # in the future
+            # a missing quantity never passes as under King County's 3 g limit
+            ({"offense": Offense(category="drug_possession", drug_type="opioid")}, "offense.drug_quantity_grams"),
+            (
+                {"offense": Offense(category="drug_delivery_subsistence", drug_type="prescription_opioid_pills")},
+                "offense.drug_quantity_grams",  # King County exempts no drug type from its limit
+            ),
         ],
     )
     async def test_a_referral_no_policy_can_judge_is_refused_naming_the_field(self, uow, changes, field) -> None:
@@ -172,6 +178,13 @@ class TestSubmitReferral:
             await submit(uow, submission(**changes))
         assert refused.value.field == field
         assert uow.published == [] and uow.referrals.streams == {}
+
+    async def test_pills_a_policy_exempts_from_its_limit_need_no_quantity(self, uow) -> None:
+        pills = Offense(category="drug_possession", drug_type="prescription_opioid_pills")
+
+        result = await submit(uow, submission(jurisdiction="santa-fe", offense=pills))
+
+        assert result.referral.status is ReferralStatus.ACCEPTED
 
 
 class TestWithdrawReferral:

@@ -33,7 +33,7 @@ def test_every_shipped_file_loads() -> None:
     book = load_policy_book()
     assert book.ids() == ["albany", "demo", "king-county", "santa-fe"]
     assert len([f for f in SHIPPED.iterdir() if f.suffix == ".toml"]) == sum(len(book.versions(j)) for j in book.ids())
-    assert [p.version for p in book.all()] == ["2026-01-01"] * 4
+    assert [p.version for p in book.all(datetime(2026, 12, 6, tzinfo=UTC))] == ["2026-01-01"] * 4
 
 
 def test_a_minimal_file_loads(tmp_path: Path) -> None:
@@ -157,7 +157,40 @@ def test_latest_all_and_versions() -> None:
     assert [p.version for p in BOOK.versions("king-county")] == ["2025-01-01", "2026-01-01"]
     assert BOOK.get("king-county") is BOOK.latest("king-county") is BOOK.versions("king-county")[-1]
     assert BOOK.version("king-county", "2025-01-01") is BOOK.versions("king-county")[0]
-    assert [p.id for p in BOOK.all()] == BOOK.ids()
+    assert [p.id for p in BOOK.all(datetime(2026, 12, 6, tzinfo=UTC))] == BOOK.ids()
+
+
+def test_a_version_dated_in_the_future_is_upcoming_until_its_local_date_arrives(tmp_path: Path) -> None:
+    write(tmp_path, "now.toml", version="now", effective="2026-01-01")
+    write(tmp_path, "next.toml", version="next", effective="2027-01-01")
+    book = load_policy_book(tmp_path)
+    new_years_eve = datetime(2027, 1, 1, 6, 59, tzinfo=UTC)  # still 2026-12-31 in Denver (UTC-7)
+    new_year = datetime(2027, 1, 1, 7, 0, tzinfo=UTC)
+
+    current = book.current("test", new_years_eve)
+    assert current is not None and current.version == "now"
+    assert [p.version for p in book.upcoming("test", new_years_eve)] == ["next"]
+    assert [p.version for p in book.all(new_years_eve)] == ["now"]
+    latest = book.latest("test")
+    assert latest is not None and latest.version == "next"  # newest, not yet in force
+    in_force = book.current("test", new_year)
+    assert in_force is not None and in_force.version == "next"
+    assert book.upcoming("test", new_year) == []
+    # a referral is decided by the version in force at its own time, whenever it is submitted
+    assert (decided := book.effective_at("test", new_year)) is not None and decided.version == "next"
+
+
+def test_a_jurisdiction_not_yet_in_force_shows_its_first_version_to_come(tmp_path: Path) -> None:
+    write(tmp_path, "first.toml", version="first", effective="2027-03-01")
+    write(tmp_path, "second.toml", version="second", effective="2027-06-01")
+    book = load_policy_book(tmp_path)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+
+    first = book.current("test", now)
+    assert first is not None and first.version == "first"
+    assert [p.version for p in book.upcoming("test", now)] == ["first", "second"]
+    assert book.effective_at("test", now) is None  # nothing decides a referral made today
+    assert book.current("atlantis", now) is None and book.upcoming("atlantis", now) == []
 
 
 def test_a_book_built_by_hand_refuses_duplicates() -> None:

@@ -4,14 +4,23 @@ An endpoint URL is chosen by whoever registers it, so it is checked twice, like 
 server-side request an outsider can aim (OWASP API7, server-side request forgery): when it is
 registered (scheme, no credentials or fragment, a host that is a public address or resolves only
 to public ones) and again before every attempt, because a name can be re-pointed at an internal
-address after it was accepted. Redirects are never followed. In development (`make run`, tests)
-plain HTTP and loopback or private addresses are allowed, so a receiver on the same machine works.
+address after it was accepted. Even then a name could resolve differently a moment later, when
+the client connects (DNS rebinding), so outside development deliveries go through
+`callback_client`, whose connections resolve the host once, refuse it unless every address is
+public, and connect to the address they checked; TLS still verifies the certificate against the
+host's name. Redirects are never followed, and no proxy from the environment is used. In
+development (`make run`, tests) plain HTTP and loopback or private addresses are allowed, so a
+receiver on the same machine works.
 """
 
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 MAX_URL_LENGTH = 2048
 
@@ -66,13 +75,70 @@ async def check_address(url: str, *, development: bool) -> None:
     if development:
         return
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    await public_addresses(parts.hostname or "", parts.port or 443)
+
+
+async def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, when every one is public; `UnsafeTarget` otherwise."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise UnsafeTarget(f"the host does not resolve ({error.strerror})") from error
-    for info in infos:
-        address = str(info[4][0]).split("%", 1)[0]
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
+    for address in addresses:
         reason = forbidden_address(address)
         if reason is not None:
             raise UnsafeTarget(f"the host resolves to {reason}")
+    if not addresses:
+        raise UnsafeTarget("the host resolves to no address")
+    return addresses
+
+
+class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
+    """Opens connections to public addresses only, to the very address it checked."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface, passed on
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Resolve `host` once, refuse it unless every address is public, connect to the first."""
+        address = (await public_addresses(host, port))[0]
+        return await self._inner.connect_tcp(
+            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Never: a partner is not a local socket."""
+        raise UnsafeTarget("callbacks never go to a local socket")
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait as the underlying backend waits (between connection retries)."""
+        await self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        # httpx offers no way to hand its pool a network backend: the same pool, with ours.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=PublicOnlyBackend()
+        )
+
+
+def callback_client(*, development: bool) -> httpx.AsyncClient:
+    """The HTTP client deliveries are sent with: no redirects, no proxy from the environment, and
+    outside development connections to public addresses only (`PublicOnlyBackend`)."""
+    transport = None if development else _PublicOnlyTransport()
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)

@@ -221,7 +221,9 @@ class PolicyBook:
         return list(self._versions.get(jurisdiction, []))
 
     def latest(self, jurisdiction: str) -> JurisdictionPolicy | None:
-        """The version with the newest effective date, or None for an unknown jurisdiction."""
+        """The version with the newest effective date, which may not have taken effect yet (for what
+        every version shares, such as the time zone); None for an unknown jurisdiction. What is in
+        force is `current`."""
         versions = self._versions.get(jurisdiction)
         return versions[-1] if versions else None
 
@@ -244,9 +246,26 @@ class PolicyBook:
         # Every version shares one zone (checked at load), so the latest one's zone is the zone.
         return self.effective(jurisdiction, moment.astimezone(latest.zone).date())
 
-    def all(self) -> list[JurisdictionPolicy]:
-        """The latest version of every jurisdiction, sorted by id."""
-        return [self._versions[key][-1] for key in self.ids()]
+    def current(self, jurisdiction: str, now: datetime) -> JurisdictionPolicy | None:
+        """The version in force at `now` (read in the jurisdiction's zone) or, for a jurisdiction
+        none of whose versions has taken effect yet, the first to come; None if unknown."""
+        versions = self._versions.get(jurisdiction)
+        if not versions:
+            return None
+        return self.effective_at(jurisdiction, now) or versions[0]
+
+    def upcoming(self, jurisdiction: str, now: datetime) -> list[JurisdictionPolicy]:
+        """The versions that take effect after `now`, soonest first (a version is in force from the
+        start of its effective date, local time)."""
+        versions = self._versions.get(jurisdiction, [])
+        if not versions:
+            return []
+        today = now.astimezone(versions[0].zone).date()
+        return [p for p in versions if p.effective_date > today]
+
+    def all(self, now: datetime) -> list[JurisdictionPolicy]:
+        """The current version (`current`) of every jurisdiction, sorted by id."""
+        return [policy for key in self.ids() if (policy := self.current(key, now)) is not None]
 
 
 def _check_versions(jurisdiction: str, versions: list[JurisdictionPolicy]) -> None:

@@ -86,7 +86,9 @@ def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPol
 
     Raises `InvalidReferral` naming the first field that rules the referral out before any rule is
     evaluated: an unknown jurisdiction, a date before its first policy, a pathway it does not take,
-    an arrest diversion without its offense, a missing date of birth where there is a minimum age.
+    an arrest diversion without its offense, a drug offense without its quantity where the policy
+    limits it (a missing quantity never passes as under the limit), a missing date of birth where
+    there is a minimum age.
     """
     if policies.latest(command.jurisdiction) is None:
         raise InvalidReferral("jurisdiction", f"unknown jurisdiction {command.jurisdiction!r}")
@@ -97,6 +99,17 @@ def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPol
         raise InvalidReferral("pathway", f"{policy.name} does not accept {command.pathway} referrals")
     if command.pathway == "arrest_diversion" and command.offense is None:
         raise InvalidReferral("offense", "an arrest diversion needs the offense")
+    if (offense := command.offense) is not None and offense.drug_quantity_grams is None:
+        rule = policy.offense_rule(offense.category)
+        if (
+            rule is not None
+            and rule.max_drug_grams is not None
+            and offense.drug_type not in rule.drug_types_without_limit
+        ):
+            raise InvalidReferral(
+                "offense.drug_quantity_grams",
+                f"{policy.name} limits {offense.category} to {rule.max_drug_grams:g} g: the quantity is needed",
+            )
     if policy.minimum_age is not None and command.subject.date_of_birth is None:
         raise InvalidReferral("subject.date_of_birth", f"{policy.name} has a minimum age: the date of birth is needed")
     return policy

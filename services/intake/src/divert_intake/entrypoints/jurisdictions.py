@@ -27,6 +27,7 @@ from divert_intake.domain.policy import (
     ReasonMessage,
     TimeZone,
 )
+from divert_platform.clock import utcnow
 from divert_platform.problems import NotFound, problem_responses
 from divert_platform.text import CODE_PATTERN, Code
 from divert_platform.text import JurisdictionId as JurisdictionIdText
@@ -97,10 +98,16 @@ class JurisdictionView(BaseModel):
 
 
 class VersionRef(BaseModel):
-    """A version of a jurisdiction's policy and the date it took effect."""
+    """A version of a jurisdiction's policy, the date it takes effect, and where it stands today."""
 
     version: PolicyVersion
     effective_date: date
+    standing: Literal["past", "current", "upcoming"] = Field(
+        description=(
+            "`current`: referrals made today are decided by it; `past`: it decided referrals made before the next "
+            "version's date; `upcoming`: it decides referrals made from its effective date on."
+        )
+    )
 
 
 class JurisdictionDetail(JurisdictionView):
@@ -111,7 +118,8 @@ class JurisdictionDetail(JurisdictionView):
 
 JurisdictionId = Annotated[JurisdictionIdText, Path(description="The jurisdiction's id, e.g. king-county.")]
 VersionQuery = Annotated[
-    str | None, Query(max_length=64, pattern=CODE_PATTERN, description="A specific version; the latest when omitted.")
+    str | None,
+    Query(max_length=64, pattern=CODE_PATTERN, description="A specific version; the one in force today when omitted."),
 ]
 
 
@@ -121,19 +129,33 @@ router = APIRouter(prefix="/v1/jurisdictions", tags=["jurisdictions"], responses
 
 @router.get("", response_model=Annotated[list[JurisdictionView], Field(max_length=MAX_JURISDICTIONS)])
 async def list_jurisdictions(policies: Policies) -> list[JurisdictionView]:
-    """The latest version of every jurisdiction's rules, sorted by id."""
-    return [view_of(policy) for policy in policies.all()]
+    """The version of every jurisdiction's rules in force today, sorted by id (a version dated in
+    the future is upcoming, listed by the detail route; a jurisdiction none of whose versions has
+    taken effect yet shows the first to come)."""
+    return [view_of(policy) for policy in policies.all(utcnow())]
 
 
 @router.get("/{jurisdiction}", response_model=JurisdictionDetail, responses=problem_responses(404, 422))
 async def get_jurisdiction(
     jurisdiction: JurisdictionId, policies: Policies, version: VersionQuery = None
 ) -> JurisdictionDetail:
-    """One jurisdiction's rules (the latest version, or `version`) and the list of its versions."""
-    policy = policies.latest(jurisdiction) if version is None else policies.version(jurisdiction, version)
+    """One jurisdiction's rules (the version in force today, or `version`) and the list of its
+    versions with where each stands: past, current or upcoming. A referral is decided by the
+    version in force on its `referred_at` date in the jurisdiction's zone."""
+    now = utcnow()
+    policy = policies.current(jurisdiction, now) if version is None else policies.version(jurisdiction, version)
     if policy is None:
         raise NotFound(f"No jurisdiction {jurisdiction!r}" + (f" at version {version!r}." if version else "."))
-    versions = [VersionRef(version=p.version, effective_date=p.effective_date) for p in policies.versions(jurisdiction)]
+    current = policies.effective_at(jurisdiction, now)
+    upcoming = {p.version for p in policies.upcoming(jurisdiction, now)}
+    versions = [
+        VersionRef(
+            version=p.version,
+            effective_date=p.effective_date,
+            standing="upcoming" if p.version in upcoming else "current" if p is current else "past",
+        )
+        for p in policies.versions(jurisdiction)
+    ]
     return JurisdictionDetail(**view_of(policy).model_dump(), versions=versions)
 
 
