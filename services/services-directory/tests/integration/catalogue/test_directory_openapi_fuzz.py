@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import schemathesis
@@ -62,7 +63,9 @@ def flatmap_path_parameters(
     if not path_parameters or "id" not in path_parameters:
         return st.just(path_parameters)
     generated = path_parameters["id"]
-    if not (isinstance(generated, str) and len(generated) <= 100 and re.fullmatch(IDENTIFIER_PATTERN, generated)):
+    # Path values reach the hook percent-encoded: judge the id the API will see.
+    decoded = unquote(generated) if isinstance(generated, str) else None
+    if not (decoded and len(decoded) <= 100 and re.fullmatch(IDENTIFIER_PATTERN, decoded)):
         return st.just(path_parameters)
     return st.just(path_parameters) | st.sampled_from(sorted(_KNOWN_IDS.values())).map(lambda i: {"id": i})
 
