@@ -45,6 +45,16 @@ PATHWAYS = {
     "albany": ("arrest_diversion", "social_contact"),
 }
 OFFENSES = {"king-county": "trespass", "santa-fe": "shoplifting", "albany": "trespass", "demo": "trespass"}
+# What declines a referral meant to be declined, by how each version in force judges convictions:
+# King County's and Santa Fe's compute them from `prior_convictions`, Albany's reads none (a person
+# exploiting minors is declined there), demo's reads the officer's `disqualifying_convictions`.
+ROBBERY = {"prior_convictions": [{"category": "robbery", "convicted_on": "2019-05-01"}]}
+DECLINED_BY = {
+    "king-county": ROBBERY,
+    "santa-fe": ROBBERY,
+    "albany": {"exploits_minors": True},
+    "demo": {"disqualifying_convictions": ["assault_1"]},
+}
 
 # Which consumer groups read which topic (as contracts/ declares it), and the event types each
 # applies (the rest it skips).
@@ -112,7 +122,7 @@ def plan_workload(count: int) -> list[Referral]:
     (a 20-second window), so its arrest diversions lapse during the run unless assessed or withdrawn."""
     referrals = []
     for index in range(count):
-        eligible = index % 17 != 5  # the rest have a disqualifying conviction: declined
+        eligible = index % 17 != 5  # the rest are declined by their screening (DECLINED_BY)
         if index % 10 == 0:
             number = index // 10
             if number % 5 == 4:
@@ -146,12 +156,13 @@ def referral_body(referral: Referral) -> dict[str, Any]:
             "dealing_for_profit": False,
             "exploits_minors": False,
             "promotes_prostitution": False,
-            "disqualifying_convictions": [] if referral.eligible else ["assault_1"],
+            "disqualifying_convictions": [],
             "on_state_probation": False,
             "in_treatment_court": False,
             "no_contact_order_with_participant": False,
             "prior_involvement_documented_on": (datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
-        },
+        }
+        | ({} if referral.eligible else DECLINED_BY[j]),
         "contact_drivers": ["drug_use"],
     }
 

@@ -33,10 +33,22 @@ async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: 
     listed = {item["id"]: item for item in response.json()}
     assert sorted(listed) == ["albany", "demo", "king-county", "santa-fe"]
     king = listed["king-county"]
-    assert king["version"] == "2026-01-01" and king["time_zone"] == "America/Los_Angeles"
+    # The versions of 2026-12-01 are in force (demo has one version only).
+    assert {item["id"]: item["version"] for item in listed.values()} == {
+        "albany": "2026-12-01",
+        "demo": "2026-01-01",
+        "king-county": "2026-12-01",
+        "santa-fe": "2026-12-01",
+    }
+    assert king["time_zone"] == "America/Los_Angeles"
     assert (king["assessment_window"], king["due_at_end_of_local_day"]) == ("P30D", True)
-    assert king["social_contact"] == {"prior_involvement_within_months": 24}
-    assert {"category": "drug_possession", "max_drug_grams": 3.0, "drug_types_without_limit": []} in king["offenses"]
+    assert king["social_contact"]["prior_involvement_within_months"] == 24
+    possession = next(o for o in king["offenses"] if o["category"] == "drug_possession")
+    assert (possession["max_drug_grams"], possession["drug_types"], possession["drug_types_without_limit"]) == (
+        3.0,
+        [],
+        [],
+    )
     scoped = next(e for e in king["exclusions"] if e["code"] == "in_treatment_court")
     assert scoped["pathways"] == ["social_contact"] and scoped["message"]
     assert listed["santa-fe"]["minimum_age"] == 18 and listed["santa-fe"]["lapse_action"] == "return_for_charging"
@@ -49,10 +61,11 @@ async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: 
 
 async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.AsyncClient) -> None:
     latest = (await client.get("/v1/jurisdictions/king-county")).json()
-    assert latest["version"] == "2026-01-01"
+    assert latest["version"] == "2026-12-01"
     assert latest["versions"] == [
         {"version": "2025-01-01", "effective_date": "2025-01-01", "standing": "past"},
-        {"version": "2026-01-01", "effective_date": "2026-01-01", "standing": "current"},
+        {"version": "2026-01-01", "effective_date": "2026-01-01", "standing": "past"},
+        {"version": "2026-12-01", "effective_date": "2026-12-01", "standing": "current"},
     ]
     older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2025-01-01"})).json()
     assert older["version"] == "2025-01-01" and older["versions"] == latest["versions"]
@@ -77,14 +90,57 @@ async def test_a_version_dated_in_the_future_is_listed_as_upcoming_not_as_curren
     finally:
         await intake.engine.dispose()
 
-    assert listed["king-county"]["version"] == "2026-01-01"
-    assert detail["version"] == "2026-01-01"
+    assert listed["king-county"]["version"] == "2026-12-01"
+    assert detail["version"] == "2026-12-01"
     assert [(v["version"], v["standing"]) for v in detail["versions"]] == [
         ("2025-01-01", "past"),
-        ("2026-01-01", "current"),
+        ("2026-01-01", "past"),
+        ("2026-12-01", "current"),
         ("next", "upcoming"),
     ]
     assert future["version"] == "next" and future["effective_date"] == next_year.isoformat()
+
+
+async def test_the_detail_shows_sources_drug_types_drivers_and_convictions(client: httpx.AsyncClient) -> None:
+    king = (await client.get("/v1/jurisdictions/king-county")).json()
+    assert king["convictions"]["within_years"] == 10
+    assert king["convictions"]["any_time"] == ["murder", "arson", "robbery", "rape", "assault_with_weapon"]
+    assert king["convictions"]["within"] == ["burglary", "domestic_violence", "assault"]
+    assert "dui" in king["convictions"]["other"]
+    assert king["convictions"]["source"]["url"].startswith("https://")
+    assert "disqualifying_conviction" not in [e["code"] for e in king["exclusions"]]
+    assert all(rule["source"] for rule in king["offenses"] + king["exclusions"])
+    assumed = next(o for o in king["offenses"] if o["category"] == "trespass")["source"]
+    assert assumed["assumption"] is True and assumed["note"]
+
+    santa_fe = (await client.get("/v1/jurisdictions/santa-fe")).json()
+    possession = next(o for o in santa_fe["offenses"] if o["category"] == "drug_possession")
+    assert possession["drug_types"] == ["heroin", "fentanyl", "opioid", "prescription_opioid_pills"]
+    assert possession["drug_types_without_limit"] == ["prescription_opioid_pills"]
+    assert santa_fe["pathways"] == ["arrest_diversion", "social_contact"]
+    assert santa_fe["social_contact"]["source"]["assumption"] is True
+    assert santa_fe["sources"]["minimum_age"]["url"] == "https://www.lead-santafe.org/about/referral-process"
+
+    albany = (await client.get("/v1/jurisdictions/albany")).json()
+    assert albany["offenses"] == [] and albany["eligible_by_contact_drivers"] == [
+        "drug_use",
+        "mental_illness",
+        "poverty",
+    ]
+    excluded = {e["category"]: e["source"] for e in albany["excluded_offense_categories"]}
+    assert sorted(excluded) == ["exploitation_of_minors", "sex_offense", "violent_felony"]
+    assert excluded["violent_felony"]["assumption"] is True
+    assert albany["sources"]["contact_drivers"]["url"].startswith("https://albanyny.gov/")
+
+    # An older version shows what it had: no sources, no computed convictions.
+    older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2026-01-01"})).json()
+    assert older["convictions"] is None and older["sources"] == {
+        "pathways": None,
+        "assessment": None,
+        "minimum_age": None,
+        "contact_drivers": None,
+    }
+    assert "disqualifying_conviction" in [e["code"] for e in older["exclusions"]]
 
 
 async def test_unknown_jurisdictions_and_versions_are_problem_404s(client: httpx.AsyncClient) -> None:

@@ -41,6 +41,17 @@ Headers = dict[str, str]
 BOOK = load_policy_book()
 KEPT = {"code": "screening", "message": "The referral did not pass the jurisdiction's screening."}
 CONVICTION_FACT = "ZZ-ROBBERY-2019-MARKER"
+# Prior convictions as facts with dates (the King County version of 2026-12-01 computes them): the
+# category and the dates are what must be kept nowhere.
+PRIOR_CONVICTIONS = [
+    {"category": "assault_with_weapon", "convicted_on": "1987-03-19"},
+    {"category": "domestic_violence", "convicted_on": "2015-02-11", "released_on": "2018-06-27"},
+]
+PRIOR_CONVICTION_FACTS = ["assault_with_weapon", "domestic_violence", "1987-03-19", "2015-02-11", "2018-06-27"]
+COMPUTED_MESSAGE = (
+    "The person has a disqualifying conviction: one that disqualifies at any time, "
+    "or a related offense within 10 years."
+)
 
 
 def santa_fe_on_probation(referral: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +69,13 @@ def king_county_with_a_conviction(referral: dict[str, Any]) -> dict[str, Any]:
     return referral
 
 
+def king_county_with_prior_convictions(referral: dict[str, Any]) -> dict[str, Any]:
+    referral["referred_at"] = "2026-12-02T10:00:00-08:00"  # decided by the version of 2026-12-01
+    referral["screening"]["prior_convictions"] = PRIOR_CONVICTIONS
+    referral["offense"]["drug_quantity_grams"] = 3.5
+    return referral
+
+
 CASES = [
     pytest.param(santa_fe_on_probation, ["on_state_probation"], [], id="santa-fe-state-probation"),
     pytest.param(
@@ -65,6 +83,12 @@ CASES = [
         ["disqualifying_conviction"],
         ["drug_quantity_over_limit"],
         id="king-county-conviction",
+    ),
+    pytest.param(
+        king_county_with_prior_convictions,
+        ["disqualifying_conviction"],
+        ["drug_quantity_over_limit"],
+        id="king-county-computed-convictions",
     ),
 ]
 
@@ -145,6 +169,8 @@ async def test_screening_reasons_are_told_once_and_kept_nowhere(
     policy = BOOK.effective_at(referral["jurisdiction"], datetime.fromisoformat(referral["referred_at"]))
     assert policy is not None
     exclusions = {rule.code: rule.message for rule in policy.exclusions}
+    if policy.convictions is not None:  # the built-in rule's sentence
+        exclusions["disqualifying_conviction"] = COMPUTED_MESSAGE
 
     # The officer is told every reason, screening ones included, once.
     first = await client.post("/v1/referrals", json=referral, headers=officer)
@@ -192,7 +218,8 @@ async def test_screening_reasons_are_told_once_and_kept_nowhere(
         "logs": log_text(caplog),
     }
     assert everywhere["spans"], "the request's spans were exported"
-    secrets = [CONVICTION_FACT, *(text for reason in screening for text in (reason["code"], reason["message"]))]
+    facts = [CONVICTION_FACT, *PRIOR_CONVICTION_FACTS]
+    secrets = [*facts, *(text for reason in screening for text in (reason["code"], reason["message"]))]
     found = [(secret, where) for secret in secrets for where, text in everywhere.items() if secret in text]
     assert found == []
 
@@ -255,3 +282,53 @@ def exclusions_of(jurisdiction: str) -> dict[str, str]:
     policy = BOOK.latest(jurisdiction)
     assert policy is not None
     return {rule.code: rule.message for rule in policy.exclusions}
+
+
+@pytest.mark.parametrize(
+    ("referred_at", "screening", "field"),
+    [
+        ("2026-12-02T10:00:00-08:00", {"prior_convictions": [{"category": "ZZ-JAYWALK", "convicted_on": "2001-01-01"}]},
+         "body.screening.prior_convictions.0.category"),
+        ("2026-12-02T10:00:00-08:00", {"prior_convictions": [{"category": "theft", "convicted_on": "2026-12-03"}]},
+         "body.screening.prior_convictions.0.convicted_on"),
+        ("2026-12-02T10:00:00-08:00", {"disqualifying_convictions": ["robbery"]},
+         "body.screening.disqualifying_convictions"),
+        ("2026-11-02T10:00:00-08:00", {"prior_convictions": [{"category": "robbery", "convicted_on": "2001-01-01"}]},
+         "body.screening.prior_convictions"),
+    ],
+)  # fmt: skip
+async def test_convictions_a_version_cannot_judge_are_a_422_naming_the_field(
+    client: httpx.AsyncClient,
+    intake: Intake,
+    officer: Headers,
+    referral_body: dict[str, Any],
+    referred_at: str,
+    screening: dict[str, Any],
+    field: str,
+) -> None:
+    referral = {**referral_body, "referred_at": referred_at}
+    referral["screening"] = {**referral["screening"], **screening}
+    response = await client.post("/v1/referrals", json=referral, headers=officer)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == field
+    if field.endswith(".category"):  # the accepted categories are listed; the one given is not echoed
+        computed = BOOK.version("king-county", "2026-12-01")
+        assert computed is not None and computed.convictions is not None
+        assert all(category in error["message"] for category in computed.convictions.categories)
+        assert "ZZ-JAYWALK" not in response.text
+    assert (await stored_rows(intake))["events"] == []
+
+
+async def test_a_back_dated_referral_keeps_the_legacy_list_of_its_version(
+    client: httpx.AsyncClient, officer: Headers, referral_body: dict[str, Any]
+) -> None:
+    referral = {**referral_body, "referred_at": "2026-06-01T10:00:00-07:00"}
+    referral["screening"] = {**referral["screening"], "disqualifying_convictions": ["robbery"]}
+    response = await client.post("/v1/referrals", json=referral, headers=officer)
+    assert response.status_code == 201, response.text
+    decision = response.json()["decision"]
+    assert (decision["policy_version"], [r["code"] for r in decision["reasons"]]) == (
+        "2026-01-01",
+        ["disqualifying_conviction"],
+    )

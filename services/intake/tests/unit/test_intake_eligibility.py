@@ -8,8 +8,8 @@ import pytest
 
 from divert_intake.domain.eligibility import decide
 from divert_intake.domain.eligibility_rules import months_before
-from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
-from divert_intake.domain.policy import JurisdictionPolicy, load_policy_book
+from divert_intake.domain.facts import EligibilityFacts, Offense, PriorConviction, Screening
+from divert_intake.domain.policy import JurisdictionPolicy, OffenseRule, load_policy_book
 
 BOOK = load_policy_book()
 REFERRED_ON = date(2026, 11, 30)
@@ -248,3 +248,99 @@ def test_messages_never_carry_the_facts() -> None:
 )
 def test_calendar_months_before(day: date, months: int, expected: date) -> None:
     assert months_before(day, months) == expected
+
+
+# The versions of 2026-12-01: Santa Fe's opioids only and social contacts, Albany's contact drivers,
+# King County's computed convictions (test_intake_convictions.py has the look-back's edges).
+FROM_DECEMBER = date(2026, 12, 6)
+
+
+def codes_from_december(jurisdiction: str, given: EligibilityFacts) -> list[str]:
+    policy = BOOK.effective(jurisdiction, FROM_DECEMBER)
+    assert policy is not None and policy.version == "2026-12-01"
+    decision = decide(policy, replace(given, referred_on=FROM_DECEMBER))
+    assert decision.eligible is (not decision.reasons)
+    return [reason.code for reason in decision.reasons]
+
+
+@pytest.mark.parametrize(
+    ("offense", "expected"),
+    [
+        (drugs(6.0, drug_type="heroin"), []),
+        (drugs(1.0, drug_type="fentanyl", category="drug_delivery_subsistence"), []),
+        (drugs(50, drug_type="prescription_opioid_pills"), []),  # pills: no gram limit
+        (drugs(6.01, drug_type="heroin"), ["drug_quantity_over_limit"]),
+        (drugs(1.0, drug_type="methamphetamine"), ["drug_type_not_eligible"]),
+        (drugs(7.0, drug_type="cocaine"), ["drug_type_not_eligible", "drug_quantity_over_limit"]),
+        (Offense(category="drug_possession", drug_type="methamphetamine"), ["drug_type_not_eligible"]),
+        (Offense(category="paraphernalia"), []),  # no drug types of its own
+        (Offense(category="trespass"), ["offense_not_eligible"]),
+    ],
+)
+def test_santa_fe_diverts_opioid_drug_offenses_only(offense: Offense, expected: list[str]) -> None:
+    assert codes_from_december("santa-fe", facts(offense=offense)) == expected
+
+
+def test_the_drug_type_message_names_the_policys_types_only() -> None:
+    policy = BOOK.effective("santa-fe", FROM_DECEMBER)
+    assert policy is not None
+    [reason] = decide(
+        policy, replace(facts(offense=drugs(1.0, drug_type="ZZ-SECRET")), referred_on=FROM_DECEMBER)
+    ).reasons
+    assert reason.message == (
+        "Santa Fe LEAD diverts drug_possession only for heroin, fentanyl, opioid, prescription_opioid_pills."
+    )
+
+
+def test_santa_fe_takes_social_contacts_from_december() -> None:
+    social = facts(pathway="social_contact", screening=CLEAN_SOCIAL)
+    assert codes("santa-fe", social) == ["pathway_not_accepted"]  # the 2026-01-01 version
+    assert codes_from_december("santa-fe", social) == []
+    stale = facts(pathway="social_contact", screening=screened(prior_involvement_documented_on=date(2024, 12, 5)))
+    assert codes_from_december("santa-fe", stale) == ["no_recent_documented_involvement"]
+
+
+@pytest.mark.parametrize(
+    ("offense", "drivers", "expected"),
+    [
+        (Offense(category="burglary"), ("poverty",), []),  # no list of offenses: the driver decides
+        (Offense(category="shoplifting"), ("mental_illness",), []),
+        (Offense(category="violent_felony"), ("drug_use",), ["offense_not_eligible"]),
+        (Offense(category="sex_offense"), ("drug_use",), ["offense_not_eligible"]),
+        (Offense(category="exploitation_of_minors"), ("poverty",), ["offense_not_eligible"]),
+        (Offense(category="burglary"), (), ["offense_not_eligible", "no_qualifying_contact_driver"]),
+    ],
+)
+def test_albany_decides_by_what_drove_the_contact(
+    offense: Offense, drivers: tuple[str, ...], expected: list[str]
+) -> None:
+    assert codes_from_december("albany", facts(offense=offense, drivers=drivers)) == expected
+
+
+def test_a_listed_offense_keeps_its_own_rule_beside_the_drivers() -> None:
+    albany = BOOK.effective("albany", FROM_DECEMBER)
+    assert albany is not None
+    limited = albany.model_copy(update={"offenses": (OffenseRule(category="drug_possession", max_drug_grams=2.0),)})
+    over = replace(facts(offense=drugs(2.5)), referred_on=FROM_DECEMBER)
+    assert [r.code for r in decide(limited, over).reasons] == ["drug_quantity_over_limit"]
+    assert [r.code for r in decide(albany, over).reasons] == []
+
+
+@pytest.mark.parametrize(
+    ("convictions", "expected"),
+    [
+        ((), []),
+        (
+            (PriorConviction(category="assault_with_weapon", convicted_on=date(1995, 3, 1)),),
+            ["disqualifying_conviction"],
+        ),
+        ((PriorConviction(category="domestic_violence", convicted_on=date(2017, 1, 1)),), ["disqualifying_conviction"]),
+        ((PriorConviction(category="domestic_violence", convicted_on=date(2016, 12, 5)),), []),  # 10 years and a day
+        ((PriorConviction(category="sex_work", convicted_on=date(2026, 1, 1)),), []),
+    ],
+)
+def test_king_county_computes_its_look_back(convictions: tuple[PriorConviction, ...], expected: list[str]) -> None:
+    given = facts(screening=screened(prior_convictions=convictions))
+    assert codes_from_december("king-county", given) == expected
+    # the 2026-01-01 version never reads them (a submission giving them is refused: test_intake_convictions.py)
+    assert codes("king-county", given) == []

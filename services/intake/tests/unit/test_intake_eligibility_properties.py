@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from divert_contracts.referrals import Pathway
 from divert_intake.domain.eligibility import decide
 from divert_intake.domain.eligibility_rules import RULES
-from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
+from divert_intake.domain.facts import EligibilityFacts, Offense, PriorConviction, Screening
 from divert_intake.domain.policy import JurisdictionPolicy, load_policy_book
 from divert_intake.domain.reasons import SCREENING_REASON, Basis
 
@@ -18,8 +18,11 @@ EVERY_VERSION = [version for jurisdiction in BOOK.ids() for version in BOOK.vers
 
 # Categories and drug types the policies name, mixed with arbitrary text, so that both the known
 # paths (limits, exceptions) and the unknown ones are exercised.
-CATEGORIES = sorted({rule.category for p in EVERY_VERSION for rule in p.offenses})
-DRUG_TYPES = sorted({kind for p in EVERY_VERSION for rule in p.offenses for kind in rule.drug_types_without_limit})
+CATEGORIES = sorted({rule.category for p in EVERY_VERSION for rule in (*p.offenses, *p.excluded_offense_categories)})
+DRUG_TYPES = sorted(
+    {kind for p in EVERY_VERSION for rule in p.offenses for kind in (*rule.drug_types, *rule.drug_types_without_limit)}
+)
+CONVICTION_CATEGORIES = sorted({c for p in EVERY_VERSION if p.convictions for c in p.convictions.categories})
 
 offenses = st.builds(
     Offense,
@@ -28,6 +31,12 @@ offenses = st.builds(
     drug_quantity_grams=st.none() | st.floats(min_value=0, allow_nan=False, allow_infinity=False),  # as the API admits
     drug_type=st.none() | st.sampled_from([*DRUG_TYPES, "opioid"]) | st.text(max_size=10),
 )
+prior_convictions = st.builds(
+    PriorConviction,
+    category=st.sampled_from(CONVICTION_CATEGORIES) | st.text(max_size=10),
+    convicted_on=st.dates(),
+    released_on=st.none() | st.dates(),
+)
 screenings = st.builds(
     Screening,
     amenable=st.booleans(),
@@ -35,6 +44,7 @@ screenings = st.builds(
     exploits_minors=st.booleans(),
     promotes_prostitution=st.booleans(),
     disqualifying_convictions=st.lists(st.text(max_size=10), max_size=3).map(tuple),
+    prior_convictions=st.lists(prior_convictions, max_size=3).map(tuple),
     on_state_probation=st.booleans(),
     in_treatment_court=st.booleans(),
     no_contact_order_with_participant=st.booleans(),
@@ -68,9 +78,11 @@ def test_reason_codes_are_ones_the_policy_can_give(policy: JurisdictionPolicy, g
         "pathway_not_accepted",
         "offense_not_eligible",
         "drug_quantity_over_limit",
+        "drug_type_not_eligible",
         "under_minimum_age",
         "no_qualifying_contact_driver",
         "no_recent_documented_involvement",
+        "disqualifying_conviction",
     }
     known = built_in | {rule.code for rule in policy.exclusions}
     assert {reason.code for reason in decide(policy, given_facts).reasons} <= known

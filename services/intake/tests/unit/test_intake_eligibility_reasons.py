@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from divert_intake.domain.eligibility import decide
-from divert_intake.domain.facts import EligibilityFacts, Offense, Screening
+from divert_intake.domain.facts import EligibilityFacts, Offense, PriorConviction, Screening
 from divert_intake.domain.policy import JurisdictionPolicy, load_policy_book
 from divert_intake.domain.reasons import BUILT_IN_REASONS, SCREENING_REASON, Basis, Reason, as_kept, exclusion, stored
 
 BOOK = load_policy_book()
 EVERY_VERSION = [version for jurisdiction in BOOK.ids() for version in BOOK.versions(jurisdiction)]
 REFERRED_ON = date(2026, 11, 30)
+COMPUTED = date(2026, 12, 6)  # the versions of 2026-12-01, which compute convictions and restrict drug types
 CLEAN = Screening(
     amenable=True,
     dealing_for_profit=False,
@@ -55,6 +56,24 @@ FAILURES: list[tuple[str, dict[str, Any], str, Basis]] = [
     ("king-county", {"exploits_minors": True}, "exploits_minors", SCREENING),
     ("king-county", {"promotes_prostitution": True}, "promotes_prostitution", SCREENING),
     ("king-county", {"disqualifying_convictions": ("robbery",)}, "disqualifying_conviction", SCREENING),
+    (
+        "santa-fe",
+        {
+            "referred_on": COMPUTED,
+            "offense": Offense(category="drug_possession", drug_quantity_grams=1, drug_type="methamphetamine"),
+        },
+        "drug_type_not_eligible",
+        OFFENSE,
+    ),
+    (
+        "king-county",
+        {
+            "referred_on": COMPUTED,
+            "prior_convictions": (PriorConviction(category="rape", convicted_on=date(1990, 1, 1)),),
+        },
+        "disqualifying_conviction",
+        SCREENING,
+    ),
     ("santa-fe", {"on_state_probation": True}, "on_state_probation", SCREENING),
     (
         "albany",
@@ -72,7 +91,7 @@ FAILURES: list[tuple[str, dict[str, Any], str, Basis]] = [
 
 
 def failing(jurisdiction: str, changes: dict[str, Any]) -> tuple[JurisdictionPolicy, EligibilityFacts]:
-    policy = BOOK.effective(jurisdiction, REFERRED_ON)
+    policy = BOOK.effective(jurisdiction, changes.get("referred_on", REFERRED_ON))
     assert policy is not None
     screening = CLEAN.model_copy(update={k: v for k, v in changes.items() if k in Screening.model_fields})
     given = EligibilityFacts(
@@ -86,7 +105,9 @@ def failing(jurisdiction: str, changes: dict[str, Any]) -> tuple[JurisdictionPol
     return policy, replace(given, **{k: v for k, v in changes.items() if k not in Screening.model_fields})
 
 
-@pytest.mark.parametrize(("jurisdiction", "changes", "code", "basis"), FAILURES, ids=[f[2] for f in FAILURES])
+@pytest.mark.parametrize(
+    ("jurisdiction", "changes", "code", "basis"), FAILURES, ids=[f"{f[0]}-{f[2]}" for f in FAILURES]
+)
 def test_each_way_to_fail_gives_one_reason_classified_as_expected(
     jurisdiction: str, changes: dict[str, Any], code: str, basis: Basis
 ) -> None:

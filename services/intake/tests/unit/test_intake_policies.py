@@ -6,7 +6,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from divert_intake.domain.policy import ExclusionRule, InvalidPolicy, JurisdictionPolicy, PolicyBook, load_policy_book
+from divert_intake.domain.policy import (
+    ExclusionRule,
+    InvalidPolicy,
+    JurisdictionPolicy,
+    PolicyBook,
+    RuleSources,
+    load_policy_book,
+)
 
 SHIPPED = Path(__file__).parents[2] / "src" / "divert_intake" / "policies"
 MINIMAL = """
@@ -33,7 +40,15 @@ def test_every_shipped_file_loads() -> None:
     book = load_policy_book()
     assert book.ids() == ["albany", "demo", "king-county", "santa-fe"]
     assert len([f for f in SHIPPED.iterdir() if f.suffix == ".toml"]) == sum(len(book.versions(j)) for j in book.ids())
-    assert [p.version for p in book.all(datetime(2026, 12, 6, tzinfo=UTC))] == ["2026-01-01"] * 4
+    # On 2026-12-06 the versions of 2026-12-01 are in force, except demo's (it has one version).
+    current = {p.id: p.version for p in book.all(datetime(2026, 12, 6, tzinfo=UTC))}
+    assert current == {
+        "albany": "2026-12-01",
+        "demo": "2026-01-01",
+        "king-county": "2026-12-01",
+        "santa-fe": "2026-12-01",
+    }
+    assert [p.version for p in book.all(datetime(2026, 11, 30, tzinfo=UTC))] == ["2026-01-01"] * 4
 
 
 def test_a_minimal_file_loads(tmp_path: Path) -> None:
@@ -131,7 +146,9 @@ BOOK = load_policy_book()
         (date(2025, 1, 1), "2025-01-01"),
         (date(2025, 12, 31), "2025-01-01"),  # the day before the newer version
         (date(2026, 1, 1), "2026-01-01"),
-        (date(2030, 6, 1), "2026-01-01"),
+        (date(2026, 11, 30), "2026-01-01"),  # the day before the version that computes convictions
+        (date(2026, 12, 1), "2026-12-01"),
+        (date(2030, 6, 1), "2026-12-01"),
     ],
 )
 def test_effective_picks_the_version_in_force(on: date, version: str | None) -> None:
@@ -154,7 +171,7 @@ def test_lookups_of_the_unknown_are_none_or_empty() -> None:
 
 
 def test_latest_all_and_versions() -> None:
-    assert [p.version for p in BOOK.versions("king-county")] == ["2025-01-01", "2026-01-01"]
+    assert [p.version for p in BOOK.versions("king-county")] == ["2025-01-01", "2026-01-01", "2026-12-01"]
     assert BOOK.get("king-county") is BOOK.latest("king-county") is BOOK.versions("king-county")[-1]
     assert BOOK.version("king-county", "2025-01-01") is BOOK.versions("king-county")[0]
     assert [p.id for p in BOOK.all(datetime(2026, 12, 6, tzinfo=UTC))] == BOOK.ids()
@@ -198,3 +215,119 @@ def test_a_book_built_by_hand_refuses_duplicates() -> None:
     assert kc is not None
     with pytest.raises(ValueError, match="same version"):
         PolicyBook([kc, kc])
+
+
+NEW_VERSIONS = [p for j in BOOK.ids() for p in BOOK.versions(j) if p.version == "2026-12-01"]
+
+
+def test_the_versions_of_december_are_new_files_beside_the_old_ones() -> None:
+    assert sorted(p.id for p in NEW_VERSIONS) == ["albany", "king-county", "santa-fe"]
+    for jurisdiction in ("albany", "king-county", "santa-fe"):
+        older = BOOK.version(jurisdiction, "2026-01-01")
+        assert older is not None and older.convictions is None and older.sources == RuleSources()
+        assert all(rule.source is None for rule in (*older.offenses, *older.exclusions))
+
+
+@pytest.mark.parametrize("policy", NEW_VERSIONS, ids=lambda p: p.id)
+def test_every_rule_of_a_new_version_names_its_source(policy: JurisdictionPolicy) -> None:
+    sourced = {
+        **{f"offense {rule.category}": rule.source for rule in policy.offenses},
+        **{f"exclusion {rule.code}": rule.source for rule in policy.exclusions},
+        **{f"excluded {rule.category}": rule.source for rule in policy.excluded_offense_categories},
+        "pathways": policy.sources.pathways,
+        "assessment": policy.sources.assessment,
+    }
+    if policy.social_contact is not None:
+        sourced["social contact"] = policy.social_contact.source
+    if policy.convictions is not None:
+        sourced["convictions"] = policy.convictions.source
+    if policy.minimum_age is not None:
+        sourced["minimum age"] = policy.sources.minimum_age
+    if policy.requires_contact_driver or policy.eligible_by_contact_drivers:
+        sourced["contact drivers"] = policy.sources.contact_drivers
+    assert [rule for rule, source in sourced.items() if source is None] == []
+    # A source is a document with an address, or a working assumption that says what it rests on.
+    for rule, source in sourced.items():
+        assert source is not None and (source.url or source.assumption or source.section), rule
+
+
+def test_the_new_versions_say_what_the_programs_say() -> None:
+    king, santa_fe, albany = (BOOK.version(j, "2026-12-01") for j in ("king-county", "santa-fe", "albany"))
+    assert king is not None and king.convictions is not None
+    assert (king.convictions.within_years, king.convictions.any_time, king.convictions.within) == (
+        10,
+        ("murder", "arson", "robbery", "rape", "assault_with_weapon"),
+        ("burglary", "domestic_violence", "assault"),
+    )
+    assert not king.reads_fact("disqualifying_convictions")
+    assert santa_fe is not None and santa_fe.pathways == ("arrest_diversion", "social_contact")
+    opioids = ("heroin", "fentanyl", "opioid", "prescription_opioid_pills")
+    drug_rules = [rule for rule in santa_fe.offenses if rule.max_drug_grams is not None]
+    assert [(r.category, r.drug_types, r.max_drug_grams) for r in drug_rules] == [
+        ("drug_possession", opioids, 6.0),
+        ("drug_delivery_subsistence", opioids, 6.0),
+    ]
+    assert albany is not None and albany.eligible_by_contact_drivers == ("drug_use", "mental_illness", "poverty")
+    excluded = {rule.category: rule.source for rule in albany.excluded_offense_categories}
+    assert set(excluded) == {"violent_felony", "sex_offense", "exploitation_of_minors"}
+    assert excluded["violent_felony"] is not None and excluded["violent_felony"].assumption
+
+
+SOURCE = {"document": "A program page", "url": "https://example.org/rules"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"sources": {"pathways": {"document": "x", "url": "http://example.org"}}}, "should match pattern"),
+        ({"sources": {"pathways": {"document": "x", "assumption": True}}}, "an assumption needs a note"),
+        ({"sources": {"pathways": {"document": ""}}}, "at least 1 character"),
+        ({"sources": {"approval": SOURCE}}, "Extra inputs are not permitted"),
+        ({"eligible_by_contact_drivers": ("drug_use", "drug_use")}, "driver twice"),
+        ({"eligible_by_contact_drivers": ("boredom",)}, "Input should be"),
+        ({"excluded_offense_categories": [{"category": "violent_felony"}]}, "needs eligible_by_contact_drivers"),
+        (
+            {"eligible_by_contact_drivers": ("poverty",), "excluded_offense_categories": [{"category": "trespass"}]},
+            "both eligible and excluded",
+        ),
+        ({"convictions": {"within_years": 10, "any_time": ["murder"], "within": ["murder"]}}, "category twice"),
+        ({"convictions": {"within_years": 10}}, "lists no category"),
+        ({"convictions": {"within_years": 0, "any_time": ["murder"]}}, "greater than 0"),
+        (
+            {"offenses": [{"category": "drug_possession", "drug_types": ["heroin", "heroin"]}]},
+            "drug type twice",
+        ),
+        (
+            {
+                "offenses": [
+                    {
+                        "category": "drug_possession",
+                        "drug_types": ["heroin"],
+                        "max_drug_grams": 3,
+                        "drug_types_without_limit": ["prescription_opioid_pills"],
+                    }
+                ]
+            },
+            "outside drug_types",
+        ),
+    ],
+)
+def test_the_new_fields_are_checked(changes: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        JurisdictionPolicy.model_validate(policy(**changes))
+
+
+def test_a_version_computing_convictions_may_not_also_read_the_officers_list() -> None:
+    legacy = BOOK.version("king-county", "2026-01-01")
+    assert legacy is not None
+    rules = {"within_years": 10, "any_time": ["murder"]}
+    with pytest.raises(ValidationError, match="may not read disqualifying_convictions"):
+        JurisdictionPolicy.model_validate(legacy.model_dump() | {"convictions": rules})
+    computed = BOOK.version("king-county", "2026-12-01")
+    assert computed is not None
+    clash = {"code": "disqualifying_conviction", "fact": "amenable", "excluded_if": False, "message": "No."}
+    with pytest.raises(ValidationError, match="given by \\[convictions\\]"):
+        JurisdictionPolicy.model_validate(computed.model_dump() | {"exclusions": [clash]})
+    # prior convictions are computed, never an "any entry excludes" list
+    with pytest.raises(ValidationError, match="cannot be used as an exclusion"):
+        ExclusionRule(code="x", fact="prior_convictions", excluded_if="non_empty", message="no")

@@ -11,6 +11,7 @@ from calendar import monthrange
 from collections.abc import Callable, Iterator
 from datetime import date
 
+from divert_intake.domain.convictions import any_disqualifies
 from divert_intake.domain.facts import EligibilityFacts
 from divert_intake.domain.policy import ExclusionRule, JurisdictionPolicy
 from divert_intake.domain.reasons import Reason, built_in, exclusion
@@ -25,14 +26,21 @@ def pathway_is_accepted(policy: JurisdictionPolicy, facts: EligibilityFacts) -> 
 
 
 def offense_is_eligible(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
-    """The offense is one of the policy's categories, with drugs within its limit."""
+    """The offense is one of the policy's categories (or, where the policy says so, any category not
+    excluded when the contact was driven by need), of a drug type it diverts, within its limit."""
     offense = facts.offense
     if offense is None:  # social contact and community referrals may have none
         return
     rule = policy.offense_rule(offense.category)
     if rule is None:
-        yield built_in("offense_not_eligible", f"The offense is not one {policy.name} diverts.")
+        if not policy.diverts_unlisted(offense.category, facts.contact_drivers):
+            yield built_in("offense_not_eligible", f"The offense is not one {policy.name} diverts.")
         return
+    if not rule.diverts_drug_type(offense.drug_type):
+        yield built_in(
+            "drug_type_not_eligible",
+            f"{policy.name} diverts {rule.category} only for {', '.join(rule.drug_types)}.",
+        )
     quantity = offense.drug_quantity_grams
     if rule.max_drug_grams is None or quantity is None or offense.drug_type in rule.drug_types_without_limit:
         return
@@ -71,6 +79,17 @@ def involvement_is_recently_documented(policy: JurisdictionPolicy, facts: Eligib
         )
 
 
+def no_disqualifying_conviction(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
+    """Where the policy computes convictions, none of the person's disqualifies on the referral date."""
+    rules = policy.convictions
+    if rules is not None and any_disqualifies(rules, facts.screening.prior_convictions, facts.referred_on):
+        yield built_in(
+            "disqualifying_conviction",
+            "The person has a disqualifying conviction: one that disqualifies at any time, or a related "
+            f"offense within {rules.within_years} years.",
+        )
+
+
 def no_exclusion_applies(policy: JurisdictionPolicy, facts: EligibilityFacts) -> Iterator[Reason]:
     """None of the policy's screening exclusions for this pathway applies."""
     for rule in policy.exclusions:
@@ -104,5 +123,6 @@ RULES: tuple[Rule, ...] = (
     person_is_old_enough,
     contact_has_a_qualifying_driver,
     involvement_is_recently_documented,
+    no_disqualifying_conviction,
     no_exclusion_applies,
 )

@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts.referrals import Pathway
 from divert_contracts.timestamps import IsoDate
+
+ContactDriver = Literal["drug_use", "mental_illness", "poverty"]
+"""What drove the contact with police, as the officer reports it."""
 
 
 class Offense(BaseModel):
@@ -20,6 +24,18 @@ class Offense(BaseModel):
     drug_type: str | None = None
 
 
+class PriorConviction(BaseModel):
+    """One prior conviction, as a category of the policy's `[convictions]` and its dates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: str = Field(description="One of the categories the policy's `[convictions]` section lists.")
+    convicted_on: IsoDate
+    released_on: IsoDate | None = Field(
+        None, description="Release from the sentence, if any: the look-back counts from the later of the two dates."
+    )
+
+
 class Screening(BaseModel):
     """Criminal-justice screening facts: used for the decision, then discarded, never stored."""
 
@@ -29,7 +45,14 @@ class Screening(BaseModel):
     dealing_for_profit: bool
     exploits_minors: bool
     promotes_prostitution: bool
-    disqualifying_convictions: tuple[str, ...] = ()
+    disqualifying_convictions: tuple[str, ...] = Field(
+        (),
+        description="Versions without a `[convictions]` section only: any entry excludes, as the officer judged it.",
+    )
+    prior_convictions: tuple[PriorConviction, ...] = Field(
+        (),
+        description="Versions with a `[convictions]` section only: Divert computes which of them disqualify.",
+    )
     on_state_probation: bool
     in_treatment_court: bool
     no_contact_order_with_participant: bool

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from divert_contracts.referrals import LapseAction, Pathway
-from divert_intake.domain.facts import Screening
-from divert_intake.domain.reasons import RESERVED_REASON_CODES
+from divert_intake.domain.facts import ContactDriver, Screening
+from divert_intake.domain.reasons import LEGACY_EXCLUSION_CODES, RESERVED_REASON_CODES
 from divert_platform.text import CODE_PATTERN, Code, free_text
 
 # Codes the eligibility rules report themselves, and the `screening` code kept in place of
@@ -28,34 +28,89 @@ BUILT_IN_REASON_CODES = RESERVED_REASON_CODES
 # What a policy may hold, checked when intake loads it: the jurisdictions API shows policies under
 # the same bounds (entrypoints/jurisdictions.py), so a policy that loads is one it can show.
 MAX_OFFENSES, MAX_EXCLUSIONS, MAX_DRUG_TYPES, MAX_VERSIONS, MAX_JURISDICTIONS = 200, 50, 20, 100, 1000
-MAX_MONTHS, MAX_AGE = 120, 120
+MAX_MONTHS, MAX_AGE, MAX_YEARS, MAX_CONVICTION_CATEGORIES = 120, 120, 100, 100
 MAX_REMINDERS = 10  # the contract's bound on reminders before one due time
 PolicyVersion = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")]
 PolicyName = Annotated[str, free_text(200, min_length=1)]
 ReasonMessage = Annotated[str, free_text(1000, min_length=1)]
+SourceDocument = Annotated[str, free_text(300, min_length=1)]
+SourceSection = Annotated[str, free_text(300, min_length=1)]
+SourceNote = Annotated[str, free_text(1000, min_length=1)]
+HttpsUrl = Annotated[str, StringConstraints(min_length=9, max_length=500, pattern=r"^https://[!-~]+$")]
 
 
 class _PolicyModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Source(_PolicyModel):
+    """Where a rule comes from, so that anyone can check it against the program's own words; or,
+    with `assumption = true`, that no program source was found and the rule is a working assumption."""
+
+    document: SourceDocument = Field(description="The document, page or statute the rule is taken from.")
+    section: SourceSection | None = None
+    url: HttpsUrl | None = None
+    assumption: bool = Field(False, description="True: a working assumption with no program source (see `note`).")
+    note: SourceNote | None = None
+
+    @model_validator(mode="after")
+    def _assumption_says_why(self) -> Self:
+        if self.assumption and self.note is None:
+            raise ValueError(f"{self.document}: an assumption needs a note saying what it rests on")
+        return self
+
+
+class RuleSources(_PolicyModel):
+    """Sources of the rules a policy states as single values rather than lists of rules."""
+
+    pathways: Source | None = None
+    assessment: Source | None = Field(None, description="The assessment window, its lapse action and reminders.")
+    minimum_age: Source | None = None
+    contact_drivers: Source | None = Field(
+        None, description="`requires_contact_driver` and `eligible_by_contact_drivers`."
+    )
+
+
 class OffenseRule(_PolicyModel):
-    """An eligible offense category, with its drug-quantity threshold where one applies."""
+    """An eligible offense category, with its drug-quantity threshold and drug types where they apply."""
 
     category: Code = Field(min_length=1)
+    drug_types: tuple[Code, ...] = Field(
+        (),
+        max_length=MAX_DRUG_TYPES,
+        description="The drug types the category diverts; any when empty (a referral must then name its drug type).",
+    )
     max_drug_grams: float | None = Field(None, gt=0, le=1_000_000, allow_inf_nan=False)
     drug_types_without_limit: tuple[Code, ...] = Field(
         (),
         max_length=MAX_DRUG_TYPES,
         description="Drug types the quantity limit does not apply to (e.g. prescription pills).",
     )
+    source: Source | None = None
 
     @model_validator(mode="after")
     def _exception_needs_a_limit(self) -> Self:
         if self.drug_types_without_limit and self.max_drug_grams is None:
             raise ValueError(f"{self.category}: drug_types_without_limit without a max_drug_grams to except from")
+        if len(set(self.drug_types)) != len(self.drug_types):
+            raise ValueError(f"{self.category}: drug_types lists a drug type twice")
+        if self.drug_types and not set(self.drug_types_without_limit) <= set(self.drug_types):
+            raise ValueError(f"{self.category}: drug_types_without_limit names a drug type outside drug_types")
         return self
+
+    def diverts_drug_type(self, drug_type: str | None) -> bool:
+        """Whether the category diverts offenses involving `drug_type` (any, when no drug types are set)."""
+        return not self.drug_types or drug_type in self.drug_types
+
+    def needs_quantity(self, drug_type: str | None) -> bool:
+        """Whether a referral of this category must give the drug quantity: where a limit applies to
+        its drug type. A drug type the category does not divert needs none (it is declined anyway)."""
+        return (
+            self.max_drug_grams is not None
+            and drug_type not in self.drug_types_without_limit
+            and self.diverts_drug_type(drug_type)
+        )
 
 
 class ExclusionRule(_PolicyModel):
@@ -68,12 +123,15 @@ class ExclusionRule(_PolicyModel):
     pathways: tuple[Pathway, ...] | None = Field(
         None, description="The pathways the exclusion applies to; every pathway when absent."
     )
+    source: Source | None = None
 
     @field_validator("fact")
     @classmethod
     def _known_fact(cls, value: str) -> str:
         if value not in Screening.model_fields:
             raise ValueError(f"unknown screening fact {value!r}")
+        if value == "prior_convictions":  # computed by the [convictions] section, never "any excludes"
+            raise ValueError("screening fact 'prior_convictions' cannot be used as an exclusion: use [convictions]")
         return value
 
     @model_validator(mode="after")
@@ -96,6 +154,44 @@ class ExclusionRule(_PolicyModel):
         return self.pathways is None or pathway in self.pathways
 
 
+class ExcludedOffenseCategory(_PolicyModel):
+    """An offense category never diverted, whatever drove the contact (with `eligible_by_contact_drivers`)."""
+
+    category: Code = Field(min_length=1)
+    source: Source | None = None
+
+
+class ConvictionRules(_PolicyModel):
+    """Which prior convictions disqualify, computed from their categories and dates (`convictions.py`)."""
+
+    within_years: int = Field(gt=0, le=MAX_YEARS, description="The look-back of `within`, in calendar years.")
+    any_time: tuple[Code, ...] = Field((), max_length=MAX_CONVICTION_CATEGORIES, description="Disqualify whenever.")
+    within: tuple[Code, ...] = Field(
+        (),
+        max_length=MAX_CONVICTION_CATEGORIES,
+        description="Disqualify when the conviction, or the release from it if later, is within `within_years`.",
+    )
+    other: tuple[Code, ...] = Field(
+        (), max_length=MAX_CONVICTION_CATEGORIES, description="Accepted categories that never disqualify."
+    )
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _each_category_once(self) -> Self:
+        if not self.categories:
+            raise ValueError("[convictions] lists no category")
+        if any(not code for code in self.categories):
+            raise ValueError("[convictions] lists an empty category")
+        if len(set(self.categories)) != len(self.categories):
+            raise ValueError("[convictions] lists a category twice (categories are unique across the three lists)")
+        return self
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every category a screening may give, in the policy's order."""
+        return (*self.any_time, *self.within, *self.other)
+
+
 class SocialContactRules(_PolicyModel):
     """Extra requirements for social contact referrals (no probable cause, so a documented history)."""
 
@@ -104,6 +200,7 @@ class SocialContactRules(_PolicyModel):
         le=MAX_MONTHS,
         description="Documented drug or sex-work involvement in the area within this many calendar months.",
     )
+    source: Source | None = None
 
 
 class JurisdictionPolicy(_PolicyModel):
@@ -134,7 +231,18 @@ class JurisdictionPolicy(_PolicyModel):
     requires_contact_driver: bool = Field(
         False, description="The contact must be driven by drug use, mental illness or poverty."
     )
+    eligible_by_contact_drivers: tuple[ContactDriver, ...] = Field(
+        (),
+        max_length=3,
+        description="An offense category not in `offenses` is still eligible when the contact has one of these "
+        "drivers, unless it is in `excluded_offense_categories`.",
+    )
+    excluded_offense_categories: tuple[ExcludedOffenseCategory, ...] = Field((), max_length=MAX_OFFENSES)
+    convictions: ConvictionRules | None = Field(
+        None, description="Prior convictions computed by category and date; the legacy list is judged when absent."
+    )
     social_contact: SocialContactRules | None = None
+    sources: RuleSources = RuleSources()
 
     @field_validator("time_zone")
     @classmethod
@@ -155,6 +263,7 @@ class JurisdictionPolicy(_PolicyModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         problems = [*self._pathway_problems(), *self._duplicate_problems(), *self._reminder_problems()]
+        problems += [*self._driver_problems(), *self._conviction_problems()]
         if self.due_at_end_of_local_day and self.assessment_window % timedelta(days=1):
             # The due date counts whole local days; a part day would be silently dropped.
             problems.append("an end-of-local-day assessment_window must be whole days")
@@ -189,14 +298,47 @@ class JurisdictionPolicy(_PolicyModel):
         if clashes := BUILT_IN_REASON_CODES.intersection(codes):
             yield f"exclusion codes {sorted(clashes)} are reserved for built-in rules"
 
+    def _driver_problems(self) -> Iterable[str]:
+        drivers = self.eligible_by_contact_drivers
+        if len(set(drivers)) != len(drivers):
+            yield "eligible_by_contact_drivers lists a driver twice"
+        excluded = [rule.category for rule in self.excluded_offense_categories]
+        if excluded and not drivers:
+            # Without drivers every unlisted category is already ineligible: the list would say nothing.
+            yield "excluded_offense_categories needs eligible_by_contact_drivers"
+        if len(set(excluded)) != len(excluded):
+            yield "an excluded offense category is listed twice"
+        if both := set(excluded).intersection(rule.category for rule in self.offenses):
+            yield f"offense categories {sorted(both)} are both eligible and excluded"
+
+    def _conviction_problems(self) -> Iterable[str]:
+        if self.convictions is None:
+            return
+        # The computed rule gives `disqualifying_conviction` itself; the officer's list is refused.
+        if self.reads_fact("disqualifying_convictions"):
+            yield "a version with [convictions] may not read disqualifying_convictions in an exclusion"
+        if clashes := LEGACY_EXCLUSION_CODES.intersection(rule.code for rule in self.exclusions):
+            yield f"exclusion codes {sorted(clashes)} are given by [convictions] in this version"
+
+    def reads_fact(self, fact: str) -> bool:
+        """Whether an exclusion of this version reads the screening fact `fact`."""
+        return any(rule.fact == fact for rule in self.exclusions)
+
     @property
     def zone(self) -> ZoneInfo:
         """The jurisdiction's time zone."""
         return ZoneInfo(self.time_zone)
 
     def offense_rule(self, category: str) -> OffenseRule | None:
-        """The rule for `category`, or None when the category is not eligible here."""
+        """The rule for `category`, or None when the category is not listed (see `diverts_unlisted`)."""
         return next((rule for rule in self.offenses if rule.category == category), None)
+
+    def diverts_unlisted(self, category: str, drivers: Iterable[str]) -> bool:
+        """Whether an offense category with no rule of its own is eligible for a contact with these
+        `drivers`: when one of them is in `eligible_by_contact_drivers` and the category is not excluded."""
+        if any(rule.category == category for rule in self.excluded_offense_categories):
+            return False
+        return not set(self.eligible_by_contact_drivers).isdisjoint(drivers)
 
 
 class PolicyBook:

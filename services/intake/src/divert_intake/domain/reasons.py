@@ -37,10 +37,13 @@ BUILT_IN_REASONS: Mapping[str, Basis] = {
     "pathway_not_accepted": Basis.OFFENSE,
     "offense_not_eligible": Basis.OFFENSE,
     "drug_quantity_over_limit": Basis.OFFENSE,
+    "drug_type_not_eligible": Basis.OFFENSE,
     "under_minimum_age": Basis.OFFENSE,
     "no_qualifying_contact_driver": Basis.OFFENSE,
     # The date of documented drug or sex-work involvement is one of the screening answers.
     "no_recent_documented_involvement": Basis.SCREENING,
+    # Computed from the prior convictions the screening gives (a policy's [convictions] section).
+    "disqualifying_conviction": Basis.SCREENING,
 }
 """Every code the built-in rules report, with its basis. A policy's exclusions each read a
 screening fact (`ExclusionRule.fact`), so every exclusion code rests on screening."""
@@ -48,7 +51,12 @@ screening fact (`ExclusionRule.fact`), so every exclusion code rests on screenin
 SCREENING_REASON = Reason("screening", "The referral did not pass the jurisdiction's screening.", Basis.SCREENING)
 """What is kept and published in place of every reason resting on screening facts."""
 
-RESERVED_REASON_CODES = frozenset({*BUILT_IN_REASONS, SCREENING_REASON.code})
+LEGACY_EXCLUSION_CODES = frozenset({"disqualifying_conviction"})
+"""Built-in codes a version without the built-in rule still gives through its own exclusion: the
+versions before convictions were computed read the officer's `disqualifying_convictions` list with
+this code. Same code, same meaning, same basis (screening); a version with the rule may not."""
+
+RESERVED_REASON_CODES = frozenset({*BUILT_IN_REASONS, SCREENING_REASON.code}) - LEGACY_EXCLUSION_CODES
 """Codes a policy's exclusion may not take: each must keep meaning one thing."""
 
 

@@ -8,9 +8,10 @@ from uuid import UUID
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.domain import events
 from divert_intake.domain.commands import SubmitReferral
+from divert_intake.domain.convictions import screening_problem
 from divert_intake.domain.deadlines import Reminder, assessment_due_by, reminder_schedule
 from divert_intake.domain.eligibility import Decision, decide
-from divert_intake.domain.facts import EligibilityFacts
+from divert_intake.domain.facts import EligibilityFacts, Offense
 from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
 from divert_intake.domain.reasons import stored
 from divert_platform.aggregate import Aggregate, applies
@@ -86,9 +87,10 @@ def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPol
 
     Raises `InvalidReferral` naming the first field that rules the referral out before any rule is
     evaluated: an unknown jurisdiction, a date before its first policy, a pathway it does not take,
-    an arrest diversion without its offense, a drug offense without its quantity where the policy
-    limits it (a missing quantity never passes as under the limit), a missing date of birth where
-    there is a minimum age.
+    an arrest diversion without its offense, a drug offense without its drug type where the policy
+    diverts only some, or without its quantity where the policy limits it (a missing quantity never
+    passes as under the limit), a missing date of birth where there is a minimum age, convictions
+    the version cannot judge (`convictions.screening_problem`).
     """
     if policies.latest(command.jurisdiction) is None:
         raise InvalidReferral("jurisdiction", f"unknown jurisdiction {command.jurisdiction!r}")
@@ -99,20 +101,31 @@ def policy_for(command: SubmitReferral, policies: PolicyBook) -> JurisdictionPol
         raise InvalidReferral("pathway", f"{policy.name} does not accept {command.pathway} referrals")
     if command.pathway == "arrest_diversion" and command.offense is None:
         raise InvalidReferral("offense", "an arrest diversion needs the offense")
-    if (offense := command.offense) is not None and offense.drug_quantity_grams is None:
-        rule = policy.offense_rule(offense.category)
-        if (
-            rule is not None
-            and rule.max_drug_grams is not None
-            and offense.drug_type not in rule.drug_types_without_limit
-        ):
-            raise InvalidReferral(
-                "offense.drug_quantity_grams",
-                f"{policy.name} limits {offense.category} to {rule.max_drug_grams:g} g: the quantity is needed",
-            )
+    if command.offense is not None:
+        _check_offense(command.offense, policy)
     if policy.minimum_age is not None and command.subject.date_of_birth is None:
         raise InvalidReferral("subject.date_of_birth", f"{policy.name} has a minimum age: the date of birth is needed")
+    referred_on = command.referred_at.astimezone(policy.zone).date()
+    if (problem := screening_problem(policy, command.screening, referred_on)) is not None:
+        raise InvalidReferral(problem.field, problem.message)
     return policy
+
+
+def _check_offense(offense: Offense, policy: JurisdictionPolicy) -> None:
+    """Refuse an offense that lacks what its category's rule needs to be judged."""
+    rule = policy.offense_rule(offense.category)
+    if rule is None:
+        return
+    if rule.drug_types and offense.drug_type is None:
+        raise InvalidReferral(
+            "offense.drug_type",
+            f"{policy.name} diverts {offense.category} only for some drug types: the drug type is needed",
+        )
+    if offense.drug_quantity_grams is None and rule.needs_quantity(offense.drug_type):
+        raise InvalidReferral(
+            "offense.drug_quantity_grams",
+            f"{policy.name} limits {offense.category} to {rule.max_drug_grams:g} g: the quantity is needed",
+        )
 
 
 def eligibility_facts(command: SubmitReferral, policy: JurisdictionPolicy) -> EligibilityFacts:

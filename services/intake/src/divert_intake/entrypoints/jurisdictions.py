@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from divert_contracts.referrals import LapseAction, Pathway
 from divert_intake.bootstrap import Policies
+from divert_intake.domain.facts import ContactDriver
 from divert_intake.domain.policy import (
     MAX_AGE,
+    MAX_CONVICTION_CATEGORIES,
     MAX_DRUG_TYPES,
     MAX_EXCLUSIONS,
     MAX_JURISDICTIONS,
@@ -21,10 +23,15 @@ from divert_intake.domain.policy import (
     MAX_OFFENSES,
     MAX_REMINDERS,
     MAX_VERSIONS,
+    MAX_YEARS,
+    HttpsUrl,
     JurisdictionPolicy,
     PolicyName,
     PolicyVersion,
     ReasonMessage,
+    SourceDocument,
+    SourceNote,
+    SourceSection,
     TimeZone,
 )
 from divert_platform.clock import utcnow
@@ -35,13 +42,62 @@ from divert_platform.text import JurisdictionId as JurisdictionIdText
 # The views show policies, which are checked under the same bounds when intake loads them.
 
 
+class SourceView(BaseModel):
+    """Where a rule comes from: a document (and section or address), or a working assumption."""
+
+    document: SourceDocument
+    section: SourceSection | None
+    url: HttpsUrl | None
+    assumption: bool = Field(description="True: no program source was found; the rule is a working assumption.")
+    note: SourceNote | None
+
+
 class OffenseView(BaseModel):
-    """An offense category the jurisdiction diverts, with its drug-quantity limit if any."""
+    """An offense category the jurisdiction diverts, with its drug types and quantity limit if any."""
 
     category: Code
+    drug_types: list[Code] = Field(
+        max_length=MAX_DRUG_TYPES,
+        description="The drug types the category is diverted for (a referral must name one); any when empty.",
+    )
     max_drug_grams: float | None = Field(description="Over this many grams the referral is not eligible.")
     drug_types_without_limit: list[Code] = Field(
         max_length=MAX_DRUG_TYPES, description="Drug types the gram limit does not apply to."
+    )
+    source: SourceView | None
+
+
+class ExcludedCategoryView(BaseModel):
+    """An offense category never diverted, whatever drove the contact."""
+
+    category: Code
+    source: SourceView | None
+
+
+class ConvictionsView(BaseModel):
+    """How prior convictions (`screening.prior_convictions`) are judged: by category and date."""
+
+    within_years: int = Field(ge=1, le=MAX_YEARS, description="The look-back of `within`, in calendar years.")
+    any_time: list[Code] = Field(max_length=MAX_CONVICTION_CATEGORIES, description="Disqualify at any time.")
+    within: list[Code] = Field(
+        max_length=MAX_CONVICTION_CATEGORIES,
+        description="Disqualify when the conviction, or the release from it if later, falls on or after the same "
+        "day `within_years` years before the referral's local date.",
+    )
+    other: list[Code] = Field(
+        max_length=MAX_CONVICTION_CATEGORIES, description="Accepted categories that never disqualify."
+    )
+    source: SourceView | None
+
+
+class RuleSourcesView(BaseModel):
+    """Sources of the rules stated as single values."""
+
+    pathways: SourceView | None
+    assessment: SourceView | None = Field(description="The assessment window, its lapse action and reminders.")
+    minimum_age: SourceView | None
+    contact_drivers: SourceView | None = Field(
+        description="`requires_contact_driver` and `eligible_by_contact_drivers`."
     )
 
 
@@ -55,6 +111,7 @@ class ExclusionView(BaseModel):
     pathways: list[Pathway] | None = Field(
         max_length=len(get_args(Pathway)), description="The pathways it applies to; every pathway when null."
     )
+    source: SourceView | None
 
 
 class SocialContactView(BaseModel):
@@ -65,6 +122,7 @@ class SocialContactView(BaseModel):
         le=MAX_MONTHS,
         description="Documented drug or sex-work involvement in the area within this many calendar months.",
     )
+    source: SourceView | None
 
 
 class JurisdictionView(BaseModel):
@@ -94,7 +152,18 @@ class JurisdictionView(BaseModel):
     requires_contact_driver: bool = Field(
         description="Whether the contact must be driven by drug use, mental illness or poverty."
     )
+    eligible_by_contact_drivers: list[ContactDriver] = Field(
+        max_length=3,
+        description="An offense category not in `offenses` is eligible when the contact has one of these drivers, "
+        "unless it is in `excluded_offense_categories`; empty when only `offenses` are eligible.",
+    )
+    excluded_offense_categories: list[ExcludedCategoryView] = Field(max_length=MAX_OFFENSES)
+    convictions: ConvictionsView | None = Field(
+        description="Null: the version judges the officer's `disqualifying_convictions` list (any entry excludes "
+        "where an exclusion reads it); otherwise screenings give `prior_convictions` of these categories."
+    )
     social_contact: SocialContactView | None
+    sources: RuleSourcesView
 
 
 class VersionRef(BaseModel):
@@ -176,7 +245,13 @@ def view_of(policy: JurisdictionPolicy) -> JurisdictionView:
         exclusions=[ExclusionView.model_validate(rule.model_dump()) for rule in policy.exclusions],
         minimum_age=policy.minimum_age,
         requires_contact_driver=policy.requires_contact_driver,
+        eligible_by_contact_drivers=list(policy.eligible_by_contact_drivers),
+        excluded_offense_categories=[
+            ExcludedCategoryView.model_validate(rule.model_dump()) for rule in policy.excluded_offense_categories
+        ],
+        convictions=ConvictionsView.model_validate(policy.convictions.model_dump()) if policy.convictions else None,
         social_contact=(
             SocialContactView.model_validate(policy.social_contact.model_dump()) if policy.social_contact else None
         ),
+        sources=RuleSourcesView.model_validate(policy.sources.model_dump()),
     )

@@ -8,16 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts import referrals
 from divert_contracts.referrals import Pathway
-from divert_contracts.timestamps import IsoDateTime
+from divert_contracts.timestamps import IsoDate, IsoDateTime
 from divert_intake.domain import facts
 from divert_intake.domain.policy import MAX_EXCLUSIONS, PolicyVersion, ReasonMessage
 from divert_platform.pagination import Cursor
 from divert_platform.text import Code, JurisdictionId, free_text
 
-ContactDriver = Literal["drug_use", "mental_illness", "poverty"]
+ContactDriver = facts.ContactDriver
 Status = Literal["accepted", "declined", "assessed", "lapsed", "withdrawn"]
 
 Conviction = Annotated[str, free_text(200)]
+MAX_PRIOR_CONVICTIONS = 50
 MAX_REASONS = MAX_EXCLUSIONS + 10
 """A decision gives at most every exclusion of its policy and each built-in reason once."""
 MAX_PAGE = 500
@@ -36,10 +37,36 @@ class Offense(facts.Offense):
     drug_type: Annotated[str, free_text(200)] | None = None
 
 
+class PriorConviction(facts.PriorConviction):
+    """One prior conviction: a category of the policy's `[convictions]` and its dates."""
+
+    category: Annotated[str, free_text(100, min_length=1)] = Field(
+        description="One of the conviction categories the jurisdiction's policy lists "
+        "(`GET /v1/jurisdictions/{id}`, `convictions`); any other is a 422 listing them."
+    )
+    convicted_on: IsoDate = Field(description="Not after the referral's date.")
+    released_on: IsoDate | None = Field(
+        None,
+        description="Release from the sentence, if any (not before the conviction nor after the referral): "
+        "the look-back counts from the later of the two dates.",
+    )
+
+
 class Screening(facts.Screening):
     """Criminal-justice screening facts: used for the decision, then discarded, never stored."""
 
-    disqualifying_convictions: tuple[Conviction, ...] = Field((), max_length=50)
+    disqualifying_convictions: tuple[Conviction, ...] = Field(
+        (),
+        max_length=50,
+        description="For a policy version without `convictions` only: any entry excludes, as the officer "
+        "judged it. Non-empty for a version with `convictions` is a 422.",
+    )
+    prior_convictions: tuple[PriorConviction, ...] = Field(
+        (),
+        max_length=MAX_PRIOR_CONVICTIONS,
+        description="For a policy version with `convictions` only: Divert computes which disqualify on the "
+        "referral's date. Given to a version without `convictions`, a 422.",
+    )
 
 
 # The RMS reference, subject and location are the contract's (what intake publishes), with the
