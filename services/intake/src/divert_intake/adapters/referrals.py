@@ -63,14 +63,29 @@ class SqlReferrals(EventSourcedRepository[Referral]):
 
     async def _call_back(self, event: events.ReferralEvent, version: int) -> None:
         """Queue the change for the agencies' callback endpoints that subscribed to it."""
-        view = (
+        view = await self._view_after(event)
+        change = status_change(event, version, view) if view is not None else None
+        if change is not None:
+            await CallbackOutbox(self._uow.session).add(change, utcnow())
+
+    async def _view_after(self, event: events.ReferralEvent) -> dict[str, Any] | None:
+        """The police status row as `event` left it. A decision carries every field the row was
+        just written from, so a submission costs no read back; other changes read the row."""
+        if isinstance(event, events.ReferralAccepted | events.ReferralDeclined):
+            status = "accepted" if isinstance(event, events.ReferralAccepted) else "declined"
+            return {
+                "jurisdiction": event.jurisdiction,
+                "pathway": event.pathway,
+                "agency": event.rms.agency,
+                "case_number": event.rms.case_number,
+                "status": status,
+            }
+        row = (
             await self._uow.session.execute(
                 select(referral_status).where(referral_status.c.referral_id == str(event.referral_id))
             )
         ).first()
-        change = status_change(event, version, dict(view._mapping)) if view is not None else None
-        if change is not None:
-            await CallbackOutbox(self._uow.session).add(change, utcnow())
+        return dict(row._mapping) if row is not None else None
 
     async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
         session = self._uow.session
