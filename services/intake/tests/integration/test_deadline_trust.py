@@ -21,14 +21,14 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended
+from divert_contracts.referrals import ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
 from divert_intake.adapters.referral_views import find_status
 from divert_intake.adapters.temporal_clock import TemporalDeadlineClock
 from divert_intake.bootstrap import Intake, build_worker, warrants_client
 from divert_intake.deadline.activities import LAPSE_REFUSED
 from divert_intake.deadline.models import TASK_QUEUE, DeadlineInput, workflow_id
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
-from divert_intake.domain.commands import ExtendDeadline
+from divert_intake.domain.commands import ExtendDeadline, WithdrawReferral
 from divert_intake.entrypoints.consumer import GROUP_ID, TOPICS, consumer_effects, consumer_handlers
 from divert_intake.service_layer import handlers
 from divert_platform.cause import Cause, caused_by_event
@@ -166,6 +166,41 @@ async def test_a_clock_that_missed_an_extension_is_refused_and_the_extension_res
         handle = client.get_workflow_handle_for(ReferralDeadlineWorkflow.run, workflow_id(deadline.referral_id))
         status = await handle.query(ReferralDeadlineWorkflow.status)
         assert (status.state, status.assessment_due_by) == ("waiting", extended)
+
+
+async def test_a_late_withdrawal_notice_never_starts_a_second_clock_after_a_refused_lapse(
+    intake: Intake, warrants: Any, temporal: Any, refer: Any
+) -> None:
+    warrants.start()
+    deadline = await refer(intake, timedelta(seconds=2))
+    client = await temporal.connect()
+    clock = TemporalDeadlineClock(client)
+    async with warrants_client(intake.settings) as http, build_worker(intake, client, http):
+        await clock.start(deadline)
+        # The officer withdraws; the event has not reached the consumer when the timer fires.
+        withdrawn_at = datetime.now(UTC)
+        uow = intake.unit_of_work()
+        uow.cause = Cause(actor="officer-demo", role="officer")
+        async with uow:
+            await handlers.withdraw_referral(WithdrawReferral(UUID(deadline.referral_id), "x", withdrawn_at), uow)
+            await uow.commit()
+        refusal = await failed_run(client, deadline)
+        assert refusal.details == ("withdrawn",)
+
+        # Now the withdrawal reaches the consumer, and a late assessment notice the clock: neither
+        # may start a run over the failed one (a second clock for one referral).
+        event = ReferralWithdrawn(
+            referral_id=UUID(deadline.referral_id), jurisdiction="demo", withdrawn_at=withdrawn_at, reason="x"
+        )
+        consumed = intake.unit_of_work()
+        consumed.cause = caused_by_event("/divert/intake", str(uuid4()), datetime.now(UTC))
+        async with consumed:
+            await consumer_handlers(clock)[ReferralWithdrawn](event, consumed)
+            await consumed.commit()
+        await clock.record_assessment(deadline, deadline.assessment_due_by)
+    runs = [run async for run in client.list_workflows(f"WorkflowId = '{workflow_id(deadline.referral_id)}'")]
+    assert [run.status for run in runs] == [WorkflowExecutionStatus.FAILED]
+    assert warrants.requests_for(deadline.referral_id) == []
 
 
 async def test_a_re_read_acceptance_never_revives_a_clock_temporal_has_forgotten(

@@ -24,9 +24,12 @@ class TemporalDeadlineClock:
     overtakes `referral.accepted` still reaches the (then started) workflow.
 
     A workflow that completed (assessed, withdrawn, lapsed) is never restarted. One that failed
-    may be: a failed clock is one whose lapse intake's record refused (a workflow someone else
-    started under the referral's id, or one whose due time had moved), and the handlers call this
-    clock only for referrals whose window intake's record still holds open, with its due time.
+    is restarted only by `start` and `extend`: a failed clock is one whose lapse intake's record
+    refused (a workflow someone else started under the referral's id, or one whose due time had
+    moved), and the handlers call these two only for referrals whose window intake's record still
+    holds open, with its due time. A notice that stops the clock (`record_assessment`, `withdraw`)
+    never starts a run over a failed one: a refused lapse requested nothing, so there is nothing to
+    stop, and a run started only to end at once would be a second clock for one referral.
     """
 
     def __init__(self, client: Client) -> None:
@@ -38,11 +41,11 @@ class TemporalDeadlineClock:
 
     async def record_assessment(self, deadline: DeadlineInput, completed_at: datetime) -> None:
         """Signal the completed assessment."""
-        await self._start(deadline, "assessment_recorded", AssessmentNotice(completed_at=completed_at))
+        await self._start(deadline, "assessment_recorded", AssessmentNotice(completed_at=completed_at), stops=True)
 
     async def withdraw(self, deadline: DeadlineInput, withdrawn_at: datetime) -> None:
         """Signal the withdrawal."""
-        await self._start(deadline, "withdrawn", WithdrawalNotice(withdrawn_at=withdrawn_at))
+        await self._start(deadline, "withdrawn", WithdrawalNotice(withdrawn_at=withdrawn_at), stops=True)
 
     async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
         """Signal the new due time, with the reminders of `deadline` (those before the new due time)."""
@@ -51,8 +54,13 @@ class TemporalDeadlineClock:
         )
         await self._start(deadline, "deadline_extended", notice)
 
-    async def _start(self, deadline: DeadlineInput, signal: str | None = None, notice: BaseModel | None = None) -> None:
+    async def _start(
+        self, deadline: DeadlineInput, signal: str | None = None, notice: BaseModel | None = None, *, stops: bool = False
+    ) -> None:
         options: dict[str, Any] = {"start_signal": signal, "start_signal_args": [notice]} if signal else {}
+        # A stopping notice may still start the first run (it overtook `referral.accepted`: the run
+        # ends at once, and the late start finds it completed), never a run after a failed one.
+        reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE if stops else WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
         try:
             await self._client.start_workflow(
                 ReferralDeadlineWorkflow.run,
@@ -60,8 +68,8 @@ class TemporalDeadlineClock:
                 id=workflow_id(deadline.referral_id),
                 task_queue=TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                id_reuse_policy=reuse,
                 **options,
             )
         except WorkflowAlreadyStartedError:
-            pass  # it ran and completed already: the referral's clock is settled
+            pass  # it ran already (completed, or failed and `stops`): the referral's clock is settled
