@@ -63,7 +63,7 @@ def created_acls(calls: Iterable[list[str]]) -> set[dataplane.Acl]:
         assert call[:4] == ["--bootstrap-server", "kafka-1:9094", "--command-config", "/tmp/admin.properties"], call
         assert call[4:6] == ["--add", "--allow-principal"] and call[7] == "--operation", call
         assert call[9] in ("--topic", "--group") and call[11:] == ["--resource-pattern-type", "literal"], call
-        found.add(dataplane.Acl(call[6], call[9].removeprefix("--"), call[10], call[8]))  # type: ignore[arg-type]
+        found.add(dataplane.Acl(call[6], call[9].removeprefix("--"), call[10], call[8]))
     return found
 
 
@@ -139,7 +139,7 @@ def test_the_relay_keeps_its_marker_and_creates_only_topics_its_acls_allow(
     monkeypatch.setattr(roles, "TopicOffsets", Offsets)
     relay = roles.run_relay(
         ServiceSettings(service_name=name),
-        None,  # type: ignore[arg-type]  # never reached: it stops once its clients are built
+        None,  # never reached: it stops once its clients are built
         asyncio.Event(),
         access=dataplane.service(name),
     )

@@ -275,7 +275,7 @@ def test_every_example_of_the_guide_runs_against_the_stack(stack: Stack, monkeyp
     guide = parse_guide(GUIDE.read_text())
     settings = ServiceSettings()
     values = {
-        placeholder: mint_token(settings, subject=f"{claims['role']}-rms-guide", **claims)  # type: ignore[arg-type]
+        placeholder: mint_token(settings, subject=f"{claims['role']}-rms-guide", **claims)
         for placeholder, claims in guide.tokens.items()
     }
     example = next(step for step in guide.steps if isinstance(step, Receiver))

@@ -110,7 +110,7 @@ class TestWhenAssessmentDueSoonMarkCase:
         close = commands.Close(was_closed.referral_id, "moved_away", utcnow(), utcnow())
         await command(uow, handlers.close, close)
         moved = await with_reminders(uow)
-        old_due = moved.assessment_due_by - timedelta(hours=1)  # type: ignore[operator]
+        old_due = moved.assessment_due_by - timedelta(hours=1)
         for event, reminder in (
             (was_assessed, due_soon(was_assessed)),
             (was_closed, due_soon(was_closed)),
@@ -127,7 +127,7 @@ class TestWhenDeadlineExtendedMoveDueTime:
 
         await react(uow, handlers.when_deadline_extended_move_due_time, extension)
         # completed after the first due time, before the extended one
-        late_for_the_first = event.assessment_due_by + timedelta(days=1)  # type: ignore[operator]
+        late_for_the_first = event.assessment_due_by + timedelta(days=1)
         completing = commands.CompleteAssessment(event.referral_id, late_for_the_first, "cm-7", (), late_for_the_first)
         await command(uow, handlers.complete_assessment, completing)
 

@@ -56,11 +56,11 @@ async def _accepted(intake: Intake) -> Referral:
 
 async def _remind(intake: Intake, referral: Referral, index: int) -> bool:
     at = referral.reminders[index].at
-    activities = DeadlineActivities(intake.unit_of_work, None, token=lambda: "unused", now=lambda: at)  # type: ignore[arg-type]
+    activities = DeadlineActivities(intake.unit_of_work, None, token=lambda: "unused", now=lambda: at)
     notice = ReminderNotice(
         referral_id=str(referral.id),
         jurisdiction="king-county",
-        assessment_due_by=referral.assessment_due_by,  # type: ignore[arg-type]
+        assessment_due_by=referral.assessment_due_by,
         remind_at=at,
     )
     return await activities.raise_reminder(notice)

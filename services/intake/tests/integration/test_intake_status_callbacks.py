@@ -24,7 +24,7 @@ async def endpoint(intake: Intake, *, audience: str, agency: str | None, jurisdi
         registered = await registry.register(
             session,
             intake.settings.callback_box,
-            audience=audience,  # type: ignore[arg-type]
+            audience=audience,
             agency=agency,
             jurisdiction=jurisdiction,
             url="https://rms.example.org/divert",

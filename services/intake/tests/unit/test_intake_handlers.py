@@ -10,7 +10,7 @@ import pytest
 from opentelemetry.sdk.metrics.export import HistogramDataPoint
 
 from divert_contracts import referrals as contract
-from divert_contracts.milestones import CaseAssessedMilestone, CaseEnrolledMilestone
+from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
 from divert_contracts.referrals import Location, RmsReference, Subject
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.domain import events
@@ -527,6 +527,16 @@ class TestNotesForThePoliceView:
             await react(uow, handlers.when_participant_enrolled_note_it, enrolled, event_id=event_id)
         assert (await stored(uow, referral.id)).enrolled
         assert [m["causation_id"] for m in uow.metadata] == ["e-1"] and uow.published == []
+
+    async def test_a_closure_is_noted_once(self, uow) -> None:
+        referral = arrange(uow)
+        closed = CaseClosedMilestone(referral_id=referral.id, jurisdiction="king-county", closed_at=NOW)
+        assert not (await stored(uow, referral.id)).closed
+        for event_id in ("c-1", "c-2"):
+            await react(uow, handlers.when_case_closed_note_it, closed, event_id=event_id)
+        assert (await stored(uow, referral.id)).closed
+        assert [type(e) for e in uow.referrals.streams[referral.id]][1:] == [events.ClosureNoted]
+        assert [m["causation_id"] for m in uow.metadata] == ["c-1"] and uow.published == []
 
     async def test_news_of_a_referral_intake_does_not_know_is_dropped(self, uow) -> None:
         enrolled = CaseEnrolledMilestone(referral_id=uuid4(), jurisdiction="king-county", enrolled_at=NOW)

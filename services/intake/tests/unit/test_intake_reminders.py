@@ -107,9 +107,9 @@ def test_santa_fe_reminds_two_and_one_days_before_its_seven_day_window() -> None
 
 
 def test_the_shipped_policies_publish_their_reminders() -> None:
-    assert POLICIES.get("king-county").assessment_reminders == DAYS  # type: ignore[union-attr]
-    assert POLICIES.get("albany").assessment_reminders == DAYS  # type: ignore[union-attr]
-    assert POLICIES.get("demo").assessment_reminders == (timedelta(seconds=10),)  # type: ignore[union-attr]
+    assert POLICIES.get("king-county").assessment_reminders == DAYS
+    assert POLICIES.get("albany").assessment_reminders == DAYS
+    assert POLICIES.get("demo").assessment_reminders == (timedelta(seconds=10),)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ async def test_an_extension_recomputes_the_reminders_from_the_new_due_time(uow) 
 async def test_a_reminder_is_raised_and_published_once_however_often_it_is_reported(uow) -> None:
     referral = await _accepted(uow)
     first, second = referral.reminders[0], referral.reminders[1]
-    command = RaiseReminder(referral.id, referral.assessment_due_by, first.at, at=first.at)  # type: ignore[arg-type]
+    command = RaiseReminder(referral.id, referral.assessment_due_by, first.at, at=first.at)
     assert await _run(uow, handlers.raise_reminder, command) is True
     assert await _run(uow, handlers.raise_reminder, replace(command, at=first.at + timedelta(minutes=5))) is False
     due_soon = [e for e in uow.published if isinstance(e, contract.ReferralAssessmentDueSoon)]
@@ -242,11 +242,11 @@ async def test_a_lapse_after_a_reminder_names_its_jurisdiction_once(uow) -> None
 
 
 async def _activity_reminder(uow, referral: Referral, now: datetime) -> bool:
-    activities = DeadlineActivities(lambda: uow, None, token=lambda: "t", now=lambda: now)  # type: ignore[arg-type]
+    activities = DeadlineActivities(lambda: uow, None, token=lambda: "t", now=lambda: now)
     notice = ReminderNotice(
         referral_id=str(referral.id),
         jurisdiction="anything the workflow says",
-        assessment_due_by=referral.assessment_due_by,  # type: ignore[arg-type]
+        assessment_due_by=referral.assessment_due_by,
         remind_at=referral.reminders[0].at,
     )
     return await activities.raise_reminder(notice)
@@ -286,7 +286,7 @@ async def test_the_activity_counts_a_lapse_that_followed_a_reminder(uow, metric_
     due = referral.assessment_due_by
     assert due is not None
     assert await _activity_reminder(uow, referral, referral.reminders[0].at)
-    activities = DeadlineActivities(lambda: uow, None, token=lambda: "t", now=lambda: due + timedelta(seconds=1))  # type: ignore[arg-type]
+    activities = DeadlineActivities(lambda: uow, None, token=lambda: "t", now=lambda: due + timedelta(seconds=1))
     notice = LapseNotice(
         referral_id=str(referral.id),
         jurisdiction="king-county",

@@ -85,7 +85,7 @@ async def _run(uow, warrants: Warrants, call: Callable[[DeadlineActivities], obj
     async with httpx.AsyncClient(transport=httpx.MockTransport(warrants), base_url="http://warrants") as http:
         tokens = iter(["first-token", "second-token"])
         activities = DeadlineActivities(lambda: uow, http, token=lambda: next(tokens), now=lambda: now)
-        return await call(activities)  # type: ignore[misc]
+        return await call(activities)
 
 
 async def _request(uow, notice: LapseNotice, status: int, body: dict[str, object] | None = None, **headers: str):

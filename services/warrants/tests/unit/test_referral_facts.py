@@ -80,7 +80,7 @@ def claim(facts: ReferralFacts, **changes: object) -> RequestWarrant:
         "at": DUE + 3 * SECOND,
     }
     values.update(changes)
-    return RequestWarrant(**values)  # type: ignore[arg-type]
+    return RequestWarrant(**values)
 
 
 class TestTheDueTimeInForce:

@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from opentelemetry import context, metrics, propagate
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import CursorResult, and_, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -185,7 +185,7 @@ class CallbackDelivery:
                     )
                     .values(next_attempt_at=until)
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                if _rows_changed(taken) == 1:
                     claimed.append({**row._mapping, "claimed_until": until})
         return claimed
 
@@ -270,7 +270,7 @@ class CallbackDelivery:
             .where(callback_endpoints.c.endpoint_id == row["endpoint_id"])
             .values(last_success_at=now, failing_since=None)
         )
-        if ours.rowcount == 1:  # type: ignore[attr-defined]
+        if _rows_changed(ours) == 1:
             _lag.record(max((now - row["created_at"]).total_seconds(), 0.0))
 
     async def _failed(
@@ -288,7 +288,7 @@ class CallbackDelivery:
                 next_attempt_at=None if exhausted else now + delays[attempts - 1],
             )
         )
-        if ours.rowcount != 1:  # type: ignore[attr-defined]
+        if _rows_changed(ours) != 1:
             return  # a stale claim: the attempt is recorded, the message is another process's now
         endpoint_id = row["endpoint_id"]
         failing_since = await session.scalar(
@@ -314,3 +314,8 @@ class CallbackDelivery:
         await registry.disable(session, endpoint_id, reason=reason, actor="divert", now=now)
         _disabled.add(1, {"reason": why})
         log.warning("callback endpoint %s disabled: %s", endpoint_id, reason)
+
+
+def _rows_changed(result: Any) -> int:
+    """How many rows an UPDATE changed (`Session.execute` is typed as returning any `Result`)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -55,7 +55,12 @@ class TemporalDeadlineClock:
         await self._start(deadline, "deadline_extended", notice)
 
     async def _start(
-        self, deadline: DeadlineInput, signal: str | None = None, notice: BaseModel | None = None, *, stops: bool = False
+        self,
+        deadline: DeadlineInput,
+        signal: str | None = None,
+        notice: BaseModel | None = None,
+        *,
+        stops: bool = False,
     ) -> None:
         options: dict[str, Any] = {"start_signal": signal, "start_signal_args": [notice]} if signal else {}
         # A stopping notice may still start the first run (it overtook `referral.accepted`: the run
