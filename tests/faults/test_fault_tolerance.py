@@ -65,6 +65,7 @@ READERS = {
 APPLIES = {
     "divert-intake": {
         "referral.accepted",
+        "referral.approval_requested",
         "referral.withdrawn",
         "referral.deadline_extended",
         "case_milestone.assessed",

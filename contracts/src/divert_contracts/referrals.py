@@ -14,6 +14,8 @@ from divert_contracts.topics import REFERRALS
 
 Pathway = Literal["arrest_diversion", "social_contact", "community"]
 LapseAction = Literal["warrant_request", "return_for_charging"]
+ApproverRole = Literal["prosecutor", "program_manager"]
+"""Who decides a referral held at its policy's approval gate."""
 MAX_REMINDERS = 10
 """At most this many reminders before one assessment due time."""
 
@@ -119,6 +121,25 @@ class ReferralDeclined(IntegrationEvent):
     reasons: tuple[ReasonCode, ...] = Field(min_length=1)
     agency: str = Field(max_length=64)
     precinct: str | None = Field(None, max_length=100)
+
+
+class ReferralApprovalRequested(IntegrationEvent):
+    """A referral awaits a human decision before it is accepted or declined (the policy's approval gate).
+
+    Status only: no subject, no screening facts.
+    """
+
+    event_type = "org.divert.referral.approval_requested.v1"
+    topic = REFERRALS.name
+
+    jurisdiction: str = Field(max_length=64)
+    pathway: Pathway
+    referred_at: Instant
+    policy: str = Field(max_length=64)
+    policy_version: str = Field(max_length=64)
+    approver: ApproverRole
+    decide_by: Instant = Field(description="When the policy's default applies if nobody has decided.")
+    requested_at: Instant
 
 
 class ReferralWithdrawn(IntegrationEvent):

@@ -23,6 +23,7 @@ from divert_contracts.milestones import (
 )
 from divert_contracts.referrals import (
     ReferralAccepted,
+    ReferralApprovalRequested,
     ReferralAssessmentDeadlineLapsed,
     ReferralAssessmentDueSoon,
     ReferralDeadlineExtended,
@@ -42,6 +43,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     for model in (
         ReferralAccepted,
         ReferralDeclined,
+        ReferralApprovalRequested,
         ReferralWithdrawn,
         ReferralDeadlineExtended,
         ReferralAssessmentDeadlineLapsed,

@@ -45,6 +45,15 @@ def test_a_prosecutors_disposition_is_carried_on_divert_warrants_without_case_co
     assert "disposition" in EVENT_TYPES[disposed].model_fields
 
 
+def test_an_approval_request_is_carried_on_divert_referrals_for_intakes_own_consumer_without_personal_data() -> None:
+    requested = "org.divert.referral.approval_requested.v1"
+    assert requested in event_types_on(REFERRALS.name)
+    assert refusal(REFERRALS.name, "/divert/intake", requested) is None  # intake's consumer starts the approval timer
+    assert REFERRALS in service("intake").consumes
+    # Status only: assessment and warrants read the topic too, so neither the subject nor a reason.
+    assert not {"subject", "rms", "location", "reasons"} & EVENT_TYPES[requested].model_fields.keys()
+
+
 def test_enforcement_side_services_are_declared_as_such() -> None:
     assert {entry.name for entry in SERVICES if entry.side == "enforcement"} == {"intake", "warrants"}
     assert CASES not in service("warrants").consumes and CASES not in service("intake").consumes

@@ -24,6 +24,8 @@ from divert_platform.schema import events, metadata
 from divert_platform.text import IDENTIFIER_PATTERN, NO_CONTROL_CHARACTERS, Code, free_text
 
 PURPOSE_HEADER = "X-Divert-Purpose"
+WRITE_REASON = "reason"
+"""The event-store metadata key of a write's reason code, shown as its `purpose` in the trail."""
 MAX_PURPOSE = 200
 MAX_ENTRIES = 1000
 """The most entries one page of a trail holds; `next_offset` leads to the rest."""
@@ -116,7 +118,8 @@ class AuditTrail:
                 "agency": w.metadata.get("agency"),
                 "action": "write",
                 "what": w.event_type,
-                "purpose": None,
+                # A write records its reason where the command carries one (a reason code, never free text).
+                "purpose": w.metadata.get(WRITE_REASON),
             }
             for w in writes
         ]
@@ -132,7 +135,9 @@ class AuditEntry(BaseModel):
     agency: Agency | None
     action: Literal["read", "write"]
     what: Annotated[str, free_text(200)] = Field(description="The resource read, or the event type written.")
-    purpose: Annotated[str, free_text(MAX_PURPOSE)] | None
+    purpose: Annotated[str, free_text(MAX_PURPOSE)] | None = Field(
+        description="Why: the purpose given with a read, or the reason code of a write whose command carries one."
+    )
 
 
 class AuditPage(BaseModel):

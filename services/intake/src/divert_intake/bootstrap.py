@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from divert_intake.adapters.metrics import count_committed
 from divert_intake.config import IntakeSettings
 from divert_intake.deadline.activities import DeadlineActivities
+from divert_intake.deadline.approval_workflow import ReferralApprovalWorkflow
 from divert_intake.deadline.models import TASK_QUEUE
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
 from divert_intake.domain.policy import PolicyBook, load_policy_book
@@ -171,12 +172,18 @@ def deadline_activities(intake: Intake, warrants: httpx.AsyncClient) -> Deadline
 
 
 def deadline_worker(client: Client, activities: DeadlineActivities) -> Worker:
-    """A worker of the deadline task queue: the workflow, and the activities of `activities`."""
+    """A worker of the deadline task queue: the deadline and approval workflows, and the
+    activities of `activities`."""
     return Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[ReferralDeadlineWorkflow],
-        activities=[activities.request_warrant, activities.record_lapse, activities.raise_reminder],
+        workflows=[ReferralDeadlineWorkflow, ReferralApprovalWorkflow],
+        activities=[
+            activities.request_warrant,
+            activities.record_lapse,
+            activities.raise_reminder,
+            activities.apply_approval_timeout,
+        ],
     )
 
 

@@ -31,6 +31,7 @@ from divert_intake.config import IntakeSettings
 from divert_intake.deadline.models import DeadlineInput
 from divert_intake.domain.commands import ExtendDeadline, SubmitReferral
 from divert_intake.domain.facts import Offense, Screening
+from divert_intake.domain.referral import Referral
 from divert_intake.entrypoints.api import build_api
 from divert_intake.service_layer import handlers
 from divert_platform.auth import Role, mint_token
@@ -233,19 +234,21 @@ def temporal(tmp_path: Path) -> Iterator[TemporalProcess]:
 Refer = Callable[[Intake, timedelta], Awaitable[DeadlineInput]]
 
 
-async def _refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
-    policy = intake.policies.latest("demo")
-    assert policy is not None
+def demo_submission(
+    *, jurisdiction: str = "demo", referred_at: datetime | None = None, grams: float = 0.5
+) -> SubmitReferral:
+    """An officer's arrest diversion for the demo jurisdiction (or a copy of its policy under
+    another id): 0.5 g, a clean screening, referred now unless `referred_at` says otherwise."""
     now = datetime.now(UTC)
-    command = SubmitReferral(
+    return SubmitReferral(
         referral_id=uuid4(),
-        jurisdiction="demo",
+        jurisdiction=jurisdiction,
         pathway="arrest_diversion",
-        referred_at=now - policy.assessment_window + min(due_in, policy.assessment_window),
+        referred_at=referred_at or now,
         rms=RmsReference(agency="PD", case_number=uuid4().hex[:8], officer_id="1"),
         subject=Subject(given_name="Sam", family_name="Lee"),
         location=Location(),
-        offense=Offense(category="drug_possession", drug_quantity_grams=0.5),
+        offense=Offense(category="drug_possession", drug_quantity_grams=grams),
         screening=Screening(
             amenable=True,
             dealing_for_profit=False,
@@ -256,13 +259,27 @@ async def _refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
             no_contact_order_with_participant=False,
         ),
         contact_drivers=("drug_use",),
-        at=datetime.now(UTC),
+        at=now,
     )
+
+
+async def submit_as_officer(intake: Intake, command: SubmitReferral) -> Referral:
+    """Record the submission in intake as the officer's route does; the referral as submitted."""
     uow = intake.unit_of_work()
     uow.cause = Cause(actor="officer-test", role="officer", agency="PD")
     async with uow:
         referral = (await handlers.submit_referral(command, uow)).referral
         await uow.commit()
+    return referral
+
+
+async def _refer(intake: Intake, due_in: timedelta) -> DeadlineInput:
+    policy = intake.policies.latest("demo")
+    assert policy is not None
+    now = datetime.now(UTC)
+    command = demo_submission(referred_at=now - policy.assessment_window + min(due_in, policy.assessment_window))
+    referral = await submit_as_officer(intake, command)
+    uow = intake.unit_of_work()
     if due_in > policy.assessment_window:  # beyond the demo's window: the program manager extends it
         uow.cause = Cause(actor="pm-demo", role="program_manager")
         async with uow:

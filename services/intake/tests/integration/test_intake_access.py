@@ -36,6 +36,13 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
         {"program_manager"},
     ),
     ("GET", f"/v1/audit?referral_id={UNKNOWN}", None, {"program_manager"}),
+    ("GET", "/v1/approvals", None, {"prosecutor", "program_manager"}),
+    (
+        "POST",
+        f"/v1/referrals/{UNKNOWN}/approval",
+        {"decision": "approve", "reason_code": "meets_criteria"},
+        {"prosecutor", "program_manager"},
+    ),
     ("GET", "/v1/callback-endpoints", None, {"agency_admin", "prosecutor"}),
     ("POST", "/v1/callback-endpoints", {"url": "https://rms.example.org/divert"}, {"agency_admin", "prosecutor"}),
     ("POST", f"/v1/callback-endpoints/{UNKNOWN}/disabling", None, {"agency_admin", "prosecutor"}),

@@ -71,6 +71,7 @@ async def test_the_police_view_shows_status_and_nothing_else(
         "enrolled": False,
         "warrant_requested": False,
         "case_closed": False,
+        "approval_due_by": None,  # set only while a gated referral waits for its approver
     }
 
 

@@ -112,6 +112,7 @@ def test_reminders_and_extensions_are_not_callbacks() -> None:
 
 
 @pytest.mark.parametrize("kind", PROSECUTION_TYPES)
-def test_a_prosecutors_office_may_subscribe_only_to_what_decides_a_warrant(kind: str) -> None:
+def test_a_prosecutors_office_may_subscribe_only_to_its_approvals_and_what_decides_a_warrant(kind: str) -> None:
     assert kind in CALLBACK_TYPES
-    assert kind in {"referral.lapsed", "referral.warrant_requested", "referral.warrant_rescinded", "referral.withdrawn"}
+    warrant = {"referral.lapsed", "referral.warrant_requested", "referral.warrant_rescinded", "referral.withdrawn"}
+    assert kind in {"referral.pending_approval", *warrant}

@@ -78,3 +78,19 @@ async def list_statuses(
     """
     query = select(referral_status).where(*_conditions(where), *_conditions(scope or ReferralFilter()))
     return await page(session, query, NEWEST_FIRST, cursor=cursor, limit=limit)
+
+
+SOONEST_DUE = Order("approvals", (referral_status.c.approval_due_by, referral_status.c.referral_id))
+"""The approval queue's order: the referral whose policy rule applies soonest first."""
+
+
+async def list_awaiting_approval(
+    session: AsyncSession, approver: str, *, jurisdiction: str | None, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the referrals waiting for `approver` (a role) in `jurisdiction` (every one when
+    None), soonest due first, and the next page's cursor. Raises `InvalidCursor`."""
+    table = referral_status.c
+    query = select(referral_status).where(table.status == "pending_approval", table.approval_by == approver)
+    if jurisdiction is not None:
+        query = query.where(table.jurisdiction == jurisdiction)
+    return await page(session, query, SOONEST_DUE, cursor=cursor, limit=limit)

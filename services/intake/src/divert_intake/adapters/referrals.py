@@ -3,14 +3,16 @@
 Every status change also queues a callback message for each agency endpoint subscribed to it
 (`status_callbacks`), in the same transaction.
 
-Every stored event updates the view in the same transaction. An accepted referral also claims its
-RMS case and pathway in `active_referrals` (a withdrawal releases the claim): a second active
-referral for the same case is `DuplicateActiveReferral`, and the transaction is rolled back.
+Every stored event updates the view in the same transaction. An accepted referral, or one waiting
+at its policy's approval gate, also claims its RMS case and pathway in `active_referrals` (a
+withdrawal, or a decline at the gate, releases the claim): a second active referral for the same
+case is `DuplicateActiveReferral`, and the transaction is rolled back.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
 
@@ -24,6 +26,13 @@ from divert_platform.callbacks.outbox import CallbackOutbox
 from divert_platform.clock import utcnow
 from divert_platform.db import insert_unless_present
 from divert_platform.repository import EventSourcedRepository
+from divert_platform.unit_of_work import SqlUnitOfWork
+
+_DECISION_STATUS: Mapping[type[events.ReferralEvent], str] = {
+    events.ApprovalRequested: "pending_approval",
+    events.ReferralAccepted: "accepted",
+    events.ReferralDeclined: "declined",
+}
 
 
 class SqlReferrals(EventSourcedRepository[Referral]):
@@ -31,9 +40,27 @@ class SqlReferrals(EventSourcedRepository[Referral]):
 
     aggregate = Referral
 
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow)
+        # Referrals whose gate was decided in the save being projected: their decision updates the
+        # row the approval request wrote, where a referral decided at once inserts it.
+        self._decided: set[UUID] = set()
+
     async def project(self, event: DomainEvent, version: int, metadata: Mapping[str, Any]) -> None:
         """Keep `referral_status` and `active_referrals` in step with the referral's events."""
         match event:
+            case events.ApprovalRequested():
+                await self._claim_rms_case(event)
+                reasons = [r.model_dump() for r in event.reasons]
+                await self._insert_status(event, "pending_approval", reasons, None, eligible=event.recommended)
+                await self._update(event, approval_by=event.approver, approval_due_by=event.decide_by)
+            case events.ApprovalDecided():
+                self._decided.add(event.referral_id)
+            case events.ReferralAccepted() if event.referral_id in self._decided:
+                await self._decide_status(event, "accepted", [], event.assessment_due_by)
+            case events.ReferralDeclined() if event.referral_id in self._decided:
+                await self._decide_status(event, "declined", [r.model_dump() for r in event.reasons], None)
+                await self._release_rms_case(event)
             case events.ReferralAccepted():
                 await self._claim_rms_case(event)
                 await self._insert_status(event, "accepted", [], event.assessment_due_by)
@@ -44,10 +71,8 @@ class SqlReferrals(EventSourcedRepository[Referral]):
             case events.AssessmentDeadlineLapsed():
                 await self._update(event, status="lapsed")
             case events.ReferralWithdrawn():
-                await self._update(event, status="withdrawn")
-                await self._uow.session.execute(
-                    delete(active_referrals).where(active_referrals.c.referral_id == str(event.referral_id))
-                )
+                await self._update(event, status="withdrawn", approval_by=None, approval_due_by=None)
+                await self._release_rms_case(event)
             case events.DeadlineExtended():
                 await self._update(event, assessment_due_by=event.assessment_due_by)
             case events.WarrantRequestNoted():
@@ -71,8 +96,8 @@ class SqlReferrals(EventSourcedRepository[Referral]):
     async def _view_after(self, event: events.ReferralEvent) -> dict[str, Any] | None:
         """The police status row as `event` left it. A decision carries every field the row was
         just written from, so a submission costs no read back; other changes read the row."""
-        if isinstance(event, events.ReferralAccepted | events.ReferralDeclined):
-            status = "accepted" if isinstance(event, events.ReferralAccepted) else "declined"
+        if isinstance(event, events.ApprovalRequested | events.ReferralAccepted | events.ReferralDeclined):
+            status = _DECISION_STATUS[type(event)]
             return {
                 "jurisdiction": event.jurisdiction,
                 "pathway": event.pathway,
@@ -87,7 +112,7 @@ class SqlReferrals(EventSourcedRepository[Referral]):
         ).first()
         return dict(row._mapping) if row is not None else None
 
-    async def _claim_rms_case(self, event: events.ReferralAccepted) -> None:
+    async def _claim_rms_case(self, event: events.ReferralAccepted | events.ApprovalRequested) -> None:
         session = self._uow.session
         claim = {
             "agency": event.rms.agency,
@@ -105,12 +130,38 @@ class SqlReferrals(EventSourcedRepository[Referral]):
             )
             raise DuplicateActiveReferral(existing or "unknown")
 
-    async def _insert_status(
+    async def _release_rms_case(self, event: events.ReferralEvent) -> None:
+        """The referral no longer holds its RMS case and pathway (withdrawn, or declined at its gate)."""
+        await self._uow.session.execute(
+            delete(active_referrals).where(active_referrals.c.referral_id == str(event.referral_id))
+        )
+
+    async def _decide_status(
         self,
         event: events.ReferralAccepted | events.ReferralDeclined,
         status: str,
         reasons: list[dict[str, Any]],
         due: datetime | None,
+    ) -> None:
+        """The decision on a referral that waited at its gate: the row written then takes it."""
+        decision = {
+            "eligible": status == "accepted",
+            "policy": event.policy,
+            "policy_version": event.policy_version,
+            "reasons": reasons,
+        }
+        await self._update(
+            event, status=status, decision=decision, assessment_due_by=due, approval_by=None, approval_due_by=None
+        )
+
+    async def _insert_status(
+        self,
+        event: events.ReferralAccepted | events.ReferralDeclined | events.ApprovalRequested,
+        status: str,
+        reasons: list[dict[str, Any]],
+        due: datetime | None,
+        *,
+        eligible: bool | None = None,
     ) -> None:
         await self._uow.session.execute(
             insert(referral_status),
@@ -122,7 +173,7 @@ class SqlReferrals(EventSourcedRepository[Referral]):
                 "agency": event.rms.agency,
                 "case_number": event.rms.case_number,
                 "decision": {
-                    "eligible": status == "accepted",
+                    "eligible": status == "accepted" if eligible is None else eligible,
                     "policy": event.policy,
                     "policy_version": event.policy_version,
                     "reasons": reasons,

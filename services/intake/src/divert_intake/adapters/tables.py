@@ -22,6 +22,9 @@ referral_status = Table(
     Column("enrolled", Boolean, nullable=False, default=False),
     Column("warrant_requested", Boolean, nullable=False, default=False),
     Column("closed", Boolean, nullable=False, server_default=false()),
+    # While a referral waits at its policy's approval gate: who decides, and by when.
+    Column("approval_by", String(32)),
+    Column("approval_due_by", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 

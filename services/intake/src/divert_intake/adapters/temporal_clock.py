@@ -1,4 +1,5 @@
-"""The deadline clock on Temporal: one `ReferralDeadlineWorkflow` per arrest diversion."""
+"""The deadline clock and the approval timer on Temporal: one `ReferralDeadlineWorkflow` per arrest
+diversion, one `ReferralApprovalWorkflow` per referral waiting at an approval gate."""
 
 from datetime import datetime
 from typing import Any
@@ -8,12 +9,15 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from divert_intake.deadline.approval_workflow import ReferralApprovalWorkflow
 from divert_intake.deadline.models import (
     TASK_QUEUE,
+    ApprovalTimerInput,
     AssessmentNotice,
     DeadlineInput,
     ExtensionNotice,
     WithdrawalNotice,
+    approval_workflow_id,
     workflow_id,
 )
 from divert_intake.deadline.workflows import ReferralDeadlineWorkflow
@@ -78,3 +82,27 @@ class TemporalDeadlineClock:
             )
         except WorkflowAlreadyStartedError:
             pass  # it ran already (completed, or failed and `stops`): the referral's clock is settled
+
+
+class TemporalApprovalTimer:
+    """Starts approval timers: one `ReferralApprovalWorkflow` per referral waiting at its gate.
+
+    A running timer is reused. A finished one may run again: the consumer starts a timer only for
+    a referral intake's record shows waiting, and the activity decides nothing the record does
+    not allow, so a second run is at worst a no-op, while refusing it would leave a referral whose
+    first timer ended early (one started by hand under its id) waiting for ever.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def start(self, referral_id: str, decide_by: datetime) -> None:
+        """Start the referral's timer, due at `decide_by`."""
+        await self._client.start_workflow(
+            ReferralApprovalWorkflow.run,
+            ApprovalTimerInput(referral_id=referral_id, decide_by=decide_by),
+            id=approval_workflow_id(referral_id),
+            task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )

@@ -26,7 +26,7 @@ from divert_contracts.warrant_requests import (
 )
 from divert_intake.adapters.metrics import lapse_refusals, lapses_after_reminder, reminder_refusals
 from divert_intake.deadline.models import LapseNotice, ReminderNotice
-from divert_intake.domain.commands import RaiseReminder, RecordLapse
+from divert_intake.domain.commands import ApplyApprovalTimeout, RaiseReminder, RecordLapse
 from divert_intake.domain.referral import LapseRefusal, LapseRefused, ReminderRefusal, ReminderRefused
 from divert_intake.service_layer import handlers
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -35,6 +35,9 @@ from divert_platform.clock import utcnow
 
 WORKFLOW = Cause(actor="referral-deadline-workflow", role="service")
 """Who a lapse is attributed to in intake's event store."""
+
+APPROVAL_TIMER = Cause(actor="referral-approval-workflow", role="service")
+"""Who a decision by the policy's rule (nobody decided in time) is attributed to."""
 
 LAPSE_REFUSED = "LapseRefused"
 """`ApplicationError.type` of a lapse intake's record contradicts (non-retryable)."""
@@ -117,6 +120,31 @@ class DeadlineActivities:
                 ) from None
             return _reminder_refused(refusal.reason)
         return raised
+
+    @activity.defn
+    async def apply_approval_timeout(self, referral_id: str) -> bool:
+        """Apply the policy's rule to a referral still waiting at its approval gate whose decide-by
+        time intake's record says has passed by this worker's clock, in a unit of work this
+        activity commits. True when it was decided now; False when there is nothing to decide (an
+        approver decided, the referral was withdrawn, or no such referral: the timer's word is a
+        claim). A time not yet reached is waited for: the attempt is retried then."""
+        try:
+            command = ApplyApprovalTimeout(UUID(referral_id), at=self._now())
+        except ValueError:
+            return False
+        uow = self._unit_of_work()
+        uow.cause = APPROVAL_TIMER
+        async with uow:
+            decided = await handlers.apply_approval_timeout(command, uow)
+            due = None if decided else await handlers.approval_due(command.referral_id, uow)
+            await uow.commit()
+        if due is not None:  # still waiting, and not yet due by intake's record
+            raise ApplicationError(
+                "the approval is not yet due by intake's record; retrying then",
+                type="ApprovalNotYetDue",
+                next_retry_delay=due - command.at + timedelta(seconds=1),
+            )
+        return decided
 
     @activity.defn
     async def request_warrant(self, notice: LapseNotice) -> str | None:

@@ -15,6 +15,22 @@ def workflow_id(referral_id: str) -> str:
     return f"referral-deadline-{referral_id}"
 
 
+def approval_workflow_id(referral_id: str) -> str:
+    """The one workflow id of a referral's approval timer."""
+    return f"referral-approval-{referral_id}"
+
+
+class ApprovalTimerInput(BaseModel):
+    """When a referral waiting at its policy's approval gate is due to be decided by the policy's
+    rule, from intake's record. A claim like any workflow input: the activity decides nothing
+    before intake's own record says the time is up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    referral_id: str
+    decide_by: datetime
+
+
 class DeadlineInput(BaseModel):
     """What the workflow needs, taken from intake's record of an accepted arrest diversion whose
     window is open (never from the wall clock). Anyone who can start workflows can pass anything

@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from divert_contracts.referrals import Location, Pathway, RmsReference, Subject
+from divert_intake.domain.approvals import ApprovalOutcome
 from divert_intake.domain.facts import Offense, Screening
 
 
@@ -68,4 +69,25 @@ class RaiseReminder:
     referral_id: UUID
     assessment_due_by: datetime
     remind_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecideApproval:
+    """The referral's approver accepts or declines it, giving a reason code (`domain/approvals.py`);
+    `role` is the caller's, checked against the policy's approver."""
+
+    referral_id: UUID
+    outcome: ApprovalOutcome
+    reason_code: str
+    role: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ApplyApprovalTimeout:
+    """The approval timer fired: a referral still waiting follows its policy's rule, if intake's
+    record agrees its time is up by `at`."""
+
+    referral_id: UUID
     at: datetime

@@ -6,11 +6,12 @@ is the class name, so a class is never renamed without keeping its old `name`.
 """
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
+from divert_contracts.referrals import ApproverRole, LapseAction, Location, Pathway, RmsReference, Subject
 from divert_intake.domain.deadlines import Reminder
 from divert_platform.aggregate import DomainEvent
 
@@ -65,6 +66,48 @@ class ReferralDeclined(ReferralEvent):
     reasons: tuple[ReasonRecord, ...]
     rms: RmsReference
     precinct: str | None = None
+
+
+class ApprovalRequested(ReferralEvent):
+    """The policy's approval gate: the referral waits for its approver until `decide_by`.
+
+    Holds what an acceptance will publish (the subject among it, as `ReferralAccepted` does) and
+    the rules' recommendation with its kept reasons; screening facts are gone already.
+    """
+
+    jurisdiction: str
+    pathway: Pathway
+    referred_at: datetime
+    policy: str
+    policy_version: str
+    recommended: bool
+    """Whether the rules found the person eligible."""
+    reasons: tuple[ReasonRecord, ...]
+    """The kept reasons of a recommended decline (empty when recommended)."""
+    approver: ApproverRole
+    decide_by: datetime
+    on_timeout: Literal["accept", "decline"]
+    requested_at: datetime
+    rms: RmsReference
+    subject: Subject
+    location: Location
+    offense_category: str | None
+    offense_statute: str | None
+    contact_drivers: tuple[str, ...]
+
+
+class ApprovalDecided(ReferralEvent):
+    """A waiting referral was decided: by its approver (who, in which role, and the reason code), or
+    by the policy's rule when nobody decided in time (`decided_by` "policy"). An acceptance of a
+    decline the rules recommended is an override, marked so. `ReferralAccepted` or
+    `ReferralDeclined` follows in the same commit."""
+
+    approved: bool
+    decided_by: str
+    role: str
+    reason_code: str
+    overrides_decline: bool
+    decided_at: datetime
 
 
 class AssessmentRecorded(ReferralEvent):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from divert_contracts.referrals import LapseAction, Pathway
+from divert_contracts.referrals import ApproverRole, LapseAction, Pathway
 from divert_intake.domain.facts import ContactDriver, Screening
 from divert_intake.domain.reasons import LEGACY_EXCLUSION_CODES, RESERVED_REASON_CODES
 from divert_platform.text import CODE_PATTERN, Code, free_text
@@ -203,6 +203,34 @@ class SocialContactRules(_PolicyModel):
     source: Source | None = None
 
 
+MAX_APPROVAL_WAIT = timedelta(days=30)
+"""The longest a referral may wait for its approver: the person waits too, neither jailed nor helped."""
+
+
+class ApprovalRule(_PolicyModel):
+    """A human decision every referral of the version waits for before it is accepted or declined.
+
+    The rules' decision becomes the recommendation the approver sees; the approver accepts or
+    declines it (accepting a recommended decline is an override, audited with who and why). A
+    referral nobody decides `within` follows `on_timeout` if the rules found it eligible, and is
+    declined if they did not (a timer never overrides the rules).
+    """
+
+    by: ApproverRole = Field(description="Who decides: the jurisdiction's prosecutor or program manager.")
+    within: timedelta = Field(description="ISO-8601 duration from the submission, e.g. P2D.")
+    on_timeout: Literal["accept", "decline"] = Field(
+        description="What becomes of a referral the rules found eligible when nobody decides in time."
+    )
+    source: Source | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _bounded_wait(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= MAX_APPROVAL_WAIT:
+            raise ValueError(f"approval.within must be positive and at most {MAX_APPROVAL_WAIT.days} days")
+        return value
+
+
 class JurisdictionPolicy(_PolicyModel):
     """One jurisdiction's eligibility and deadline rules at one version."""
 
@@ -242,6 +270,9 @@ class JurisdictionPolicy(_PolicyModel):
         None, description="Prior convictions computed by category and date; the legacy list is judged when absent."
     )
     social_contact: SocialContactRules | None = None
+    approval: ApprovalRule | None = Field(
+        None, description="A human decision before acceptance; the rules' decision is applied at once when absent."
+    )
     sources: RuleSources = RuleSources()
 
     @field_validator("time_zone")

@@ -5,21 +5,28 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from divert_contracts.referrals import LapseAction, Pathway
+from divert_contracts.referrals import LapseAction, Location, Pathway, RmsReference, Subject
 from divert_intake.domain import events
-from divert_intake.domain.commands import SubmitReferral
+from divert_intake.domain.approvals import (
+    APPROVAL_DENIED,
+    APPROVAL_TIMED_OUT,
+    TIMEOUT_DECIDER,
+    approval_problem,
+)
+from divert_intake.domain.commands import ApplyApprovalTimeout, DecideApproval, SubmitReferral
 from divert_intake.domain.convictions import screening_problem
 from divert_intake.domain.deadlines import Reminder, assessment_due_by, reminder_schedule
 from divert_intake.domain.eligibility import Decision, decide
 from divert_intake.domain.facts import EligibilityFacts, Offense
 from divert_intake.domain.policy import JurisdictionPolicy, PolicyBook
-from divert_intake.domain.reasons import stored
+from divert_intake.domain.reasons import Reason, stored
 from divert_platform.aggregate import Aggregate, applies
 
 
 class ReferralStatus(StrEnum):
     """What police may see of a referral: status only, never case content."""
 
+    PENDING_APPROVAL = "pending_approval"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     ASSESSED = "assessed"
@@ -146,7 +153,12 @@ def eligibility_facts(command: SubmitReferral, policy: JurisdictionPolicy) -> El
 
 
 # A withdrawal also undoes a lapse: no warrant may stand for a withdrawn referral.
-_WITHDRAWABLE = {ReferralStatus.ACCEPTED, ReferralStatus.ASSESSED, ReferralStatus.LAPSED}
+_WITHDRAWABLE = {
+    ReferralStatus.PENDING_APPROVAL,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.ASSESSED,
+    ReferralStatus.LAPSED,
+}
 
 
 @dataclass
@@ -171,6 +183,7 @@ class Referral(Aggregate[events.ReferralEvent]):
     """The reminders before the due time in force, earliest first."""
     reminded: frozenset[tuple[datetime, int]] = frozenset()
     """(due time, days before) of every reminder raised: each is raised once."""
+    _waiting: events.ApprovalRequested | None = field(default=None, repr=False, compare=False)
     decision_told: Decision | None = field(default=None, repr=False, compare=False)
     """The decision with every reason, screening ones included, as `submit` made it: for the
     officer's response to the submission only. Never stored, so None on a referral loaded from its
@@ -194,50 +207,167 @@ class Referral(Aggregate[events.ReferralEvent]):
 
         The recorded decision keeps the reasons resting on the offense and only one `screening`
         reason for those resting on screening facts; `decision_told` has them all, for the officer.
+        Under a policy with an approval gate the decision is only recommended: the referral waits
+        for its approver (`decide_approval`) or its timer (`apply_approval_timeout`).
         """
         if command.referred_at > command.at:
             raise InvalidReferral("referred_at", "referred_at is in the future")
         decision = decide(policy, eligibility_facts(command, policy))
         referral = cls(id=command.referral_id, decision_told=decision)
-        if not decision.eligible:
+        offense = command.offense
+        if policy.approval is not None:
             referral._record(
-                events.ReferralDeclined(
+                events.ApprovalRequested(
                     referral_id=command.referral_id,
                     jurisdiction=policy.id,
                     pathway=command.pathway,
                     referred_at=command.referred_at,
                     policy=policy.id,
                     policy_version=policy.version,
-                    reasons=tuple(events.ReasonRecord(code=r.code, message=r.message) for r in decision.kept.reasons),
+                    recommended=decision.eligible,
+                    reasons=_records(decision.kept.reasons),
+                    approver=policy.approval.by,
+                    decide_by=command.at + policy.approval.within,
+                    on_timeout=policy.approval.on_timeout,
+                    requested_at=command.at,
                     rms=command.rms,
-                    precinct=command.location.precinct,
+                    subject=command.subject,
+                    location=command.location,
+                    offense_category=offense.category if offense else None,
+                    offense_statute=offense.statute if offense else None,
+                    contact_drivers=command.contact_drivers,
                 )
             )
-            return referral
-        has_deadline = command.pathway == "arrest_diversion"
-        due_by = assessment_due_by(policy, command.referred_at) if has_deadline else None
-        # Counted from when intake decides, not from the referral: a reminder already past is left out.
-        reminders = reminder_schedule(policy, due_by, after=command.at) if due_by is not None else ()
-        referral._record(
+        elif decision.eligible:
+            referral._accept(policy, _Acceptance.of(command), at=command.at)
+        else:
+            referral._decline(policy, _Acceptance.of(command), _records(decision.kept.reasons))
+        return referral
+
+    @property
+    def approval(self) -> events.ApprovalRequested | None:
+        """The request of a referral waiting for its approver; None once decided (or never gated)."""
+        return self._waiting if self.status == ReferralStatus.PENDING_APPROVAL else None
+
+    def decide_approval(self, command: DecideApproval, policy: JurisdictionPolicy, *, actor: str) -> None:
+        """The approver accepts or declines the waiting referral, with a reason code; `policy` is
+        the version that judged it (`approval.policy_version`).
+
+        Raises `InvalidTransition` when the referral is not waiting, `ApprovalForbidden` when the
+        caller's role is not the policy's approver, `InvalidReferral` naming `reason_code` when the
+        code cannot justify the outcome (an override of the rules' decline must say why).
+        """
+        waiting = self._require_waiting()
+        if command.role != waiting.approver:
+            raise ApprovalForbidden(waiting.approver)
+        if (problem := approval_problem(command.outcome, command.reason_code, waiting.recommended)) is not None:
+            raise InvalidReferral("reason_code", problem)
+        approved = command.outcome == "approve"
+        self._record(
+            events.ApprovalDecided(
+                referral_id=self.id,
+                approved=approved,
+                decided_by=actor,
+                role=command.role,
+                reason_code=command.reason_code,
+                overrides_decline=approved and not waiting.recommended,
+                decided_at=command.at,
+            )
+        )
+        self._settle(
+            waiting, policy, approved, APPROVAL_DENIED, f"The {waiting.approver} declined the referral.", command.at
+        )
+
+    def apply_approval_timeout(self, command: ApplyApprovalTimeout, policy: JurisdictionPolicy) -> bool:
+        """Nobody decided in time: a referral the rules found eligible follows the policy's
+        `on_timeout`, any other is declined (a timer never overrides the rules). True when it was
+        decided now; False when the record says it is not waiting (decided already: the timer's
+        word came late) or its time is not up by `command.at` (the caller retries then)."""
+        waiting = self.approval
+        if waiting is None or command.at < waiting.decide_by:
+            return False
+        approved = waiting.recommended and waiting.on_timeout == "accept"
+        self._record(
+            events.ApprovalDecided(
+                referral_id=self.id,
+                approved=approved,
+                decided_by=TIMEOUT_DECIDER,
+                role=TIMEOUT_DECIDER,
+                reason_code="on_timeout_accept" if approved else APPROVAL_TIMED_OUT,
+                overrides_decline=False,
+                decided_at=command.at,
+            )
+        )
+        message = "Nobody decided in time and the policy declines referrals left undecided."
+        self._settle(waiting, policy, approved, APPROVAL_TIMED_OUT, message, command.at)
+        return True
+
+    def _require_waiting(self) -> events.ApprovalRequested:
+        if (waiting := self.approval) is None:
+            raise InvalidTransition(f"cannot decide the approval of a referral that is {self.status}", self.status)
+        return waiting
+
+    def _settle(
+        self,
+        waiting: events.ApprovalRequested,
+        policy: JurisdictionPolicy,
+        approved: bool,
+        code: str,
+        message: str,
+        at: datetime,
+    ) -> None:
+        """Record the decision's outcome: accepted (the assessment window starts now), or declined
+        with the rules' kept reasons (if they recommended a decline) and the approval's own."""
+        acceptance = _Acceptance.of_request(waiting)
+        if approved:
+            self._accept(policy, acceptance, at=at)
+        else:
+            reasons = (*waiting.reasons, events.ReasonRecord(code=code, message=message))
+            self._decline(policy, acceptance, reasons)
+
+    def _accept(self, policy: JurisdictionPolicy, acceptance: "_Acceptance", *, at: datetime) -> None:
+        """Record the acceptance: an arrest diversion's window runs from `start` (the referral's
+        time, or the approval's), its reminders counted from `at` (one already past is left out)."""
+        has_deadline = acceptance.pathway == "arrest_diversion"
+        start = acceptance.referred_at if acceptance.starts_at_referral else at
+        due_by = assessment_due_by(policy, start) if has_deadline else None
+        reminders = reminder_schedule(policy, due_by, after=at) if due_by is not None else ()
+        self._record(
             events.ReferralAccepted(
-                referral_id=command.referral_id,
+                referral_id=self.id,
                 jurisdiction=policy.id,
-                pathway=command.pathway,
-                referred_at=command.referred_at,
+                pathway=acceptance.pathway,
+                referred_at=acceptance.referred_at,
                 policy=policy.id,
                 policy_version=policy.version,
                 assessment_due_by=due_by,
                 lapse_action=policy.lapse_action if has_deadline else None,
-                rms=command.rms,
-                subject=command.subject,
-                location=command.location,
-                offense_category=command.offense.category if command.offense else None,
-                offense_statute=command.offense.statute if command.offense else None,
-                contact_drivers=command.contact_drivers,
+                rms=acceptance.rms,
+                subject=acceptance.subject,
+                location=acceptance.location,
+                offense_category=acceptance.offense_category,
+                offense_statute=acceptance.offense_statute,
+                contact_drivers=acceptance.contact_drivers,
                 assessment_reminders=reminders,
             )
         )
-        return referral
+
+    def _decline(
+        self, policy: JurisdictionPolicy, acceptance: "_Acceptance", reasons: tuple[events.ReasonRecord, ...]
+    ) -> None:
+        self._record(
+            events.ReferralDeclined(
+                referral_id=self.id,
+                jurisdiction=policy.id,
+                pathway=acceptance.pathway,
+                referred_at=acceptance.referred_at,
+                policy=policy.id,
+                policy_version=policy.version,
+                reasons=reasons,
+                rms=acceptance.rms,
+                precinct=acceptance.location.precinct,
+            )
+        )
 
     def record_assessment(self, completed_at: datetime) -> None:
         """The case agency completed the assessment; a repeat notice changes nothing.
@@ -411,6 +541,15 @@ class Referral(Aggregate[events.ReferralEvent]):
             self._record(events.WarrantRescissionNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
 
     @applies
+    def _approval_requested(self, event: events.ApprovalRequested) -> None:
+        self.status, self._waiting = ReferralStatus.PENDING_APPROVAL, event
+        self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
+
+    @applies
+    def _approval_decided(self, event: events.ApprovalDecided) -> None:
+        pass  # the acceptance or decline recorded with it changes the status
+
+    @applies
     def _accepted(self, event: events.ReferralAccepted) -> None:
         self.status = ReferralStatus.ACCEPTED
         self.jurisdiction, self.pathway = event.jurisdiction, event.pathway
@@ -462,3 +601,61 @@ class Referral(Aggregate[events.ReferralEvent]):
     @applies
     def _closed(self, event: events.ClosureNoted) -> None:
         self.closed = True
+
+
+class ApprovalForbidden(PermissionError):
+    """The caller's role is not the approver the referral's policy names."""
+
+    def __init__(self, approver: str) -> None:
+        super().__init__(f"only the jurisdiction's {approver} decides this referral's approval")
+        self.approver = approver
+
+
+@dataclass(frozen=True)
+class _Acceptance:
+    """What an acceptance (or a decline) publishes of the referral, from the submission or from the
+    approval request that held it while the referral waited."""
+
+    pathway: Pathway
+    referred_at: datetime
+    rms: RmsReference
+    subject: Subject
+    location: Location
+    offense_category: str | None
+    offense_statute: str | None
+    contact_drivers: tuple[str, ...]
+    starts_at_referral: bool
+    """The assessment window runs from the referral (decided at once) or from the acceptance (approved)."""
+
+    @classmethod
+    def of(cls, command: SubmitReferral) -> "_Acceptance":
+        offense = command.offense
+        return cls(
+            pathway=command.pathway,
+            referred_at=command.referred_at,
+            rms=command.rms,
+            subject=command.subject,
+            location=command.location,
+            offense_category=offense.category if offense else None,
+            offense_statute=offense.statute if offense else None,
+            contact_drivers=command.contact_drivers,
+            starts_at_referral=True,
+        )
+
+    @classmethod
+    def of_request(cls, request: events.ApprovalRequested) -> "_Acceptance":
+        return cls(
+            pathway=request.pathway,
+            referred_at=request.referred_at,
+            rms=request.rms,
+            subject=request.subject,
+            location=request.location,
+            offense_category=request.offense_category,
+            offense_statute=request.offense_statute,
+            contact_drivers=request.contact_drivers,
+            starts_at_referral=False,
+        )
+
+
+def _records(reasons: tuple[Reason, ...]) -> tuple[events.ReasonRecord, ...]:
+    return tuple(events.ReasonRecord(code=r.code, message=r.message) for r in reasons)

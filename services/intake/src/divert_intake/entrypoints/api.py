@@ -1,5 +1,6 @@
 """Intake's REST API: police RMS submit referrals, withdraw them and read their status; program
-managers extend deadlines and read the audit trail; agencies' integration administrators and
+managers extend deadlines and read the audit trail; prosecutors and program managers decide the
+referrals a policy's approval gate holds (`approvals.py`); agencies' integration administrators and
 prosecutors register the endpoints status changes are called back at (`callbacks.py`); anyone
 reads the jurisdictions' published rules. Who may call what is docs/access.md (`callers.py`)."""
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_intake.adapters.referral_views import find_jurisdiction
 from divert_intake.bootstrap import Intake, bootstrap
 from divert_intake.domain.referral import Referral
-from divert_intake.entrypoints import callbacks, jurisdictions, referrals
+from divert_intake.entrypoints import approvals, callbacks, jurisdictions, referrals
 from divert_intake.entrypoints.problems import PROBLEMS
 from divert_platform.app import create_app
 from divert_platform.audit import audit_router
@@ -29,7 +30,7 @@ def build_api(intake: Intake) -> FastAPI:
         description="Referrals from police records-management systems, decided by each jurisdiction's rules. "
         "Police views show status only, never case content.",
         parts=intake,
-        routers=[referrals.router, callbacks.router, jurisdictions.router, AUDIT],
+        routers=[referrals.router, approvals.router, callbacks.router, jurisdictions.router, AUDIT],
         problems=PROBLEMS,
         extra_checks={"temporal": intake.temporal.check},
     )

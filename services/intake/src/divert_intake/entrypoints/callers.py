@@ -27,6 +27,8 @@ Reader = Annotated[Principal, Depends(allow("officer", "program_manager"))]
 """An officer (its agency's referrals) or a program manager (its jurisdiction's)."""
 ProgramManager = Annotated[Principal, Depends(allow("program_manager"))]
 """A program manager (its jurisdiction's referrals)."""
+Approver = Annotated[Principal, Depends(allow("prosecutor", "program_manager"))]
+"""A prosecutor or program manager: decides the referrals its jurisdiction's policy sends it."""
 CallbackAdmin = Annotated[Principal, Depends(allow("agency_admin", "prosecutor"))]
 """An agency's integration administrator (its agency's callback endpoints) or a prosecutor (its
 jurisdiction's)."""
@@ -54,9 +56,14 @@ class ReferralScope:
 
 def scope_of(caller: Principal) -> ReferralScope:
     """The caller's scope: an officer sees its agency's referrals (`rms.agency`) of its token's
-    jurisdiction, the one it may refer into; a program manager sees its jurisdiction's."""
+    jurisdiction, the one it may refer into; a program manager or prosecutor its jurisdiction's
+    (every one for a prosecutor's token with `jurisdiction: "*"`)."""
     if caller.role == "officer":
         return ReferralScope(agency=caller.agency, jurisdiction=caller.jurisdiction)
+    if (
+        caller.jurisdiction == ALL_JURISDICTIONS
+    ):  # a state-wide prosecutor's office (`allow` admits it for no other role)
+        return ReferralScope()
     return ReferralScope(jurisdiction=caller.jurisdiction)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from divert_contracts.referrals import LapseAction, Pathway
+from divert_contracts.referrals import ApproverRole, LapseAction, Pathway
 from divert_intake.bootstrap import Policies
 from divert_intake.domain.facts import ContactDriver
 from divert_intake.domain.policy import (
@@ -125,6 +125,18 @@ class SocialContactView(BaseModel):
     source: SourceView | None
 
 
+class ApprovalView(BaseModel):
+    """The approval gate: every referral waits for a human decision before it is accepted or declined."""
+
+    by: ApproverRole = Field(description="Who decides: the jurisdiction's prosecutor or program manager.")
+    within: timedelta = Field(description="ISO-8601 duration from the submission the approver has.")
+    on_timeout: Literal["accept", "decline"] = Field(
+        description="What becomes of a referral the rules found eligible when nobody decides in time; one they "
+        "declined stays declined."
+    )
+    source: SourceView | None
+
+
 class JurisdictionView(BaseModel):
     """One version of a jurisdiction's eligibility and deadline rules."""
 
@@ -163,6 +175,9 @@ class JurisdictionView(BaseModel):
         "where an exclusion reads it); otherwise screenings give `prior_convictions` of these categories."
     )
     social_contact: SocialContactView | None
+    approval: ApprovalView | None = Field(
+        description="Null: the rules' decision applies at once; otherwise every referral waits in `pending_approval`."
+    )
     sources: RuleSourcesView
 
 
@@ -253,5 +268,6 @@ def view_of(policy: JurisdictionPolicy) -> JurisdictionView:
         social_contact=(
             SocialContactView.model_validate(policy.social_contact.model_dump()) if policy.social_contact else None
         ),
+        approval=ApprovalView.model_validate(policy.approval.model_dump()) if policy.approval else None,
         sources=RuleSourcesView.model_validate(policy.sources.model_dump()),
     )

@@ -1,10 +1,10 @@
 """How the intake API answers each refusal of its domain (beside the platform's own), and the
 problems its routes raise themselves."""
 
-from divert_intake.domain.referral import InvalidReferral, InvalidTransition
+from divert_intake.domain.referral import ApprovalForbidden, InvalidReferral, InvalidTransition
 from divert_intake.service_layer.handlers import ReferralNotFound
 from divert_intake.service_layer.ports import DuplicateActiveReferral
-from divert_platform.problems import Conflict, NotFound, ProblemMap, invalid
+from divert_platform.problems import Conflict, Forbidden, NotFound, ProblemMap, invalid
 
 
 class UnsafeTargetNow(Conflict):
@@ -18,4 +18,5 @@ PROBLEMS: ProblemMap = {
     InvalidTransition: lambda error: Conflict(str(error), current_state=str(error.current)),
     InvalidReferral: lambda error: invalid(f"body.{error.field}", str(error)),
     DuplicateActiveReferral: lambda error: Conflict(str(error), existing_referral_id=error.existing_referral_id),
+    ApprovalForbidden: lambda error: Forbidden(str(error)),
 }

@@ -2,8 +2,10 @@
 managers read and withdraw their jurisdiction's and extend deadlines. Who may call what is
 docs/access.md (`callers.py`)."""
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +131,7 @@ async def list_referrals(
         read.session, where, scope=scope_of(caller).as_filter(), cursor=cursor, limit=limit
     )
     await read.record("referral list", [row["referral_id"] for row in rows])
-    return ReferralPage(items=[_status_view(intake.policies, row) for row in rows], next_cursor=next_cursor)
+    return ReferralPage(items=[status_view(intake.policies, row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{referral_id}", response_model=ReferralStatusView, summary="A referral's status")
@@ -139,9 +141,9 @@ async def get_referral(referral_id: ReferralId, caller: Reader, intake: Parts, r
 
     A referral outside the caller's agency or jurisdiction is a 404. The read is recorded in
     the audit trail with the purpose given."""
-    row = await _visible(read.session, referral_id, scope_of(caller))
+    row = await visible_row(read.session, referral_id, scope_of(caller))
     await read.record("referral status", [str(referral_id)])
-    return _status_view(intake.policies, row)
+    return status_view(intake.policies, row)
 
 
 @router.post(
@@ -166,11 +168,11 @@ async def withdraw_referral(
     scope, command = scope_of(caller), WithdrawReferral(referral_id, body.reason, at=utcnow())
 
     async def withdraw() -> Ids:
-        await _visible(uow.session, referral_id, scope)
+        await visible_row(uow.session, referral_id, scope)
         await handlers.withdraw_referral(command, uow)
         return {"referral_id": referral_id}
 
-    view = _status_now(uow, intake.policies, scope)
+    view = status_now(uow, intake.policies, scope)
     # A consumer noting news on the same referral may win the race for its stream; the retry sees it.
     return await idempotency.run(uow, body, withdraw, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
@@ -196,15 +198,15 @@ async def extend_deadline(
     command = ExtendDeadline(referral_id, body.assessment_due_by, body.reason, at=utcnow())
 
     async def extend() -> Ids:
-        await _visible(uow.session, referral_id, scope)
+        await visible_row(uow.session, referral_id, scope)
         await handlers.extend_deadline(command, uow)
         return {"referral_id": referral_id}
 
-    view = _status_now(uow, intake.policies, scope)
+    view = status_now(uow, intake.policies, scope)
     return await idempotency.run(uow, body, extend, view=view, retry_on=(ConcurrencyConflict,), attempts=3)
 
 
-async def _visible(session: AsyncSession, referral_id: UUID, scope: ReferralScope) -> dict[str, Any]:
+async def visible_row(session: AsyncSession, referral_id: UUID, scope: ReferralScope) -> dict[str, Any]:
     """The referral's status row; a 404, exactly as if it did not exist, outside the caller's scope."""
     row = await find_status(session, referral_id)
     if row is None or not scope.admits(row):
@@ -212,11 +214,11 @@ async def _visible(session: AsyncSession, referral_id: UUID, scope: ReferralScop
     return row
 
 
-def _status_now(uow: SqlIntakeUnitOfWork, policies: PolicyBook, scope: ReferralScope) -> View:
+def status_now(uow: SqlIntakeUnitOfWork, policies: PolicyBook, scope: ReferralScope) -> View:
     """The answer of a command on a referral: its status view as it stands (a 404 outside `scope`)."""
 
     async def view(ids: Ids) -> dict[str, Any]:
-        return _status_view(policies, await _visible(uow.session, ids["referral_id"], scope)).model_dump(mode="json")
+        return status_view(policies, await visible_row(uow.session, ids["referral_id"], scope)).model_dump(mode="json")
 
     return view
 
@@ -225,23 +227,24 @@ def _as_kept(uow: SqlIntakeUnitOfWork, policies: PolicyBook, scope: ReferralScop
     """The answer to a submission as intake keeps it, with the kept decision (what a retry gets)."""
 
     async def view(ids: Ids) -> dict[str, Any]:
-        row = await _visible(uow.session, ids["referral_id"], scope)
+        row = await visible_row(uow.session, ids["referral_id"], scope)
         decision = DecisionView.model_validate(row["decision"])
         policy = policies.version(row["jurisdiction"], decision.policy_version) or policies.latest(row["jurisdiction"])
         due = row["assessment_due_by"]
         return SubmittedReferral(
             referral_id=row["referral_id"],
-            status="accepted" if decision.eligible else "declined",
+            status=_decided_status(row["status"], decision.eligible),
             jurisdiction=row["jurisdiction"],
             pathway=row["pathway"],
             decision=decision,
             assessment_due_by=due.astimezone(policy.zone) if due and policy else due,
+            approval_due_by=_local(row["approval_due_by"], policy.zone if policy else None),
         ).model_dump(mode="json")
 
     return view
 
 
-def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusView:
+def status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusView:
     policy = policies.latest(row["jurisdiction"])
     zone = policy.zone if policy else None
     return ReferralStatusView(
@@ -254,6 +257,7 @@ def _status_view(policies: PolicyBook, row: dict[str, Any]) -> ReferralStatusVie
         enrolled=row["enrolled"],
         warrant_requested=row["warrant_requested"],
         case_closed=row["closed"],
+        approval_due_by=_local(row["approval_due_by"], zone),
     )
 
 
@@ -261,9 +265,10 @@ def _submitted(submission: handlers.Submission, decision: Decision | None) -> di
     """The answer to a submission, giving `decision`: the one told to the officer, or the kept one."""
     referral, policy = submission.referral, submission.policy
     assert decision is not None and referral.pathway is not None, "a submitted referral is decided"
+    waiting = referral.approval
     return SubmittedReferral(
         referral_id=referral.id,
-        status="accepted" if decision.eligible else "declined",
+        status=_decided_status(referral.status, decision.eligible),
         jurisdiction=policy.id,
         pathway=referral.pathway,
         decision=DecisionView(
@@ -273,4 +278,16 @@ def _submitted(submission: handlers.Submission, decision: Decision | None) -> di
             reasons=[ReasonView(code=r.code, message=r.message) for r in decision.reasons],
         ),
         assessment_due_by=referral.assessment_due_by.astimezone(policy.zone) if referral.assessment_due_by else None,
+        approval_due_by=_local(waiting.decide_by if waiting else None, policy.zone),
     ).model_dump(mode="json")
+
+
+def _decided_status(status: str | None, eligible: bool) -> Literal["pending_approval", "accepted", "declined"]:
+    """What a submission's answer says: waiting at the gate, or the rules' decision applied."""
+    if status == "pending_approval":
+        return "pending_approval"
+    return "accepted" if eligible else "declined"
+
+
+def _local(moment: datetime | None, zone: ZoneInfo | None) -> datetime | None:
+    return moment.astimezone(zone) if moment is not None and zone is not None else moment

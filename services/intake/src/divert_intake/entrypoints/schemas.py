@@ -7,15 +7,16 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from divert_contracts import referrals
-from divert_contracts.referrals import Pathway
+from divert_contracts.referrals import ApproverRole, Pathway
 from divert_contracts.timestamps import IsoDate, IsoDateTime
 from divert_intake.domain import facts
+from divert_intake.domain.approvals import APPROVAL_REASONS, DENIAL_REASONS, ApprovalOutcome
 from divert_intake.domain.policy import MAX_EXCLUSIONS, PolicyVersion, ReasonMessage
 from divert_platform.pagination import Cursor
 from divert_platform.text import Code, JurisdictionId, free_text
 
 ContactDriver = facts.ContactDriver
-Status = Literal["accepted", "declined", "assessed", "lapsed", "withdrawn"]
+Status = Literal["pending_approval", "accepted", "declined", "assessed", "lapsed", "withdrawn"]
 
 Conviction = Annotated[str, free_text(200)]
 MAX_PRIOR_CONVICTIONS = 50
@@ -154,12 +155,20 @@ class SubmittedReferral(BaseModel):
     """The answer to a submission: the decision, and the due time of an arrest diversion."""
 
     referral_id: UUID
-    status: Literal["accepted", "declined"]
+    status: Literal["pending_approval", "accepted", "declined"] = Field(
+        description="`pending_approval` where the policy requires a human decision: `decision` is then the "
+        "rules' recommendation, and the referral is accepted or declined by its approver or, at `approval_due_by`, "
+        "by the policy's rule."
+    )
     jurisdiction: JurisdictionId
     pathway: Pathway
     decision: DecisionView
     assessment_due_by: datetime | None = Field(
-        description="End of the assessment window in the jurisdiction's time zone (arrest diversions only)."
+        description="End of the assessment window in the jurisdiction's time zone (arrest diversions only; "
+        "set at acceptance when the referral waits for approval)."
+    )
+    approval_due_by: datetime | None = Field(
+        None, description="While `pending_approval`: when the policy's rule decides if nobody has."
     )
 
 
@@ -175,10 +184,50 @@ class ReferralStatusView(BaseModel):
     enrolled: bool
     warrant_requested: bool
     case_closed: bool = Field(description="The case agency closed the case (never why).")
+    approval_due_by: datetime | None = Field(
+        None, description="While `pending_approval`: when the policy's rule decides if nobody has."
+    )
 
 
 class ReferralPage(BaseModel):
     """One page of referrals, newest first; pass `next_cursor` as `cursor` for the next page."""
 
     items: list[ReferralStatusView] = Field(max_length=MAX_PAGE)
+    next_cursor: Cursor | None
+
+
+class ApprovalRequest(BaseModel):
+    """The approver's decision on a referral waiting at its policy's gate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: ApprovalOutcome = Field(description="`approve` accepts the referral, `deny` declines it.")
+    reason_code: Code = Field(
+        description="Why, as a code: to approve, one of "
+        + ", ".join(APPROVAL_REASONS)
+        + " (every code but meets_criteria may override a decline the rules recommended); to deny, one of "
+        + ", ".join(DENIAL_REASONS)
+        + "."
+    )
+
+
+class ApprovalView(BaseModel):
+    """A referral waiting for its approver: status and the rules' recommendation only, never the
+    person's details (prosecutors see no more than the police status view and the RMS reference)."""
+
+    referral_id: UUID
+    jurisdiction: JurisdictionId
+    pathway: Pathway
+    agency: Annotated[str, free_text(64)] = Field(description="The referring agency (RMS).")
+    case_number: Annotated[str, free_text(64)] = Field(description="The RMS case number.")
+    referred_at: datetime
+    approver: ApproverRole
+    approval_due_by: datetime = Field(description="When the policy's rule decides if nobody has.")
+    recommendation: DecisionView = Field(description="What the jurisdiction's rules decided.")
+
+
+class ApprovalPage(BaseModel):
+    """One page of the approval queue, soonest due first; pass `next_cursor` as `cursor` for the next."""
+
+    items: list[ApprovalView] = Field(max_length=MAX_PAGE)
     next_cursor: Cursor | None

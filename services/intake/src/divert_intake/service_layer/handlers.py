@@ -15,11 +15,19 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
-from divert_contracts.referrals import LapseAction, ReferralAccepted, ReferralDeadlineExtended, ReferralWithdrawn
+from divert_contracts.referrals import (
+    LapseAction,
+    ReferralAccepted,
+    ReferralApprovalRequested,
+    ReferralDeadlineExtended,
+    ReferralWithdrawn,
+)
 from divert_contracts.warrants import WarrantRequested, WarrantRequestRescinded
 from divert_intake.adapters.metrics import deadline_start_latency
 from divert_intake.deadline.models import DeadlineInput
 from divert_intake.domain.commands import (
+    ApplyApprovalTimeout,
+    DecideApproval,
     ExtendDeadline,
     RaiseReminder,
     RecordLapse,
@@ -28,6 +36,7 @@ from divert_intake.domain.commands import (
 )
 from divert_intake.domain.policy import JurisdictionPolicy
 from divert_intake.domain.referral import (
+    InvalidTransition,
     LapseRefusal,
     LapseRefused,
     Referral,
@@ -35,8 +44,9 @@ from divert_intake.domain.referral import (
     ReminderRefused,
     policy_for,
 )
-from divert_intake.service_layer.ports import DeadlineClock
+from divert_intake.service_layer.ports import ApprovalTimer, DeadlineClock
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from divert_platform.audit import WRITE_REASON
 from divert_platform.cause import Cause
 
 
@@ -84,6 +94,36 @@ async def extend_deadline(command: ExtendDeadline, uow: IntakeUnitOfWork) -> Ref
     referral.extend_deadline(command.assessment_due_by, command.reason, command.at, policy)
     await uow.referrals.save(referral)
     return referral
+
+
+async def decide_approval(command: DecideApproval, uow: IntakeUnitOfWork) -> Referral:
+    """The approver accepts or declines a referral waiting at its policy's gate, attributed to the
+    unit of work's cause (who decided, kept with the reason code in the event store)."""
+    referral = await _load(uow, command.referral_id)
+    referral.decide_approval(command, _judging_policy(uow, referral), actor=uow.cause.actor)
+    # The reason goes with the attribution, so the audit trail shows who decided and why.
+    await uow.referrals.save(referral, {**uow.cause.metadata(), WRITE_REASON: command.reason_code})
+    return referral
+
+
+async def apply_approval_timeout(command: ApplyApprovalTimeout, uow: IntakeUnitOfWork) -> bool:
+    """The approval timer fired: apply the policy's rule to a referral still waiting whose time
+    intake's record agrees is up (`Referral.apply_approval_timeout`). True when it was decided now.
+    An unknown referral is not an error: the timer's word is a claim, and nothing is recorded."""
+    referral = await uow.referrals.get(command.referral_id)
+    if referral is None or referral.approval is None:
+        return False
+    decided = referral.apply_approval_timeout(command, _judging_policy(uow, referral))
+    if decided:
+        await uow.referrals.save(referral)
+    return decided
+
+
+async def approval_due(referral_id: UUID, uow: IntakeUnitOfWork) -> datetime | None:
+    """When the referral's approval timer should fire by intake's record; None when it is not waiting."""
+    referral = await uow.referrals.get(referral_id)
+    waiting = referral.approval if referral is not None else None
+    return waiting.decide_by if waiting is not None else None
 
 
 async def record_lapse(command: RecordLapse, uow: IntakeUnitOfWork) -> str | None:
@@ -170,6 +210,22 @@ async def when_referral_accepted_start_deadline(
         deadline_start_latency.record(max(waited, 0.0), {"jurisdiction": event.jurisdiction})
 
 
+async def when_approval_requested_start_timer(
+    event: ReferralApprovalRequested,
+    cause: Cause,
+    *,
+    timer: ApprovalTimer,
+    unit_of_work: Callable[[], IntakeUnitOfWork],
+) -> None:
+    """Start the approval timer of a referral still waiting in intake's record, due when the record
+    says (never the event's word: a re-read old event starts nothing for a decided referral). A
+    consumer effect, run with no transaction open, like the deadline's start."""
+    async with unit_of_work() as uow:
+        decide_by = await approval_due(event.referral_id, uow)
+    if decide_by is not None:
+        await timer.start(str(event.referral_id), decide_by)
+
+
 async def when_case_assessed_stop_deadline(
     event: CaseAssessedMilestone, uow: IntakeUnitOfWork, *, clock: DeadlineClock
 ) -> None:
@@ -235,6 +291,17 @@ async def _note(uow: IntakeUnitOfWork, referral_id: UUID, change: Callable[[Refe
     if referral is not None:
         change(referral)
         await uow.referrals.save(referral)
+
+
+def _judging_policy(uow: IntakeUnitOfWork, referral: Referral) -> JurisdictionPolicy:
+    """The policy version that judged a waiting referral (its approval request names it)."""
+    waiting = referral.approval
+    if waiting is None:
+        raise InvalidTransition(f"cannot decide the approval of a referral that is {referral.status}", referral.status)
+    policy = uow.policies.version(waiting.jurisdiction, waiting.policy_version)
+    if policy is None:  # versions are never removed (domain/policy.py); a missing one is a deployment fault
+        raise LookupError(f"policy {waiting.jurisdiction} version {waiting.policy_version} is not loaded")
+    return policy
 
 
 def _deadline_of(referral: Referral) -> DeadlineInput | None:

@@ -27,6 +27,18 @@ def to_integration_event(event: events.ReferralEvent, referral: Referral) -> Int
                 offense_statute=event.offense_statute,
                 assessment_reminders_at=tuple(reminder.at for reminder in event.assessment_reminders),
             )
+        case events.ApprovalRequested():
+            return contract.ReferralApprovalRequested(
+                referral_id=event.referral_id,
+                jurisdiction=event.jurisdiction,
+                pathway=event.pathway,
+                referred_at=event.referred_at,
+                policy=event.policy,
+                policy_version=event.policy_version,
+                approver=event.approver,
+                decide_by=event.decide_by,
+                requested_at=event.requested_at,
+            )
         case events.AssessmentDeadlineLapsed():
             return contract.ReferralAssessmentDeadlineLapsed(
                 referral_id=event.referral_id,

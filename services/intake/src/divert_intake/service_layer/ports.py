@@ -33,3 +33,15 @@ class DeadlineClock(Protocol):
 
     async def extend(self, deadline: DeadlineInput, assessment_due_by: datetime) -> None:
         """The due time moved later."""
+
+
+class ApprovalTimer(Protocol):
+    """The durable timer of a referral waiting at an approval gate (a Temporal workflow in production).
+
+    It only says when to look: at `decide_by` intake applies the policy's rule to the referral if
+    its own record still shows it waiting (`handlers.apply_approval_timeout`). Starting is safe to
+    repeat: one timer per referral.
+    """
+
+    async def start(self, referral_id: str, decide_by: datetime) -> None:
+        """Start the referral's timer, due at `decide_by`."""

@@ -17,6 +17,7 @@ from divert_platform.callbacks.outbox import StatusChange
 from divert_platform.clock import utcnow
 
 CallbackType = Literal[
+    "referral.pending_approval",
     "referral.accepted",
     "referral.declined",
     "referral.assessed",
@@ -32,12 +33,14 @@ CallbackType = Literal[
 CALLBACK_TYPES: tuple[CallbackType, ...] = get_args(CallbackType)
 
 PROSECUTION_TYPES: tuple[CallbackType, ...] = (
+    "referral.pending_approval",
     "referral.lapsed",
     "referral.warrant_requested",
     "referral.warrant_rescinded",
     "referral.withdrawn",
 )
-"""The types a jurisdiction-wide (prosecutor's office) endpoint may receive."""
+"""The types a jurisdiction-wide (prosecutor's office) endpoint may receive: a referral waiting for
+the office's approval, and the changes that decide whether a warrant may be sought."""
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://divert.invalid/callbacks")
 
@@ -47,6 +50,13 @@ def status_change(event: events.ReferralEvent, version: int, view: Mapping[str, 
     partners are told of. `view` is the referral's police status row, already updated by it."""
     data: dict[str, Any]
     match event:
+        case events.ApprovalRequested():
+            kind, at = "pending_approval", event.requested_at
+            data = {
+                "approver": event.approver,
+                "decide_by": _iso(event.decide_by),
+                "policy_version": event.policy_version,
+            }
         case events.ReferralAccepted():
             kind, at = "accepted", event.referred_at
             data = {
