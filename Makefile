@@ -36,7 +36,7 @@ test: install ## Unit, integration (SQLite, real broker, real Temporal) and end-
 	$(BIN)/pytest -q
 
 test-unit: install
-	$(BIN)/pytest -q contracts/tests libs/platform/tests/unit services/*/tests/unit bench/tests
+	$(BIN)/pytest -q contracts/tests libs/platform/tests/unit services/*/tests/unit deploy/local/tests bench/tests
 
 test-integration: install
 	$(BIN)/pytest -q libs/platform/tests/integration services/*/tests/integration

@@ -33,10 +33,16 @@ class StopSignals:
     A second signal must not cut the stop short: that is how a double Ctrl-C used to leave every
     process running, holding every port. Installed also where a shell made a background job ignore
     SIGINT; SIGHUP is left ignored under `nohup`.
+
+    The handler raises `StopRequested` in whatever the main thread is running, and Python drops an
+    exception raised inside a callback it ignores errors of (logging's at-fork hook, run after each
+    subprocess is forked): a signal arriving there would be lost, and every later one only noted.
+    So the signal is also kept in `requested`, which the supervisor's loop checks.
     """
 
     def __init__(self) -> None:
         self.stopping = False
+        self.requested: str | None = None
         for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             if stop_signal == signal.SIGHUP and signal.getsignal(stop_signal) == signal.SIG_IGN:
                 continue
@@ -52,7 +58,7 @@ class StopSignals:
             # os.write, not print: the handler may run in the middle of a print.
             os.write(sys.stderr.fileno(), f"{name}: already stopping every process, wait for it\n".encode())
             return
-        self.stopping = True
+        self.stopping, self.requested = True, name
         raise StopRequested(name)
 
 
@@ -96,6 +102,8 @@ def run(
         # as the deploy manifests' schedule does.
         next_purge = time.monotonic()
         while not (dead := stack.dead()):
+            if signals.requested is not None:  # its exception was lost (see StopSignals)
+                raise StopRequested(signals.requested)
             if time.monotonic() >= next_purge:
                 stack.purge()
                 next_purge += PURGE_EVERY_SECONDS

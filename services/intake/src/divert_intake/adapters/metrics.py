@@ -1,10 +1,11 @@
-"""Intake's business metrics: referrals decided, deadline clocks started, reminders raised, windows
-lapsed, lapses refused."""
+"""Intake's business metrics: referrals decided or held for approval, deadline clocks started,
+reminders raised, windows lapsed, lapses refused."""
 
 from opentelemetry import metrics
 
 from divert_contracts.referrals import (
     ReferralAccepted,
+    ReferralApprovalRequested,
     ReferralAssessmentDeadlineLapsed,
     ReferralAssessmentDueSoon,
     ReferralDeclined,
@@ -17,6 +18,12 @@ count_committed = (
     CommittedEventCounter()
     .count(ReferralAccepted, "divert.referrals", REFERRALS, labels=("jurisdiction", "pathway"), decision="accepted")
     .count(ReferralDeclined, "divert.referrals", REFERRALS, labels=("jurisdiction", "pathway"), decision="declined")
+    .count(
+        ReferralApprovalRequested,
+        "divert.approvals.requested",
+        "Referrals held at their policy's approval gate, by jurisdiction and approver role.",
+        labels=("jurisdiction", "approver"),
+    )
     .count(
         ReferralAssessmentDeadlineLapsed,
         "divert.deadline.lapses",
