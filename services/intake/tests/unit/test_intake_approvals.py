@@ -203,6 +203,16 @@ class TestWhatPartnersAreTold:
         assert change is not None and change.event_type == "referral.pending_approval"
         assert change.data["approver"] == "prosecutor" and "Doe" not in str(change.data)
 
+    async def test_an_acceptance_after_the_wait_is_dated_by_its_approval(self, uow, book) -> None:
+        referral = await waiting(uow)
+        later = NOW + timedelta(hours=5)
+        await run(uow, PROSECUTOR, handlers.decide_approval, decide(referral, at=later))
+        accepted = uow.referrals.streams[referral.id][-1]
+        assert isinstance(accepted, events.ReferralAccepted) and accepted.approved_at == later
+        view = {"jurisdiction": "king-county", "agency": "SPD", "case_number": "x", "pathway": "arrest_diversion"}
+        change = status_change(accepted, 3, view | {"status": "accepted"})
+        assert change is not None and change.occurred_at == later
+
 
 def test_reason_codes_justify_only_their_own_outcome() -> None:
     assert approval_problem("approve", "meets_criteria", recommended=True) is None

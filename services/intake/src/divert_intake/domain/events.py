@@ -49,6 +49,8 @@ class ReferralAccepted(ReferralEvent):
     contact_drivers: tuple[str, ...]
     assessment_reminders: tuple[Reminder, ...] = ()
     """The reminders before the due time, earliest first (none in events stored before reminders)."""
+    approved_at: datetime | None = None
+    """When its approver (or its policy's rule) accepted a referral that waited at an approval gate."""
 
 
 class ReferralDeclined(ReferralEvent):

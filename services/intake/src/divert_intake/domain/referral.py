@@ -263,20 +263,9 @@ class Referral(Aggregate[events.ReferralEvent]):
         if (problem := approval_problem(command.outcome, command.reason_code, waiting.recommended)) is not None:
             raise InvalidReferral("reason_code", problem)
         approved = command.outcome == "approve"
-        self._record(
-            events.ApprovalDecided(
-                referral_id=self.id,
-                approved=approved,
-                decided_by=actor,
-                role=command.role,
-                reason_code=command.reason_code,
-                overrides_decline=approved and not waiting.recommended,
-                decided_at=command.at,
-            )
-        )
-        self._settle(
-            waiting, policy, approved, APPROVAL_DENIED, f"The {waiting.approver} declined the referral.", command.at
-        )
+        decided = (actor, command.role, command.reason_code)
+        denial = events.ReasonRecord(code=APPROVAL_DENIED, message=f"The {waiting.approver} declined the referral.")
+        self._settle(waiting, policy, approved, decided, denial, command.at)
 
     def apply_approval_timeout(self, command: ApplyApprovalTimeout, policy: JurisdictionPolicy) -> bool:
         """Nobody decided in time: a referral the rules found eligible follows the policy's
@@ -287,19 +276,10 @@ class Referral(Aggregate[events.ReferralEvent]):
         if waiting is None or command.at < waiting.decide_by:
             return False
         approved = waiting.recommended and waiting.on_timeout == "accept"
-        self._record(
-            events.ApprovalDecided(
-                referral_id=self.id,
-                approved=approved,
-                decided_by=TIMEOUT_DECIDER,
-                role=TIMEOUT_DECIDER,
-                reason_code="on_timeout_accept" if approved else APPROVAL_TIMED_OUT,
-                overrides_decline=False,
-                decided_at=command.at,
-            )
-        )
+        decided = (TIMEOUT_DECIDER, TIMEOUT_DECIDER, "on_timeout_accept" if approved else APPROVAL_TIMED_OUT)
         message = "Nobody decided in time and the policy declines referrals left undecided."
-        self._settle(waiting, policy, approved, APPROVAL_TIMED_OUT, message, command.at)
+        timed_out = events.ReasonRecord(code=APPROVAL_TIMED_OUT, message=message)
+        self._settle(waiting, policy, approved, decided, timed_out, command.at)
         return True
 
     def _require_waiting(self) -> events.ApprovalRequested:
@@ -312,18 +292,31 @@ class Referral(Aggregate[events.ReferralEvent]):
         waiting: events.ApprovalRequested,
         policy: JurisdictionPolicy,
         approved: bool,
-        code: str,
-        message: str,
+        decided: tuple[str, str, str],
+        decline: events.ReasonRecord,
         at: datetime,
     ) -> None:
-        """Record the decision's outcome: accepted (the assessment window starts now), or declined
-        with the rules' kept reasons (if they recommended a decline) and the approval's own."""
+        """Record the decision (`decided`: by whom, in which role, the reason code), then its
+        outcome: accepted (the assessment window starts now), or declined with the rules' kept
+        reasons (if they recommended a decline) and `decline`. Accepting what the rules declined
+        is an override."""
+        by, role, reason_code = decided
+        self._record(
+            events.ApprovalDecided(
+                referral_id=self.id,
+                approved=approved,
+                decided_by=by,
+                role=role,
+                reason_code=reason_code,
+                overrides_decline=approved and not waiting.recommended,
+                decided_at=at,
+            )
+        )
         acceptance = _Acceptance.of_request(waiting)
         if approved:
             self._accept(policy, acceptance, at=at)
         else:
-            reasons = (*waiting.reasons, events.ReasonRecord(code=code, message=message))
-            self._decline(policy, acceptance, reasons)
+            self._decline(policy, acceptance, (*waiting.reasons, decline))
 
     def _accept(self, policy: JurisdictionPolicy, acceptance: "_Acceptance", *, at: datetime) -> None:
         """Record the acceptance: an arrest diversion's window runs from `start` (the referral's
@@ -349,6 +342,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                 offense_statute=acceptance.offense_statute,
                 contact_drivers=acceptance.contact_drivers,
                 assessment_reminders=reminders,
+                approved_at=None if acceptance.starts_at_referral else at,
             )
         )
 

@@ -58,7 +58,7 @@ def status_change(event: events.ReferralEvent, version: int, view: Mapping[str, 
                 "policy_version": event.policy_version,
             }
         case events.ReferralAccepted():
-            kind, at = "accepted", event.referred_at
+            kind, at = "accepted", event.approved_at or event.referred_at
             data = {
                 "assessment_due_by": _iso(event.assessment_due_by),
                 "lapse_action": event.lapse_action,
