@@ -192,6 +192,7 @@ async def test_two_demo_referrals_one_assessed_in_time_one_lapsed(stack: Stack, 
             "enrolled",
             "warrant_requested",
             "case_closed",
+            "approval_due_by",  # null: only a referral waiting at an approval gate has one
         }
 
         # 6b. Blake's referral turns out to have been an officer's error: withdrawn after the lapse,

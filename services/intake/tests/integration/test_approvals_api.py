@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
+from divert_intake.adapters.tables import held_contacts, referral_status
 from divert_intake.bootstrap import Intake
 from divert_intake.domain.policy import ApprovalRule, PolicyBook, load_policy_book
 from divert_intake.entrypoints.api import build_api
@@ -345,6 +346,31 @@ async def test_a_denial_declines_without_telling_police_why_and_releases_the_rms
     resubmitted = await api.post("/v1/referrals", json=referral(), headers=officer)
     assert resubmitted.status_code == 201, resubmitted.text
     assert resubmitted.json()["status"] == "pending_approval"
+
+
+async def test_a_referral_denied_at_its_gate_leaves_no_personal_details_in_intakes_database(
+    api: httpx.AsyncClient, gated_intake: Intake, officer: Headers, prosecutor: Headers
+) -> None:
+    created = await submit(api, officer, referral(case_number="2026-0077"))
+    referral_id = created["referral_id"]
+    assert FAMILY_NAME in await _everything_stored(gated_intake)  # held while it waits
+
+    assert (await decide(api, referral_id, prosecutor, "deny", "public_safety")).status_code == 200
+
+    stored = await _everything_stored(gated_intake)
+    for detail in (GIVEN_NAME, FAMILY_NAME, PHONE, DATE_OF_BIRTH, "P-4242", "Uptown"):
+        assert detail not in stored, detail
+
+
+async def _everything_stored(intake: Intake) -> str:
+    """Every row of intake's event store, outbox, status view and held details, as text."""
+    async with intake.sessions() as session:
+        rows = [
+            dict(row._mapping)
+            for table in (events, outbox, referral_status, held_contacts)
+            for row in await session.execute(select(table))
+        ]
+    return json.dumps(rows, default=str)
 
 
 async def test_a_denial_of_a_referral_the_rules_declined_keeps_their_reasons_beside_the_denial(

@@ -1,15 +1,34 @@
 """Intake's handlers on in-memory storage: a fake unit of work with the real repository's contract."""
 
 from datetime import datetime
+from uuid import UUID
 
 import pytest
 
 from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.events import HeldContact
 from divert_intake.domain.policy import load_policy_book
 from divert_intake.domain.referral import Referral
 from divert_intake.service_layer.integration import to_integration_event
 from divert_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from divert_platform.fakes import FakeUnitOfWork, InMemoryRepository
+
+
+class InMemoryHeldContacts:
+    """Held contact details in a dict (`HeldContacts`)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, HeldContact] = {}
+
+    async def hold(self, referral_id: UUID, held: HeldContact) -> None:
+        assert referral_id not in self.rows, "a referral starts waiting once"
+        self.rows[referral_id] = held
+
+    async def get(self, referral_id: UUID) -> HeldContact | None:
+        return self.rows.get(referral_id)
+
+    async def release(self, referral_id: UUID) -> None:
+        self.rows.pop(referral_id, None)
 
 
 class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
@@ -18,6 +37,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork, IntakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_integration_event)
         self.referrals = InMemoryRepository(Referral, self)
+        self.held_contacts = InMemoryHeldContacts()
         self.policies = load_policy_book()
 
 

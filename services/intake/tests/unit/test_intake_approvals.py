@@ -80,6 +80,20 @@ class TestSubmission:
         assert isinstance(published, contract.ReferralApprovalRequested)
         assert published.decide_by == NOW + WITHIN and "subject" not in published.model_dump()
 
+    async def test_the_persons_details_wait_beside_the_event_store_and_go_at_the_decision(self, uow, book) -> None:
+        referral = await waiting(uow)
+        [requested] = uow.referrals.streams[referral.id]
+        assert "Doe" not in requested.model_dump_json()
+        assert uow.held_contacts.rows[referral.id].subject.family_name == "Doe"
+        await run(uow, PROSECUTOR, handlers.decide_approval, decide(referral, "deny", "public_safety"))
+        assert referral.id not in uow.held_contacts.rows
+        assert all("Doe" not in event.model_dump_json() for event in uow.referrals.streams[referral.id])
+
+    async def test_a_withdrawal_at_the_gate_lets_the_details_go(self, uow, book) -> None:
+        referral = await waiting(uow)
+        await run(uow, OFFICER, handlers.withdraw_referral, WithdrawReferral(referral.id, "officer error", NOW))
+        assert uow.held_contacts.rows == {}
+
     async def test_a_referral_the_rules_decline_waits_too_with_its_kept_reasons(self, uow, book) -> None:
         over = Offense(category="drug_possession", drug_quantity_grams=5, drug_type="opioid")
         referral = await waiting(uow, offense=over)

@@ -37,3 +37,12 @@ active_referrals = Table(
     Column("pathway", String(32), primary_key=True),
     Column("referral_id", String(36), nullable=False, unique=True),
 )
+
+# The person's details of a referral waiting at its approval gate, deleted at the decision.
+held_contacts = Table(
+    "held_contacts",
+    metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("contact", JSON, nullable=False),
+    Column("held_at", UtcDateTime, nullable=False),
+)

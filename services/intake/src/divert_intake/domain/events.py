@@ -70,11 +70,22 @@ class ReferralDeclined(ReferralEvent):
     precinct: str | None = None
 
 
+class HeldContact(BaseModel):
+    """Who a waiting referral is about and where the contact happened: held outside the event
+    store while the referral waits at its approval gate (`HeldContacts`), so that a referral
+    declined there keeps no personal details, as one declined at once keeps none."""
+
+    model_config = ConfigDict(frozen=True)
+    subject: Subject
+    location: Location
+
+
 class ApprovalRequested(ReferralEvent):
     """The policy's approval gate: the referral waits for its approver until `decide_by`.
 
-    Holds what an acceptance will publish (the subject among it, as `ReferralAccepted` does) and
-    the rules' recommendation with its kept reasons; screening facts are gone already.
+    Holds the rules' recommendation with its kept reasons and what an acceptance will publish but
+    the person's details (`HeldContact`, kept beside the event store until the decision);
+    screening facts are gone already.
     """
 
     jurisdiction: str
@@ -91,8 +102,6 @@ class ApprovalRequested(ReferralEvent):
     on_timeout: Literal["accept", "decline"]
     requested_at: datetime
     rms: RmsReference
-    subject: Subject
-    location: Location
     offense_category: str | None
     offense_statute: str | None
     contact_drivers: tuple[str, ...]

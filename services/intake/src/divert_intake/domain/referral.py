@@ -184,6 +184,9 @@ class Referral(Aggregate[events.ReferralEvent]):
     reminded: frozenset[tuple[datetime, int]] = frozenset()
     """(due time, days before) of every reminder raised: each is raised once."""
     _waiting: events.ApprovalRequested | None = field(default=None, repr=False, compare=False)
+    held: events.HeldContact | None = field(default=None, repr=False, compare=False)
+    """The person's details a submission held back from the event store while the referral waits
+    at its approval gate: set by `submit` only, for the handler to keep aside (`HeldContacts`)."""
     decision_told: Decision | None = field(default=None, repr=False, compare=False)
     """The decision with every reason, screening ones included, as `submit` made it: for the
     officer's response to the submission only. Never stored, so None on a referral loaded from its
@@ -231,13 +234,12 @@ class Referral(Aggregate[events.ReferralEvent]):
                     on_timeout=policy.approval.on_timeout,
                     requested_at=command.at,
                     rms=command.rms,
-                    subject=command.subject,
-                    location=command.location,
                     offense_category=offense.category if offense else None,
                     offense_statute=offense.statute if offense else None,
                     contact_drivers=command.contact_drivers,
                 )
             )
+            referral.held = events.HeldContact(subject=command.subject, location=command.location)
         elif decision.eligible:
             referral._accept(policy, _Acceptance.of(command), at=command.at)
         else:
@@ -249,9 +251,12 @@ class Referral(Aggregate[events.ReferralEvent]):
         """The request of a referral waiting for its approver; None once decided (or never gated)."""
         return self._waiting if self.status == ReferralStatus.PENDING_APPROVAL else None
 
-    def decide_approval(self, command: DecideApproval, policy: JurisdictionPolicy, *, actor: str) -> None:
+    def decide_approval(
+        self, command: DecideApproval, policy: JurisdictionPolicy, held: events.HeldContact, *, actor: str
+    ) -> None:
         """The approver accepts or declines the waiting referral, with a reason code; `policy` is
-        the version that judged it (`approval.policy_version`).
+        the version that judged it (`approval.policy_version`), `held` the person's details kept
+        while it waited.
 
         Raises `InvalidTransition` when the referral is not waiting, `ApprovalForbidden` when the
         caller's role is not the policy's approver, `InvalidReferral` naming `reason_code` when the
@@ -265,9 +270,11 @@ class Referral(Aggregate[events.ReferralEvent]):
         approved = command.outcome == "approve"
         decided = (actor, command.role, command.reason_code)
         denial = events.ReasonRecord(code=APPROVAL_DENIED, message=f"The {waiting.approver} declined the referral.")
-        self._settle(waiting, policy, approved, decided, denial, command.at)
+        self._settle(waiting, policy, held, approved, decided, denial, command.at)
 
-    def apply_approval_timeout(self, command: ApplyApprovalTimeout, policy: JurisdictionPolicy) -> bool:
+    def apply_approval_timeout(
+        self, command: ApplyApprovalTimeout, policy: JurisdictionPolicy, held: events.HeldContact
+    ) -> bool:
         """Nobody decided in time: a referral the rules found eligible follows the policy's
         `on_timeout`, any other is declined (a timer never overrides the rules). True when it was
         decided now; False when the record says it is not waiting (decided already: the timer's
@@ -279,7 +286,7 @@ class Referral(Aggregate[events.ReferralEvent]):
         decided = (TIMEOUT_DECIDER, TIMEOUT_DECIDER, "on_timeout_accept" if approved else APPROVAL_TIMED_OUT)
         message = "Nobody decided in time and the policy declines referrals left undecided."
         timed_out = events.ReasonRecord(code=APPROVAL_TIMED_OUT, message=message)
-        self._settle(waiting, policy, approved, decided, timed_out, command.at)
+        self._settle(waiting, policy, held, approved, decided, timed_out, command.at)
         return True
 
     def _require_waiting(self) -> events.ApprovalRequested:
@@ -291,6 +298,7 @@ class Referral(Aggregate[events.ReferralEvent]):
         self,
         waiting: events.ApprovalRequested,
         policy: JurisdictionPolicy,
+        held: events.HeldContact,
         approved: bool,
         decided: tuple[str, str, str],
         decline: events.ReasonRecord,
@@ -312,7 +320,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                 decided_at=at,
             )
         )
-        acceptance = _Acceptance.of_request(waiting)
+        acceptance = _Acceptance.of_request(waiting, held)
         if approved:
             self._accept(policy, acceptance, at=at)
         else:
@@ -637,13 +645,13 @@ class _Acceptance:
         )
 
     @classmethod
-    def of_request(cls, request: events.ApprovalRequested) -> "_Acceptance":
+    def of_request(cls, request: events.ApprovalRequested, held: events.HeldContact) -> "_Acceptance":
         return cls(
             pathway=request.pathway,
             referred_at=request.referred_at,
             rms=request.rms,
-            subject=request.subject,
-            location=request.location,
+            subject=held.subject,
+            location=held.location,
             offense_category=request.offense_category,
             offense_statute=request.offense_statute,
             contact_drivers=request.contact_drivers,

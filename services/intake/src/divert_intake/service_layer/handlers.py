@@ -34,6 +34,7 @@ from divert_intake.domain.commands import (
     SubmitReferral,
     WithdrawReferral,
 )
+from divert_intake.domain.events import HeldContact
 from divert_intake.domain.policy import JurisdictionPolicy
 from divert_intake.domain.referral import (
     InvalidTransition,
@@ -74,14 +75,19 @@ async def submit_referral(command: SubmitReferral, uow: IntakeUnitOfWork) -> Sub
     policy = policy_for(command, uow.policies)
     referral = Referral.submit(command, policy)
     await uow.referrals.save(referral)
+    if referral.held is not None:  # it waits at its approval gate: the person's details stay aside
+        await uow.held_contacts.hold(referral.id, referral.held)
     return Submission(referral, policy)
 
 
 async def withdraw_referral(command: WithdrawReferral, uow: IntakeUnitOfWork) -> Referral:
     """Withdraw a referral; its clock is stopped from the published event."""
     referral = await _load(uow, command.referral_id)
+    waited = referral.approval is not None
     referral.withdraw(command.reason, command.at)
     await uow.referrals.save(referral)
+    if waited:  # withdrawn at its approval gate: nothing will be accepted, the details go
+        await uow.held_contacts.release(referral.id)
     return referral
 
 
@@ -100,9 +106,11 @@ async def decide_approval(command: DecideApproval, uow: IntakeUnitOfWork) -> Ref
     """The approver accepts or declines a referral waiting at its policy's gate, attributed to the
     unit of work's cause (who decided, kept with the reason code in the event store)."""
     referral = await _load(uow, command.referral_id)
-    referral.decide_approval(command, _judging_policy(uow, referral), actor=uow.cause.actor)
+    policy = _judging_policy(uow, referral)
+    referral.decide_approval(command, policy, await _held(uow, referral), actor=uow.cause.actor)
     # The reason goes with the attribution, so the audit trail shows who decided and why.
     await uow.referrals.save(referral, {**uow.cause.metadata(), WRITE_REASON: command.reason_code})
+    await uow.held_contacts.release(referral.id)
     return referral
 
 
@@ -113,9 +121,10 @@ async def apply_approval_timeout(command: ApplyApprovalTimeout, uow: IntakeUnitO
     referral = await uow.referrals.get(command.referral_id)
     if referral is None or referral.approval is None:
         return False
-    decided = referral.apply_approval_timeout(command, _judging_policy(uow, referral))
+    decided = referral.apply_approval_timeout(command, _judging_policy(uow, referral), await _held(uow, referral))
     if decided:
         await uow.referrals.save(referral)
+        await uow.held_contacts.release(referral.id)
     return decided
 
 
@@ -302,6 +311,14 @@ def _judging_policy(uow: IntakeUnitOfWork, referral: Referral) -> JurisdictionPo
     if policy is None:  # versions are never removed (domain/policy.py); a missing one is a deployment fault
         raise LookupError(f"policy {waiting.jurisdiction} version {waiting.policy_version} is not loaded")
     return policy
+
+
+async def _held(uow: IntakeUnitOfWork, referral: Referral) -> HeldContact:
+    """The details held for a waiting referral (kept from its submission until its decision)."""
+    held = await uow.held_contacts.get(referral.id)
+    if held is None:  # written with the approval request, in its transaction: a missing one is a fault
+        raise LookupError(f"no details are held for the waiting referral {referral.id}")
+    return held
 
 
 def _deadline_of(referral: Referral) -> DeadlineInput | None:

@@ -2,8 +2,10 @@
 
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from divert_intake.deadline.models import DeadlineInput
+from divert_intake.domain.events import HeldContact
 
 
 class DuplicateActiveReferral(Exception):
@@ -45,3 +47,18 @@ class ApprovalTimer(Protocol):
 
     async def start(self, referral_id: str, decide_by: datetime) -> None:
         """Start the referral's timer, due at `decide_by`."""
+
+
+class HeldContacts(Protocol):
+    """The person's details of referrals waiting at an approval gate, kept beside the event store
+    (which is never rewritten) until the decision, then deleted: a referral declined at its gate
+    keeps no personal details, as one declined at once keeps none."""
+
+    async def hold(self, referral_id: UUID, held: HeldContact) -> None:
+        """Keep the details of a referral that starts waiting."""
+
+    async def get(self, referral_id: UUID) -> HeldContact | None:
+        """The details kept for a waiting referral, or None."""
+
+    async def release(self, referral_id: UUID) -> None:
+        """Delete them: the referral was decided or withdrawn."""
