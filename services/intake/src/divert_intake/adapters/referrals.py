@@ -52,8 +52,15 @@ class SqlReferrals(EventSourcedRepository[Referral]):
             case events.ApprovalRequested():
                 await self._claim_rms_case(event)
                 reasons = [r.model_dump() for r in event.reasons]
-                await self._insert_status(event, "pending_approval", reasons, None, eligible=event.recommended)
-                await self._update(event, approval_by=event.approver, approval_due_by=event.decide_by)
+                await self._insert_status(
+                    event,
+                    "pending_approval",
+                    reasons,
+                    None,
+                    eligible=event.recommended,
+                    approval_by=event.approver,
+                    approval_due_by=event.decide_by,
+                )
             case events.ApprovalDecided():
                 self._decided.add(event.referral_id)
             case events.ReferralAccepted() if event.referral_id in self._decided:
@@ -162,6 +169,7 @@ class SqlReferrals(EventSourcedRepository[Referral]):
         due: datetime | None,
         *,
         eligible: bool | None = None,
+        **columns: Any,
     ) -> None:
         await self._uow.session.execute(
             insert(referral_status),
@@ -183,6 +191,7 @@ class SqlReferrals(EventSourcedRepository[Referral]):
                 "enrolled": False,
                 "warrant_requested": False,
                 "updated_at": utcnow(),
+                **columns,
             },
         )
 
