@@ -167,7 +167,9 @@ def fill(text: str, values: dict[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
         name = match[1]
         if name == "now":
-            return (datetime.now(UTC) - timedelta(seconds=1)).astimezone().isoformat(timespec="seconds")
+            # One instant for the whole guide: its retry example must send the first body again to
+            # the second, or a second boundary between the two makes the same key another body (409).
+            values.setdefault("now", (datetime.now(UTC) - timedelta(seconds=1)).astimezone().isoformat("T", "seconds"))
         if name not in values:
             raise GuideError(f"{{{{{name}}}}} is used before any answer gave it")
         return values[name]
