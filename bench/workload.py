@@ -1,7 +1,9 @@
-"""What the benchmark sends: King County referrals from a benchmark police agency, and its token.
+"""What the benchmark sends: Albany referrals from a benchmark police agency, and its token.
 
-King County's 30-day window keeps every deadline workflow the benchmark causes open for the whole
-run, so no lapse (and no warrant traffic) mixes into the figures, unlike the 20-second `demo` policy.
+Albany's 30-day window keeps every deadline workflow the benchmark causes open for the whole run,
+so no lapse (and no warrant traffic) mixes into the figures, unlike the 20-second `demo` policy.
+Albany has no approval gate: King County's and Santa Fe's hold every referral for a person's
+decision (days, not milliseconds), which is not what the benchmark measures.
 """
 
 import json
@@ -17,7 +19,7 @@ from divert_platform.clock import utcnow
 from divert_platform.settings import ServiceSettings
 
 AGENCY = "BENCH-PD"
-JURISDICTION = "king-county"
+JURISDICTION = "albany"
 
 
 def officer_token() -> str:

@@ -6,7 +6,9 @@ the callbacks the guide promises, each signature verified.
 Words in double braces are filled from the guide's own token commands (minted with the
 development key, as the other end-to-end tests do), the receiver's address, the current time, and
 the ids earlier answers gave. A block the parser cannot read, or one without an expected status,
-fails the test: none is skipped.
+fails the test: none is skipped. A submission the guide shows waiting at King County's approval
+gate is decided by the test as the jurisdiction's program manager (not an RMS step), so the
+examples after it meet the referral the guide describes.
 """
 
 import json
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -312,6 +315,7 @@ def _walk(
 ) -> ReceiverUnderTest:
     """Run every step of the guide in order; returns its receiver, serving behind `deferred`."""
     receiver: ReceiverUnderTest | None = None
+    decided: set[str] = set()
     for step in guide.steps:
         if isinstance(step, Receiver):
             assert "secret" in values, "the guide runs its receiver before any answer gave a secret"
@@ -333,8 +337,31 @@ def _walk(
             missing = missing_fields(step.answer, body)
             assert not missing, f"line {step.line}: the answer lacks {missing}, which the guide shows: {body}"
         _capture(body, values)
+        if isinstance(body, dict) and body.get("status") == "pending_approval" and body["referral_id"] not in decided:
+            _decide_as_the_approver(http, body)
+            decided.add(body["referral_id"])
     assert receiver is not None, "the guide has no receiver example"
+    assert decided, "the guide shows no referral waiting for approval"
     return receiver
+
+
+def _decide_as_the_approver(http: httpx.Client, waiting: dict[str, Any]) -> None:
+    """The program manager's decision the guide describes: approve what the rules recommend, deny
+    the rest. The accepted referral's assessment window starts now."""
+    manager = mint_token(
+        ServiceSettings(), subject="pm-rms-guide", role="program_manager", jurisdiction=waiting["jurisdiction"]
+    )
+    eligible = waiting["decision"]["eligible"]
+    answer = http.post(
+        f"/v1/referrals/{waiting['referral_id']}/approval",
+        json={
+            "decision": "approve" if eligible else "deny",
+            "reason_code": "meets_criteria" if eligible else "not_program_appropriate",
+        },
+        headers={"Authorization": f"Bearer {manager}", "Idempotency-Key": str(uuid4())},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == ("accepted" if eligible else "declined"), answer.text
 
 
 def _send(http: httpx.Client, step: Request, values: dict[str, str]) -> httpx.Response:

@@ -105,6 +105,8 @@ class Referral:
     """assess | extend | withdraw | withdraw_after_lapse | lapse | none"""
     referral_id: str | None = None
     accepted: bool = False
+    gated: bool = False
+    """It waited at its policy's approval gate (King County's, Santa Fe's) for the approver."""
     due: datetime | None = None
     assessed_at: datetime | None = None
     withdrawn_at: datetime | None = None
@@ -183,6 +185,9 @@ class Tokens:
 
     def program_manager(self, jurisdiction: str) -> dict[str, str]:
         return self._headers("program_manager", jurisdiction, scope=jurisdiction)
+
+    def prosecutor(self, jurisdiction: str) -> dict[str, str]:
+        return self._headers("prosecutor", jurisdiction, scope=jurisdiction)
 
     def _headers(self, role: Role, of: str, *, agency: str | None = None, scope: str | None = None) -> dict[str, str]:
         if (role, of) not in self._cache:
@@ -407,6 +412,8 @@ async def drive(referral: Referral, http: httpx.AsyncClient, stack: Stack, token
     submitted = response.json()
     referral.referral_id = submitted["referral_id"]
     referral.accepted = submitted["decision"]["eligible"]
+    if submitted["status"] == "pending_approval":
+        submitted = await approve_as_recommended(referral, submitted, http, stack, tokens)
     due = submitted.get("assessment_due_by")
     referral.due = datetime.fromisoformat(due) if due else None
     if not referral.accepted or referral.plan in ("none", "lapse"):
@@ -440,6 +447,31 @@ async def drive(referral: Referral, http: httpx.AsyncClient, stack: Stack, token
     response = await insist(http, "POST", f"{case_url}/assessment", json=json_body, headers=tokens.case_manager(j))
     assert response.status_code in (201, 409), response.text
     referral.assessed_at = completed_at  # 409: an earlier attempt with this same body got through
+
+
+APPROVERS = {"king-county": Tokens.program_manager, "santa-fe": Tokens.prosecutor}
+
+
+async def approve_as_recommended(
+    referral: Referral, waiting: dict[str, Any], http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> dict[str, Any]:
+    """The approver's decision on a referral waiting at its gate, through the faults: approve what
+    the rules recommend, deny the rest. Its status after the decision (the retry of a decision that
+    got through answers the same, from the idempotency store)."""
+    referral.gated = True
+    rid, j = waiting["referral_id"], referral.jurisdiction
+    decision = (
+        {"decision": "approve", "reason_code": "meets_criteria"}
+        if referral.accepted
+        else {"decision": "deny", "reason_code": "criminal_history"}
+    )
+    headers = {**APPROVERS[j](tokens, j), "Idempotency-Key": f"faults-approval-{referral.index}"}
+    url = f"{stack.url('intake')}/v1/referrals/{rid}/approval"
+    response = await insist(http, "POST", url, json=decision, headers=headers)
+    assert response.status_code == 200, response.text
+    decided: dict[str, Any] = response.json()
+    assert decided["status"] == ("accepted" if referral.accepted else "declined"), decided
+    return decided
 
 
 async def read_topics(bootstrap: str, names: set[str]) -> list[ConsumerRecord]:
@@ -572,6 +604,17 @@ async def test_nothing_is_lost_or_applied_twice_and_nobody_is_wrongly_reported_u
     async for execution in temporal.list_workflows('WorkflowType="ReferralDeadlineWorkflow"'):
         runs[execution.id] += 1
     assert runs == Counter({f"referral-deadline-{r.referral_id}": 1 for r in accepted if r.arrest})
+    # A referral that waited at an approval gate has at most one approval timer (none when its
+    # decision reached intake before `referral.approval_requested` reached the consumer, as the
+    # approver here decides at once), none other has one, and each has exactly one outcome.
+    timers: Counter[str] = Counter()
+    async for execution in temporal.list_workflows('WorkflowType="ReferralApprovalWorkflow"'):
+        timers[execution.id] += 1
+    gated = [r for r in referrals if r.gated]
+    assert {r.jurisdiction for r in gated} == {"king-county", "santa-fe"}
+    assert set(timers) <= {f"referral-approval-{r.referral_id}" for r in gated} and set(timers.values()) <= {1}
+    outcomes = {kind: by_type[f"referral.{kind}"] for kind in ("accepted", "declined")}
+    assert [r for r in gated if sum(len(found.get(r.referral_id, ())) for found in outcomes.values()) != 1] == []
 
     # Each lapse was recorded once. A warrant request exists at most once per referral, and only
     # for a referral whose window closed without an on-time assessment; every lapse of a referral

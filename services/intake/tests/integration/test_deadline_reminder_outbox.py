@@ -11,7 +11,7 @@ from divert_contracts.referrals import Location, ReferralAssessmentDueSoon, RmsR
 from divert_intake.bootstrap import Intake
 from divert_intake.deadline.activities import DeadlineActivities
 from divert_intake.deadline.models import ReminderNotice
-from divert_intake.domain.commands import SubmitReferral, WithdrawReferral
+from divert_intake.domain.commands import DecideApproval, SubmitReferral, WithdrawReferral
 from divert_intake.domain.facts import Offense, Screening
 from divert_intake.domain.referral import Referral
 from divert_intake.service_layer import handlers
@@ -19,10 +19,12 @@ from divert_platform.cause import Cause
 from divert_platform.schema import outbox
 
 OFFICER = Cause(actor="officer-test", role="officer", agency="SPD")
+MANAGER = Cause(actor="pm-test", role="program_manager")
 
 
 async def _accepted(intake: Intake) -> Referral:
-    """A King County arrest diversion accepted now: reminded 7, 2 and 1 days before its due time."""
+    """A King County arrest diversion accepted now by its approver (the program manager, under the
+    version of 2026-12-06): reminded 7, 2 and 1 days before its due time."""
     now = datetime.now(UTC)
     command = SubmitReferral(
         referral_id=uuid4(),
@@ -49,6 +51,13 @@ async def _accepted(intake: Intake) -> Referral:
     uow.cause = OFFICER
     async with uow:
         referral = (await handlers.submit_referral(command, uow)).referral
+        await uow.commit()
+    assert referral.approval is not None and referral.reminders == ()  # the window starts at the approval
+    uow = intake.unit_of_work()
+    uow.cause = MANAGER
+    async with uow:
+        approval = DecideApproval(referral.id, "approve", "meets_criteria", "program_manager", at=datetime.now(UTC))
+        referral = await handlers.decide_approval(approval, uow)
         await uow.commit()
     assert len(referral.reminders) == 3
     return referral
@@ -87,7 +96,7 @@ async def test_a_retried_reminder_puts_one_due_soon_event_in_the_outbox(intake: 
     ]
     async with intake.sessions() as session:
         total = await session.scalar(select(func.count()).select_from(outbox))
-    assert total == 3  # the acceptance and the two reminders
+    assert total == 4  # the approval request, the acceptance and the two reminders
 
 
 async def test_no_reminder_is_recorded_for_a_withdrawn_referral(intake: Intake) -> None:

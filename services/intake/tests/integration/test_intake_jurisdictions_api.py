@@ -33,13 +33,23 @@ async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: 
     listed = {item["id"]: item for item in response.json()}
     assert sorted(listed) == ["albany", "demo", "king-county", "santa-fe"]
     king = listed["king-county"]
-    # The versions of 2026-12-01 are in force (demo has one version only).
+    # Albany's version of 2026-12-01, King County's and Santa Fe's of 2026-12-06 (with their approval
+    # gates) are in force; demo has one version only.
     assert {item["id"]: item["version"] for item in listed.values()} == {
         "albany": "2026-12-01",
         "demo": "2026-01-01",
-        "king-county": "2026-12-01",
-        "santa-fe": "2026-12-01",
+        "king-county": "2026-12-06",
+        "santa-fe": "2026-12-06",
     }
+    assert {item["id"]: (item["approval"] or {}).get("by") for item in listed.values()} == {
+        "albany": None,
+        "demo": None,
+        "king-county": "program_manager",
+        "santa-fe": "prosecutor",
+    }
+    gate = king["approval"]
+    assert (gate["within"], gate["on_timeout"], gate["source"]["assumption"]) == ("P2D", "accept", True)
+    assert gate["source"]["url"].startswith("https://") and gate["source"]["note"]
     assert king["time_zone"] == "America/Los_Angeles"
     assert (king["assessment_window"], king["due_at_end_of_local_day"]) == ("P30D", True)
     assert king["social_contact"]["prior_involvement_within_months"] == 24
@@ -61,11 +71,12 @@ async def test_the_list_holds_the_current_version_of_every_jurisdiction(client: 
 
 async def test_the_detail_lists_versions_and_fetches_an_older_one(client: httpx.AsyncClient) -> None:
     latest = (await client.get("/v1/jurisdictions/king-county")).json()
-    assert latest["version"] == "2026-12-01"
+    assert latest["version"] == "2026-12-06"
     assert latest["versions"] == [
         {"version": "2025-01-01", "effective_date": "2025-01-01", "standing": "past"},
         {"version": "2026-01-01", "effective_date": "2026-01-01", "standing": "past"},
-        {"version": "2026-12-01", "effective_date": "2026-12-01", "standing": "current"},
+        {"version": "2026-12-01", "effective_date": "2026-12-01", "standing": "past"},
+        {"version": "2026-12-06", "effective_date": "2026-12-06", "standing": "current"},
     ]
     older = (await client.get("/v1/jurisdictions/king-county", params={"version": "2025-01-01"})).json()
     assert older["version"] == "2025-01-01" and older["versions"] == latest["versions"]
@@ -90,12 +101,13 @@ async def test_a_version_dated_in_the_future_is_listed_as_upcoming_not_as_curren
     finally:
         await intake.engine.dispose()
 
-    assert listed["king-county"]["version"] == "2026-12-01"
-    assert detail["version"] == "2026-12-01"
+    assert listed["king-county"]["version"] == "2026-12-06"
+    assert detail["version"] == "2026-12-06"
     assert [(v["version"], v["standing"]) for v in detail["versions"]] == [
         ("2025-01-01", "past"),
         ("2026-01-01", "past"),
-        ("2026-12-01", "current"),
+        ("2026-12-01", "past"),
+        ("2026-12-06", "current"),
         ("next", "upcoming"),
     ]
     assert future["version"] == "next" and future["effective_date"] == next_year.isoformat()

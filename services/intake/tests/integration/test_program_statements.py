@@ -4,8 +4,13 @@ Each row quotes a sentence of a program's description that a policy implements, 
 said, and submits an accepted and a declined example as the officer's RMS does (POST /v1/referrals,
 an officer token of the jurisdiction's agency). A declined example expects the reason codes the
 officer is told in the 201 answer; where the statement makes a fact required, the declined example
-is a 422 naming the field. Every answer must come from the version that took effect on 2026-12-01.
-A row resting on no program source says so (`assumption`): it is a working assumption of the policy.
+is a 422 naming the field. Every answer must come from the version in force today (`CURRENT`):
+Albany's of 2026-12-01, King County's and Santa Fe's of 2026-12-06, whose rules are those of
+2026-12-01 behind an approval gate. There the rules' decision is the recommendation of a referral
+waiting for its approver; an accepted example is then approved, as the approver would, and its
+window counted from the approval. The approvers' own statements have rows of their own
+(`APPROVERS`). A row resting on no program source says so (`assumption`): it is a working
+assumption of the policy.
 
 Referral dates are the current time (never in the future), read in the jurisdiction's time zone;
 dates in the examples (convictions, birthdays, documented involvement) count back from that local
@@ -33,7 +38,9 @@ Body = dict[str, Any]
 Change = Callable[[Body, date], None]
 """Turns a jurisdiction's base referral into an example; `date` is the referral's local date."""
 
-NEW_VERSION = "2026-12-01"
+CURRENT = {"king-county": "2026-12-06", "santa-fe": "2026-12-06", "albany": "2026-12-01"}
+GATED = {"king-county": "program_manager", "santa-fe": "prosecutor"}
+"""The jurisdictions whose version in force holds each referral for an approver, and who that is."""
 OLD_VERSION = "2026-01-01"
 ZONES = {  # docs/domain.md, "Policies are versioned data": each jurisdiction's zone, as the programs keep time
     "king-county": ZoneInfo("America/Los_Angeles"),
@@ -546,36 +553,72 @@ def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.max, tzinfo=zone)
 
 
+async def decide(
+    client: httpx.AsyncClient, token: Token, jurisdiction: str, referral_id: str, decision: str, reason: str
+) -> httpx.Response:
+    """The jurisdiction's approver decides a referral waiting at its gate."""
+    approver = token(GATED[jurisdiction], subject=f"{GATED[jurisdiction]}-statements", jurisdiction=jurisdiction)
+    return await client.post(
+        f"/v1/referrals/{referral_id}/approval",
+        json={"decision": decision, "reason_code": reason},
+        headers={**approver, "Idempotency-Key": str(uuid4())},
+    )
+
+
+def local_today(jurisdiction: str) -> date:
+    return datetime.now(ZONES[jurisdiction]).date()
+
+
+def waited_for_its_approver(answer: Body) -> None:
+    """A gated submission's answer, just received: the rules' decision kept as the recommendation,
+    the approver's decision due two days after the submission."""
+    assert answer["status"] == "pending_approval" and answer["assessment_due_by"] is None, answer
+    since_submission = datetime.now(UTC) + timedelta(days=2) - datetime.fromisoformat(answer["approval_due_by"])
+    assert timedelta(0) <= since_submission < timedelta(minutes=1), answer
+
+
 @pytest.mark.parametrize("statement", [pytest.param(s, id=s.key) for s in STATEMENTS])
 async def test_each_program_statement_accepts_its_example_and_declines_its_counter_example(
     client: httpx.AsyncClient, intake: Intake, token: Token, statement: Statement
 ) -> None:
     assert statement.says and statement.source and statement.accepted and statement.declined
+    jurisdiction = statement.jurisdiction
 
     for example in statement.accepted:
-        body, day = base_referral(statement.jurisdiction)
+        body, day = base_referral(jurisdiction)
         example(body, day)
         response = await submit(client, token, body)
         assert response.status_code == 201, (statement.says, body, response.text)
         answer = response.json()
-        assert answer["status"] == "accepted", (statement.says, body, answer)
         assert answer["decision"] == {
             "eligible": True,
-            "policy": statement.jurisdiction,
-            "policy_version": NEW_VERSION,
+            "policy": jurisdiction,
+            "policy_version": CURRENT[jurisdiction],
             "reasons": [],
         }
+        if jurisdiction in GATED:
+            waited_for_its_approver(answer)
+            earliest = local_today(jurisdiction)
+            response = await decide(client, token, jurisdiction, answer["referral_id"], "approve", "meets_criteria")
+            assert response.status_code == 200, (statement.says, response.text)
+            answer, latest = response.json(), local_today(jurisdiction)
+            day = earliest  # the window counts from the approval, on its local date
+        assert answer["status"] == "accepted", (statement.says, body, answer)
         if body["pathway"] != "arrest_diversion":
             assert answer["assessment_due_by"] is None  # only arrest diversions have a window
         if statement.due_after_days is not None:
             due = datetime.fromisoformat(answer["assessment_due_by"])
-            expected = end_of_local_day(day + timedelta(days=statement.due_after_days), ZONES[statement.jurisdiction])
-            assert (due, due.utcoffset()) == (expected, expected.utcoffset())
+            days = timedelta(days=statement.due_after_days)
+            expected = [end_of_local_day(day + days, ZONES[jurisdiction])]
+            if jurisdiction in GATED and latest != earliest:  # the approval straddled local midnight
+                expected.append(end_of_local_day(latest + days, ZONES[jurisdiction]))
+            assert any((due, due.utcoffset()) == (e, e.utcoffset()) for e in expected), (due, expected)
         if statement.lapse_action is not None:
             async with intake.sessions() as session:
-                [published] = (
-                    await session.execute(select(outbox.c.data).where(outbox.c.message_key == answer["referral_id"]))
-                ).all()
+                accepted = (outbox.c.message_key == answer["referral_id"]) & (
+                    outbox.c.event_type == "org.divert.referral.accepted.v1"
+                )
+                [published] = (await session.execute(select(outbox.c.data).where(accepted))).all()
             assert published.data["lapse_action"] == statement.lapse_action
 
     for example in statement.declined:
@@ -588,11 +631,15 @@ async def test_each_program_statement_accepts_its_example_and_declines_its_count
             continue
         assert response.status_code == 201, (statement.says, body, response.text)
         answer = response.json()
-        assert answer["status"] == "declined" and answer["assessment_due_by"] is None, (statement.says, body, answer)
         assert answer["decision"]["eligible"] is False
-        assert answer["decision"]["policy_version"] == NEW_VERSION
+        assert answer["decision"]["policy_version"] == CURRENT[jurisdiction]
         codes = tuple(reason["code"] for reason in answer["decision"]["reasons"])
         assert codes == statement.expect.codes, (statement.says, body, answer)
+        if jurisdiction in GATED:
+            # It waits too: only the approver may override the rules (APPROVERS shows a denial).
+            waited_for_its_approver(answer)
+            continue
+        assert answer["status"] == "declined" and answer["assessment_due_by"] is None, (statement.says, body, answer)
 
 
 @dataclass(frozen=True)
@@ -664,7 +711,8 @@ VERSION_CASES = [
 async def test_a_back_dated_referral_is_decided_by_the_version_in_force_on_its_date(
     client: httpx.AsyncClient, token: Token, case: VersionCase
 ) -> None:
-    for referred_at, expect, version in ((case.june_2026, case.then, OLD_VERSION), (None, case.now, NEW_VERSION)):
+    now = CURRENT[case.jurisdiction]
+    for referred_at, expect, version in ((case.june_2026, case.then, OLD_VERSION), (None, case.now, now)):
         body, today = base_referral(case.jurisdiction)
         if referred_at is not None:
             body["referred_at"] = referred_at
@@ -678,6 +726,69 @@ async def test_a_back_dated_referral_is_decided_by_the_version_in_force_on_its_d
         decision = response.json()["decision"]
         assert decision["policy_version"] == version
         assert [reason["code"] for reason in decision["reasons"]] == list(expect.codes if expect else ())
+
+
+@dataclass(frozen=True)
+class ApproverStatement:
+    """A program's word on who decides each referral, and Divert's assumptions around it."""
+
+    jurisdiction: str
+    says: str
+    source: str
+    assumption: str
+
+
+APPROVERS = [
+    pytest.param(
+        ApproverStatement(
+            "king-county",
+            'Only "designated individuals within Law Enforcement or the Public Defender Association Project '
+            'Management Team" can approve referrals.',
+            KC_PORTAL,
+            "Two days to decide, and acceptance of what the rules found eligible when nobody has: no source says.",
+        ),
+        id="kc-designated-approvers",
+    ),
+    pytest.param(
+        ApproverStatement(
+            "santa-fe",
+            'The prosecuting attorney "has final authority on client eligibility".',
+            SF_REFERRAL,
+            "Two days to decide, and acceptance of what the rules found eligible when nobody has: no source says.",
+        ),
+        id="sf-prosecutor-decides",
+    ),
+]
+
+
+@pytest.mark.parametrize("statement", APPROVERS)
+async def test_each_programs_approver_decides_every_referral_and_nobody_else_does(
+    client: httpx.AsyncClient, token: Token, statement: ApproverStatement
+) -> None:
+    jurisdiction, approver = statement.jurisdiction, GATED[statement.jurisdiction]
+    assert statement.says and statement.source and statement.assumption
+    other = "prosecutor" if approver == "program_manager" else "program_manager"
+
+    body, _ = base_referral(jurisdiction)
+    answer = (await submit(client, token, body)).json()
+    waited_for_its_approver(answer)
+    wrong = await client.post(
+        f"/v1/referrals/{answer['referral_id']}/approval",
+        json={"decision": "approve", "reason_code": "meets_criteria"},
+        headers={**token(other, jurisdiction=jurisdiction), "Idempotency-Key": str(uuid4())},
+    )
+    assert wrong.status_code == 403, wrong.text  # the policy names the other role
+    approved = await decide(client, token, jurisdiction, answer["referral_id"], "approve", "meets_criteria")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "accepted" and approved.json()["assessment_due_by"] is not None
+
+    # The approver may decline what the rules found eligible: the decision is theirs.
+    body, _ = base_referral(jurisdiction)
+    answer = (await submit(client, token, body)).json()
+    assert answer["decision"]["eligible"] is True
+    denied = await decide(client, token, jurisdiction, answer["referral_id"], "deny", "victim_objection")
+    assert denied.status_code == 200, denied.text
+    assert denied.json()["status"] == "declined" and denied.json()["assessment_due_by"] is None
 
 
 async def test_a_conviction_category_the_policy_does_not_know_is_a_422_listing_the_ones_it_does(

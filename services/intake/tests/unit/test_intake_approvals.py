@@ -64,9 +64,10 @@ class TestThePolicy:
                     demo | {"approval": {"by": "prosecutor", "within": "P2D", "on_timeout": "accept"} | wrong}
                 )
 
-    def test_no_shipped_policy_gates_referrals_yet(self) -> None:
+    def test_the_shipped_gates_are_king_countys_and_santa_fes_from_december_6(self) -> None:
         shipped = load_policy_book()
-        assert [p.id for j in shipped.ids() for p in shipped.versions(j) if p.approval is not None] == []
+        gated = [(p.id, p.version, p.approval.by) for j in shipped.ids() for p in shipped.versions(j) if p.approval]
+        assert gated == [("king-county", "2026-12-06", "program_manager"), ("santa-fe", "2026-12-06", "prosecutor")]
 
 
 class TestSubmission:

@@ -18,7 +18,9 @@ from divert_intake.domain.referral import InvalidReferral, Referral, policy_for
 BOOK = load_policy_book()
 RULES = ConvictionRules(within_years=10, any_time=("murder",), within=("burglary",), other=("theft",))
 REFERRED_ON = date(2026, 12, 6)
-NOW = datetime(2026, 12, 6, 20, tzinfo=UTC)  # noon in Seattle
+# Noon in Seattle the day before the version of 2026-12-06, whose approval gate would hold the
+# decision for an approver (test_intake_approvals.py): these tests read the rules' own decision.
+NOW = datetime(2026, 12, 5, 20, tzinfo=UTC)
 CLEAN = Screening(
     amenable=True,
     dealing_for_profit=False,
@@ -148,7 +150,7 @@ def test_an_unknown_category_is_refused_listing_the_accepted_ones_but_not_the_on
 
 
 def submission(**changes: Any) -> SubmitReferral:
-    """An SPD officer's eligible King County arrest diversion, referred on 2026-12-06."""
+    """An SPD officer's eligible King County arrest diversion, referred on 2026-12-05."""
     command = SubmitReferral(
         referral_id=uuid4(),
         jurisdiction="king-county",

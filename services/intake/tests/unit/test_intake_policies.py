@@ -1,6 +1,6 @@
 """Policy files: every shipped one loads, bad ones stop start-up, versions are chosen by date."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,14 +40,17 @@ def test_every_shipped_file_loads() -> None:
     book = load_policy_book()
     assert book.ids() == ["albany", "demo", "king-county", "santa-fe"]
     assert len([f for f in SHIPPED.iterdir() if f.suffix == ".toml"]) == sum(len(book.versions(j)) for j in book.ids())
-    # On 2026-12-06 the versions of 2026-12-01 are in force, except demo's (it has one version).
-    current = {p.id: p.version for p in book.all(datetime(2026, 12, 6, tzinfo=UTC))}
+    # On 2026-12-05 the versions of 2026-12-01 are in force, except demo's (it has one version);
+    # from 2026-12-06 King County's and Santa Fe's with their approval gates.
+    current = {p.id: p.version for p in book.all(datetime(2026, 12, 5, 20, tzinfo=UTC))}
     assert current == {
         "albany": "2026-12-01",
         "demo": "2026-01-01",
         "king-county": "2026-12-01",
         "santa-fe": "2026-12-01",
     }
+    gated = {p.id: p.version for p in book.all(datetime(2026, 12, 6, 20, tzinfo=UTC))}
+    assert gated == current | {"king-county": "2026-12-06", "santa-fe": "2026-12-06"}
     assert [p.version for p in book.all(datetime(2026, 11, 30, tzinfo=UTC))] == ["2026-01-01"] * 4
 
 
@@ -148,7 +151,9 @@ BOOK = load_policy_book()
         (date(2026, 1, 1), "2026-01-01"),
         (date(2026, 11, 30), "2026-01-01"),  # the day before the version that computes convictions
         (date(2026, 12, 1), "2026-12-01"),
-        (date(2030, 6, 1), "2026-12-01"),
+        (date(2026, 12, 5), "2026-12-01"),  # the day before the version with an approval gate
+        (date(2026, 12, 6), "2026-12-06"),
+        (date(2030, 6, 1), "2026-12-06"),
     ],
 )
 def test_effective_picks_the_version_in_force(on: date, version: str | None) -> None:
@@ -171,7 +176,7 @@ def test_lookups_of_the_unknown_are_none_or_empty() -> None:
 
 
 def test_latest_all_and_versions() -> None:
-    assert [p.version for p in BOOK.versions("king-county")] == ["2025-01-01", "2026-01-01", "2026-12-01"]
+    assert [p.version for p in BOOK.versions("king-county")] == ["2025-01-01", "2026-01-01", "2026-12-01", "2026-12-06"]
     assert BOOK.get("king-county") is BOOK.latest("king-county") is BOOK.versions("king-county")[-1]
     assert BOOK.version("king-county", "2025-01-01") is BOOK.versions("king-county")[0]
     assert [p.id for p in BOOK.all(datetime(2026, 12, 6, tzinfo=UTC))] == BOOK.ids()
@@ -217,18 +222,25 @@ def test_a_book_built_by_hand_refuses_duplicates() -> None:
         PolicyBook([kc, kc])
 
 
-NEW_VERSIONS = [p for j in BOOK.ids() for p in BOOK.versions(j) if p.version == "2026-12-01"]
+SOURCED_VERSIONS = ("2026-12-01", "2026-12-06")
+NEW_VERSIONS = [p for j in BOOK.ids() for p in BOOK.versions(j) if p.version in SOURCED_VERSIONS]
 
 
 def test_the_versions_of_december_are_new_files_beside_the_old_ones() -> None:
-    assert sorted(p.id for p in NEW_VERSIONS) == ["albany", "king-county", "santa-fe"]
+    assert sorted((p.id, p.version) for p in NEW_VERSIONS) == [
+        ("albany", "2026-12-01"),
+        ("king-county", "2026-12-01"),
+        ("king-county", "2026-12-06"),
+        ("santa-fe", "2026-12-01"),
+        ("santa-fe", "2026-12-06"),
+    ]
     for jurisdiction in ("albany", "king-county", "santa-fe"):
         older = BOOK.version(jurisdiction, "2026-01-01")
         assert older is not None and older.convictions is None and older.sources == RuleSources()
         assert all(rule.source is None for rule in (*older.offenses, *older.exclusions))
 
 
-@pytest.mark.parametrize("policy", NEW_VERSIONS, ids=lambda p: p.id)
+@pytest.mark.parametrize("policy", NEW_VERSIONS, ids=lambda p: f"{p.id}-{p.version}")
 def test_every_rule_of_a_new_version_names_its_source(policy: JurisdictionPolicy) -> None:
     sourced = {
         **{f"offense {rule.category}": rule.source for rule in policy.offenses},
@@ -245,6 +257,8 @@ def test_every_rule_of_a_new_version_names_its_source(policy: JurisdictionPolicy
         sourced["minimum age"] = policy.sources.minimum_age
     if policy.requires_contact_driver or policy.eligible_by_contact_drivers:
         sourced["contact drivers"] = policy.sources.contact_drivers
+    if policy.approval is not None:
+        sourced["approval"] = policy.approval.source
     assert [rule for rule, source in sourced.items() if source is None] == []
     # A source is a document with an address, or a working assumption that says what it rests on.
     for rule, source in sourced.items():
@@ -271,6 +285,34 @@ def test_the_new_versions_say_what_the_programs_say() -> None:
     excluded = {rule.category: rule.source for rule in albany.excluded_offense_categories}
     assert set(excluded) == {"violent_felony", "sex_offense", "exploitation_of_minors"}
     assert excluded["violent_felony"] is not None and excluded["violent_felony"].assumption
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "approver"),
+    [
+        # "Only designated individuals within Law Enforcement or the ... Project Management Team"
+        ("king-county", "program_manager"),
+        # "The prosecuting attorney has final authority on client eligibility"
+        ("santa-fe", "prosecutor"),
+    ],
+)
+def test_the_versions_of_december_6_add_the_programs_approvers_and_change_no_rule(
+    jurisdiction: str, approver: str
+) -> None:
+    before, gated = BOOK.version(jurisdiction, "2026-12-01"), BOOK.version(jurisdiction, "2026-12-06")
+    assert before is not None and before.approval is None
+    assert gated is not None and gated.approval is not None
+    assert (gated.approval.by, gated.approval.within, gated.approval.on_timeout) == (
+        approver,
+        timedelta(days=2),
+        "accept",
+    )
+    # Who decides is the program's word; how long and what a silence means are Divert's, and say so.
+    source = gated.approval.source
+    assert source is not None and source.url and source.assumption and source.note
+    unchanged = {"version", "effective_date", "approval"}
+    assert gated.model_dump(exclude=unchanged) == before.model_dump(exclude=unchanged)
+    assert BOOK.version("albany", "2026-12-06") is None  # Albany's sources name no approver
 
 
 SOURCE = {"document": "A program page", "url": "https://example.org/rules"}
