@@ -8,8 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -28,8 +27,6 @@ def create_engine(database_url: str) -> AsyncEngine:
     dates of birth) into the log line or span event that reports it.
     """
     url = make_url(database_url)
-    # Looked up on the module at call time, where the OpenTelemetry instrumentation wraps it.
-    create_async_engine = sqlalchemy_asyncio.create_async_engine
     if url.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     in_a_file = bool(url.database) and url.database != ":memory:"

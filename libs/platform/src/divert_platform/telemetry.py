@@ -16,9 +16,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
-from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -26,6 +24,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, S
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceState
 from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
+
+from divert_platform.statement_tally import tally_statements
 
 _configured: TracerProvider | None = None
 
@@ -49,13 +49,11 @@ def configure_telemetry(
         BatchSpanProcessor(exporter or _default_exporter(service_name, role, otlp_endpoint, data_dir))
     )
     trace.set_tracer_provider(provider)
-    AIOKafkaInstrumentor().instrument(tracer_provider=provider)
+    # No Kafka client instrumentation: the relay and the consumers make their own spans (a span
+    # per record sent or received cost as much as the work; relay.publish_spans, consumer.handle).
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
-    # Engines made after this (see db.create_engine) trace their statements; the SQL has bound
-    # parameters only, so no value a person gave reaches a span. skip_dep_check: the package still
-    # declares SQLAlchemy < 2.1, but the engine events it hooks are unchanged in 2.1 (the e2e trace
-    # test fails if its spans go missing).
-    SQLAlchemyInstrumentor().instrument(tracer_provider=provider, enable_commenter=False, skip_dep_check=True)
+    # Statements are counted into the span that ran them, not traced one by one (statement_tally.py).
+    tally_statements()
     _configured = provider
     configure_json_logs(service_name, role)
     return provider
