@@ -58,11 +58,16 @@ def _count(connection: Connection, *, failed: bool) -> None:
     if started is None or not span.is_recording() or not isinstance(span, ReadableSpan):
         return
     seen = span.attributes or {}
+
+    def so_far(key: str) -> float:
+        value = seen.get(key)
+        return value if isinstance(value, int | float) else 0
+
     figures: dict[str, Any] = {
-        STATEMENTS: int(seen.get(STATEMENTS, 0)) + 1,
-        DURATION_MS: round(float(seen.get(DURATION_MS, 0.0)) + (perf_counter() - started) * 1000, 3),
+        STATEMENTS: int(so_far(STATEMENTS)) + 1,
+        DURATION_MS: round(so_far(DURATION_MS) + (perf_counter() - started) * 1000, 3),
         SYSTEM: connection.dialect.name,
     }
     if failed:
-        figures[ERRORS] = int(seen.get(ERRORS, 0)) + 1
+        figures[ERRORS] = int(so_far(ERRORS)) + 1
     span.set_attributes(figures)

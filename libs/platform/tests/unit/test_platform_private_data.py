@@ -15,7 +15,6 @@ import pytest
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sqlalchemy import text
@@ -24,22 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from divert_platform.db import create_engine
 from divert_platform.statement_tally import ERRORS, STATEMENTS
-from divert_platform.telemetry import PrivateJsonFormatter, configure_telemetry
+from divert_platform.telemetry import PrivateJsonFormatter
 
 NAME, BORN, CASE_NUMBER = "Avery Quinn", "1990-02-03", "SPD-24-001234"
-
-
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> TracerProvider:
-    """The process's provider as services configure it (other tests may have configured it first)."""
-    return configure_telemetry("platform-test", "test", otlp_endpoint=None, data_dir=tmp_path_factory.mktemp("t"))
-
-
-@pytest.fixture
-def spans(provider: TracerProvider) -> InMemorySpanExporter:
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
 
 
 def exported(spans: InMemorySpanExporter) -> str:

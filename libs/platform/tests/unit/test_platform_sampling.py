@@ -1,21 +1,10 @@
 """Background chatter never starts a trace; the same call inside a request's trace is kept."""
 
-from pathlib import Path
-
-import pytest
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-
-from divert_platform.telemetry import configure_telemetry
-
-
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> TracerProvider:
-    """The process's provider as services configure it (other tests may have configured it first)."""
-    return configure_telemetry("platform-test", "test", otlp_endpoint=None, data_dir=Path(tmp_path_factory.mktemp("t")))
 
 
 def test_root_client_spans_are_dropped_and_client_spans_inside_a_trace_kept(provider: TracerProvider) -> None:

@@ -3,27 +3,12 @@ platform's real engine over a SQLite file, with the process's tracer provider.""
 
 from pathlib import Path
 
-import pytest
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
 from divert_platform.db import create_engine
 from divert_platform.statement_tally import DURATION_MS, ERRORS, STATEMENTS, SYSTEM
-from divert_platform.telemetry import configure_telemetry
-
-
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> TracerProvider:
-    return configure_telemetry("platform-test", "test", otlp_endpoint=None, data_dir=tmp_path_factory.mktemp("t"))
-
-
-@pytest.fixture
-def spans(provider: TracerProvider) -> InMemorySpanExporter:
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
 
 
 async def test_each_span_counts_the_statements_it_ran_and_nothing_else_is_exported(
