@@ -34,6 +34,7 @@ from divert_contracts.examples import EXAMPLES
 from divert_contracts.topics import ALL_TOPICS, by_name
 from divert_local.stack import Stack
 from divert_platform.auth import Role, mint_token
+from divert_platform.kafka import ensure_topics
 from divert_platform.settings import DEFAULT_CASE_AGENCIES, ServiceSettings
 
 REFERRALS = int(os.environ.get("DIVERT_FAULTS_REFERRALS", "1000"))
@@ -369,6 +370,10 @@ async def poison_every_topic(stack: Stack, keys: dict[str, str], forged: dict[st
     """An undecodable record on every topic, and on every topic something reads, two forgeries:
     an event the topic carries under another service's source, and a type the topic never carries
     under its own producer's source (each keyed by a referral id of its own, noted in `forged`)."""
+    # The broker restart emptied the broker, and a topic nobody wrote to since comes back only when
+    # its relay first sends to it (no client makes the broker create one: the poisoner waits too).
+    # Create them as deploy/ does in production, with their declared partitions.
+    await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, dead_letters=False)
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
     await producer.start()
     try:

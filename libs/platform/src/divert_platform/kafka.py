@@ -7,12 +7,41 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from divert_contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 
 _TOPIC_EXISTS = TopicAlreadyExistsError.errno
+
+
+def refuse_topic_auto_creation() -> None:
+    """Make every Kafka client of this process ask for topic metadata without creating topics.
+
+    aiokafka asks the broker to create any topic it requests metadata for (`MetadataRequest` v4's
+    `allow_auto_topic_creation` is always true; no client setting changes it). The embedded broker
+    honours that and creates a missing topic with its own default of 4 partitions: after it
+    restarts, a producer or consumer that asks about a topic before `ensure_topics` has created it
+    with its declared count wins the race, and producers then spread keys over partitions that
+    consumer groups assigned from another count never read. Topics are created by `ensure_topics`
+    (and in production beforehand, by deploy/, with `auto.create.topics.enable=false`) only.
+    Called when this module is imported, which every process that talks to Kafka does.
+    """
+    if getattr(MetadataRequest.__init__, "divert_no_auto_creation", False):
+        return
+    original = MetadataRequest.__init__
+
+    def without_auto_creation(
+        self: MetadataRequest, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False
+    ) -> None:
+        original(self, topics, allow_auto_topic_creation)
+
+    without_auto_creation.divert_no_auto_creation = True  # type: ignore[attr-defined]
+    MetadataRequest.__init__ = without_auto_creation
+
+
+refuse_topic_auto_creation()
 
 METADATA_MAX_AGE_MS = 10_000
 """How old cached topic metadata may grow (aiokafka's default is 5 minutes): a topic the broker lost

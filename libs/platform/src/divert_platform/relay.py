@@ -3,13 +3,15 @@
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
-from opentelemetry import context, metrics, propagate
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, StatusCode, get_current_span
 from sqlalchemy import Row, Text, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +22,8 @@ from divert_platform.replay import lost_topics, mark_unpublished, published_coun
 from divert_platform.schema import outbox
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("divert.relay")
+_KAFKA_KEY = "messaging.kafka.message.key"
 
 _meter = metrics.get_meter("divert.relay")
 _published = _meter.create_counter("divert.outbox.published", description="Outbox rows published, by topic.")
@@ -52,6 +56,51 @@ _RECORD_COLUMNS = [
     outbox.c.traceparent,
     outbox.c.tracestate,
 ]
+
+
+def _trace_headers(row: Row[Any]) -> list[tuple[str, bytes]]:
+    stored = (("traceparent", row.traceparent), ("tracestate", row.tracestate))
+    return [(name, value.encode()) for name, value in stored if value]
+
+
+@contextmanager
+def publish_spans(rows: Sequence[Row[Any]]) -> Iterator[list[Span]]:
+    """One PRODUCER span per topic of a batch, `<topic> send` as the messaging conventions name a
+    send, each linked to the span context stored with every row it carries (`divert trace` shows
+    it under each of those requests). A span per record cost about as much as the sending itself."""
+    by_topic: dict[str, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        by_topic[row.topic].append(row)
+    spans = []
+    for topic, carried in by_topic.items():
+        links = [Link(context, {_KAFKA_KEY: row.message_key}) for row in carried if (context := _stored(row))]
+        spans.append(
+            _tracer.start_span(
+                f"{topic} send",
+                kind=SpanKind.PRODUCER,
+                links=links,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topic,
+                    "messaging.batch.message_count": len(carried),
+                },
+            )
+        )
+    try:
+        yield spans
+    finally:
+        for span in spans:
+            span.end()
+
+
+def _stored(row: Row[Any]) -> SpanContext | None:
+    """The span context stored with the row (that of the request or message that wrote it)."""
+    if not row.traceparent:
+        return None
+    carrier = {"traceparent": row.traceparent, **({"tracestate": row.tracestate} if row.tracestate else {})}
+    context = get_current_span(propagate.extract(carrier)).get_span_context()
+    return context if context.is_valid else None
 
 
 class EndOffsets(Protocol):
@@ -133,9 +182,19 @@ class OutboxRelay:
         return (await session.execute(query.limit(self._batch_size))).all()
 
     async def _send_all(self, rows: Sequence[Row[Any]]) -> None:
-        """Send the rows in order and wait until the broker has acknowledged every one."""
-        deliveries = [await self._send(row) for row in rows]
-        await asyncio.gather(*deliveries)
+        """Send the rows in order and wait until the broker has acknowledged every one, inside one
+        `<topic> send` span per topic of the batch, linked to the trace of each row it carries."""
+        if not rows:
+            return
+        with publish_spans(rows) as spans:
+            try:
+                deliveries = [await self._send(row) for row in rows]
+                await asyncio.gather(*deliveries)
+            except Exception as error:
+                for span in spans:
+                    span.record_exception(error)
+                    span.set_status(Status(StatusCode.ERROR, "not acknowledged"))
+                raise
 
     @staticmethod
     async def _mark_published(session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
@@ -163,8 +222,8 @@ class OutboxRelay:
         A topic is lost when it holds fewer records than rows were published to it (`lost_topics`),
         as happens when the embedded broker restarts. The topics are created again first, and with
         `ensure_first` (after a failed publish: perhaps the broker came back empty) before anything
-        else, so that no client's request for a missing topic makes the broker auto-create it with
-        its default partition count.
+        else, so that the producers and consumers waiting for a missing topic get it, with its
+        declared partitions, as soon as possible.
         """
         if ensure_first and self._ensure_topics is not None:
             await self._ensure_topics()
@@ -216,20 +275,14 @@ class OutboxRelay:
             key=row.message_key,
             data=row.data,
         )
-        # Publish inside the trace of the request that wrote the row; the aiokafka instrumentation
-        # then injects this context as the record's `traceparent` header.
-        carrier = {k: v for k, v in (("traceparent", row.traceparent), ("tracestate", row.tracestate)) if v}
-        token = context.attach(propagate.extract(carrier))
-        try:
-            delivery: asyncio.Future[RecordMetadata] = await self._producer.send(
-                row.topic,
-                value=message.value,
-                key=str(message.key).encode(),
-                headers=list(message.headers.items()),  # a list: the tracing hook appends to it
-            )
-            return delivery
-        finally:
-            context.detach(token)
+        # The record continues the trace of the request that wrote the row: its stored context goes
+        # into the headers as it is (the consumers' spans are its children), not through a span of
+        # the relay's per record.
+        headers = [*message.headers.items(), *_trace_headers(row)]
+        delivery: asyncio.Future[RecordMetadata] = await self._producer.send(
+            row.topic, value=message.value, key=str(message.key).encode(), headers=headers
+        )
+        return delivery
 
     async def run(
         self,

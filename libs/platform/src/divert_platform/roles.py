@@ -38,10 +38,11 @@ async def run_relay(
 
     Every topic the service's principal may see is (re-)created first, and again whenever
     publishing fails or a topic turns out lost: the embedded broker forgets them when it restarts,
-    and a client that asks for a missing topic first makes it auto-create one with its default
-    partition count, which a consumer group may then not fully read. So the relay, which notices a
-    restart first, creates the topics it writes and the ones its service's consumer reads (with
-    their dead-letter topics); no others, which under ACLs it could not even see.
+    and the service's producers and consumers wait for them meanwhile (none asks the broker to
+    auto-create a topic with a partition count of its own: `kafka.refuse_topic_auto_creation`). So
+    the relay, which notices a restart first, creates the topics it writes and the ones its
+    service's consumer reads (with their dead-letter topics); no others, which under ACLs it could
+    not even see.
     """
 
     async def ensure_all_topics() -> None:

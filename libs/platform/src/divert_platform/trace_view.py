@@ -7,7 +7,7 @@ a Kafka record keyed by its id, or a request to a route with its id.
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,9 @@ class Span:
     end: datetime
     error: bool
     attributes: dict[str, Any]
+    links: tuple[tuple[str, str], ...] = ()
+    """(trace id, span id) of each span this one is linked to: a relay's `<topic> send` span, one
+    per batch, links the request (or message) that wrote each row it carried."""
 
     @property
     def milliseconds(self) -> float:
@@ -56,6 +59,9 @@ def load_spans(trace_dir: Path) -> list[Span]:
                     end=datetime.fromisoformat(raw["end_time"].replace("Z", "+00:00")),
                     error=raw.get("status", {}).get("status_code") == "ERROR",
                     attributes=raw.get("attributes", {}),
+                    links=tuple(
+                        (link["context"]["trace_id"], link["context"]["span_id"]) for link in raw.get("links", [])
+                    ),
                 )
             )
     return spans
@@ -69,6 +75,12 @@ def traces_of(spans: list[Span], referral_id: str, *, with_reads: bool = False) 
         by_trace[span.trace_id].append(span)
     keys = (_KAFKA_KEY, *_REQUEST_PATHS) if with_reads else (_KAFKA_KEY,)
     wanted = {span.trace_id for span in spans if any(referral_id in str(span.attributes.get(key, "")) for key in keys)}
+    for span in spans:
+        # A span linked into a wanted trace (the relay's send of a batch) shows there, under the
+        # span it links to, as if it were its child.
+        for trace_id, span_id in span.links:
+            if trace_id in wanted and trace_id != span.trace_id:
+                by_trace[trace_id].append(replace(span, trace_id=trace_id, parent_id=span_id))
     return {trace_id: sorted(by_trace[trace_id], key=lambda s: s.start) for trace_id in wanted}
 
 

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -87,6 +88,15 @@ async def test_relay_publishes_cloudevents_continuing_the_writers_trace(
     assert headers["content-type"] == "application/json"
     assert UUID(headers["ce_id"])
     assert headers["traceparent"].split("-")[1] == trace_id
+    # The record carries the request's own context; the relay's one span for the batch links it.
+    assert headers["traceparent"].split("-")[2] == format(request_span.get_span_context().span_id, "016x")
+    [send] = [span for span in spans.get_finished_spans() if span.kind is SpanKind.PRODUCER]
+    assert send.name == f"{REFERRALS.name} send" and send.attributes is not None
+    assert send.attributes["messaging.batch.message_count"] == 1
+    request = request_span.get_span_context()
+    assert [(link.context.trace_id, link.context.span_id) for link in send.links] == [
+        (request.trace_id, request.span_id)
+    ]
 
 
 async def test_consumer_applies_once_dead_letters_poison_and_keeps_going(

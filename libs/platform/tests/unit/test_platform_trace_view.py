@@ -8,7 +8,16 @@ from divert_platform.trace_view import load_spans, render, traces_of
 REFERRAL = "7cbd57a1-5459-43ee-b340-e58c23f94fb8"
 
 
-def _span(trace: str, span: str, parent: str | None, name: str, role: str, start: int, **attributes: str) -> str:
+def _span(
+    trace: str,
+    span: str,
+    parent: str | None,
+    name: str,
+    role: str,
+    start: int,
+    links: tuple[tuple[str, str], ...] = (),
+    **attributes: str,
+) -> str:
     return json.dumps(
         {
             "name": name,
@@ -18,6 +27,7 @@ def _span(trace: str, span: str, parent: str | None, name: str, role: str, start
             "end_time": f"2026-11-30T09:00:0{start}.250000Z",
             "status": {"status_code": "ERROR" if name.startswith("fail") else "UNSET"},
             "attributes": attributes,
+            "links": [{"context": {"trace_id": t, "span_id": s}, "attributes": {}} for t, s in links],
             "resource": {"attributes": {"service.name": "divert-intake", "divert.role": role}},
         }
     )
@@ -44,19 +54,11 @@ def test_a_referrals_change_trace_prints_as_a_tree_and_reads_only_on_request(tmp
     (tmp_path / "intake-relay.jsonl").write_text(
         "\n".join(
             [
-                _span(
-                    "0xa",
-                    "0x2",
-                    "0x1",
-                    "divert.referrals send",
-                    "relay",
-                    2,
-                    **{"messaging.kafka.message.key": REFERRAL},
-                ),
-                _span("0xa", "0x3", "0x2", "fail process", "consumer", 3),
-                _span(
-                    "0xc", "0x4", None, "divert.referrals send", "relay", 4, **{"messaging.kafka.message.key": "other"}
-                ),
+                # One send span per batch, in a trace of its own, linked to each row's request.
+                _span("0xr", "0x2", None, "divert.referrals send", "relay", 2, links=(("0xa", "0x1"), ("0xc", "0x4"))),
+                _span("0xa", "0x3", "0x1", "fail process", "consumer", 3, **{"messaging.kafka.message.key": REFERRAL}),
+                _span("0xc", "0x4", None, "POST /v1/referrals", "api", 4),
+                _span("0xc", "0x5", "0x4", "process", "consumer", 4, **{"messaging.kafka.message.key": "other"}),
             ]
         )
     )
@@ -66,6 +68,6 @@ def test_a_referrals_change_trace_prints_as_a_tree_and_reads_only_on_request(tmp
     assert render(changes["0xa"]) == [
         "POST /v1/referrals  [divert-intake/api]  250.0 ms",
         "  divert.referrals send  [divert-intake/relay]  250.0 ms",
-        "    fail process  [divert-intake/consumer]  250.0 ms  ✗ ERROR",
+        "  fail process  [divert-intake/consumer]  250.0 ms  ✗ ERROR",
     ]
     assert set(traces_of(spans, REFERRAL, with_reads=True)) == {"0xa", "0xb"}
