@@ -1,15 +1,20 @@
 """What every phase works with: the running stack, the sizes, where to keep profiles."""
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from bench.config import BenchConfig
-from bench.loadgen import LoadResult
+from bench.loadgen import LoadResult, LoadSpec, run_split
 from bench.pipeline import Pipeline
 from bench.stats import summarize
 from divert_local.stack import Stack
+
+GENERATOR_SHARE = 0.5
+"""The share of its own ceiling one generator process is given at most: near it, its schedule
+slips and the latency it reports is its own."""
 
 
 @dataclass
@@ -23,6 +28,20 @@ class Context:
     """Makes this run's RMS case numbers unique even against a database kept from an earlier run."""
     seeded_ids: list[str] = field(default_factory=list)
     """Referrals stored by seeding, for GETs of existing referrals."""
+    generator_ceiling: float | None = None
+    """Requests/s one Python generator process reaches closed loop against the bare endpoint
+    (the ceilings phase measures it): the most it can offer, whatever the server could take."""
+
+    def generators_for(self, rate: float) -> int:
+        """How many generator processes offer `rate` open loop: enough that each stays below half
+        of the generator's own ceiling (one when the ceilings phase did not run)."""
+        if not self.generator_ceiling:
+            return 1
+        return max(1, math.ceil(rate / (GENERATOR_SHARE * self.generator_ceiling)))
+
+    async def load(self, spec: LoadSpec) -> LoadResult:
+        """Run an open-loop phase over as many generator processes as its rate needs."""
+        return await run_split(spec, self.generators_for(spec.rate) if spec.rate else 1)
 
     @property
     def artifacts(self) -> Path:

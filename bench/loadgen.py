@@ -16,7 +16,7 @@ import asyncio
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -186,3 +186,31 @@ async def run_in_process(spec: LoadSpec) -> LoadResult:
     data: dict[str, Any] = json.loads(out)
     data["records"] = [tuple(record) for record in data["records"]]
     return LoadResult(**data)
+
+
+async def run_split(spec: LoadSpec, processes: int) -> LoadResult:
+    """Run an open-loop phase over `processes` generator processes, each offering an equal share of
+    the rate, and merge what they measured: a rate near one generator's own ceiling would measure
+    the generator (`Context.generators_for`). Each process numbers its bodies apart (`g<i>-`)."""
+    if processes <= 1 or spec.rate is None:
+        return await run_in_process(spec)
+    parts = [
+        replace(spec, rate=spec.rate / processes, body=spec.body.replace(SEQ, f"g{i}-{SEQ}") if spec.body else None)
+        for i in range(processes)
+    ]
+    results = await asyncio.gather(*(run_in_process(part) for part in parts))
+    statuses: dict[str, int] = {}
+    for result in results:
+        for status, count in result.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return LoadResult(
+        offered_rate=spec.rate,
+        duration=spec.duration,
+        sent=sum(r.sent for r in results),
+        statuses=statuses,
+        unfinished=sum(r.unfinished for r in results),
+        latencies_ms=[latency for r in results for latency in r.latencies_ms],
+        throughput_rps=round(sum(r.throughput_rps for r in results), 2),
+        max_send_lag_ms=max(r.max_send_lag_ms for r in results),
+        records=sorted((record for r in results for record in r.records), key=lambda record: record[0]),
+    )

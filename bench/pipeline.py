@@ -17,16 +17,17 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from divert_contracts.topics import CASES, REFERRALS, WARRANTS, Topic
+from divert_contracts import dataplane
+from divert_contracts.topics import Topic
 
-# Each service's consumer group and what it reads (entrypoints/consumer.py of each service).
+# Each service's consumer group and what it reads, as the data plane declares them (each consumer
+# subscribes to exactly that). A hand-kept copy went stale once: it still had `divert.cases` where
+# intake and warrants read `divert.case-milestones`, so their groups never looked caught up and every
+# settle waited out its whole timeout.
 GROUP_TOPICS: dict[str, tuple[Topic, ...]] = {
-    "divert-intake": (REFERRALS, CASES, WARRANTS),
-    "divert-assessment": (REFERRALS,),
-    "divert-warrants": (CASES, REFERRALS),
-    "divert-directory": (CASES,),
+    access.consumer_group: access.consumes for access in dataplane.SERVICES if access.consumes
 }
-SERVICES = ("intake", "assessment", "directory", "warrants")
+SERVICES = tuple(access.name for access in dataplane.SERVICES)
 
 
 # Consumer groups whose effect on each referral is an inbox row in their service's database (the

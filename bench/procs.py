@@ -16,6 +16,12 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
 
 
+def resident_mb(pids: dict[str, int]) -> dict[str, float]:
+    """Resident set size now of each named process, in MiB (shared library pages count in each,
+    as `ps` and the issue's figure count them)."""
+    return {name: memory_mb(pid)["rss_mb"] for name, pid in pids.items()}
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process has used so far."""
     # The command name (field 2) may hold spaces; everything after its closing parenthesis is fixed.

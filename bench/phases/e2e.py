@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from temporalio.client import Client
 
 from bench.context import Context, load_summary
-from bench.loadgen import LoadResult, LoadSpec, run_in_process
+from bench.loadgen import LoadResult, LoadSpec
 from bench.procs import CpuMeter
 from bench.stats import summarize
 from bench.workload import auth_headers, body_template
@@ -75,7 +75,7 @@ async def workflow_starts(client: Client, since: datetime) -> dict[str, float]:
 async def journey(ctx: Context, client: Client, watcher: CaseWatcher, spec: LoadSpec) -> dict[str, Any]:
     """Send `spec`'s referrals and follow each to its case and its running workflow."""
     since = datetime.now(UTC)
-    result: LoadResult = await run_in_process(spec)
+    result: LoadResult = await ctx.load(spec)
     due = {rid: at for at, _, status, rid in result.records if rid and status == 201}
     deadline = time.monotonic() + ctx.config.e2e_timeout
     started: dict[str, float] = {}

@@ -13,7 +13,7 @@ import random
 from typing import Any
 
 from bench.context import Context, load_summary
-from bench.loadgen import LoadSpec, run_in_process
+from bench.loadgen import LoadSpec
 from bench.seed import clone_referrals, count_referrals
 from bench.workload import auth_headers, body_template
 
@@ -42,14 +42,14 @@ async def scale_phase(ctx: Context, size: int, label: str) -> dict[str, Any]:
         url = ctx.intake("/v1/referrals")
         return LoadSpec(url=url, duration=duration, headers=headers, body=body, rate=rate)
 
-    await run_in_process(spec("GET", f"warm{label}", 2.0, 50.0))  # warm the API's caches and connections
+    await ctx.load(spec("GET", f"warm{label}", 2.0, 50.0))  # warm the API's caches and connections
     stored = await count_referrals(database_url)
     by_rate = {}
     for rate in config.scale_rates:
         tag = f"{label}{rate:g}"
-        post = load_summary(await run_in_process(spec("POST", f"scale{tag}", config.scale_seconds, rate)))
+        post = load_summary(await ctx.load(spec("POST", f"scale{tag}", config.scale_seconds, rate)))
         settle = await ctx.pipeline.settle(config.settle_timeout)
-        get = load_summary(await run_in_process(spec("GET", f"get{tag}", config.scale_seconds, rate)))
+        get = load_summary(await ctx.load(spec("GET", f"get{tag}", config.scale_seconds, rate)))
         by_rate[f"{rate:g}"] = {"post": post, "get": get, "settle": settle}
         await ctx.pipeline.settle(config.settle_timeout)
     return {"stored_referrals": stored, "seeding": seeding, "rates": by_rate}
