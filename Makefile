@@ -28,7 +28,7 @@ run: install ## Start the whole system on its embedded default; Ctrl-C stops it.
 demo: install ## Walk two demo referrals through a running `make run`
 	$(BIN)/divert demo
 
-bench: install ## Benchmarks against the embedded stack (~25 min; BENCH_QUICK=1 for seconds); writes docs/performance.{md,json}
+bench: install ## Benchmarks against the embedded stack (~16 min; BENCH_QUICK=1 for under 3); writes docs/performance.{md,json}
 	$(BIN)/python -m bench
 
 test: install ## Unit, integration (SQLite, real broker, real Temporal) and end-to-end tiers

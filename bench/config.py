@@ -1,6 +1,6 @@
 """Benchmark sizes, read once from `BENCH_*` environment variables.
 
-The defaults are the full run, sized to finish in about 20-25 minutes on 2 cores. `BENCH_QUICK=1`
+The defaults are the full run, sized to finish in about 16 minutes on 2 cores. `BENCH_QUICK=1`
 shrinks every phase to seconds (a smoke run on a busy machine); any single size can still be set,
 e.g. `BENCH_QUICK=1 BENCH_WORKFLOWS=1000`.
 """
