@@ -4,10 +4,12 @@ key keeps the referral's id and the status, never what the officer sent about th
 migration 0006 rewrites the bodies keys kept before it. Fixtures come from conftest.py."""
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 
 from divert_intake.bootstrap import MIGRATIONS, Intake
@@ -16,6 +18,7 @@ from divert_platform.schema import events
 from divert_platform.testing import migrate_to
 
 Headers = dict[str, str]
+Token = Callable[..., Headers]
 PERSON = {  # distinctive values, to be looked for in the stored keys
     "given_name": "Quillon",
     "family_name": "Marchbanks-Zed",
@@ -26,8 +29,24 @@ PERSON = {  # distinctive values, to be looked for in the stored keys
 
 
 def referred_yesterday(referral: dict[str, Any]) -> dict[str, Any]:
-    """`referral` referred a day ago, so its deadline is pending and can be extended whatever the date."""
-    return {**referral, "referred_at": (utcnow() - timedelta(days=1)).isoformat()}
+    """`referral` referred a day ago, so its deadline is pending and can be extended whatever the date.
+
+    Into Albany: King County's versions from 2026-12-06 on hold every referral for its approver, so
+    a King County referral of yesterday has no deadline yet. Albany has the same 30-day window and
+    no gate (the gate's own retries are tested in test_approvals_api.py)."""
+    return {**referral, "jurisdiction": "albany", "referred_at": (utcnow() - timedelta(days=1)).isoformat()}
+
+
+@pytest.fixture
+def officer(token: Token) -> Headers:
+    """An SPD officer referring into Albany (this module's referrals)."""
+    return token("officer", subject="officer-7781", agency="SPD", jurisdiction="albany")
+
+
+@pytest.fixture
+def manager(token: Token) -> Headers:
+    """Albany's program manager, who may extend a deadline."""
+    return token("program_manager", subject="pm-albany", jurisdiction="albany")
 
 
 def later_than(due: str, days: int) -> dict[str, str]:
