@@ -41,7 +41,7 @@ class Context:
 
     async def load(self, spec: LoadSpec) -> LoadResult:
         """Run an open-loop phase over as many generator processes as its rate needs."""
-        return await run_split(spec, self.generators_for(spec.rate) if spec.rate else 1)
+        return await run_split(spec, self.generators_for(spec.rate or 0.0))
 
     @property
     def artifacts(self) -> Path:

@@ -16,6 +16,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -199,15 +200,11 @@ async def run_split(spec: LoadSpec, processes: int) -> LoadResult:
         for i in range(processes)
     ]
     results = await asyncio.gather(*(run_in_process(part) for part in parts))
-    statuses: dict[str, int] = {}
-    for result in results:
-        for status, count in result.statuses.items():
-            statuses[status] = statuses.get(status, 0) + count
     return LoadResult(
         offered_rate=spec.rate,
         duration=spec.duration,
         sent=sum(r.sent for r in results),
-        statuses=statuses,
+        statuses=dict(sum((Counter(r.statuses) for r in results), Counter())),
         unfinished=sum(r.unfinished for r in results),
         latencies_ms=[latency for r in results for latency in r.latencies_ms],
         throughput_rps=round(sum(r.throughput_rps for r in results), 2),
