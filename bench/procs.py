@@ -43,3 +43,22 @@ class CpuMeter:
     def stop(self) -> dict[str, float]:
         """CPU seconds used since `start()`, by process name."""
         return {name: round(cpu_seconds(pid) - self._before[name], 2) for name, pid in self._pids.items()}
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living process started, directly or not, by `pid`."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found

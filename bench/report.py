@@ -69,7 +69,8 @@ def _run(results: dict[str, Any]) -> str:
         kind = "**Quick smoke run** (`BENCH_QUICK=1`): tiny sizes on a busy machine, figures are indicative only"
     return (
         f"### Run\n\n{kind}. Started {run['started_at']}, took {run['seconds']:.0f} s "
-        f"(stack start-up {run['stack_start_seconds']:.1f} s{_idle_memory(run)}). Revision `{env['revision']}`. "
+        f"(start-up of `make run`'s stack {run['stack_start_seconds']:.1f} s{_idle_memory(run)}). "
+        f"Revision `{env['revision']}`. "
         f"{env['cpus']} CPUs, load average {env['load_before']} before and {env['load_after']} after; "
         f"Python {env['python']}; " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()) + "."
     )
@@ -79,10 +80,17 @@ def _idle_memory(run: dict[str, Any]) -> str:
     if "idle_rss_mb" not in run:
         return ""
     largest = sorted(run["idle_rss_mb"].items(), key=lambda item: -item[1])[:3]
-    return (
+    text = (
         f"; idle, its {len(run['idle_rss_mb'])} Divert processes held {run['idle_rss_mb_total']:.0f} MiB resident, "
         + ", ".join(f"{name} {mb:.0f}" for name, mb in largest)
         + " the most"
+    )
+    split = run.get("layouts", {}).get("split")
+    if split is None:
+        return text
+    return (
+        f"{text}; with a process per role, as the phases ran, start-up took {split['stack_start_seconds']:.1f} s "
+        f"and its {len(split['idle_rss_mb'])} Divert processes held {split['idle_rss_mb_total']:.0f} MiB"
     )
 
 

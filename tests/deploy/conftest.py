@@ -45,6 +45,10 @@ ONE_SHOT_COMMANDS = frozenset({"migrate", "replay", "seed", "import", "purge", "
 every other command of a service's CLI is a long-running role that production must run (a new role
 without a Deployment fails the tests)."""
 
+EMBEDDED_ONLY_COMMANDS = frozenset({"all"})
+"""Commands production must not run: `all` runs every role of a service in one process, as the
+embedded stack does (`make run`); production runs each role in a Deployment of its own."""
+
 ALLOWED_FOREIGN_ENV = re.compile(r"^(OTEL_[A-Z_]+|PYTHON[A-Z_]+)$")
 """Variables a Divert process may be given besides its settings: the OpenTelemetry SDK's own."""
 
@@ -72,8 +76,8 @@ class ServiceCli:
 
     @property
     def roles(self) -> frozenset[str]:
-        """Long-running commands: `api` and every role of `build_cli`."""
-        return self.commands - ONE_SHOT_COMMANDS
+        """Long-running commands production runs: `api` and every role of `build_cli`."""
+        return self.commands - ONE_SHOT_COMMANDS - EMBEDDED_ONLY_COMMANDS
 
     def env_names(self) -> frozenset[str]:
         """Every environment variable the settings class reads."""

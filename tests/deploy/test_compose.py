@@ -18,6 +18,8 @@ import yaml
 
 from divert_contracts import dataplane
 
+from .conftest import EMBEDDED_ONLY_COMMANDS
+
 COMPOSE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 K8S_TOPICS_SCRIPT = COMPOSE_DIR.parents[0] / "k8s" / "base" / "kafka-topics" / "create-topics.sh"
 OPERATOR_PROVIDED = "./certs/"
@@ -72,6 +74,8 @@ def command_problems(compose, service_clis) -> list[str]:
                 problems.append(f"{name}: {command} is not a Divert console script")
             elif len(command) < 2 or command[1] not in service_clis[command[0]].commands:
                 problems.append(f"{name}: {command[0]} has no command {command[1:]}")
+            elif command[1] in EMBEDDED_ONLY_COMMANDS:
+                problems.append(f"{name}: `{command[0]} {command[1]}` is for the embedded stack, not production")
     running = divert_containers(compose, service_clis)
     for cli in service_clis.values():
         for role in sorted(cli.roles | {"migrate", "purge"}):

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from divert_contracts import dataplane
 
+from .conftest import EMBEDDED_ONLY_COMMANDS
+
 K8S_DIR = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 Objects = list[dict[str, Any]]
 TEMPORAL_SECRET = "divert-intake-temporal"
@@ -80,6 +82,8 @@ def command_problems(objects: Objects, service_clis, tools) -> list[str]:
     for obj, _, cli, command in workloads:
         if cli is None or command not in cli.commands:
             problems.append(f"{obj['kind']} {obj['metadata']['name']}: `{command}` is not a service command")
+        elif command in EMBEDDED_ONLY_COMMANDS:
+            problems.append(f"{obj['kind']} {obj['metadata']['name']}: `{command}` is for the embedded stack only")
     for cli in service_clis.values():
         for role in sorted(cli.roles):
             if not any(c is cli and cmd == role and o["kind"] == "Deployment" for o, _, c, cmd in workloads):

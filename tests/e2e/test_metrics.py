@@ -18,7 +18,7 @@ UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 async def scrape(stack: Stack) -> dict[str, str]:
-    """The metrics text of every Divert process, by process name (`intake-api`, ...)."""
+    """The metrics text of every Divert process, by process name (`intake`, or `intake-api`, ...)."""
     async with httpx.AsyncClient(timeout=5) as http:
         pages = await asyncio.gather(
             *(http.get(f"http://127.0.0.1:{port}/metrics") for port in stack.metrics_ports.values())
@@ -67,7 +67,7 @@ async def test_metrics_count_a_lapse_its_rescission_and_a_poison_message_and_nam
         await producer.send_and_wait("divert.referrals", value=b"{not json", key=b"poison-for-metrics")
     finally:
         await producer.stop()
-    readers_of_referrals = ("intake-consumer", "assessment-consumer", "warrants-consumer")
+    readers_of_referrals = [stack.host(service, "consumer") for service in ("intake", "assessment", "warrants")]
 
     async def dead_lettered() -> bool:
         now = {name: samples(text) for name, text in (await scrape(stack)).items()}
@@ -83,10 +83,13 @@ async def test_metrics_count_a_lapse_its_rescission_and_a_poison_message_and_nam
     pages = await scrape(stack)
     after = {name: samples(text) for name, text in pages.items()}
 
-    def grew(process: str, name: str, **labels: str) -> float:
+    def grew(role: str, name: str, **labels: str) -> float:
+        """How much the metric grew in the process running `role` (`intake-api`: intake's API)."""
+        process = stack.host(*role.split("-", 1))
         return total(after[process], name, **labels) - total(before[process], name, **labels)
 
     demo = {"jurisdiction": "demo"}
+    dead_lettered_referrals = {"topic": "divert.referrals", "outcome": "dead_lettered"}
     assert grew("intake-api", "divert_referrals_total", decision="accepted", pathway="arrest_diversion", **demo) == 1
     assert grew("intake-consumer", "divert_deadline_start_latency_seconds_count", **demo) >= 1
     assert grew("intake-worker", "divert_deadline_lapses_total", **demo) >= 1
@@ -94,13 +97,14 @@ async def test_metrics_count_a_lapse_its_rescission_and_a_poison_message_and_nam
     assert grew("warrants-consumer", "divert_warrant_rescissions_total", reason="referral_withdrawn", **demo) >= 1
     assert grew("assessment-consumer", "divert_cases_opened_total", pathway="arrest_diversion", **demo) >= 1
     assert grew("intake-api", "http_server_request_duration_seconds_count", http_route="/v1/referrals") >= 1
-    for process in readers_of_referrals:
-        assert grew(process, "divert_consumer_messages_total", topic="divert.referrals", outcome="applied") >= 1
-        assert grew(process, "divert_consumer_messages_total", topic="divert.referrals", outcome="dead_lettered") == 1
+    for service in ("intake", "assessment", "warrants"):
+        consumer = f"{service}-consumer"
+        assert grew(consumer, "divert_consumer_messages_total", topic="divert.referrals", outcome="applied") >= 1
+        assert grew(consumer, "divert_consumer_messages_total", **dead_lettered_referrals) == 1
         assert ("divert_consumer_lag", "divert.referrals") in {
-            (name, dict(labels).get("topic")) for name, labels in after[process]
+            (name, dict(labels).get("topic")) for name, labels in after[stack.host(service, "consumer")]
         }
-    for process in (name for name in pages if name.endswith("-relay")):
+    for process in stack.hosts_of("relay"):
         reported = {name for name, _ in after[process]}
         assert {"divert_outbox_backlog", "divert_outbox_oldest_unpublished_age_seconds"} <= reported, process
 

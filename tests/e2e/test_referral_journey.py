@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from divert_local.journey import RoleTokens, assessment_of, demo_referral
 from divert_local.stack import Stack
+from divert_platform.trace_view import load_spans
 
 TOPICS = ["divert.referrals", "divert.cases", "divert.warrants", "divert.cases.dlq"]
 
@@ -296,12 +297,11 @@ async def _exists(handle) -> bool:
 
 
 def _trace_has_consumer_span(data_dir: Path, trace_id: str) -> bool:
-    """True when the assessment consumer exported a `process` span in this trace."""
-    path = data_dir / "traces" / "assessment-consumer.jsonl"
-    if not path.exists():
-        return False
-    for line in path.read_text().splitlines():
-        span = json.loads(line)
-        if span["context"]["trace_id"] == f"0x{trace_id}" and span["name"].startswith("process "):
-            return True
-    return False
+    """True when the assessment consumer exported a `process` span in this trace (whichever
+    process ran it: `assessment` in `make run`'s layout, `assessment-consumer` in the split one)."""
+    return any(
+        span.trace_id == f"0x{trace_id}"
+        and span.service == "divert-assessment/consumer"
+        and span.name.startswith("process ")
+        for span in load_spans(data_dir / "traces")
+    )

@@ -12,10 +12,11 @@ from typing import Annotated
 
 import typer
 
-from divert_local.stack import Ports, PortsInUse, Stack
-from divert_platform.auth import ROLES, SCOPE_CLAIMS, mint_token
-from divert_platform.settings import ServiceSettings
-from divert_platform.trace_view import load_spans, render, traces_of
+from divert_local.stack import LAYOUTS, Layout, Ports, PortsInUse, Stack
+from divert_platform.principals import ROLES, SCOPE_CLAIMS
+
+# The token and trace commands import what they need themselves: `divert run` supervises the
+# stack for as long as it runs, and keeps only what that needs resident.
 
 PURGE_EVERY_SECONDS = 3600
 """How often `divert run` purges what is past its retention period (docs/operations.md, "Retention")."""
@@ -86,16 +87,26 @@ def run(
         typer.Option(
             metavar="NAME=PORT",
             help="Listen on PORT for NAME: intake, assessment, directory, warrants, kafka, temporal, temporal-ui or "
-            "metrics-base (the first of 14); repeatable.",
+            "metrics-base (the first of the Divert processes' metrics ports, one each); repeatable.",
         ),
     ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="combined: one process per service, its roles as tasks (lighter); split: one process per role, "
+            "as production deploys them."
+        ),
+    ] = "combined",
 ) -> None:
     """Start the broker, Temporal and every Divert process; Ctrl-C (or SIGTERM) stops them all."""
-    stack = Stack(data_dir=data_dir.resolve(), ports=_ports(free_ports, port or []))
+    if layout not in LAYOUTS:
+        raise typer.BadParameter(f"{layout!r} is not one of {', '.join(LAYOUTS)}", param_hint="--layout")
+    chosen: Layout = "split" if layout == "split" else "combined"
+    stack = Stack(data_dir=data_dir.resolve(), ports=_ports(free_ports, port or []), layout=chosen)
     signals = StopSignals()
     code = 1
     try:
-        typer.echo("starting the embedded stack (broker, Temporal, 4 services)…")
+        typer.echo(f"starting the embedded stack (broker, Temporal, 4 services, {layout} layout)…")
         stack.start()
         _announce(stack, data_dir)
         # The supervisor's loop: it watches every process and runs the retention job now and hourly,
@@ -168,6 +179,9 @@ def token(
     for claim in SCOPE_CLAIMS.get(role, ()):  # every API would refuse the token without it
         if not given[claim]:
             raise typer.BadParameter(f"a {role} token needs --{claim}", param_hint=f"--{claim}")
+    from divert_platform.auth import mint_token
+    from divert_platform.settings import ServiceSettings
+
     settings = ServiceSettings()
     typer.echo(
         mint_token(
@@ -188,6 +202,8 @@ def trace(
     reads: Annotated[bool, typer.Option("--reads", help="Also show requests that only read it.")] = False,
 ) -> None:
     """Print the referral's traces as trees of spans: services, timings and errors."""
+    from divert_platform.trace_view import load_spans, render, traces_of
+
     spans = load_spans(data_dir / "traces")
     found = traces_of(spans, referral_id, with_reads=reads)
     if not found:

@@ -1,9 +1,13 @@
 """Start the whole system on its embedded default, as separate processes, and stop it by PID.
 
 Order: check that every port is free → Tansu broker → Temporal dev server (SQLite file, Web UI) →
-each service's migrations → every API, relay, consumer and the intake worker → wait until each API
-is ready. Stopping goes the other way: every Divert process at once, then Temporal, then the broker.
-Every process is started with `spawn`, so none outlives the process that started the stack.
+each service's migrations → the Divert processes → wait until each API is ready. Stopping goes the
+other way: every Divert process at once, then Temporal, then the broker. Every process is started
+with `spawn`, so none outlives the process that started the stack.
+
+Two layouts of the Divert processes: `combined` (the default of `make run`), one process per
+service running its API, relay, consumer and worker as tasks (`divert-<svc> all`), and `split`, one
+process per role as production deploys them (`divert-<svc> api`, `... relay`, ...).
 """
 
 import json
@@ -15,12 +19,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import httpx
 
 from divert_platform.embedded import (
+    BROKER_START_SECONDS,
+    TEMPORAL_START_SECONDS,
     free_port,
+    launch_broker,
+    launch_temporal,
     port_holders,
     port_in_use,
     spawn,
@@ -28,9 +36,14 @@ from divert_platform.embedded import (
     start_temporal,
     stop_processes,
     venv_bin,
+    wait_for_port,
 )
 
 INFRASTRUCTURE = ("broker", "temporal")
+
+Layout = Literal["combined", "split"]
+"""`combined`: a process per service (`<service>`); `split`: a process per role (`<service>-<role>`)."""
+LAYOUTS: tuple[Layout, ...] = ("combined", "split")
 
 
 class PortsInUse(RuntimeError):
@@ -49,8 +62,8 @@ class Ports:
     temporal: int = 7233
     temporal_ui: int = 8233
     metrics_base: int | None = 9464
-    """Each process's Prometheus port is this plus its place in `Stack.process_names()`; None
-    draws a free port for each."""
+    """Each Divert process's Prometheus port is this plus its place in `Stack.process_names()`;
+    None draws a free port for each."""
 
     @classmethod
     def free(cls) -> "Ports":
@@ -75,12 +88,13 @@ class Stack:
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
     ui: bool = True
+    layout: Layout = "combined"
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     chores: list[subprocess.Popen[bytes]] = field(default_factory=list)
     """One-off jobs run while the stack is up (the retention purge); they may exit, the stack goes on."""
     metrics_ports: dict[str, int] = field(default_factory=dict)
-    """Where each Divert process serves Prometheus metrics, by process name (`intake-api`, ...)."""
+    """Where each Divert process serves Prometheus metrics, by process name (`intake`, `intake-api`, ...)."""
     _starters: dict[str, Callable[[], subprocess.Popen[bytes]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,10 +102,34 @@ class Stack:
         for index, name in enumerate(self.process_names()):
             self.metrics_ports[name] = base + index if base is not None else free_port()
 
-    @staticmethod
-    def process_names() -> list[str]:
-        """Every Divert process of the stack, `<service>-<role>`, in start order."""
-        return [f"{service}-{role}" for service, _, roles in SERVICES for role in ("api", *roles)]
+    def process_names(self) -> list[str]:
+        """Every Divert process of the stack in start order: `<service>` in the combined layout,
+        `<service>-<role>` in the split one."""
+        return list(self._commands())
+
+    def host(self, service: str, role: str) -> str:
+        """The name of the process that runs `role` (`api`, `relay`, ...) of `service`."""
+        if not any(known == service and role in ("api", *roles) for known, _, roles in SERVICES):
+            raise KeyError(f"{service} has no {role} role")
+        return service if self.layout == "combined" else f"{service}-{role}"
+
+    def service_of(self, name: str) -> str:
+        """The service a Divert process belongs to."""
+        return self._commands()[name][0]
+
+    def hosts_of(self, role: str) -> list[str]:
+        """The processes that run `role` of some service (`relay`: one per service)."""
+        return [self.host(service, role) for service, _, roles in SERVICES if role in ("api", *roles)]
+
+    def _commands(self) -> dict[str, tuple[str, str, str]]:
+        """Each Divert process's name → (service, console script, command)."""
+        if self.layout == "combined":
+            return {service: (service, script, "all") for service, script, _ in SERVICES}
+        return {
+            f"{service}-{role}": (service, script, role)
+            for service, script, roles in SERVICES
+            for role in ("api", *roles)
+        }
 
     def url(self, service: str) -> str:
         """Base URL of a service's API."""
@@ -114,25 +152,40 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         try:
-            self._launch("broker", lambda: start_broker(self.ports.kafka, log=self._log("broker")))
+            # The broker and Temporal come up while the services' databases are migrated and the
+            # directory seeded: start-up waits for the slowest, not for the sum.
+            db_file, ui_port = self.data_dir / "temporal.db", self.ports.temporal_ui if self.ui else None
+            self._launch(
+                "broker",
+                lambda: start_broker(self.ports.kafka, log=self._log("broker")),
+                first=lambda: launch_broker(self.ports.kafka, log=self._log("broker")),
+            )
             self._launch(
                 "temporal",
                 lambda: start_temporal(
-                    self.ports.temporal,
-                    db_file=self.data_dir / "temporal.db",
-                    ui_port=self.ports.temporal_ui if self.ui else None,
-                    log=self._log("temporal"),
+                    self.ports.temporal, db_file=db_file, ui_port=ui_port, log=self._log("temporal")
+                ),
+                first=lambda: launch_temporal(
+                    self.ports.temporal, db_file=db_file, ui_port=ui_port, log=self._log("temporal")
                 ),
             )
-            for service, script, _ in SERVICES:
-                self._run_to_end([venv_bin(script), "migrate"], self._env(service))
-            self._run_to_end([venv_bin("divert-directory"), "seed"], self._env("directory"))
-            for service, script, roles in SERVICES:
-                for role in ("api", *roles):
-                    name = f"{service}-{role}"
-                    args = [venv_bin(script), role]
-                    env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
-                    self._launch(name, partial(self._spawn, name, args, env))
+            seed = ([venv_bin("divert-directory"), "seed", "--migrate"], self._env("directory"))
+            if self.layout == "combined":
+                # Each service's process migrates its own database before its roles start (one
+                # process fewer to start per service); the seed migrates the directory's first too,
+                # taking turns with it under the migration lock.
+                seeding = self._one_off(seed)
+            else:  # as production: `migrate` first, then the roles
+                steps = [([venv_bin(script), "migrate"], self._env(service)) for service, script, _ in SERVICES]
+                self._finish(self._one_off(*steps), steps)
+                seeding = self._one_off(seed)
+            wait_for_port(self.ports.kafka, timeout=BROKER_START_SECONDS, process=self._process("broker"))
+            wait_for_port(self.ports.temporal, timeout=TEMPORAL_START_SECONDS, process=self._process("temporal"))
+            for name, (service, script, command) in self._commands().items():
+                env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
+                args = [venv_bin(script), command, *(["--migrate"] if command == "all" else [])]
+                self._launch(name, partial(self._spawn, name, args, env))
+            self._finish(seeding, [seed])
             self._wait_ready(ready_timeout)
             self.write_scrape_config()
         except BaseException:
@@ -140,16 +193,18 @@ class Stack:
             raise
 
     def write_scrape_config(self) -> Path:
-        """Write `prometheus.yml` for a local Prometheus: one job per service, one target per process."""
+        """Write `prometheus.yml` for a local Prometheus: one job per service, one target per process
+        (labelled with its role, `all` in the combined layout)."""
         jobs = [
             {
                 "job_name": f"divert-{service}",
                 "static_configs": [
-                    {"targets": [f"127.0.0.1:{self.metrics_ports[f'{service}-{role}']}"], "labels": {"role": role}}
-                    for role in ("api", *roles)
+                    {"targets": [f"127.0.0.1:{self.metrics_ports[name]}"], "labels": {"role": command}}
+                    for name, (known, _, command) in self._commands().items()
+                    if known == service
                 ],
             }
-            for service, _, roles in SERVICES
+            for service, _, _ in SERVICES
         ]
         path = self.data_dir / "prometheus.yml"
         # JSON is YAML: Prometheus reads it as it is.
@@ -231,21 +286,33 @@ class Stack:
     def _process(self, name: str) -> subprocess.Popen[bytes]:
         return next(process for known, process in self.processes if known == name)
 
-    def _launch(self, name: str, start: Callable[[], subprocess.Popen[bytes]]) -> None:
+    def _launch(
+        self,
+        name: str,
+        start: Callable[[], subprocess.Popen[bytes]],
+        *,
+        first: Callable[[], subprocess.Popen[bytes]] | None = None,
+    ) -> None:
+        """Start a process with `first` (`start` if none) and keep `start` for `start_again`."""
         self._starters[name] = start
-        self.processes.append((name, start()))
+        self.processes.append((name, (first or start)()))
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         return spawn(args, env=env, log=self._log(name))
 
-    def _run_to_end(self, args: list[str], env: dict[str, str]) -> None:
-        """Run a one-off step of start-up (migrations, seed); stop it too if start-up is cut short."""
-        process = spawn(args, env=env)
-        try:
+    def _one_off(self, *steps: tuple[list[str], dict[str, str]]) -> list[subprocess.Popen[bytes]]:
+        """Start one-off steps of start-up (migrations, seed), (arguments, environment) each, all at
+        once; `_finish` waits for them. Kept as chores until then, so a start-up cut short stops them."""
+        processes = [spawn(args, env=env) for args, env in steps]
+        self.chores.extend(processes)
+        return processes
+
+    def _finish(self, processes: list[subprocess.Popen[bytes]], steps: list[tuple[list[str], dict[str, str]]]) -> None:
+        """Wait for one-off steps started by `_one_off`; raises if one failed."""
+        for process, (args, _) in zip(processes, steps, strict=True):
             if process.wait() != 0:
                 raise subprocess.CalledProcessError(process.returncode, args)
-        finally:
-            stop_processes([process])  # nothing to do once it has exited
+            self.chores.remove(process)
 
     def _check_ports_free(self) -> None:
         held = [

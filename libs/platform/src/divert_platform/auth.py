@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 import httpx
 import jwt
@@ -20,24 +20,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from divert_platform.cause import Cause
+
+# Re-exported: the roles were defined here first, and every service imports them from here.
+from divert_platform.principals import ROLES as ROLES
+from divert_platform.principals import SCOPE_CLAIMS as SCOPE_CLAIMS
+from divert_platform.principals import Role as Role
 from divert_platform.problems import Forbidden, Unauthorized
 from divert_platform.settings import ServiceSettings
 from divert_platform.text import NO_CONTROL_CHARACTERS
-
-Role = Literal[
-    "officer",
-    "program_manager",
-    "case_manager",
-    "prosecutor",
-    "court",
-    "service",
-    "deadline_worker",
-    "ops",
-    "agency_admin",
-]
-"""Who a token's caller is (docs/access.md); `agency_admin` is a police agency's integration
-administrator, who manages its RMS's status-callback endpoints."""
-ROLES: tuple[Role, ...] = get_args(Role)
 
 PEOPLE_WHO_MAY_NEVER_SEE_CASE_CONTENT: frozenset[Role] = frozenset({"officer", "agency_admin", "prosecutor", "court"})
 """LEAD's golden rule: nothing learned in care coordination may reach enforcement (a police
@@ -218,19 +208,6 @@ def service_token(settings: ServiceSettings, *, role: Role = "service", process:
 
 
 _bearer = HTTPBearer(auto_error=False)
-
-ScopeClaim = Literal["agency", "jurisdiction"]
-
-SCOPE_CLAIMS: dict[Role, tuple[ScopeClaim, ...]] = {
-    "officer": ("agency", "jurisdiction"),
-    "agency_admin": ("agency", "jurisdiction"),
-    "case_manager": ("agency",),
-    "program_manager": ("jurisdiction",),
-    "prosecutor": ("jurisdiction",),
-    "court": ("jurisdiction",),
-}
-"""The claims each scoped role's token must carry: they decide what the caller may see
-(docs/access.md). A missing claim is refused, never read as "everywhere"."""
 
 ALL_JURISDICTIONS = "*"
 """The `jurisdiction` claim value granting every jurisdiction, to the roles in

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from divert_contracts.topics import ALL_TOPICS
+from divert_platform.all_roles import RoleFailed, RoleMain, api_role, run_roles
 from divert_platform.db import create_engine, create_session_factory
 from divert_platform.metrics import configure_metrics
 from divert_platform.migrations import SchemaBehind, require_head, upgrade_to_head
@@ -30,7 +31,8 @@ def build_cli(
     api_factory: str,
     roles: Mapping[str, tuple[str, str]],
 ) -> typer.Typer:
-    """A Typer app with `migrate`, `api`, `replay`, `purge` and one command per long-running role.
+    """A Typer app with `migrate`, `api`, `replay`, `purge`, one command per long-running role, and
+    `all`, which runs the API and every role as tasks of one process (`all_roles`).
 
     `roles` maps a command name to (module with `async def main(stop)`, help text). Every role
     configures telemetry and checks that `migrate` brought the database to this release's revision
@@ -94,6 +96,27 @@ def build_cli(
 
     for name, (module, text) in roles.items():
         app.command(name=name, help=text)(_role_command(name, module, start))
+
+    @app.command(name="all")
+    def all_roles(
+        migrate: Annotated[
+            bool, typer.Option("--migrate", help="Apply the migrations first, as `migrate` does (the embedded stack).")
+        ] = False,
+    ) -> None:
+        """Run the API and every other role as tasks of one process (`make run` does); a role that
+        fails stops the process. Production runs one process per role, after `migrate`."""
+        if migrate:
+            settings = settings_type()
+            upgrade_to_head(settings.migration_database_url or settings.database_url, migrations)
+        settings = start("all")
+        mains: dict[str, RoleMain] = {"api": api_role(api_factory, settings)}
+        mains |= {name: importlib.import_module(module).main for name, (module, _) in roles.items()}
+        try:
+            run_until_stopped(partial(run_roles, mains))
+        except RoleFailed as failure:
+            typer.echo(f"divert-{settings.service_name} all: {failure}", err=True)
+            raise typer.Exit(1) from failure
+
     return app
 
 

@@ -18,6 +18,7 @@ offsets say, or from the earliest record when there are none: it re-reads, never
 
 import asyncio
 import logging
+import sys
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
@@ -30,7 +31,6 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from temporalio.service import RPCError, RPCStatusCode
 
 from divert_contracts import codec, dataplane
 from divert_contracts.base import IntegrationEvent
@@ -130,13 +130,18 @@ class _Assignments(ConsumerRebalanceListener):
         self.generation += 1
 
 
-_TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
-
-
 def is_transient(error: BaseException) -> bool:
     """True for failures of infrastructure (database, network, Temporal) that waiting cures."""
-    if isinstance(error, RPCError):
-        return error.status in _TRANSIENT_RPC
+    # Only a process that loaded Temporal's client can meet its errors; the services without a
+    # workflow (all but intake) never import it, and save its ~18 MiB.
+    rpc = sys.modules.get("temporalio.service")
+    if rpc is not None and isinstance(error, rpc.RPCError):
+        transient = {
+            rpc.RPCStatusCode.UNAVAILABLE,
+            rpc.RPCStatusCode.DEADLINE_EXCEEDED,
+            rpc.RPCStatusCode.RESOURCE_EXHAUSTED,
+        }
+        return error.status in transient
     return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
 
 

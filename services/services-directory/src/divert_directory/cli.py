@@ -10,7 +10,7 @@ from divert_directory.bootstrap import MIGRATIONS
 from divert_directory.config import DirectorySettings
 from divert_directory.entrypoints.catalogue_import import SEED, run_import, summary
 from divert_platform.cli import build_cli
-from divert_platform.migrations import SchemaBehind
+from divert_platform.migrations import SchemaBehind, upgrade_to_head
 
 app = build_cli(
     help="Divert services directory: providers, services and locations (Open Referral HSDS 3.0).",
@@ -54,6 +54,13 @@ def import_(
 
 
 @app.command()
-def seed() -> None:
+def seed(
+    migrate: Annotated[
+        bool, typer.Option("--migrate", help="Apply the migrations first, as `migrate` does (the embedded stack).")
+    ] = False,
+) -> None:
     """Import the bundled fictional directory (every need, for king-county, santa-fe, albany, demo)."""
+    if migrate:
+        settings = DirectorySettings()
+        upgrade_to_head(settings.migration_database_url or settings.database_url, MIGRATIONS)
     _load(SEED)
