@@ -28,7 +28,7 @@ run: install ## Start the whole system on its embedded default; Ctrl-C stops it.
 demo: install ## Walk two demo referrals through a running `make run`
 	$(BIN)/divert demo
 
-bench: install ## Benchmarks against the embedded stack (~16 min; BENCH_QUICK=1 for under 3); writes docs/performance.{md,json}
+bench: install ## Benchmarks against the embedded stack on SQLite, then PostgreSQL (~16 min each; BENCH_QUICK=1 for 3 on SQLite); writes docs/performance.{md,json}
 	$(BIN)/python -m bench
 
 test: install ## Unit, integration (SQLite, real broker, real Temporal) and end-to-end tiers
@@ -45,7 +45,7 @@ test-e2e: install
 	$(BIN)/pytest -q tests/e2e
 
 test-postgres: install ## The integration tier again, on PostgreSQL
-	DIVERT_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q -k postgres libs/platform/tests/integration services/*/tests/integration
+	DIVERT_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/pytest -q -k postgres libs/platform/tests/integration services/*/tests/integration bench/tests
 
 test-faults: install ## Fault injection over the whole stack: ~1,000 referrals, kills, restarts (docs/reliability.md)
 	$(BIN)/pytest -q -s tests/faults

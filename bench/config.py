@@ -1,8 +1,9 @@
 """Benchmark sizes, read once from `BENCH_*` environment variables.
 
-The defaults are the full run, sized to finish in about 16 minutes on 2 cores. `BENCH_QUICK=1`
-shrinks every phase to seconds (a smoke run on a busy machine); any single size can still be set,
-e.g. `BENCH_QUICK=1 BENCH_WORKFLOWS=1000`.
+The defaults are the full run, sized to finish in about 16 minutes on 2 cores for each kind of
+database it runs on (SQLite, then PostgreSQL). `BENCH_QUICK=1` shrinks every phase to seconds (a
+smoke run on a busy machine) and runs on SQLite alone; any single size can still be set, e.g.
+`BENCH_QUICK=1 BENCH_WORKFLOWS=1000` or `BENCH_QUICK=1 BENCH_DATABASE=sqlite,postgres`.
 """
 
 import os
@@ -41,6 +42,11 @@ class BenchConfig:
     profile: bool = True
     report_dir: Path = Path("docs")
     keep_data: bool = False
+    database: tuple[str, ...] = ("sqlite", "postgres")
+    """The kinds of database the services run on, one whole run of the phases each, in this order:
+    `sqlite` (the embedded default) and `postgres` (a database per service on `postgres_url`)."""
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    """A PostgreSQL server and a role that may create databases (the run's are dropped after it)."""
 
     @classmethod
     def from_env(cls) -> "BenchConfig":
@@ -75,6 +81,7 @@ QUICK: dict[str, object] = {
     "scale_seconds": 3.0,
     "workflows": 200,
     "backlog": 500,
+    "database": ("sqlite",),
 }
 """What `BENCH_QUICK=1` changes: seconds per phase and hundreds of items instead of thousands."""
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from bench.config import BenchConfig
+from bench.databases import Databases
 from bench.loadgen import LoadResult, LoadSpec, run_split
 from bench.pipeline import Pipeline
 from bench.stats import summarize
@@ -24,6 +25,8 @@ class Context:
     config: BenchConfig
     stack: Stack
     pipeline: Pipeline
+    databases: Databases
+    """The services' databases (SQLite files or PostgreSQL databases), and `post-cpu`'s."""
     run: str = field(default_factory=lambda: uuid4().hex[:6])
     """Makes this run's RMS case numbers unique even against a database kept from an earlier run."""
     seeded_ids: list[str] = field(default_factory=list)
@@ -51,8 +54,8 @@ class Context:
         return path
 
     def database_url(self, service: str) -> str:
-        """The SQLAlchemy URL of a service's SQLite file in this stack."""
-        return f"sqlite+aiosqlite:///{self.stack.data_dir / (service + '.db')}"
+        """The SQLAlchemy URL of a service's database in this stack."""
+        return self.databases.urls[service]
 
     def intake(self, path: str) -> str:
         """An intake API URL."""

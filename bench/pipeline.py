@@ -1,7 +1,7 @@
 """How far behind the pipeline runs: unpublished outbox rows per service, consumer lag per group.
 
-Read directly (SQLite files read-only, Kafka group offsets through the admin API) rather than from
-the Prometheus gauges, which the relays refresh only every few seconds.
+Read directly (the services' databases, SQLite files read-only; Kafka group offsets through the
+admin API) rather than from the Prometheus gauges, which the relays refresh only every few seconds.
 
 Beware: the embedded broker (Tansu) under-reports a partition's end offset after batched produce
 (211 records sent, 110 reported, in a plain aiokafka test), so lag read from end offsets can show
@@ -10,13 +10,12 @@ tables instead.
 """
 
 import asyncio
-import sqlite3
 import time
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.databases import Databases
 from divert_contracts import dataplane
 from divert_contracts.topics import Topic
 
@@ -35,23 +34,21 @@ SERVICES = tuple(access.name for access in dataplane.SERVICES)
 APPLYING_GROUPS = {"divert-assessment": "assessment", "divert-intake": "intake", "divert-directory": "directory"}
 
 
-def applied(database: Path, group: str) -> int:
-    """Records a consumer group has applied (its inbox rows) in one service's SQLite file."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
-        return int(connection.execute("SELECT count(*) FROM inbox WHERE consumer = ?", (group,)).fetchone()[0])
+async def applied(databases: Databases, group: str) -> int:
+    """Records a consumer group has applied (its inbox rows in its service's database)."""
+    return await databases.scalar(APPLYING_GROUPS[group], "SELECT count(*) FROM inbox WHERE consumer = $1", group)
 
 
-def outbox_backlog(database: Path) -> int:
-    """Unpublished outbox rows in one service's SQLite file."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as connection:
-        return int(connection.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0])
+async def outbox_backlog(databases: Databases, service: str) -> int:
+    """Unpublished outbox rows in one service's database."""
+    return await databases.scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
 
 
 class Pipeline:
     """Outbox backlogs and consumer lags of one running stack."""
 
-    def __init__(self, data_dir: Path, bootstrap: str) -> None:
-        self._data_dir = data_dir
+    def __init__(self, databases: Databases, bootstrap: str) -> None:
+        self._databases = databases
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="divert-bench")
         self._offsets = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
 
@@ -64,9 +61,9 @@ class Pipeline:
         await self._offsets.stop()
         await self._admin.close()
 
-    def backlogs(self) -> dict[str, int]:
+    async def backlogs(self) -> dict[str, int]:
         """Unpublished outbox rows by service."""
-        return {service: outbox_backlog(self._data_dir / f"{service}.db") for service in SERVICES}
+        return {service: await outbox_backlog(self._databases, service) for service in SERVICES}
 
     async def lags(self) -> dict[str, int]:
         """Records not yet handled, by consumer group, over every partition the group reads."""
@@ -84,7 +81,7 @@ class Pipeline:
         """Wait until every outbox is published and every group has caught up, for `within` seconds at most."""
         started = time.perf_counter()
         while True:
-            backlog = sum(self.backlogs().values())
+            backlog = sum((await self.backlogs()).values())
             lag = sum((await self.lags()).values())
             waited = time.perf_counter() - started
             if backlog == 0 and lag == 0:

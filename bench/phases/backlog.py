@@ -31,13 +31,12 @@ async def backlog_phase(ctx: Context) -> dict[str, Any]:
     """Stop the relay, write the backlog, start the relay, time relay and consumers."""
     config, stack = ctx.config, ctx.stack
     await ctx.pipeline.settle(config.settle_timeout)
-    intake_db = stack.data_dir / "intake.db"
     stack.kill("intake-relay")
     seeded = await seed_referrals(
         ctx.database_url("intake"), config.backlog, pathway="social_contact", publish=True, tag=ctx.tag("backlog")
     )
-    backlog = outbox_backlog(intake_db)
-    goals = {group: _applied(ctx, group) + config.backlog for group in APPLYING_GROUPS}
+    backlog = await outbox_backlog(ctx.databases, "intake")
+    goals = {group: await applied(ctx.databases, group) + config.backlog for group in APPLYING_GROUPS}
     ends = await _end_offsets(stack.kafka_bootstrap)
     restarted = time.time()
     stack.start_again("intake-relay")
@@ -49,7 +48,7 @@ async def backlog_phase(ctx: Context) -> dict[str, Any]:
     deadline = time.time() + config.settle_timeout + config.backlog / 20
     next_check = 0.0
     while time.time() < deadline and len(caught_up) < len(goals):
-        now, left = time.time(), outbox_backlog(intake_db)
+        now, left = time.time(), await outbox_backlog(ctx.databases, "intake")
         if not publishing and left < backlog:
             publishing = True
             if profile:  # from the first batch on: the relay's start-up (imports) is not its hot path
@@ -61,7 +60,7 @@ async def backlog_phase(ctx: Context) -> dict[str, Any]:
         if publishing and now >= next_check:
             next_check = now + 0.25
             for group, goal in goals.items():
-                if group not in caught_up and _applied(ctx, group) >= goal:
+                if group not in caught_up and await applied(ctx.databases, group) >= goal:
                     caught_up[group] = now
         await asyncio.sleep(0.05)
     first_sent = await _first_sent(stack.kafka_bootstrap, ends, restarted) if publishing else None
@@ -118,10 +117,6 @@ async def _first_after(consumer: AIOKafkaConsumer, partition: TopicPartition, si
         if sent:
             return min(sent)
     return None
-
-
-def _applied(ctx: Context, group: str) -> int:
-    return applied(ctx.stack.data_dir / f"{APPLYING_GROUPS[group]}.db", group)
 
 
 def _span(start: float | None, end: float | None) -> float | None:

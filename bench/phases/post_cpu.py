@@ -23,7 +23,11 @@ async def post_cpu_phase(ctx: Context) -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         cwd=ROOT,
-        env={**os.environ, "BENCH_POSTS": str(ctx.config.posts)},
+        env={
+            **os.environ,
+            "BENCH_POSTS": str(ctx.config.posts),
+            "BENCH_POST_CPU_DATABASE_URL": ctx.databases.urls["post-cpu"],
+        },
     )
     out, _ = await process.communicate()
     if process.returncode != 0:

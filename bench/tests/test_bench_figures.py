@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from bench.config import QUICK, BenchConfig
 from bench.loadgen import ROOT, LoadSpec, drive
+from bench.report import write_reports
 from bench.stats import percentile, summarize
 from bench.targets import evaluate, growth
 from divert_platform.embedded import free_port
@@ -144,3 +145,26 @@ def test_the_in_process_post_measurement_posts_real_referrals_and_reports_their_
         (16, 5, 5),
     ]
     assert all(p["cpu_ms_per_post"] > 0 and p["posts_per_s"] > 0 for p in passes)
+
+
+def test_a_run_on_both_databases_reports_the_targets_side_by_side_and_each_ones_tables(tmp_path) -> None:
+    def report(kind: str, cpu_ms: float) -> dict:
+        split = {"stack_start_seconds": 15.0, "idle_rss_mb": {"intake-api": 140.0}, "idle_rss_mb_total": 140.0}
+        run = {"quick": True, "started_at": "2026-12-07T10:00:00+00:00", "seconds": 9.0, "database": kind}
+        if kind == "sqlite":
+            run |= {"stack_start_seconds": 5.0, "idle_rss_mb": {"intake all": 150.0}, "idle_rss_mb_total": 535.0}
+        run["layouts"] = {"split": split}
+        env = {"cpus": 2, "load_before": [0.1], "load_after": [0.2], "python": "3.11", "revision": "x", "versions": {}}
+        passes = [{"in_flight": 1, "posts": 100, "created": 100, "cpu_ms_per_post": cpu_ms, "posts_per_s": 100.0}]
+        return {"run": run, "environment": env, "post-cpu": {"pathway": "social_contact", "passes": passes}}
+
+    results = report("sqlite", 7.5) | {"other_databases": {"postgres": report("postgres", 9.5)}}
+    json_path, markdown_path = write_reports(results, tmp_path)
+    written = json.loads(json_path.read_text())
+    on_postgres = {t["target"]: t for t in written["other_databases"]["postgres"]["targets"]}
+    assert on_postgres["intake API CPU per POST (telemetry on)"]["measured"] == 9.5
+    assert on_postgres["cold start to all-ready (the stack of `make run`)"]["result"] == "not measured"
+    text = markdown_path.read_text()
+    assert "| target | goal | SQLite | PostgreSQL |" in text
+    assert "| intake API CPU per POST (telemetry on) | <= 4 ms | 7.5 ms **fail** | 9.5 ms **fail** |" in text
+    assert "### On PostgreSQL" in text and text.count("POST /v1/referrals` in one process") == 2

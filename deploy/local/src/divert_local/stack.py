@@ -89,6 +89,9 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     ui: bool = True
     layout: Layout = "combined"
+    database_urls: dict[str, str] = field(default_factory=dict)
+    """A service's database URL where it is not its SQLite file under `data_dir` (the benchmark's
+    PostgreSQL runs)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     chores: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -331,7 +334,9 @@ class Stack:
             **os.environ,
             "DIVERT_ENVIRONMENT": "development",
             "DIVERT_DATA_DIR": str(self.data_dir),
-            "DIVERT_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}",
+            "DIVERT_DATABASE_URL": self.database_urls.get(
+                service, f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}"
+            ),
             "DIVERT_PORT": str(getattr(self.ports, service)),
             "DIVERT_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "DIVERT_TEMPORAL_ADDRESS": self.temporal_address,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from divert_platform.all_roles import RoleFailed, api_role, run_roles
 from divert_platform.embedded import free_port
 from divert_platform.settings import ServiceSettings
-from divert_platform.telemetry import current_role
+from divert_platform.telemetry import RoleOfTask, _TraceContext, current_role
 
 
 class Role:
@@ -122,3 +122,31 @@ def hello_app() -> FastAPI:
         return {"hello": current_role.get()}
 
     return app
+
+
+async def test_spans_and_log_lines_name_the_role_whose_task_made_them() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(RoleOfTask())
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    stamp = _TraceContext("all")
+    lines: dict[str, str] = {}
+
+    async def role(stop: asyncio.Event) -> None:
+        with provider.get_tracer("test").start_as_current_span("divert.referrals send"):
+            record = logging.LogRecord("relay", logging.INFO, __file__, 1, "sent", None, None)
+            stamp.filter(record)
+            lines["in the task"] = record.role
+        await stop.wait()
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, stop.set)
+    await run_roles({"relay": role}, stop)
+    outside = logging.LogRecord("x", logging.INFO, __file__, 1, "idle", None, None)
+    stamp.filter(outside)
+    assert lines == {"in the task": "relay"} and outside.role == "all"
+    assert [span.attributes["divert.role"] for span in exported.get_finished_spans()] == ["relay"]
