@@ -1,19 +1,24 @@
-"""The consumer runner: decode, check provenance, de-duplicate, apply, commit; records that cannot
-or must not be applied go to `<topic>.dlq`.
+"""The consumer runner: decode, check provenance, de-duplicate, apply, commit; records that cannot or
+must not be applied go to `<topic>.dlq`.
 
-For each record, in order within its partition: decode the CloudEvent (failing that, dead-letter
-it and move on); check that its topic, `source` and `type` are what `divert_contracts.dataplane`
+For each record, in order within its partition: decode the CloudEvent (failing that, dead-letter it
+and move on); check that its topic, `source` and `type` are what `divert_contracts.dataplane`
 declares for the topic (failing that, dead-letter it with the reason: a record claiming another
-producer, or a type its topic never carries, is never applied); in one transaction insert the
-inbox row keyed by `(topic, ce_id)` and apply the handler's effect; commit. The Kafka offset is
-committed once the partition's batch is done. A redelivered record finds its inbox row and is
+producer, or a type its topic never carries, is never applied); insert the inbox row keyed by
+`(topic, ce_id)` and apply the handler's effect in the same transaction; commit. Consecutive records
+of a partition share one transaction (a run, up to `_RUN_RECORDS`): one inbox look-up, one inbox
+insert, one outbox insert and one commit for the run instead of each per record. The records of a
+run that have an effect (work outside the database) come first, and their effects run before the
+transaction opens. Should anything in a run fail, it is rolled back and its records are handled
+again one at a time, so a poison record is still retried and dead-lettered alone. The Kafka offset
+is committed once the partition's batch is done. A redelivered record finds its inbox row and is
 skipped, so at-least-once delivery never applies an effect twice. The partitions of one fetch are
 handled side by side: every event of a referral has the referral id as its key, so shares a
 partition and keeps its order.
 
-When the group moves on without this member (a rebalance, or a broker restart that forgot the
-group and its offsets), the runner drops what it fetched and resumes where the group's committed
-offsets say, or from the earliest record when there are none: it re-reads, never skips.
+When the group moves on without this member (a rebalance, or a broker restart that forgot the group
+and its offsets), the runner drops what it fetched and resumes where the group's committed offsets
+say, or from the earliest record when there are none: it re-reads, never skips.
 """
 
 import asyncio
@@ -21,8 +26,9 @@ import logging
 import sys
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -90,6 +96,25 @@ async def _inbox_row_only(event: IntegrationEvent, uow: SqlUnitOfWork) -> None:
     """An effect's part of the transaction: nothing beyond the inbox row the runner writes."""
 
 
+def _decode(record: ConsumerRecord) -> codec.DecodedEvent | codec.UndecodableMessage:
+    """The record's event, or why it is none (the record is then dead-lettered)."""
+    try:
+        return codec.decode(list(record.headers or ()), record.key, record.value)
+    except codec.UndecodableMessage as error:
+        return error
+
+
+def _describe(span: trace.Span, decoded: codec.DecodedEvent) -> None:
+    span.set_attributes(
+        {
+            "cloudevents.event_id": decoded.id,
+            "cloudevents.event_source": decoded.source,
+            "cloudevents.event_type": decoded.type,
+            "cloudevents.event_spec_version": "1.0",
+        }
+    )
+
+
 class RejectedMessage(Exception):
     """Raised by a handler for a well-formed event that can never be applied; it is dead-lettered."""
 
@@ -99,6 +124,11 @@ _COMMIT_TIMEOUT = 15.0
 
 _MAX_RECORDS = 500
 """Records per fetch: at most this many are re-read (and skipped by the inbox) after a crash."""
+
+_RUN_RECORDS = 50
+"""Records of a partition applied in one transaction at most. The commit (an fsync on SQLite) and
+the inbox statements are shared by the run; a longer run saves little more and holds SQLite's write
+lock, which the service's API waits for, longer (docs/performance.md)."""
 
 
 def _moved_on_or_transient(error: BaseException) -> bool:
@@ -287,11 +317,12 @@ class ConsumerRunner:
         if stop.is_set() or abandoned() or not await self._commit(consumer, partition, records[0].offset):
             return False
         self._next_offsets[partition] = records[0].offset
-        for record in records:
+        position = 0
+        while position < len(records):
             if stop.is_set() or abandoned():
                 return False
-            await self.handle(record, stop)
-            self._next_offsets[partition] = record.offset + 1
+            position += await self._handle_run(records[position : position + _RUN_RECORDS], stop, abandoned)
+            self._next_offsets[partition] = records[position - 1].offset + 1
         # An offset of a batch fetched under the previous assignment must not be committed now.
         return not abandoned() and await self._commit(consumer, partition, records[-1].offset + 1)
 
@@ -351,11 +382,139 @@ class ConsumerRunner:
                 observations.append(Observation(max(highwater - next_offset, 0), labels))
         return observations
 
-    async def handle(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> None:
-        """Process one record completely (applied, skipped as duplicate, ignored or dead-lettered)."""
-        headers = list(record.headers or ())
-        carrier = {name: raw.decode("utf-8", "replace") for name, raw in headers}
-        with tracer.start_as_current_span(
+    async def _handle_run(
+        self, records: Sequence[ConsumerRecord], stop: asyncio.Event, abandoned: Callable[[], bool]
+    ) -> int:
+        """Handle a run of leading records in one transaction, or the first record alone when it
+        cannot join one (a dead letter); returns how many records were handled.
+
+        A run is records whose provenance holds: first any that have an effect, whose effects run
+        before the transaction opens (an effect must never hold it), then any that need a handler
+        or nothing. So every record's work still happens in the partition's order. A run that fails
+        is rolled back and its records handled one at a time.
+        """
+        run: list[tuple[ConsumerRecord, codec.DecodedEvent]] = []
+        for record in records:
+            decoded = _decode(record)
+            if not self._joins(run, record, decoded):
+                if not run:
+                    await self._handle(record, stop, decoded)
+                    return 1
+                break
+            run.append((record, cast(codec.DecodedEvent, decoded)))
+        writes = set(self._handlers) | set(self._effects)
+        if not any(type(decoded.event) in writes for _, decoded in run):
+            for record, decoded in run:  # nothing to write: no transaction
+                with self._process_span(record) as span:
+                    _describe(span, decoded)
+                self._count(record, "ignored")
+            return len(run)
+        try:
+            outcomes = await self._apply_run(run, stop, abandoned)
+        except Exception as error:
+            log.warning("a run of %d records failed (%s); handling them one at a time", len(run), type(error).__name__)
+            for record, decoded in run:
+                await self._handle(record, stop, decoded)
+            return len(run)
+        for (record, _), outcome in zip(run, outcomes, strict=False):
+            self._count(record, outcome)
+        return len(outcomes)
+
+    def _joins(
+        self,
+        run: Sequence[tuple[ConsumerRecord, codec.DecodedEvent]],
+        record: ConsumerRecord,
+        decoded: codec.DecodedEvent | codec.UndecodableMessage,
+    ) -> bool:
+        """Whether the record can join `run`: it decodes, its provenance holds, and it has no effect
+        or follows only records with effects (their effects run before the run's transaction)."""
+        if isinstance(decoded, codec.UndecodableMessage):
+            return False
+        if self._provenance(record.topic, decoded.source, decoded.type) is not None:
+            return False
+        return type(decoded.event) not in self._effects or all(type(d.event) in self._effects for _, d in run)
+
+    async def _apply_run(
+        self,
+        run: Sequence[tuple[ConsumerRecord, codec.DecodedEvent]],
+        stop: asyncio.Event,
+        abandoned: Callable[[], bool],
+    ) -> list[Outcome]:
+        """Run the leading records' effects, then apply `run` in one transaction; returns each
+        handled record's outcome, in order (fewer than `run` when stopped early: those handled are
+        committed, the rest left for a re-read)."""
+        effected = 0
+        for record, decoded in run:
+            effect = self._effects.get(type(decoded.event))
+            if effect is None:
+                break
+            with self._process_span(record) as span:
+                _describe(span, decoded)
+                await effect(decoded.event, caused_by_event(decoded.source, decoded.id, decoded.time))
+            effected += 1
+        topic = run[0][0].topic
+        outcomes: list[Outcome] = []
+        rows: list[dict[str, Any]] = []
+        async with self._unit_of_work() as uow:
+            seen = await self._seen_among(uow, topic, [decoded.id for _, decoded in run])
+            for index, (record, decoded) in enumerate(run):
+                if index >= effected and outcomes and (stop.is_set() or abandoned()):
+                    break
+                if index < effected:  # its span was its effect's
+                    if decoded.id in seen:
+                        outcomes.append("duplicate")  # a redelivery: its effect ran again, harmlessly
+                        continue
+                    seen.add(decoded.id)
+                    rows.append(self._inbox_row(record, decoded))
+                    outcomes.append("applied")
+                    continue
+                with self._process_span(record) as span:
+                    _describe(span, decoded)
+                    handler = self._handlers.get(type(decoded.event))
+                    if handler is None:
+                        outcomes.append("ignored")
+                        continue
+                    if decoded.id in seen:
+                        outcomes.append("duplicate")
+                        continue
+                    seen.add(decoded.id)
+                    uow.cause = caused_by_event(decoded.source, decoded.id, decoded.time)
+                    await handler(decoded.event, uow)
+                    await uow.stage()  # its outbox rows carry this record's trace context and cause
+                    rows.append(self._inbox_row(record, decoded))
+                    outcomes.append("applied")
+            if rows:
+                # A row another member wrote meanwhile fails the run; one at a time, it is a duplicate.
+                await uow.session.execute(insert(inbox), rows)
+            await uow.commit()
+        return outcomes
+
+    async def _seen_among(self, uow: SqlUnitOfWork, topic: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` this consumer group applied already (their inbox rows exist)."""
+        result = await uow.session.scalars(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self._group_id,
+                inbox.c.topic == topic,
+                inbox.c.event_id.in_(set(event_ids)),
+            )
+        )
+        return set(result)
+
+    def _inbox_row(self, record: ConsumerRecord, decoded: codec.DecodedEvent) -> dict[str, Any]:
+        return {
+            "source": decoded.source,
+            "event_id": decoded.id,
+            "consumer": self._group_id,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "processed_at": utcnow(),
+        }
+
+    def _process_span(self, record: ConsumerRecord) -> AbstractContextManager[trace.Span]:
+        """The record's `process` span, continuing the trace its headers carry."""
+        carrier = {name: raw.decode("utf-8", "replace") for name, raw in record.headers or ()}
+        return tracer.start_as_current_span(
             f"process {record.topic}",
             context=propagate.extract(carrier),
             kind=SpanKind.CONSUMER,
@@ -369,21 +528,25 @@ class ConsumerRunner:
                 "messaging.kafka.message.key": (record.key or b"").decode("utf-8", "replace"),
                 "messaging.consumer.group.name": self._group_id,
             },
-        ) as span:
-            try:
-                decoded = codec.decode(headers, record.key, record.value)
-            except codec.UndecodableMessage as error:
-                await self._dead_letter(record, str(error), stop)
+        )
+
+    async def handle(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> None:
+        """Process one record completely (applied, skipped as duplicate, ignored or dead-lettered)."""
+        await self._handle(record, stop, _decode(record))
+
+    async def _handle(
+        self,
+        record: ConsumerRecord,
+        stop: asyncio.Event | None,
+        decoded: codec.DecodedEvent | codec.UndecodableMessage,
+    ) -> None:
+        """`handle`, given the record decoded already (or why it cannot be)."""
+        with self._process_span(record) as span:
+            if isinstance(decoded, codec.UndecodableMessage):
+                await self._dead_letter(record, str(decoded), stop)
                 span.set_status(Status(StatusCode.ERROR, "dead-lettered"))
                 return
-            span.set_attributes(
-                {
-                    "cloudevents.event_id": decoded.id,
-                    "cloudevents.event_source": decoded.source,
-                    "cloudevents.event_type": decoded.type,
-                    "cloudevents.event_spec_version": "1.0",
-                }
-            )
+            _describe(span, decoded)
             if (refusal := self._provenance(record.topic, decoded.source, decoded.type)) is not None:
                 _refused.add(1, {"topic": record.topic, "consumer": self._group_id})
                 await self._dead_letter(record, f"provenance: {refusal}", stop)
@@ -434,37 +597,15 @@ class ConsumerRunner:
         unit = self._unit_of_work()
         unit.cause = cause
         async with unit as uow:
-            if await self._seen(uow, record.topic, decoded):
+            if await self._seen_among(uow, record.topic, [decoded.id]):
                 return "duplicate"
             try:
-                await uow.session.execute(
-                    insert(inbox),
-                    {
-                        "source": decoded.source,
-                        "event_id": decoded.id,
-                        "consumer": self._group_id,
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                        "processed_at": utcnow(),
-                    },
-                )
+                await uow.session.execute(insert(inbox), self._inbox_row(record, decoded))
             except IntegrityError:
                 return "duplicate"  # another member of the group applied it a moment ago
             await handler(decoded.event, uow)
             await uow.commit()
             return "applied"
-
-    async def _seen(self, uow: SqlUnitOfWork, topic: str, decoded: codec.DecodedEvent) -> bool:
-        """Whether this consumer group applied the event already (its inbox row exists)."""
-        seen = await uow.session.scalar(
-            select(inbox.c.event_id).where(
-                inbox.c.consumer == self._group_id,
-                inbox.c.topic == topic,
-                inbox.c.event_id == decoded.id,
-            )
-        )
-        return seen is not None
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, stop: asyncio.Event | None = None) -> None:
         dead_letter_topic = f"{record.topic}.dlq"

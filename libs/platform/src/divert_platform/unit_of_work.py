@@ -63,14 +63,22 @@ class UnitOfWork:
         """Note events a repository stored for `aggregate`: they are published on commit."""
         self._changed.append((aggregate, new_events))
 
-    async def commit(self) -> None:
-        """Publish the tracked events to the outbox, then commit the transaction."""
+    async def stage(self) -> None:
+        """Publish the events tracked so far to the outbox, without committing.
+
+        The outbox rows take the trace context current now; the consumer runner stages each record
+        of a run inside that record's span, then commits the run once.
+        """
         for aggregate, new_events in self._changed:
             for event in new_events:
                 contract = self._to_integration_event(event, aggregate) if self._to_integration_event else None
                 for told in (contract,) if isinstance(contract, IntegrationEvent) else contract or ():
                     await self._publish(told)
         self._changed = []
+
+    async def commit(self) -> None:
+        """Publish the tracked events to the outbox, then commit the transaction."""
+        await self.stage()
         published = await self._commit()
         if self._on_commit is not None and published:
             self._on_commit(published)
@@ -129,6 +137,7 @@ class SqlUnitOfWork(UnitOfWork):
             await self.session.close()
 
     async def _commit(self) -> Sequence[IntegrationEvent]:
+        await self.outbox.flush()
         await self.session.commit()
         published, self.outbox.added = self.outbox.added, []  # a later commit reports only its own
         return published

@@ -22,12 +22,13 @@ from divert_contracts.referrals import ReferralWithdrawn
 from divert_contracts.topics import ALL_TOPICS, REFERRALS
 from divert_platform.clock import utcnow
 from divert_platform.consumer import ConsumerRunner, RejectedMessage
+from divert_platform.db import create_engine
 from divert_platform.embedded import free_port, start_broker, stop_process
 from divert_platform.kafka import TopicOffsets, create_producer, ensure_topics
 from divert_platform.relay import OutboxRelay
 from divert_platform.replay import replay_outbox
 from divert_platform.roles import run_relay
-from divert_platform.schema import inbox
+from divert_platform.schema import inbox, outbox
 from divert_platform.settings import ServiceSettings
 from divert_platform.testing import metric_value, records_keyed
 from divert_platform.unit_of_work import SqlUnitOfWork
@@ -83,25 +84,17 @@ class Consumer:
     dead_letters: AIOKafkaProducer
     group: str = field(default_factory=lambda: f"restart-test-{uuid4()}")
     applied: list[str] = field(default_factory=list)
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
-    blocked: asyncio.Event = field(default_factory=asyncio.Event)
-    hold: set[str] = field(default_factory=set)
-    """Reasons of events the handler waits on `gate` for, once, before applying (or rejecting) them."""
     _task: asyncio.Task[None] | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def _handle(self, event: ReferralWithdrawn, uow: SqlUnitOfWork) -> None:
-        reason = event.reason
-        if reason in self.hold:
-            self.hold.discard(reason)
-            self.blocked.set()
-            await self.gate.wait()
-        if reason.startswith("reject"):
+        if event.reason.startswith("reject"):
             raise RejectedMessage("this referral can never be withdrawn")
         self.applied.append(str(uow.cause.causation_id))
 
     def start(self) -> None:
-        self.gate.set()
+        """Run the group in the background (again, after `stop`)."""
+        self._stop = asyncio.Event()
         runner = ConsumerRunner(
             group_id=self.group,
             bootstrap=self.bootstrap,
@@ -122,9 +115,9 @@ class Consumer:
 
     async def stop(self) -> None:
         self._stop.set()
-        self.gate.set()
         if self._task is not None:
             await self._task
+            self._task = None
 
     async def inbox_rows(self) -> int:
         async with self.sessions() as session:
@@ -181,6 +174,18 @@ async def dead_letters(broker: Broker, key: str) -> list[ConsumerRecord]:
     return await records_keyed(broker.bootstrap, REFERRALS.dead_letter.name, key, 1)
 
 
+async def unpublished(database_url: str) -> int:
+    """How many outbox rows the relay has not published yet, read on a connection of its own (the
+    consumer may hold the test's only SQLite connection)."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            statement = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            return await connection.scalar(statement) or 0
+    finally:
+        await engine.dispose()
+
+
 def numbered(prefix: str, count: int) -> list[str]:
     return [f"{prefix}-{n}" for n in range(count)]
 
@@ -216,42 +221,71 @@ async def test_replay_republishes_rows_since_a_time_and_consumers_apply_nothing_
 
 async def test_relay_recovers_topics_a_restarted_broker_lost_and_every_event_is_applied_once(
     sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
     broker: Broker,
+    relay_producer: AIOKafkaProducer,
     consumer: Consumer,
     metric_reader: InMemoryMetricReader,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """`consumer` runs across the restart; `late` is stopped before the second batch is published,
+    so those records were on the broker, unread by its group, when the broker lost them."""
     replayed_before = metric_value(metric_reader, "divert.outbox.replayed", topic=REFERRALS.name)
     settings = ServiceSettings(kafka_bootstrap=broker.bootstrap, service_name="restart-test")
     stop_relay = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, sessions, stop_relay, access=dataplane.service("intake")))
+    late = Consumer(sessions, broker.bootstrap, relay_producer)
     try:
         consumer.start()
+        late.start()
         await write(sessions, *numbered("applied-before", 4))
         await consumer.wait_for_applied(4)
+        await late.wait_for_applied(4)
 
-        # Published before the restart but not yet consumed: the consumer is stuck on the first.
-        consumer.gate.clear()
-        consumer.hold.add("pending-0")
+        await late.stop()
         await write(sessions, *numbered("pending", 4))
-        async with asyncio.timeout(30):
-            await consumer.blocked.wait()
+        await consumer.wait_for_applied(8)
+        await relay_settled(broker, database_url, relay)
         with caplog.at_level(logging.WARNING, logger="divert_platform.relay"):
             broker.restart()
-            consumer.gate.set()
+            # The topics come back before anything is produced to them, as deploy/ creates them:
+            # Tansu takes a produce to a topic it does not have and may later lose an acknowledged
+            # batch there (docs/reliability.md, "Known limits"). The restart blocks this loop and the
+            # relay had nothing in flight, so its next send comes after this.
+            await ensure_topics(broker.bootstrap, ALL_TOPICS)
+            late.start()
             await write(sessions, *numbered("after", 3))
             await consumer.wait_for_applied(11)
+            await late.wait_for_applied(11)
         await asyncio.sleep(3)  # room for any event to be applied twice
 
-        assert len(consumer.applied) == 11
-        assert len(set(consumer.applied)) == 11
-        assert await consumer.inbox_rows() == 11
+        for group in (consumer, late):
+            assert len(group.applied) == 11
+            assert len(set(group.applied)) == 11
+            assert await group.inbox_rows() == 11
         assert any("the broker lost topic divert.referrals" in r.getMessage() for r in caplog.records)
         assert metric_value(metric_reader, "divert.outbox.replayed", topic=REFERRALS.name) > replayed_before
         assert not relay.done()
     finally:
         stop_relay.set()
+        await late.stop()
         await relay
+
+
+async def relay_settled(broker: Broker, database_url: str, relay: asyncio.Task[None]) -> None:
+    """Wait until the relay has set its marker on the broker (its first comparison of offsets, which
+    may re-publish rows once) and has every outbox row published: nothing of it is in flight."""
+    marker = TopicOffsets(
+        broker.bootstrap, "restart-test-marker-reader", marker_group="divert-restart-test-relay-marker"
+    )
+    await marker.start()
+    try:
+        async with asyncio.timeout(60):
+            while await marker.broker_forgot(REFERRALS.name) or await unpublished(database_url):
+                assert not relay.done(), "the relay stopped"
+                await asyncio.sleep(0.1)
+    finally:
+        await marker.stop()
 
 
 async def test_a_poison_message_after_a_restart_is_dead_lettered_and_the_consumer_keeps_going(

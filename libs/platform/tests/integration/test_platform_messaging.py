@@ -3,8 +3,9 @@ de-duplication and dead-lettering, partitions side by side and effects outside t
 SQLite and PostgreSQL."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,14 +16,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from divert_contracts.referrals import Location, ReferralAccepted, RmsReference, Subject
+from divert_contracts.base import IntegrationEvent
+from divert_contracts.referrals import Location, ReferralAccepted, ReferralWithdrawn, RmsReference, Subject
 from divert_contracts.topics import REFERRALS
 from divert_contracts.warrants import WarrantRequested
 from divert_platform.cause import Cause
 from divert_platform.clock import utcnow
-from divert_platform.consumer import ConsumerRunner, Effect
+from divert_platform.consumer import ConsumerRunner, Effect, RejectedMessage
 from divert_platform.relay import OutboxRelay
 from divert_platform.schema import idempotency_keys, inbox, outbox
 from divert_platform.telemetry import configure_telemetry
@@ -184,12 +187,13 @@ async def run_until(runner: ConsumerRunner, condition: Callable[[], bool], withi
         await task
 
 
-def processed(spans: InMemorySpanExporter, referral_id: UUID | str) -> list[object]:
+def processed(spans: InMemorySpanExporter, referral_id: UUID | str) -> list[Any]:
     """The finished `process` spans of records keyed by `referral_id`."""
     return [
         s
         for s in spans.get_finished_spans()
-        if s.name == f"process {REFERRALS.name}" and s.attributes.get("messaging.kafka.message.key") == str(referral_id)
+        if s.name == f"process {REFERRALS.name}"
+        and (s.attributes or {}).get("messaging.kafka.message.key") == str(referral_id)
     ]
 
 
@@ -393,3 +397,187 @@ async def test_records_that_contradict_the_declared_data_plane_are_dead_lettered
             await session.scalars(select(inbox.c.event_id).where(inbox.c.consumer == group, inbox.c.event_id.in_(ids)))
         )
     assert applied_ids == {event_id}
+
+
+def telling(
+    sessions: async_sessionmaker[AsyncSession], referral_id: UUID, committed: list[str]
+) -> Callable[[], SqlUnitOfWork]:
+    """Units of work whose tracked events are the integration events themselves: a handler tracks a
+    withdrawal of `referral_id` and committing writes it to the outbox (its reason, to `committed`)."""
+
+    def to_integration_event(event: object, aggregate: object) -> ReferralWithdrawn | None:
+        return event if isinstance(event, ReferralWithdrawn) and event.referral_id == referral_id else None
+
+    def on_commit(published: Sequence[IntegrationEvent]) -> None:
+        committed.extend(event.reason for event in published if isinstance(event, ReferralWithdrawn))
+
+    return lambda: SqlUnitOfWork(sessions, SOURCE, on_commit=on_commit, to_integration_event=to_integration_event)
+
+
+def withdrawal(referral_id: UUID, reason: str) -> ReferralWithdrawn:
+    return ReferralWithdrawn(referral_id=referral_id, jurisdiction="demo", withdrawn_at=utcnow(), reason=reason)
+
+
+async def outbox_reasons(sessions: async_sessionmaker[AsyncSession], referral_id: UUID) -> dict[str, str | None]:
+    """The withdrawals told for `referral_id`: each one's reason and the traceparent of its row."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(outbox.c.data, outbox.c.traceparent).where(
+                outbox.c.message_key == str(referral_id), outbox.c.event_type == ReferralWithdrawn.event_type
+            )
+        )
+    told: dict[str, str | None] = {}
+    for data, traceparent in rows:
+        assert data["reason"] not in told, f"told twice: {data['reason']}"
+        told[data["reason"]] = traceparent
+    return told
+
+
+async def test_a_partitions_records_share_one_transaction_each_with_its_own_cause_and_trace(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    spans: InMemorySpanExporter,
+) -> None:
+    referral_id = uuid4()
+    ids = [str(uuid4()) for _ in range(6)]
+    # One partition of its own: six events, then a redelivery of the first.
+    await produce(kafka_bootstrap, accepted(referral_id), source=SOURCE, event_ids=[*ids, ids[0]], partition=4)
+    committed: list[str] = []
+    units: list[int] = []
+    causes: list[str] = []
+
+    async def handler(event: ReferralAccepted, uow: SqlUnitOfWork) -> None:
+        if event.referral_id == referral_id:
+            units.append(id(uow))
+            causes.append(str(uow.cause.causation_id))
+            uow.track(cast(Any, None), [cast(Any, withdrawal(referral_id, str(uow.cause.causation_id)))])
+
+    group = f"test-{uuid4()}"
+    runner = ConsumerRunner(
+        group_id=group,
+        bootstrap=kafka_bootstrap,
+        topics=[REFERRALS],
+        handlers={ReferralAccepted: handler},
+        unit_of_work=telling(sessions, referral_id, committed),
+        dead_letters=producer,
+    )
+    await run_until(runner, lambda: len(committed) >= len(ids) and len(processed(spans, referral_id)) >= 7)
+
+    assert causes == ids  # in order, each record with its own cause; the redelivery skipped
+    assert len(set(units)) == 1  # one unit of work, so one transaction, for the partition's run
+    told = await outbox_reasons(sessions, referral_id)
+    assert set(told) == set(ids)
+    # Each record's outbox row continues that record's trace, not the run's last one.
+    trace_of: dict[str, str] = {}
+    for span in sorted(processed(spans, referral_id), key=lambda s: s.attributes["messaging.kafka.offset"]):
+        # the first delivery's: the redelivery, skipped, has a trace of its own
+        trace_of.setdefault(str(span.attributes["cloudevents.event_id"]), format(span.context.trace_id, "032x"))
+    assert len(set(trace_of.values())) == len(ids)
+    for event_id, traceparent in told.items():
+        assert traceparent is not None and traceparent.split("-")[1] == trace_of[event_id]
+    async with sessions() as session:
+        rows = await session.scalar(
+            select(func.count()).select_from(inbox).where(inbox.c.consumer == group, inbox.c.event_id.in_(ids))
+        )
+    assert rows == len(ids)
+
+
+async def test_a_failure_inside_a_run_rolls_it_back_and_its_records_are_handled_one_at_a_time(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    kafka_bootstrap: str,
+    spans: InMemorySpanExporter,
+) -> None:
+    """The third record can never apply and the fourth fails once for a transient reason: the
+    others are applied once each, the third is dead-lettered alone, and nothing is told twice."""
+    referral_id = uuid4()
+    ids = [str(uuid4()) for _ in range(5)]
+    await produce(kafka_bootstrap, accepted(referral_id), source=SOURCE, event_ids=ids, partition=5)
+    committed: list[str] = []
+    failed_once: set[str] = set()
+
+    async def handler(event: ReferralAccepted, uow: SqlUnitOfWork) -> None:
+        if event.referral_id != referral_id:
+            return
+        event_id = str(uow.cause.causation_id)
+        if event_id == ids[2]:
+            raise RejectedMessage("this referral can never be accepted")
+        if event_id == ids[3] and event_id not in failed_once:
+            failed_once.add(event_id)
+            raise OperationalError("UPDATE", {}, Exception("database is locked"))
+        uow.track(cast(Any, None), [cast(Any, withdrawal(referral_id, event_id))])
+
+    group = f"test-{uuid4()}"
+    runner = ConsumerRunner(
+        group_id=group,
+        bootstrap=kafka_bootstrap,
+        topics=[REFERRALS],
+        handlers={ReferralAccepted: handler},
+        unit_of_work=telling(sessions, referral_id, committed),
+        dead_letters=producer,
+        max_backoff=0.05,
+    )
+    await run_until(runner, lambda: len(committed) >= 4)  # the dead letter came before the last two
+
+    assert sorted(committed) == sorted([ids[0], ids[1], ids[3], ids[4]])
+    told = await outbox_reasons(sessions, referral_id)
+    assert set(told) == {ids[0], ids[1], ids[3], ids[4]}
+    [dead] = await records_keyed(kafka_bootstrap, REFERRALS.dead_letter.name, str(referral_id), 1)
+    assert dict(dead.headers)["ce_id"].decode() == ids[2]
+    assert dict(dead.headers)["divert_dlq_error"].decode() == "rejected: this referral can never be accepted"
+    async with sessions() as session:
+        applied = set(
+            await session.scalars(select(inbox.c.event_id).where(inbox.c.consumer == group, inbox.c.event_id.in_(ids)))
+        )
+    assert applied == {ids[0], ids[1], ids[3], ids[4]}
+
+
+async def test_a_run_runs_its_leading_effects_before_its_transaction_and_keeps_the_partitions_order(
+    sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
+    """Two acceptances (an effect each) then two withdrawals (a handler each) on one partition: the
+    effects run first, then the handlers, in the partition's order; an acceptance after a withdrawal
+    starts a run of its own. (That effects run with no transaction open is the test above's.)"""
+    referral_id = uuid4()
+    accepted_ids, withdrawn_ids, last_id = (
+        [str(uuid4()) for _ in range(2)],
+        [str(uuid4()) for _ in range(2)],
+        str(uuid4()),
+    )
+    await produce(kafka_bootstrap, accepted(referral_id), source=SOURCE, event_ids=accepted_ids, partition=3)
+    await produce(kafka_bootstrap, withdrawal(referral_id, "ours"), source=SOURCE, event_ids=withdrawn_ids, partition=3)
+    await produce(kafka_bootstrap, accepted(referral_id), source=SOURCE, event_ids=[last_id], partition=3)
+    order: list[str] = []
+
+    async def effect(event: ReferralAccepted, cause: Cause) -> None:
+        if event.referral_id == referral_id:
+            order.append(str(cause.causation_id))
+
+    async def handler(event: ReferralWithdrawn, uow: SqlUnitOfWork) -> None:
+        if event.referral_id == referral_id:
+            order.append(str(uow.cause.causation_id))
+
+    group = f"test-{uuid4()}"
+    runner = ConsumerRunner(
+        group_id=group,
+        bootstrap=kafka_bootstrap,
+        topics=[REFERRALS],
+        handlers={ReferralWithdrawn: handler},
+        effects={ReferralAccepted: effect},
+        unit_of_work=lambda: SqlUnitOfWork(sessions, SOURCE),
+        dead_letters=producer,
+        max_backoff=0.1,
+    )
+    ours = {*accepted_ids, *withdrawn_ids, last_id}
+
+    async def inbox_rows() -> int:
+        async with sessions() as session:
+            statement = (
+                select(func.count()).select_from(inbox).where(inbox.c.consumer == group, inbox.c.event_id.in_(ours))
+            )
+            return await session.scalar(statement) or 0
+
+    await run_until(runner, lambda: len(order) >= 5)
+    assert order == [*accepted_ids, *withdrawn_ids, last_id]
+    assert await inbox_rows() == 5
