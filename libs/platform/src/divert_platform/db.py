@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from divert_platform import sqlite_driver
+
 
 def create_engine(database_url: str) -> AsyncEngine:
     """Create the engine for `database_url`, configured for several processes sharing a SQLite file.
@@ -21,7 +23,9 @@ def create_engine(database_url: str) -> AsyncEngine:
     Every SQLite transaction thus holds the file's write lock, so a process gains nothing from a
     second connection: its transactions queue for the one connection instead, in order and without
     delay, where each extra connection would wait in SQLite's busy handler, which sleeps in steps
-    of up to 100 ms however soon the lock is free.
+    of up to 100 ms however soon the lock is free. Since the transaction holds the lock, its
+    statements cannot wait for anything, so they run on the event loop; only the `BEGIN IMMEDIATE`
+    and the commit go to aiosqlite's thread (`sqlite_driver`).
 
     `hide_parameters`: a failed statement's error would otherwise quote its bound values (names,
     dates of birth) into the log line or span event that reports it.
@@ -33,7 +37,14 @@ def create_engine(database_url: str) -> AsyncEngine:
     if in_a_file:
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
     one_connection = {"pool_size": 1, "max_overflow": 0} if in_a_file else {}
-    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **one_connection)
+    database = str(url.database or ":memory:")
+    engine = create_async_engine(
+        url,
+        # Statements inside a transaction run on the event loop, only BEGIN and COMMIT on a thread.
+        async_creator=lambda: sqlite_driver.connect(database, timeout=30),
+        hide_parameters=True,
+        **one_connection,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
