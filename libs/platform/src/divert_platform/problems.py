@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import TimeoutError as ConnectionWaitTimedOut
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -154,6 +155,13 @@ class Unavailable(Problem):
     status, title, kind = 503, "Service unavailable", "unavailable"
 
 
+class Overloaded(Unavailable):
+    """Every database connection stayed busy for the whole wait (the pool's timeout): the request
+    was queued behind more work than the service can do, and did nothing, so a retry is safe."""
+
+    headers = {"Retry-After": "1"}
+
+
 def problem_response(
     status: int, title: str, detail: str, kind: str, *, headers: dict[str, str] | None = None, **extensions: Any
 ) -> JSONResponse:
@@ -201,6 +209,7 @@ ProblemMap = Mapping[type[Exception], Callable[[Any], Problem]]
 PLATFORM_PROBLEMS: ProblemMap = {
     ConcurrencyConflict: lambda _: Conflict("the resource changed while this request ran; retry it"),
     InvalidCursor: lambda error: invalid("query.cursor", str(error)),
+    ConnectionWaitTimedOut: lambda _: Overloaded("every database connection stayed busy; retry shortly"),
 }
 
 
