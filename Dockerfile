@@ -4,6 +4,7 @@
 #   divert-assessment api | relay | consumer | migrate | replay
 #   divert-directory api | relay | consumer | migrate | seed | import | replay
 #   divert-warrants api | relay | consumer | migrate | replay
+#   divert-console api                  (the program console: no database, Kafka or Temporal)
 # Build from the repository root: `docker build -t divert:0.1.0 .`
 # Validated by tests/deploy (no Docker engine in CI): COPY sources, non-root user, pinned base.
 
@@ -25,12 +26,14 @@ COPY services/intake services/intake
 COPY services/assessment services/assessment
 COPY services/services-directory services/services-directory
 COPY services/warrants services/warrants
+COPY services/console services/console
 # Non-editable installs into a venv that the runtime stage copies whole (same path, same Python).
 # No extras: divert-platform[embedded] (the embedded broker and Temporal dev server) is for development only.
 RUN python -m venv /opt/divert \
  && /opt/divert/bin/pip install \
       ./contracts ./libs/platform \
       ./services/intake ./services/assessment ./services/services-directory ./services/warrants \
+      ./services/console \
  && /opt/divert/bin/pip check
 
 FROM ${PYTHON_IMAGE} AS runtime
@@ -50,6 +53,6 @@ ENV PATH=/opt/divert/bin:$PATH \
     DIVERT_DATA_DIR=/tmp/divert
 WORKDIR /tmp
 USER 10001:10001
-# API ports are 8001-8004 (DIVERT_PORT); every process serves Prometheus metrics on 9464.
-EXPOSE 8001 8002 8003 8004 9464
+# API ports are 8001-8004 and the console's 8005 (DIVERT_PORT); every process serves Prometheus metrics on 9464.
+EXPOSE 8001 8002 8003 8004 8005 9464
 CMD ["divert-intake", "api"]

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := contracts libs/platform services/intake services/assessment services/services-directory services/warrants deploy/local
+PACKAGES := contracts libs/platform services/intake services/assessment services/services-directory services/warrants services/console deploy/local
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Pins apply to build environments too (PIP_CONSTRAINT reaches pip's isolated builds).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt

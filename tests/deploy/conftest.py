@@ -79,6 +79,13 @@ class ServiceCli:
         """Long-running commands production runs: `api` and every role of `build_cli`."""
         return self.commands - ONE_SHOT_COMMANDS - EMBEDDED_ONLY_COMMANDS
 
+    @property
+    def stateful(self) -> bool:
+        """Whether the service keeps state of its own: a database it migrates, and with it an outbox,
+        an inbox and a Kafka principal. The console keeps none (it only calls the APIs): it has no
+        `migrate`, and production gives it no database, Kafka or Temporal credentials."""
+        return "migrate" in self.commands
+
     def env_names(self) -> frozenset[str]:
         """Every environment variable the settings class reads."""
         return settings_env_names(self.settings)
@@ -126,7 +133,7 @@ def _load_service_clis() -> dict[str, ServiceCli]:
         if not isinstance(app, typer.Typer):
             continue
         commands = frozenset(typer.main.get_command(app).commands)
-        if not {"api", "migrate"} <= commands:
+        if "api" not in commands:
             continue  # not a service (the embedded stack's `divert`)
         package = entry.value.split(".", 1)[0]
         clis[entry.name] = ServiceCli(
@@ -141,12 +148,51 @@ def _load_service_clis() -> dict[str, ServiceCli]:
     return clis
 
 
+STATEFUL_SERVICES = frozenset({"divert-intake", "divert-assessment", "divert-directory", "divert-warrants"})
+FRONT_ENDS = frozenset({"divert-console"})
+"""The console: a site over the four APIs, deployed like them but with no state of its own."""
+
+
 @pytest.fixture(scope="session")
 def service_clis() -> dict[str, ServiceCli]:
-    """Every service's console script (`divert-intake`, ...), read from the installed entry points."""
+    """Every service's console script (`divert-intake`, ..., `divert-console`), read from the
+    installed entry points."""
     clis = _load_service_clis()
-    assert {"divert-intake", "divert-assessment", "divert-directory", "divert-warrants"} <= set(clis)
+    assert STATEFUL_SERVICES | FRONT_ENDS <= set(clis), (
+        f"not installed: {sorted(STATEFUL_SERVICES | FRONT_ENDS - set(clis))}"
+    )
+    assert {script for script, cli in clis.items() if cli.stateful} == STATEFUL_SERVICES
     return clis
+
+
+def api_url_settings(service_clis: Mapping[str, ServiceCli]) -> dict[str, ServiceCli]:
+    """`DIVERT_<SERVICE>_URL` → the stateful service whose API it addresses (what the console, and
+    intake for warrants, are given)."""
+    return {f"DIVERT_{cli.service.upper()}_URL": cli for cli in service_clis.values() if cli.stateful}
+
+
+FRONT_END_FORBIDDEN = re.compile(
+    r"^DIVERT_(DATABASE_URL|MIGRATION_DATABASE_URL|KAFKA_\w+|TEMPORAL_(ADDRESS|TLS\w*|API_KEY|ALLOW_INSECURE)"
+    r"|SERVICE_TOKEN|CALLBACK_ENCRYPTION_KEYS)$"
+)
+"""Settings a front end must not be given: the console reaches no database, broker or Temporal
+frontend (it only links to the Temporal UI: DIVERT_TEMPORAL_UI_URL and _NAMESPACE), and acts only
+with the signed-in user's token (never a service token)."""
+
+FRONT_END_SECRETS = ("DIVERT_SESSION_KEY", "DIVERT_OIDC_CLIENT_SECRET")
+"""The console's own secrets: from a Secret or a git-ignored file, never a literal in a manifest."""
+
+PROCESS_SECRETS: dict[str, tuple[str, str]] = {
+    # Keys the evaluation extract's pseudonymous person keys: whoever holds it can test a guessed
+    # identity against a person key. Only the API makes the extract.
+    "DIVERT_EVALUATION_KEY": ("divert-assessment", "api"),
+}
+"""Secrets that one process alone uses, (console script, command), and alone may be given: in
+compose from a git-ignored env file no other container is given, in Kubernetes as a secretKeyRef
+to a Secret no other pod references; never a literal, `.env` interpolation or ConfigMap."""
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+"""Where an OpenID provider publishes its configuration, below its issuer (OpenID Connect Discovery 1.0)."""
 
 
 def consumed_topics(package: str) -> tuple[Topic, ...]:
@@ -556,6 +602,7 @@ def git_ignores(path: Path) -> bool:
 def tools() -> SimpleNamespace:
     """The helpers above, for test modules (which cannot import a conftest under importlib mode)."""
     return SimpleNamespace(
+        api_url_settings=api_url_settings,
         consumed_topics=consumed_topics,
         env_name_problems=env_name_problems,
         environment=environment,

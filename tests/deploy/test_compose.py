@@ -18,7 +18,13 @@ import yaml
 
 from divert_contracts import dataplane
 
-from .conftest import EMBEDDED_ONLY_COMMANDS
+from .conftest import (
+    DISCOVERY_PATH,
+    EMBEDDED_ONLY_COMMANDS,
+    FRONT_END_FORBIDDEN,
+    FRONT_END_SECRETS,
+    PROCESS_SECRETS,
+)
 
 COMPOSE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "compose"
 K8S_TOPICS_SCRIPT = COMPOSE_DIR.parents[0] / "k8s" / "base" / "kafka-topics" / "create-topics.sh"
@@ -62,6 +68,11 @@ def long_running(compose, service_clis) -> dict[str, tuple[Any, str]]:
     return {n: (cli, cmd) for n, (cli, cmd) in divert_containers(compose, service_clis).items() if cmd in cli.roles}
 
 
+def stateful_containers(compose, service_clis) -> dict[str, tuple[Any, str]]:
+    """Divert containers of services with a database and a Kafka principal (not the console)."""
+    return {n: (cli, cmd) for n, (cli, cmd) in divert_containers(compose, service_clis).items() if cli.stateful}
+
+
 def command_problems(compose, service_clis) -> list[str]:
     """Every Divert command exists; every role of every service runs; every service is migrated
     and purged."""
@@ -78,7 +89,7 @@ def command_problems(compose, service_clis) -> list[str]:
                 problems.append(f"{name}: `{command[0]} {command[1]}` is for the embedded stack, not production")
     running = divert_containers(compose, service_clis)
     for cli in service_clis.values():
-        for role in sorted(cli.roles | {"migrate", "purge"}):
+        for role in sorted(cli.roles | ({"migrate", "purge"} if cli.stateful else set())):
             if not any(c is cli and cmd == role for c, cmd in running.values()):
                 problems.append(f"no container runs `{cli.script} {role}`")
     return problems
@@ -167,9 +178,13 @@ def ordering_problems(compose, service_clis) -> list[str]:
 
     running = divert_containers(compose, service_clis)
     migrations = {cli.script: n for n, (cli, cmd) in running.items() if cmd == "migrate"}
+    apis = {cli.script: n for n, (cli, cmd) in running.items() if cmd == "api" and cli.stateful}
     for name, (cli, _) in long_running(compose, service_clis).items():
         before = upstream(name, set())
-        wanted = {migrations.get(cli.script, f"{cli.script} migrate"), "kafka-topics"}
+        if cli.stateful:
+            wanted = {migrations.get(cli.script, f"{cli.script} migrate"), "kafka-topics"}
+        else:  # the console: every page is a call to the APIs
+            wanted = {apis.get(script, f"{script} api") for script in sorted(apis)}
         if "DIVERT_TEMPORAL_ADDRESS" in compose.environment(name):
             wanted.add("temporal-namespace")
         problems += [f"{name} may start before {w}" for w in sorted(wanted - before)]
@@ -185,7 +200,7 @@ def database_problems(compose, service_clis) -> list[str]:
     created = set(re.findall(r"^create_database \S+ \S+ (.+)$", init, flags=re.MULTILINE))
     created = {db for line in created for db in line.split()}
     owner: dict[str, str] = {}
-    for name, (cli, _) in divert_containers(compose, service_clis).items():
+    for name, (cli, _) in stateful_containers(compose, service_clis).items():
         url = urlsplit(compose.environment(name).get("DIVERT_DATABASE_URL", ""))
         database = url.path.lstrip("/")
         if url.scheme != "postgresql+asyncpg" or url.hostname not in compose.services:
@@ -232,7 +247,7 @@ def database_role_problems(compose, service_clis) -> list[str]:
             problems.append(f"init script: {role} gets the rows of {owner}, which does not own {database}")
         if role == owner:
             problems.append(f"init script: {database}'s application role is its owner")
-    for name, (_, command) in divert_containers(compose, service_clis).items():
+    for name, (_, command) in stateful_containers(compose, service_clis).items():
         env = compose.environment(name)
         raw = compose.raw["services"][name].get("environment", {})
         url = urlsplit(env.get("DIVERT_DATABASE_URL", ""))
@@ -425,7 +440,7 @@ def kafka_client_problems(compose, service_clis) -> list[str]:
     principal, with a password variable given to no other service, and trusts a mounted CA file."""
     problems = []
     principal_of: dict[str, str] = {}  # .env variable → the principal whose password it is
-    for name, (cli, _) in divert_containers(compose, service_clis).items():
+    for name, (cli, _) in stateful_containers(compose, service_clis).items():
         env = compose.environment(name)
         raw = compose.raw["services"][name].get("environment", {})
         principal = dataplane.service(cli.service).principal
@@ -619,6 +634,133 @@ def run_namespace_job(compose, tmp_path: Path, env: dict[str, str]) -> subproces
     )
 
 
+def api_url_problems(compose, service_clis, tools) -> list[str]:
+    """Every `DIVERT_<SERVICE>_URL` a Divert container is given is `http://<the container running
+    that service's api>:<its DIVERT_PORT>`, and a front end (the console) is given every API's."""
+    problems = []
+    settings = tools.api_url_settings(service_clis)
+    running = divert_containers(compose, service_clis)
+    for name, (cli, _) in running.items():
+        env = compose.environment(name)
+        for setting, target_cli in settings.items():
+            if setting not in env:
+                if not cli.stateful:
+                    problems.append(f"{name}: no {setting}: it could not reach {target_cli.script}'s API")
+                continue
+            url = urlsplit(env[setting])
+            host = url.hostname or ""
+            target = running.get(host)
+            if target is None or target[0] is not target_cli or target[1] != "api":
+                problems.append(
+                    f"{name}: {setting} {env[setting]} is not a container running `{target_cli.script} api`"
+                )
+            elif url.scheme != "http" or str(url.port) != compose.environment(host).get("DIVERT_PORT"):
+                problems.append(f"{name}: {setting} {env[setting]} is not http on {host}'s DIVERT_PORT")
+    return problems
+
+
+def front_end_problems(compose, service_clis, tools) -> list[str]:
+    """The console holds no credential of a database, the broker or Temporal, and no certificate;
+    its session key (and a client secret) come from .env or a git-ignored env file of its own,
+    never a literal in compose.yaml; it signs people in at the identity provider whose tokens the
+    APIs verify (discovery document below DIVERT_JWT_ISSUER, https), and its public URL is https."""
+    problems = []
+    running = divert_containers(compose, service_clis)
+    for name, (cli, _) in running.items():
+        if cli.stateful:
+            continue
+        service = compose.services[name]
+        raw = compose.raw["services"][name].get("environment", {})
+        env = compose.environment(name, include_commented=True)
+        problems += [
+            f"{name}: is given {key}, which a front end has no use for"
+            for key in sorted(env)
+            if FRONT_END_FORBIDDEN.match(key)
+        ]
+        problems += [
+            f"{name}: mounts {source}" for source, _, _ in bind_mounts(service) if source.startswith(OPERATOR_PROVIDED)
+        ]
+        shared_files = {
+            file for other, spec in compose.services.items() if other != name for file in spec.get("env_file", [])
+        }
+        for secret in FRONT_END_SECRETS:
+            if secret in raw:
+                variable = _url_variable(raw[secret])
+                if variable is None or not str(raw[secret]).startswith("${"):
+                    problems.append(f"{name}: {secret} is written in compose.yaml, not taken from .env")
+                elif any(
+                    variable == _url_variable(value)
+                    for other, spec in compose.raw["services"].items()
+                    if other != name and isinstance(spec.get("environment"), dict)
+                    for value in spec["environment"].values()
+                ):
+                    problems.append(f"{name}: its {secret} variable {variable} is given to another container too")
+                continue
+            for file in service.get("env_file", []):
+                if secret in tools.parse_env_file(tools.example_of(compose.directory / file), include_commented=True):
+                    if file in shared_files:
+                        problems.append(f"{name}: {secret} is in {file}, which other containers are given too")
+                    if not tools.git_ignores(compose.directory / file):
+                        problems.append(f"{name}: {secret} is in {file}, which git would commit")
+        env = compose.environment(name)
+        if "DIVERT_SESSION_KEY" not in env:
+            problems.append(f"{name}: no DIVERT_SESSION_KEY")
+        issuer = env.get("DIVERT_JWT_ISSUER", "")
+        discovery = env.get("DIVERT_OIDC_DISCOVERY_URL", "")
+        if urlsplit(discovery).scheme != "https" or discovery != issuer.rstrip("/") + DISCOVERY_PATH:
+            problems.append(
+                f"{name}: DIVERT_OIDC_DISCOVERY_URL {discovery!r} is not the https discovery document of the "
+                f"issuer the APIs trust ({issuer!r})"
+            )
+        if urlsplit(env.get("DIVERT_PUBLIC_URL", "")).scheme != "https" or not env.get("DIVERT_OIDC_CLIENT_ID"):
+            problems.append(f"{name}: no https DIVERT_PUBLIC_URL or no DIVERT_OIDC_CLIENT_ID")
+    return problems
+
+
+def _env_file_paths(service: dict[str, Any]) -> list[str]:
+    """A service's env files (short syntax, or long syntax's `path`)."""
+    return [file if isinstance(file, str) else file["path"] for file in service.get("env_file", [])]
+
+
+def process_secret_problems(compose, service_clis, tools) -> list[str]:
+    """Each of PROCESS_SECRETS (assessment's evaluation key) reaches the container that uses it, from a
+    git-ignored env file given to no other container, and no other container at all: not through an
+    env file (its committed example, commented lines too), nor `environment:` (a literal, or a `.env`
+    variable, which is written into every container sharing the anchor as easily as into one)."""
+    problems = []
+    running = divert_containers(compose, service_clis)
+    for secret, (script, role) in PROCESS_SECRETS.items():
+        owners = [name for name, (cli, command) in running.items() if (cli.script, command) == (script, role)]
+        if not owners:
+            problems.append(f"no container runs `{script} {role}`, which needs {secret}")
+        for name, service in compose.services.items():
+            holds = secret in compose.environment(name, include_commented=True)
+            if name not in owners:
+                if holds:
+                    problems.append(f"{name}: is given {secret}, which only `{script} {role}` uses")
+                continue
+            if not holds:
+                problems.append(f"{name}: no {secret}")
+                continue
+            if secret in (service.get("environment") or {}):
+                problems.append(f"{name}: {secret} is written in compose.yaml, not taken from a git-ignored env file")
+            others = {
+                file
+                for other, spec in compose.services.items()
+                if other not in owners
+                for file in _env_file_paths(spec)
+            }
+            for file in _env_file_paths(service):
+                example = tools.example_of(compose.directory / file)  # a missing one: environment_problems
+                if not example.exists() or secret not in tools.parse_env_file(example, include_commented=True):
+                    continue
+                if file in others:
+                    problems.append(f"{name}: {secret} is in {file}, which other containers are given too")
+                if not tools.git_ignores(compose.directory / file):
+                    problems.append(f"{name}: {secret} is in {file}, which git would commit")
+    return problems
+
+
 # ---------------------------------------------------------------- the committed files
 
 
@@ -636,6 +778,36 @@ def test_ports_healthchecks_and_scrape_targets_agree(compose, service_clis):
 
 def test_start_up_order_is_expressed_and_satisfiable(compose, service_clis):
     assert ordering_problems(compose, service_clis) == []
+
+
+def test_every_api_url_is_that_apis_container_and_port(compose, service_clis, tools):
+    assert api_url_problems(compose, service_clis, tools) == []
+
+
+def test_the_console_holds_only_its_own_secrets_and_signs_in_at_the_apis_identity_provider(
+    compose, service_clis, tools
+):
+    assert front_end_problems(compose, service_clis, tools) == []
+
+
+def test_secrets_of_one_process_reach_that_process_alone_from_an_ignored_env_file(compose, service_clis, tools):
+    assert process_secret_problems(compose, service_clis, tools) == []
+
+
+def test_the_environment_check_refuses_a_weak_evaluation_key_in_the_example(service_clis, tools, tmp_path):
+    # The environment check loads assessment's API settings with env/assessment.env.example: a key
+    # the settings refuse in production (a placeholder, or shorter than 32 characters) must fail it.
+    copy = tmp_path / "compose"
+    shutil.copytree(COMPOSE_DIR, copy, ignore=shutil.ignore_patterns("certs"))
+    assert environment_problems(tools.load_compose(copy), service_clis, tools) == []
+    example = copy / "env" / "assessment.env.example"
+    text = example.read_text()
+    key = tools.parse_env_file(example)["DIVERT_EVALUATION_KEY"]
+    for weak in ("changeme", "short-but-random-91", key[:31]):
+        example.write_text(text.replace(f"DIVERT_EVALUATION_KEY={key}", f"DIVERT_EVALUATION_KEY={weak}"))
+        assert any(
+            "DIVERT_EVALUATION_KEY" in p for p in environment_problems(tools.load_compose(copy), service_clis, tools)
+        ), weak
 
 
 def test_each_service_has_its_own_postgresql_database(compose, service_clis):
@@ -704,7 +876,7 @@ def test_the_topics_job_sets_each_principals_password_then_creates_topics_and_ac
     # each service's SCRAM password is the very variable its containers are given
     services = {
         dataplane.service(cli.service).principal: compose.raw["services"][name]["environment"]
-        for name, (cli, _) in divert_containers(compose, service_clis).items()
+        for name, (cli, _) in stateful_containers(compose, service_clis).items()
     }
     given = {
         principal: env[re.fullmatch(r"\$\{(\w+)[^}]*\}", raw["DIVERT_KAFKA_SASL_PASSWORD"]).group(1)]
@@ -966,12 +1138,85 @@ def test_the_checks_catch_a_broken_compose_file(service_clis, tools):
             "      TEMPORAL_TLS_SERVER_NAME: temporal\n",
             "      TEMPORAL_TLS_SERVER_NAME: temporal.x\n",
         ),
+        # the console
+        (command_problems, '["divert-console", "api"]', '["divert-console", "serve"]'),
+        (command_problems, '["divert-console", "api"]', '["divert-console", "all"]'),
+        (port_problems, "      - 8005:8005", "      - 8005:8000"),
+        (port_problems, "'http://127.0.0.1:8005/readyz'", "'http://127.0.0.1:8005/healthz'"),
+        (ordering_problems, "      warrants-api:\n        condition: service_healthy\n", ""),
+        (
+            api_url_problems,
+            "DIVERT_DIRECTORY_URL: http://directory-api:8003",
+            "DIVERT_DIRECTORY_URL: http://directory-relay:8003",
+        ),
+        (
+            api_url_problems,
+            "DIVERT_ASSESSMENT_URL: http://assessment-api:8002",
+            "DIVERT_ASSESSMENT_URL: http://assessment-api:8003",
+        ),
+        (api_url_problems, "      DIVERT_INTAKE_URL: http://intake-api:8001\n", ""),
+        (front_end_problems, "    volumes: []\n", "    volumes: *intake-volumes\n"),
+        (
+            front_end_problems,
+            '      DIVERT_PORT: "8005"\n',
+            '      DIVERT_PORT: "8005"\n      DIVERT_KAFKA_SASL_PASSWORD: ${WARRANTS_KAFKA_PASSWORD:?set}\n',
+        ),
+        (
+            front_end_problems,
+            '      DIVERT_PORT: "8005"\n',
+            '      DIVERT_PORT: "8005"\n      DIVERT_SESSION_KEY: cmVwbGFjZS10aGlzLXNlc3Npb24ta2V5LXBsZWFzZSE=\n',
+        ),
+        (
+            front_end_problems,
+            '      DIVERT_PORT: "8005"\n',
+            '      DIVERT_PORT: "8005"\n      DIVERT_SESSION_KEY: ${CALLBACK_ENCRYPTION_KEYS:?set}\n',
+        ),
+        (
+            front_end_problems,
+            '      DIVERT_PORT: "8005"\n',
+            '      DIVERT_PORT: "8005"\n      DIVERT_OIDC_DISCOVERY_URL: https://other.example.org'
+            + DISCOVERY_PATH
+            + "\n",
+        ),
+        (front_end_problems, "      - env/console.env\n", ""),
+        # assessment's evaluation key: its API alone, from env/assessment.env alone
+        (process_secret_problems, "      - env/assessment.env\n", ""),
+        (
+            process_secret_problems,
+            "  - env/case-agencies.env\n\nx-directory-env",
+            "  - env/case-agencies.env\n  - env/assessment.env\n\nx-directory-env",
+        ),
+        (
+            process_secret_problems,
+            '  DIVERT_PORT: "8002"\n',
+            '  DIVERT_PORT: "8002"\n  DIVERT_EVALUATION_KEY: ${ASSESSMENT_EVALUATION_KEY:-x}\n',
+        ),
+        (
+            process_secret_problems,
+            '    command: ["divert-assessment", "api"]\n    environment: *assessment-env\n',
+            '    command: ["divert-assessment", "api"]\n    environment:\n      <<: *assessment-env\n'
+            "      DIVERT_EVALUATION_KEY: EXAMPLE-ONLY-HN2hCvfDK02JAW7cU8teZQ1dBOLnK2yYCDEdPvzGhPnE3g1f\n",
+        ),
+        (
+            process_secret_problems,
+            '    command: ["divert-assessment", "consumer"]\n    environment: *assessment-env\n'
+            "    env_file: *case-agency-env-files\n",
+            '    command: ["divert-assessment", "consumer"]\n    environment: *assessment-env\n'
+            "    env_file: [env/divert.env, env/case-agencies.env, env/assessment.env]\n",
+        ),
     ]
     for check, old, new in cases:
         broken = _broken(tools, old, new)
         args = (
             (broken, service_clis, tools)
-            if check in (environment_problems, temporal_client_problems)
+            if check
+            in (
+                environment_problems,
+                temporal_client_problems,
+                api_url_problems,
+                front_end_problems,
+                process_secret_problems,
+            )
             else (
                 (broken,)
                 if check

@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 
 from divert_contracts import dataplane
 
-from .conftest import EMBEDDED_ONLY_COMMANDS
+from .conftest import (
+    DISCOVERY_PATH,
+    EMBEDDED_ONLY_COMMANDS,
+    FRONT_END_FORBIDDEN,
+    FRONT_END_SECRETS,
+    PROCESS_SECRETS,
+)
 
 K8S_DIR = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 Objects = list[dict[str, Any]]
@@ -71,6 +77,13 @@ def container_env(objects: Objects, container: dict[str, Any]) -> tuple[dict[str
                 missing.append(f"ConfigMap {ref['name']} key {ref['key']}")
             else:
                 env[item["name"]] = value
+        elif ref := item.get("valueFrom", {}).get("secretKeyRef"):
+            secret = secrets.get(ref["name"], {})
+            value = (secret.get("data") or secret.get("stringData") or {}).get(ref["key"])
+            if value is not None:
+                env[item["name"]] = value
+            elif not ref.get("optional"):  # the pod would not start
+                missing.append(f"Secret {ref['name']} key {ref['key']}")
     return env, missing
 
 
@@ -88,6 +101,8 @@ def command_problems(objects: Objects, service_clis, tools) -> list[str]:
         for role in sorted(cli.roles):
             if not any(c is cli and cmd == role and o["kind"] == "Deployment" for o, _, c, cmd in workloads):
                 problems.append(f"no Deployment runs `{cli.script} {role}`")
+        if not cli.stateful:
+            continue  # the console: nothing to migrate or purge
         if not any(c is cli and cmd == "migrate" and o["kind"] == "Job" for o, _, c, cmd in workloads):
             problems.append(f"no Job runs `{cli.script} migrate`")
         if not any(c is cli and cmd == "purge" and o["kind"] == "CronJob" for o, _, c, cmd in workloads):
@@ -167,14 +182,49 @@ def port_problems(objects: Objects, service_clis, tools) -> list[str]:
                             f"Service {service['metadata']['name']} port {port['port']} differs from the pod's "
                             f"{target} {_ports(c)[target]}: other services call the API by DIVERT_PORT"
                         )
+    problems += api_url_problems(objects, service_clis, tools)
+    return problems
+
+
+def api_pods(objects: Objects, service_clis, tools) -> dict[str, tuple[dict[str, str], int]]:
+    """Console script of each stateful service → (its API pods' labels, their http containerPort)."""
+    found = {}
+    for obj, container, cli, command in divert_workloads(objects, service_clis, tools):
+        if cli is not None and cli.stateful and command == "api" and obj["kind"] == "Deployment":
+            found[cli.script] = (obj["spec"]["template"]["metadata"]["labels"], _ports(container).get("http", -1))
+    return found
+
+
+def api_url_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """Every `DIVERT_<SERVICE>_URL` a Divert pod is given is `http://<Service>:<port>` of a Service
+    that selects that service's API pods, on their http port; a front end (the console) is given
+    every API's."""
+    problems = []
     services = by_kind(objects, "Service")
-    for _, container, _, _ in divert_workloads(objects, service_clis, tools):
+    apis = api_pods(objects, service_clis, tools)
+    for obj, container, cli, _ in divert_workloads(objects, service_clis, tools):
+        if cli is None:
+            continue
+        where = f"{obj['kind']} {obj['metadata']['name']}"
         env, _ = container_env(objects, container)
-        if url := env.get("DIVERT_WARRANTS_URL"):
+        for setting, target in tools.api_url_settings(service_clis).items():
+            url = env.get(setting)
+            if url is None:
+                if not cli.stateful:
+                    problems.append(f"{where}: no {setting}: it could not reach {target.script}'s API")
+                continue
             parsed = urlsplit(url)
-            service = services.get(parsed.hostname or "")
-            if service is None or parsed.port not in [p["port"] for p in service["spec"]["ports"]]:
-                problems.append(f"DIVERT_WARRANTS_URL {url} is no Service port")
+            service = services.get(parsed.hostname or "", {"spec": {"ports": []}})
+            labels, http = apis.get(target.script, ({}, -1))
+            ports = [p for p in service["spec"]["ports"] if p["port"] == parsed.port]
+            if (
+                parsed.scheme != "http"
+                or not ports
+                or not service["spec"].get("selector")
+                or not _matches(service["spec"]["selector"], labels)
+                or ports[0].get("targetPort") not in ("http", http)
+            ):
+                problems.append(f"{where}: {setting} {url} is not a Service port of {target.script}'s API pods")
     return problems
 
 
@@ -261,8 +311,8 @@ def kafka_problems(objects: Objects, service_clis, tools) -> list[str]:
     secrets = by_kind(objects, "Secret")
     owner: dict[str, str] = {}  # Secret holding a Kafka password → the principal it belongs to
     for obj, container, cli, _ in divert_workloads(objects, service_clis, tools):
-        if cli is None:
-            continue
+        if cli is None or not cli.stateful:
+            continue  # (the console holds no Kafka setting: front_end_problems)
         where = f"{obj['kind']} {obj['metadata']['name']}"
         principal = dataplane.service(cli.service).principal
         env, _ = container_env(objects, container)
@@ -302,7 +352,9 @@ def database_role_problems(objects: Objects, service_clis, tools) -> list[str]:
     application role that may only read and write rows."""
     problems = []
     owners: dict[str, str] = {}  # console script → the user its migrations sign in as
-    workloads = [(o, c, cli, cmd) for o, c, cli, cmd in divert_workloads(objects, service_clis, tools) if cli]
+    workloads = [
+        (o, c, cli, cmd) for o, c, cli, cmd in divert_workloads(objects, service_clis, tools) if cli and cli.stateful
+    ]
     for obj, container, cli, command in workloads:
         if command != "migrate":
             continue
@@ -404,6 +456,269 @@ def temporal_problems(objects: Objects, service_clis, tools) -> list[str]:
     return problems
 
 
+def _env_sources(objects: Objects, container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Where each of a container's variables comes from: (`Secret`/`ConfigMap`, name), or
+    (`value`, "") for a literal in the pod spec; the last source wins, as in Kubernetes."""
+    config_maps, secrets = by_kind(objects, "ConfigMap"), by_kind(objects, "Secret")
+    sources: dict[str, tuple[str, str]] = {}
+    for source in container.get("envFrom", []):
+        kind, ref = (
+            ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else ("Secret", source["secretRef"])
+        )
+        found = (config_maps if kind == "ConfigMap" else secrets).get(ref["name"], {})
+        for key in found.get("data") or found.get("stringData") or {}:
+            sources[key] = (kind, ref["name"])
+    for item in container.get("env", []):
+        value_from = item.get("valueFrom", {})
+        if "secretKeyRef" in value_from:
+            sources[item["name"]] = ("Secret", value_from["secretKeyRef"]["name"])
+        elif "configMapKeyRef" in value_from:
+            sources[item["name"]] = ("ConfigMap", value_from["configMapKeyRef"]["name"])
+        else:
+            sources[item["name"]] = ("value", "")
+    return sources
+
+
+def _secret_names(obj: dict[str, Any], tools) -> set[str]:
+    """Every Secret a workload's pods reference (environment or volume)."""
+    names = {source.get("secretName", "") for source in _secret_volumes(obj, tools).values()}
+    for container in tools.containers(obj):
+        names |= {s["secretRef"]["name"] for s in container.get("envFrom", []) if "secretRef" in s}
+        names |= {
+            item["valueFrom"]["secretKeyRef"]["name"]
+            for item in container.get("env", [])
+            if "secretKeyRef" in item.get("valueFrom", {})
+        }
+    return names
+
+
+def front_end_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """The console's pods hold no database, Kafka or Temporal setting and mount no Secret (no CA,
+    no key); its session key and client secret come from a Secret no other pod references, never a
+    ConfigMap or a literal; it signs people in at the identity provider whose tokens the APIs verify
+    (discovery document below DIVERT_JWT_ISSUER, https), and its https public URL is a host the
+    gateway routes to it."""
+    problems = []
+    workloads = divert_workloads(objects, service_clis, tools)
+    routes = by_kind(objects, "HTTPRoute")
+    services = by_kind(objects, "Service")
+    for obj, container, cli, _ in workloads:
+        if cli is None or cli.stateful:
+            continue
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        env, _ = container_env(objects, container)
+        sources = _env_sources(objects, container)
+        problems += [
+            f"{where}: is given {key}, which a front end has no use for"
+            for key in sorted(env)
+            if FRONT_END_FORBIDDEN.match(key)
+        ]
+        problems += [f"{where}: mounts Secret {v.get('secretName')}" for v in _secret_volumes(obj, tools).values()]
+        if "DIVERT_SESSION_KEY" not in env:
+            problems.append(f"{where}: no DIVERT_SESSION_KEY")
+        others = {
+            name
+            for other in objects
+            if other is not obj and tools.pod_spec(other)
+            for name in _secret_names(other, tools)
+        }
+        config_maps = by_kind(objects, "ConfigMap")
+        for source in container.get("envFrom", []):
+            if "configMapRef" in source:
+                name = source["configMapRef"]["name"]
+                held = set(config_maps.get(name, {}).get("data") or {}) & set(FRONT_END_SECRETS)
+                problems += [f"{where}: {secret} is in ConfigMap {name}, readable in clear" for secret in sorted(held)]
+        for secret in FRONT_END_SECRETS:
+            if secret not in sources:
+                continue
+            kind, name = sources[secret]
+            if kind != "Secret":
+                problems.append(
+                    f"{where}: {secret} comes from {f'{kind} {name}' if name else 'a literal'}, not a Secret"
+                )
+            elif name in others:
+                problems.append(f"{where}: {secret} is in Secret {name}, which other pods reference too")
+        issuer = env.get("DIVERT_JWT_ISSUER", "")
+        discovery = env.get("DIVERT_OIDC_DISCOVERY_URL", "")
+        if urlsplit(discovery).scheme != "https" or discovery != issuer.rstrip("/") + DISCOVERY_PATH:
+            problems.append(
+                f"{where}: DIVERT_OIDC_DISCOVERY_URL {discovery!r} is not the https discovery document of the "
+                f"issuer the APIs trust ({issuer!r})"
+            )
+        namespaces = {
+            container_env(objects, c)[0].get("DIVERT_TEMPORAL_NAMESPACE")
+            for _, c, other, _ in workloads
+            if other is not None and other.stateful
+        } - {None}
+        if env.get("DIVERT_TEMPORAL_NAMESPACE", "") not in namespaces:
+            problems.append(f"{where}: DIVERT_TEMPORAL_NAMESPACE is not the workflows' namespace {sorted(namespaces)}")
+        public = urlsplit(env.get("DIVERT_PUBLIC_URL", ""))
+        if public.scheme != "https" or not env.get("DIVERT_OIDC_CLIENT_ID"):
+            problems.append(f"{where}: no https DIVERT_PUBLIC_URL or no DIVERT_OIDC_CLIENT_ID")
+        if not routes:
+            continue  # the base has no front door
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        reaching = {
+            host
+            for route in routes.values()
+            for rule in route["spec"]["rules"]
+            for backend in rule.get("backendRefs", [])
+            if _matches(services.get(backend["name"], {}).get("spec", {}).get("selector") or {"-": "-"}, labels)
+            for host in route["spec"].get("hostnames", [])
+        }
+        if public.hostname not in reaching:
+            problems.append(
+                f"{where}: DIVERT_PUBLIC_URL's host {public.hostname} is not routed to it ({sorted(reaching)})"
+            )
+    return problems
+
+
+POSTGRESQL_PORT = 5432
+
+
+def _forbidden_ports(objects: Objects) -> dict[int, str]:
+    """The ports of the platform's stores, read from the manifests: Kafka's bootstrap servers, the
+    Temporal frontend, the databases (PostgreSQL's default port besides)."""
+    ports = {POSTGRESQL_PORT: "PostgreSQL"}
+    for config_map in by_kind(objects, "ConfigMap").values():
+        data = config_map.get("data") or {}
+        for address in str(data.get("DIVERT_KAFKA_BOOTSTRAP", "")).split(","):
+            if ":" in address:
+                ports[int(address.rsplit(":", 1)[1])] = "Kafka"
+        if ":" in (address := str(data.get("DIVERT_TEMPORAL_ADDRESS", ""))):
+            ports[int(address.rsplit(":", 1)[1])] = "Temporal"
+    for secret in by_kind(objects, "Secret").values():
+        for key, value in (secret.get("stringData") or {}).items():
+            if key.endswith("DATABASE_URL") and (port := urlsplit(value).port):
+                ports[port] = "a database"
+    return ports
+
+
+def network_policy_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """The console's pods are isolated both ways: egress only on listed ports, to the four APIs' pods
+    on their http ports (each API reachable), https outside the cluster's private ranges (the
+    identity provider) and namespaces' services on ports that are no database's, Kafka's or
+    Temporal's; ingress only from named sources to its http and metrics ports."""
+    problems = []
+    policies = by_kind(objects, "NetworkPolicy")
+    forbidden = _forbidden_ports(objects)
+    apis = api_pods(objects, service_clis, tools)
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    for obj, container, cli, _ in divert_workloads(objects, service_clis, tools):
+        if cli is None or cli.stateful or obj["kind"] != "Deployment":
+            continue
+        where = f"Deployment {obj['metadata']['name']}"
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        selecting = [p for p in policies.values() if _matches(p["spec"]["podSelector"].get("matchLabels", {}), labels)]
+        types = {t for p in selecting for t in p["spec"].get("policyTypes", [])}
+        if not {"Ingress", "Egress"} <= types:
+            problems.append(f"{where}: no NetworkPolicy isolates its {sorted({'Ingress', 'Egress'} - types)}")
+        reached: set[tuple[str, int]] = set()
+        for policy in selecting:
+            name = f"NetworkPolicy {policy['metadata']['name']}"
+            for rule in policy["spec"].get("egress", []):
+                ports = rule.get("ports")
+                if not ports or not rule.get("to"):
+                    problems.append(f"{name}: an egress rule without ports or peers allows everything")
+                    continue
+                numbers = {p.get("port") for p in ports}
+                if any("endPort" in p or not isinstance(p.get("port"), int) for p in ports):
+                    problems.append(f"{name}: egress ports must be single numbers ({ports})")
+                problems += [f"{name}: egress to {forbidden[n]}'s port {n}" for n in sorted(numbers & set(forbidden))]
+                for peer in rule["to"]:
+                    if "ipBlock" in peer:
+                        if numbers != {443}:
+                            problems.append(
+                                f"{name}: egress to {peer['ipBlock']['cidr']} beyond https ({sorted(numbers)})"
+                            )
+                        continue
+                    if "namespaceSelector" in peer:
+                        continue  # other namespaces' services (DNS, the collector), on the ports checked above
+                    selector = peer.get("podSelector", {}).get("matchLabels", {})
+                    selected = [
+                        d for d in deployments if _matches(selector, d["spec"]["template"]["metadata"]["labels"])
+                    ]
+                    for deployment in selected:
+                        api = next(
+                            (
+                                (script, http)
+                                for script, (api_labels, http) in apis.items()
+                                if _matches(api_labels, deployment["spec"]["template"]["metadata"]["labels"])
+                            ),
+                            None,
+                        )
+                        if api is None:
+                            problems.append(f"{name}: egress to {deployment['metadata']['name']}, which is no API")
+                        elif numbers != {api[1]}:
+                            problems.append(f"{name}: egress to {api[0]}'s API on {sorted(numbers)}, not its http port")
+                        else:
+                            reached.add(api)
+            http_ports = {p for p in _ports(container).items() if p[0] in ("http", "metrics")}
+            allowed = {n for pair in http_ports for n in pair}
+            for rule in policy["spec"].get("ingress", []):
+                if not rule.get("from") or not rule.get("ports"):
+                    problems.append(f"{name}: an ingress rule without sources or ports admits everyone")
+                elif any(p.get("port") not in allowed for p in rule["ports"]):
+                    problems.append(f"{name}: admits {rule['ports']}, not only its http and metrics ports")
+        problems += [
+            f"{where}: may not reach {script}'s API on {http}"
+            for script, (_, http) in apis.items()
+            if (script, http) not in reached
+        ]
+    return problems
+
+
+def process_secret_problems(objects: Objects, service_clis, tools) -> list[str]:
+    """Each of PROCESS_SECRETS (assessment's evaluation key) reaches the Deployment that uses it as a
+    required secretKeyRef to a Secret no other pod references, and no other container at all: never
+    a literal in the pod spec, never a ConfigMap (readable by whoever may read configuration)."""
+    problems = []
+    config_maps = by_kind(objects, "ConfigMap")
+    for secret, (script, role) in PROCESS_SECRETS.items():
+        problems += [
+            f"ConfigMap {name}: holds {secret}, readable in clear"
+            for name, config_map in config_maps.items()
+            if secret in (config_map.get("data") or {})
+        ]
+        owners = 0
+        for obj in objects:
+            for container in tools.containers(obj):
+                where = f"{obj['kind']} {obj['metadata']['name']}"
+                owner = obj["kind"] == "Deployment" and (container.get("command") or [])[:2] == [script, role]
+                owners += owner
+                sources = _env_sources(objects, container)
+                if secret not in sources:
+                    if owner:
+                        problems.append(f"{where}: no {secret}")
+                    continue
+                if not owner:
+                    problems.append(f"{where}: is given {secret}, which only `{script} {role}` uses")
+                    continue
+                refs = [
+                    item["valueFrom"]["secretKeyRef"]
+                    for item in container.get("env", [])
+                    if item["name"] == secret and "secretKeyRef" in item.get("valueFrom", {})
+                ]
+                kind, name = sources[secret]
+                if not refs or (kind, name) != ("Secret", refs[-1]["name"]):
+                    origin = f"{kind} {name}" if name else "a literal"
+                    problems.append(f"{where}: {secret} comes from {origin}, not a secretKeyRef")
+                    continue
+                if refs[-1].get("optional"):
+                    problems.append(f"{where}: {secret} is optional: a missing Secret would turn its use off silently")
+                others = {
+                    referenced
+                    for other in objects
+                    if other is not obj and tools.pod_spec(other)
+                    for referenced in _secret_names(other, tools)
+                }
+                if name in others:
+                    problems.append(f"{where}: {secret} is in Secret {name}, which other pods reference too")
+        if not owners:
+            problems.append(f"no Deployment runs `{script} {role}`, which needs {secret}")
+    return problems
+
+
 # ---------------------------------------------------------------- the committed manifests
 
 
@@ -433,9 +748,11 @@ def test_the_base_is_the_same_system_without_platform_specifics(k8s_base, k8s_pr
     assert command_problems(k8s_base, service_clis, tools) == []
     assert scaling_problems(k8s_base, service_clis, tools) == []
     assert hardening_problems(k8s_base, tools) == []
+    assert network_policy_problems(k8s_base, service_clis, tools) == []
+    assert process_secret_problems(k8s_base, service_clis, tools) == []
     names = {(o["kind"], o["metadata"]["name"]) for o in k8s_base}
     added = {(o["kind"], o["metadata"]["name"]) for o in k8s_production} - names
-    front_door = {"Gateway", "HTTPRoute", "ClientTrafficPolicy", "BackendTrafficPolicy"}
+    front_door = {"Gateway", "HTTPRoute", "HTTPRouteFilter", "ClientTrafficPolicy", "BackendTrafficPolicy"}
     assert {kind for kind, _ in added} == {"Secret", "Namespace"} | front_door
 
 
@@ -464,6 +781,20 @@ def test_each_service_signs_in_to_kafka_as_its_own_principal(k8s_production, ser
 
 def test_intake_reaches_temporal_over_mutual_tls_with_its_own_certificate(k8s_production, service_clis, tools):
     assert temporal_problems(k8s_production, service_clis, tools) == []
+
+
+def test_the_console_holds_only_its_own_secrets_and_signs_in_at_the_apis_identity_provider(
+    k8s_production, service_clis, tools
+):
+    assert front_end_problems(k8s_production, service_clis, tools) == []
+
+
+def test_secrets_of_one_process_reach_that_process_alone_by_secret_key_ref(k8s_production, service_clis, tools):
+    assert process_secret_problems(k8s_production, service_clis, tools) == []
+
+
+def test_the_console_may_reach_the_apis_and_the_identity_provider_only(k8s_production, service_clis, tools):
+    assert network_policy_problems(k8s_production, service_clis, tools) == []
     # (and test_every_variable_is_a_setting_... holds intake's settings to accepting that environment)
 
 
@@ -493,6 +824,31 @@ def _give_intakes_temporal_secret(objects: Objects, kind: str, name: str) -> Non
     spec["containers"][0]["volumeMounts"].append(
         {"name": "temporal-tls", "mountPath": "/etc/divert/temporal", "readOnly": True}
     )
+
+
+EVALUATION_KEY_REF = {
+    "name": "DIVERT_EVALUATION_KEY",
+    "valueFrom": {"secretKeyRef": {"name": "divert-assessment-evaluation", "key": "DIVERT_EVALUATION_KEY"}},
+}
+"""How assessment's API takes the evaluation key (base/assessment/api.yaml)."""
+
+
+def _env_item(objects: Objects, kind: str, name: str, variable: str) -> dict[str, Any]:
+    return next(item for item in _container(objects, kind, name)["env"] if item["name"] == variable)
+
+
+def _take_the_evaluation_secret_whole(objects: Objects) -> None:
+    """assessment-api with the evaluation Secret as envFrom instead of key by key."""
+    container = _container(objects, "Deployment", "assessment-api")
+    container["env"].remove(_env_item(objects, "Deployment", "assessment-api", "DIVERT_EVALUATION_KEY"))
+    container["envFrom"].append({"secretRef": {"name": "divert-assessment-evaluation"}})
+
+
+def _write_the_evaluation_key_in(objects: Objects) -> None:
+    """assessment-api with the evaluation key as a literal of its pod spec."""
+    item = _env_item(objects, "Deployment", "assessment-api", "DIVERT_EVALUATION_KEY")
+    del item["valueFrom"]
+    item["value"] = "EXAMPLE-ONLY-HN2hCvfDK02JAW7cU8teZQ1dBOLnK2yYCDEdPvzGhPnE3g1f"
 
 
 MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]] = {
@@ -676,6 +1032,167 @@ MUTATIONS: dict[str, tuple[Callable[..., list[str]], Callable[[Objects], None]]]
         lambda o: _find(o, "Job", "kafka-topics")["spec"]["template"]["spec"]["volumes"][1]["secret"].__setitem__(
             "optional", True
         ),
+    ),
+    # the console
+    "a console role that does not exist": (
+        command_problems,
+        lambda o: _container(o, "Deployment", "console")["command"].__setitem__(1, "serve"),
+    ),
+    "a console without an autoscaler": (
+        scaling_problems,
+        lambda o: o.remove(_find(o, "HorizontalPodAutoscaler", "console")),
+    ),
+    "a console readiness probe on /healthz": (
+        port_problems,
+        lambda o: _container(o, "Deployment", "console")["readinessProbe"]["httpGet"].__setitem__("path", "/healthz"),
+    ),
+    "a console without an API's URL": (
+        port_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].pop("DIVERT_DIRECTORY_URL"),
+    ),
+    "a console calling a metrics port": (
+        port_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__(
+            "DIVERT_INTAKE_URL", "http://intake-metrics:9464"
+        ),
+    ),
+    "a console calling another service's API": (
+        port_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__(
+            "DIVERT_WARRANTS_URL", "http://assessment-api:8002"
+        ),
+    ),
+    "a console holding a database URL": (
+        front_end_problems,
+        lambda o: _container(o, "Deployment", "console")["envFrom"].append(
+            {"secretRef": {"name": "divert-warrants-database"}}
+        ),
+    ),
+    "a console mounting the Kafka CA": (
+        front_end_problems,
+        lambda o: _find(o, "Deployment", "console")["spec"]["template"]["spec"]["volumes"].append(
+            {"name": "kafka-ca", "secret": {"secretName": "divert-kafka-ca"}}
+        ),
+    ),
+    "a session key in a ConfigMap": (
+        front_end_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__(
+            "DIVERT_SESSION_KEY", _find(o, "Secret", "divert-console")["stringData"]["DIVERT_SESSION_KEY"]
+        ),
+    ),
+    "a session key written into the pod spec": (
+        front_end_problems,
+        lambda o: _container(o, "Deployment", "console")["env"].append(
+            {"name": "DIVERT_SESSION_KEY", "value": "cmVwbGFjZS10aGlzLXNlc3Npb24ta2V5LXBsZWFzZSE="}
+        ),
+    ),
+    "the console's Secret given to another pod": (
+        front_end_problems,
+        lambda o: _container(o, "Deployment", "warrants-api")["envFrom"].append(
+            {"secretRef": {"name": "divert-console"}}
+        ),
+    ),
+    "a discovery document of another identity provider": (
+        front_end_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__(
+            "DIVERT_OIDC_DISCOVERY_URL", "https://other.example.org" + DISCOVERY_PATH
+        ),
+    ),
+    "links to another Temporal namespace": (
+        front_end_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__("DIVERT_TEMPORAL_NAMESPACE", "default"),
+    ),
+    "a public URL the gateway does not route to the console": (
+        front_end_problems,
+        lambda o: _find(o, "ConfigMap", "divert-console")["data"].__setitem__(
+            "DIVERT_PUBLIC_URL", "https://intake.divert.example.org"
+        ),
+    ),
+    "no NetworkPolicy": (network_policy_problems, lambda o: o.remove(_find(o, "NetworkPolicy", "console"))),
+    "egress on every port": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["egress"][4].pop("ports"),
+    ),
+    "egress to PostgreSQL": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["egress"].append(
+            {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 5432, "protocol": "TCP"}]}
+        ),
+    ),
+    "egress to Kafka's namespace": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["egress"].append(
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}],
+                "ports": [{"port": 9092, "protocol": "TCP"}],
+            }
+        ),
+    ),
+    "egress to a relay": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["egress"][0]["to"][0]["podSelector"][
+            "matchLabels"
+        ].__setitem__("app.kubernetes.io/component", "relay"),
+    ),
+    "an API it cannot reach": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["egress"].pop(3),
+    ),
+    "ingress from anywhere": (
+        network_policy_problems,
+        lambda o: _find(o, "NetworkPolicy", "console")["spec"]["ingress"][0].pop("from"),
+    ),
+    # assessment's evaluation key: its API alone, from its own Secret, key by key
+    "an assessment API without the evaluation key": (
+        process_secret_problems,
+        lambda o: _container(o, "Deployment", "assessment-api")["env"].remove(EVALUATION_KEY_REF),
+    ),
+    "the evaluation key given to assessment's relay": (
+        process_secret_problems,
+        lambda o: (
+            _container(o, "Deployment", "assessment-relay")
+            .setdefault("env", [])
+            .append(copy.deepcopy(EVALUATION_KEY_REF))
+        ),
+    ),
+    "the evaluation Secret given whole to the purge": (
+        process_secret_problems,
+        lambda o: _find(o, "CronJob", "assessment-purge")["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]["envFrom"].append({"secretRef": {"name": "divert-assessment-evaluation"}}),
+    ),
+    "the evaluation key in assessment's ConfigMap": (
+        process_secret_problems,
+        lambda o: _find(o, "ConfigMap", "divert-assessment")["data"].__setitem__(
+            "DIVERT_EVALUATION_KEY", "EXAMPLE-ONLY-HN2hCvfDK02JAW7cU8teZQ1dBOLnK2yYCDEdPvzGhPnE3g1f"
+        ),
+    ),
+    "the evaluation key written into the pod spec": (process_secret_problems, _write_the_evaluation_key_in),
+    "the evaluation Secret as envFrom": (process_secret_problems, _take_the_evaluation_secret_whole),
+    "an optional evaluation key": (
+        process_secret_problems,
+        lambda o: _env_item(o, "Deployment", "assessment-api", "DIVERT_EVALUATION_KEY")["valueFrom"][
+            "secretKeyRef"
+        ].__setitem__("optional", True),
+    ),
+    "a placeholder evaluation key": (
+        environment_problems,
+        lambda o: _find(o, "Secret", "divert-assessment-evaluation")["stringData"].__setitem__(
+            "DIVERT_EVALUATION_KEY", "changeme"
+        ),
+    ),
+    "an evaluation key shorter than 32 characters": (
+        environment_problems,
+        lambda o: _find(o, "Secret", "divert-assessment-evaluation")["stringData"].__setitem__(
+            "DIVERT_EVALUATION_KEY",
+            "EXAMPLE-ONLY-HN2hCvfDK02JAW7cU8",  # 31 characters
+        ),
+    ),
+    "a key the evaluation Secret does not hold": (
+        environment_problems,
+        lambda o: _env_item(o, "Deployment", "assessment-api", "DIVERT_EVALUATION_KEY")["valueFrom"][
+            "secretKeyRef"
+        ].__setitem__("key", "EVALUATION_KEY"),
     ),
 }
 

@@ -86,7 +86,8 @@ def run(
         list[str] | None,
         typer.Option(
             metavar="NAME=PORT",
-            help="Listen on PORT for NAME: intake, assessment, directory, warrants, kafka, temporal, temporal-ui or "
+            help="Listen on PORT for NAME: intake, assessment, directory, warrants, console, kafka, temporal, "
+            "temporal-ui or "
             "metrics-base (the first of the Divert processes' metrics ports, one each); repeatable.",
         ),
     ] = None,
@@ -106,7 +107,7 @@ def run(
     signals = StopSignals()
     code = 1
     try:
-        typer.echo(f"starting the embedded stack (broker, Temporal, 4 services, {layout} layout)…")
+        typer.echo(f"starting the embedded stack (broker, Temporal, 4 services and the console, {layout} layout)…")
         stack.start()
         _announce(stack, data_dir)
         # The supervisor's loop: it watches every process and runs the retention job now and hourly,
@@ -145,11 +146,12 @@ def _announce(stack: Stack, data_dir: Path) -> None:
         f"  assessment          {stack.url('assessment')}      API docs {stack.url('assessment')}/docs\n"
         f"  services-directory  {stack.url('directory')}      API docs {stack.url('directory')}/docs\n"
         f"  warrants            {stack.url('warrants')}      API docs {stack.url('warrants')}/docs\n"
+        f"  console             {stack.url('console')}      sign in as any role (development)\n"
         f"  Kafka API (Tansu)   {stack.kafka_bootstrap}\n"
         f"  Temporal            {stack.temporal_address}    Web UI http://127.0.0.1:{ports.temporal_ui}\n"
         f"  logs and traces     {data_dir}/logs, {data_dir}/traces\n"
         f"  metrics             http://127.0.0.1:<port>/metrics, ports {min(stack.metrics_ports.values())} to "
-        f"{max(stack.metrics_ports.values())} (Prometheus config: {data_dir}/prometheus.yml)\n"
+        f"{stack.console_metrics_port} (Prometheus config: {data_dir}/prometheus.yml)\n"
         "Try `make demo` in another terminal. Ctrl-C stops everything.\n"
     )
 

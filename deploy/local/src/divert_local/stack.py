@@ -58,6 +58,7 @@ class Ports:
     assessment: int = 8002
     directory: int = 8003
     warrants: int = 8004
+    console: int = 8005
     kafka: int = 9092
     temporal: int = 7233
     temporal_ui: int = 8233
@@ -68,8 +69,8 @@ class Ports:
     @classmethod
     def free(cls) -> "Ports":
         """Free ports for every part (tests run beside a developer's stack)."""
-        intake, assessment, directory, warrants, kafka, temporal, temporal_ui = (free_port() for _ in range(7))
-        return cls(intake, assessment, directory, warrants, kafka, temporal, temporal_ui, metrics_base=None)
+        intake, assessment, directory, warrants, console, kafka, temporal, temporal_ui = (free_port() for _ in range(8))
+        return cls(intake, assessment, directory, warrants, console, kafka, temporal, temporal_ui, metrics_base=None)
 
 
 # (service, console script, roles besides the API)
@@ -88,6 +89,8 @@ class Stack:
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
     ui: bool = True
+    console: bool = True
+    """Start the console (`divert-console`, on `ports.console`) over the services' APIs."""
     layout: Layout = "combined"
     database_urls: dict[str, str] = field(default_factory=dict)
     """A service's database URL where it is not its SQLite file under `data_dir` (the benchmark's
@@ -98,12 +101,15 @@ class Stack:
     """One-off jobs run while the stack is up (the retention purge); they may exit, the stack goes on."""
     metrics_ports: dict[str, int] = field(default_factory=dict)
     """Where each Divert process serves Prometheus metrics, by process name (`intake`, `intake-api`, ...)."""
+    console_metrics_port: int = 0
+    """Where the console serves Prometheus metrics (after the services' ports)."""
     _starters: dict[str, Callable[[], subprocess.Popen[bytes]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         base = self.ports.metrics_base
         for index, name in enumerate(self.process_names()):
             self.metrics_ports[name] = base + index if base is not None else free_port()
+        self.console_metrics_port = base + len(self.metrics_ports) if base is not None else free_port()
 
     def process_names(self) -> list[str]:
         """Every Divert process of the stack in start order: `<service>` in the combined layout,
@@ -188,6 +194,9 @@ class Stack:
                 env = {**self._env(service), "DIVERT_METRICS_PORT": str(self.metrics_ports[name])}
                 args = [venv_bin(script), command, *(["--migrate"] if command == "all" else [])]
                 self._launch(name, partial(self._spawn, name, args, env))
+            if self.console:
+                args = [venv_bin("divert-console"), "api"]
+                self._launch("console", partial(self._spawn, "console", args, self._console_env()))
             self._finish(seeding, [seed])
             self._wait_ready(ready_timeout)
             self.write_scrape_config()
@@ -209,6 +218,9 @@ class Stack:
             }
             for service, _, _ in SERVICES
         ]
+        if self.console:
+            targets = [{"targets": [f"127.0.0.1:{self.console_metrics_port}"], "labels": {"role": "api"}}]
+            jobs.append({"job_name": "divert-console", "static_configs": targets})
         path = self.data_dir / "prometheus.yml"
         # JSON is YAML: Prometheus reads it as it is.
         path.write_text(json.dumps({"global": {"scrape_interval": "15s"}, "scrape_configs": jobs}, indent=2) + "\n")
@@ -240,6 +252,10 @@ class Stack:
         ports = {name: port for name, port in asdict(self.ports).items() if name != "metrics_base"}
         if not self.ui:
             del ports["temporal_ui"]
+        if not self.console:
+            del ports["console"]
+        else:
+            ports["console metrics"] = self.console_metrics_port
         return ports | {f"{name} metrics": port for name, port in self.metrics_ports.items()}
 
     def dead(self) -> list[str]:
@@ -345,9 +361,25 @@ class Stack:
         }
         return env
 
+    def _console_env(self) -> dict[str, str]:
+        """The console's environment: the APIs it calls, where the traces are, what it links to."""
+        metrics = {f"{name} metrics": f"http://127.0.0.1:{port}/metrics" for name, port in self.metrics_ports.items()}
+        return {
+            **os.environ,
+            "DIVERT_ENVIRONMENT": "development",
+            "DIVERT_DATA_DIR": str(self.data_dir),
+            "DIVERT_PORT": str(self.ports.console),
+            "DIVERT_PUBLIC_URL": self.url("console"),
+            "DIVERT_METRICS_PORT": str(self.console_metrics_port),
+            **{f"DIVERT_{service.upper()}_URL": self.url(service) for service, _, _ in SERVICES},
+            **({"DIVERT_TEMPORAL_UI_URL": f"http://127.0.0.1:{self.ports.temporal_ui}"} if self.ui else {}),
+            "DIVERT_METRICS_LINKS": json.dumps(metrics),
+            **self.extra_env,
+        }
+
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        pending = {service for service, _, _ in SERVICES}
+        pending = {service for service, _, _ in SERVICES} | ({"console"} if self.console else set())
         while pending:
             if dead := self.dead():
                 raise RuntimeError(f"exited during start-up: {', '.join(dead)} (see {self.data_dir / 'logs'})")

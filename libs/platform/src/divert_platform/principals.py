@@ -16,9 +16,11 @@ Role = Literal[
     "deadline_worker",
     "ops",
     "agency_admin",
+    "evaluator",
 ]
 """Who a token's caller is (docs/access.md); `agency_admin` is a police agency's integration
-administrator, who manages its RMS's status-callback endpoints."""
+administrator, who manages its RMS's status-callback endpoints; `evaluator` studies a jurisdiction's
+outcomes from de-identified extracts only."""
 ROLES: tuple[Role, ...] = get_args(Role)
 
 ScopeClaim = Literal["agency", "jurisdiction"]
@@ -30,6 +32,7 @@ SCOPE_CLAIMS: dict[Role, tuple[ScopeClaim, ...]] = {
     "program_manager": ("jurisdiction",),
     "prosecutor": ("jurisdiction",),
     "court": ("jurisdiction",),
+    "evaluator": ("jurisdiction",),
 }
 """The claims each scoped role's token must carry: they decide what the caller may see
 (docs/access.md). A missing claim is refused, never read as "everywhere"."""

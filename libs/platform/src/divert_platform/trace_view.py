@@ -89,19 +89,26 @@ def traces_of(spans: list[Span], referral_id: str, *, with_reads: bool = False) 
     return {trace_id: sorted(by_trace[trace_id], key=lambda s: s.start) for trace_id in wanted}
 
 
-def render(trace: list[Span]) -> list[str]:
-    """The trace as indented lines: service/role, span name, duration, errors flagged."""
+def tree(trace: list[Span]) -> list[tuple[int, Span]]:
+    """The trace's spans in tree order, each with its depth (a span whose parent is not in the trace is a root)."""
     known = {span.span_id for span in trace}
     children: dict[str | None, list[Span]] = defaultdict(list)
     for span in trace:
         children[span.parent_id if span.parent_id in known else None].append(span)
-    lines: list[str] = []
+    rows: list[tuple[int, Span]] = []
 
     def walk(parent: str | None, depth: int) -> None:
         for span in sorted(children[parent], key=lambda s: s.start):
-            flag = "  ✗ ERROR" if span.error else ""
-            lines.append(f"{'  ' * depth}{span.name}  [{span.service}]  {span.milliseconds:.1f} ms{flag}")
+            rows.append((depth, span))
             walk(span.span_id, depth + 1)
 
     walk(None, 0)
-    return lines
+    return rows
+
+
+def render(trace: list[Span]) -> list[str]:
+    """The trace as indented lines: service/role, span name, duration, errors flagged."""
+    return [
+        f"{'  ' * depth}{span.name}  [{span.service}]  {span.milliseconds:.1f} ms{'  ✗ ERROR' if span.error else ''}"
+        for depth, span in tree(trace)
+    ]

@@ -38,6 +38,7 @@ CASE_AGENCIES = DEFAULT_CASE_AGENCIES | {"snohomish": CASE_AGENCY}
 DEFAULT_CLAIMS: dict[str, dict[str, str | None]] = {
     "case_manager": {"agency": CASE_AGENCY},
     "program_manager": {"jurisdiction": "king-county"},
+    "evaluator": {"jurisdiction": "king-county"},
     "officer": {"agency": "SPD"},
 }
 

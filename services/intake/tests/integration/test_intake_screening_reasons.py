@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import inspect, select
 
 from divert_contracts.topics import REFERRALS
+from divert_intake.adapters import referrals as referral_projection
 from divert_intake.adapters.referrals import SqlReferrals
 from divert_intake.adapters.tables import referral_status
 from divert_intake.bootstrap import MIGRATIONS, Intake, bootstrap
@@ -250,6 +251,7 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
             with monkeypatch.context() as before_0005:  # the code before 0005 kept every reason as told
                 before_0005.setattr(Decision, "kept", property(lambda decision: decision))
                 before_0005.setattr(SqlReferrals, "_call_back", _no_callbacks_before_0007)
+                before_0005.setattr(referral_projection, "_report_columns", _no_report_columns_before_0009)
                 told = await http.post("/v1/referrals", json=referral, headers={**officer, "Idempotency-Key": "k"})
             assert told.status_code == 201, told.text
             probation = {"code": "on_state_probation", "message": exclusions_of("santa-fe")["on_state_probation"]}
@@ -263,6 +265,13 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
             assert [row["data"]["reasons"] for row in rows["events"]] == [[over_limit, KEPT]]
             assert [row["data"]["reasons"] for row in rows["outbox"]] == [[over_limit, KEPT]]
             assert [row["decision"]["reasons"] for row in rows["referral_status"]] == [[over_limit, KEPT]]
+            # 0009 fills what reports read from the decision and the stored decline.
+            [status] = rows["referral_status"]
+            assert (status["policy_version"], status["decline_kind"], status["precinct"]) == (
+                told.json()["decision"]["policy_version"],
+                "ineligible",
+                referral["location"]["precinct"],
+            )
             # Since 0006 the key keeps the referral's id alone (test_intake_idempotency.py).
             kept_ids = [{"referral_id": told.json()["referral_id"]}]
             assert [json.loads(row["response"]) for row in rows["idempotency_keys"]] == kept_ids
@@ -276,6 +285,11 @@ async def test_screening_reasons_stored_before_0005_are_kept_as_one_by_it(
 
 async def _no_callbacks_before_0007(*_: object) -> None:
     """The code before 0007 queued no status callbacks (it had no tables for them)."""
+
+
+def _no_report_columns_before_0009(*_: object) -> dict[str, Any]:
+    """The code before 0009 wrote no report columns (the table had none)."""
+    return {}
 
 
 def exclusions_of(jurisdiction: str) -> dict[str, str]:

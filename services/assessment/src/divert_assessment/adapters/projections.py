@@ -82,6 +82,8 @@ async def _case_opened(session: AsyncSession, event: events.CaseOpened, now: dat
             "contacts_attempted": 0,
             "previous_referral_id": str(event.previous_referral_id) if event.previous_referral_id else None,
             "agency": event.agency,
+            "precinct": event.precinct,
+            "policy_version": event.policy_version,
             "assessment_reminders_at": _instants(event.assessment_reminders_at),
             "due_soon": False,
             "updated_at": now,

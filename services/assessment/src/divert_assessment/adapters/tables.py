@@ -19,6 +19,10 @@ cases = Table(
     Column("status", String(32), nullable=False),
     Column("jurisdiction", String(64), nullable=False),
     Column("pathway", String(32), nullable=False),
+    # for program reports by precinct and policy version (from `referral.accepted`; null in cases
+    # opened before they were kept, which no stored event can fill in)
+    Column("precinct", String(100)),
+    Column("policy_version", String(64)),
     Column("rms_agency", Text, nullable=False),
     Column("referred_at", UtcDateTime, nullable=False),
     Column("assessment_due_by", UtcDateTime),

@@ -88,6 +88,8 @@ class Case(Aggregate[events.CaseEvent]):
                 previous_referral_id=command.previous_referral_id,
                 agency=command.agency,
                 assessment_reminders_at=command.assessment_reminders_at,
+                precinct=command.precinct,
+                policy_version=command.policy_version,
             )
         )
 

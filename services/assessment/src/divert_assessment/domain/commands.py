@@ -38,6 +38,8 @@ class OpenCase:
     agency: str | None  # the case agency serving the jurisdiction, which will own the case
     at: datetime
     assessment_reminders_at: tuple[datetime, ...] = ()  # when the agency will be reminded, earliest first
+    precinct: str | None = None  # where the contact happened, for program reports
+    policy_version: str | None = None  # the policy version that accepted the referral, for program reports
 
 
 @dataclass(frozen=True)

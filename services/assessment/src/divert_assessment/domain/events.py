@@ -49,6 +49,12 @@ class CaseOpened(CaseEvent):
     assessment_reminders_at: tuple[datetime, ...] = ()
     """When the case agency will be reminded that the assessment is due, earliest first (empty
     without reminders, and in events recorded before reminders existed)."""
+    precinct: str | None = None
+    """The precinct of the referral's contact, as the officer gave it (None when not given, and in
+    events recorded before program reports broke cases down by precinct)."""
+    policy_version: str | None = None
+    """The version of the jurisdiction's policy that accepted the referral (None in events
+    recorded before program reports broke cases down by it)."""
 
 
 class AssessmentReminded(CaseEvent):

@@ -31,8 +31,11 @@ RecipientType = Literal[
     "benefits",
     "employment",
     "food",
+    "evaluation",
 ]
-"""Organisations a consent may name: care, services, defence and the program itself."""
+"""Organisations a consent may name: care, services, defence, the program itself and its
+evaluators (a consent naming an `evaluation` organisation lets Part 2 needs into the evaluation
+extract; docs/domain.md#the-evaluation-extract)."""
 
 EnforcementType = Literal["police", "prosecution", "court", "supervision", "jail"]
 """Organisations that never receive case information, whatever a consent says (the golden rule)."""

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_assessment.adapters.case_queries import jurisdiction_of
 from divert_assessment.bootstrap import Assessment, bootstrap
 from divert_assessment.domain.case import Case
-from divert_assessment.entrypoints import cases, disclosures, lifecycle, organisations, reports
+from divert_assessment.entrypoints import cases, disclosures, evaluation, lifecycle, organisations, reports
 from divert_assessment.entrypoints.problems import PROBLEMS
 from divert_platform.app import create_app
 from divert_platform.audit import audit_router
@@ -35,10 +35,18 @@ def build_api(assessment: Assessment) -> FastAPI:
         description=(
             "Cases opened for accepted referrals: contacts, consents, the intake assessment, enrollment "
             "or decline, engagement, closure and reopening; disclosures under consent to registered organisations; "
-            "program reports."
+            "program reports; the de-identified evaluation extract and its outcome measures."
         ),
         parts=assessment,
-        routers=[cases.router, lifecycle.router, disclosures.router, organisations.router, reports.router, AUDIT],
+        routers=[
+            cases.router,
+            lifecycle.router,
+            disclosures.router,
+            organisations.router,
+            reports.router,
+            evaluation.router,
+            AUDIT,
+        ],
         problems=PROBLEMS,
     )
 

@@ -41,6 +41,7 @@ from divert_platform.consumer import RejectedMessage
 from divert_platform.text import JurisdictionId, free_text
 
 log = logging.getLogger(__name__)
+MAX_POLICY_VERSION = 64
 
 
 class _Showable(BaseModel):
@@ -104,6 +105,10 @@ async def when_referral_accepted_open_case(
         agency=case_agencies.get(event.jurisdiction),
         at=utcnow(),
         assessment_reminders_at=event.assessment_reminders_at,
+        precinct=event.location.precinct,
+        # intake's versions are at most 64 characters (as its other events say); a longer one is
+        # not kept rather than refused, so it never wedges the case's opening
+        policy_version=event.policy_version if len(event.policy_version) <= MAX_POLICY_VERSION else None,
     )
     if command.agency is None:
         log.warning(

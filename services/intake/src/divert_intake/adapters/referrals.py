@@ -14,16 +14,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from divert_intake.adapters.tables import active_referrals, referral_status
 from divert_intake.domain import events
 from divert_intake.domain.referral import Referral
+from divert_intake.domain.reporting import decline_kind
 from divert_intake.service_layer.ports import DuplicateActiveReferral
 from divert_intake.service_layer.status_callbacks import status_change
 from divert_platform.aggregate import DomainEvent
 from divert_platform.callbacks.outbox import CallbackOutbox
 from divert_platform.clock import utcnow
+from divert_platform.columns import UtcDateTime
 from divert_platform.db import insert_unless_present
 from divert_platform.repository import EventSourcedRepository
 from divert_platform.unit_of_work import SqlUnitOfWork
@@ -76,20 +78,27 @@ class SqlReferrals(EventSourcedRepository[Referral]):
             case events.AssessmentRecorded():
                 await self._update(event, status="assessed", assessed_on_time=event.on_time)
             case events.AssessmentDeadlineLapsed():
-                await self._update(event, status="lapsed")
+                await self._update(event, status="lapsed", lapsed_at=event.lapsed_at)
             case events.ReferralWithdrawn():
                 await self._update(event, status="withdrawn", approval_by=None, approval_due_by=None)
                 await self._release_rms_case(event)
             case events.DeadlineExtended():
                 await self._update(event, assessment_due_by=event.assessment_due_by)
             case events.WarrantRequestNoted():
-                await self._update(event, warrant_requested=True)
+                # Reports count a referral a request was ever made for: the first request's time stays.
+                requested_at = func.coalesce(
+                    referral_status.c.warrant_requested_at, literal(event.requested_at or utcnow(), UtcDateTime())
+                )
+                await self._update(event, warrant_requested=True, warrant_requested_at=requested_at)
             case events.WarrantRescissionNoted():
-                await self._update(event, warrant_requested=False)
+                rescinded_at = event.rescinded_at or utcnow()
+                await self._update(event, warrant_requested=False, warrant_rescinded_at=rescinded_at)
             case events.EnrollmentNoted():
                 await self._update(event, enrolled=True)
             case events.ClosureNoted():
                 await self._update(event, closed=True)
+            case events.CaseOpeningNoted():
+                await self._update(event, case_opened_at=event.opened_at)
         if isinstance(event, events.ReferralEvent):
             await self._call_back(event, version)
 
@@ -150,15 +159,25 @@ class SqlReferrals(EventSourcedRepository[Referral]):
         reasons: list[dict[str, Any]],
         due: datetime | None,
     ) -> None:
-        """The decision on a referral that waited at its gate: the row written then takes it."""
+        """The decision on a referral that waited at its gate: the row written then takes it (and
+        the precinct, where the approval request, stored before requests kept it, had none)."""
         decision = {
             "eligible": status == "accepted",
             "policy": event.policy,
             "policy_version": event.policy_version,
             "reasons": reasons,
         }
+        columns = _report_columns(event)
+        if "precinct" in columns:
+            columns["precinct"] = func.coalesce(referral_status.c.precinct, columns["precinct"])
         await self._update(
-            event, status=status, decision=decision, assessment_due_by=due, approval_by=None, approval_due_by=None
+            event,
+            status=status,
+            decision=decision,
+            assessment_due_by=due,
+            approval_by=None,
+            approval_due_by=None,
+            **columns,
         )
 
     async def _insert_status(
@@ -191,6 +210,7 @@ class SqlReferrals(EventSourcedRepository[Referral]):
                 "enrolled": False,
                 "warrant_requested": False,
                 "updated_at": utcnow(),
+                **_report_columns(event),
                 **columns,
             },
         )
@@ -201,3 +221,22 @@ class SqlReferrals(EventSourcedRepository[Referral]):
             .where(referral_status.c.referral_id == str(event.referral_id))
             .values(**values, updated_at=utcnow())
         )
+
+
+def _report_columns(
+    event: events.ReferralAccepted | events.ReferralDeclined | events.ApprovalRequested,
+) -> dict[str, Any]:
+    """What reports read of a decision (or of the request at an approval gate): the policy version,
+    the precinct (None in events stored before they carried it), when it was accepted (at once: as
+    of its referral, as the status callbacks say), and a decline's kind."""
+    columns: dict[str, Any] = {"policy_version": event.policy_version}
+    match event:
+        case events.ReferralAccepted():
+            columns["accepted_at"] = event.approved_at or event.referred_at
+            columns["precinct"] = event.location.precinct
+        case events.ReferralDeclined():
+            columns["decline_kind"] = decline_kind(reason.code for reason in event.reasons).value
+            columns["precinct"] = event.precinct
+        case events.ApprovalRequested():
+            columns["precinct"] = event.precinct
+    return columns

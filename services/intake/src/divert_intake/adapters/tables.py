@@ -26,6 +26,15 @@ referral_status = Table(
     Column("approval_by", String(32)),
     Column("approval_due_by", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What program reports group and count by (docs/domain.md#reporting); never shown to police.
+    Column("precinct", String(100)),
+    Column("policy_version", String(64)),
+    Column("decline_kind", String(32)),
+    Column("accepted_at", UtcDateTime),
+    Column("lapsed_at", UtcDateTime),
+    Column("case_opened_at", UtcDateTime),
+    Column("warrant_requested_at", UtcDateTime),
+    Column("warrant_rescinded_at", UtcDateTime),
 )
 
 # The claim that keeps one active referral per RMS case and pathway (released on withdrawal).

@@ -105,6 +105,9 @@ class ApprovalRequested(ReferralEvent):
     offense_category: str | None
     offense_statute: str | None
     contact_drivers: tuple[str, ...]
+    precinct: str | None = None
+    """Where the contact happened, as coarse as the police view's reports need (none in events
+    stored before reports by precinct; the rest of the location is held with the person's details)."""
 
 
 class ApprovalDecided(ReferralEvent):
@@ -171,12 +174,22 @@ class WarrantRequestNoted(ReferralEvent):
     """The warrants service reported a request for this referral (shown to police as yes/no)."""
 
     warrant_request_id: UUID
+    requested_at: datetime | None = None
+    """When warrants recorded the request (none in events stored before reports kept it)."""
 
 
 class WarrantRescissionNoted(ReferralEvent):
     """The warrants service rescinded the request (the police view goes back to "no")."""
 
     warrant_request_id: UUID
+    rescinded_at: datetime | None = None
+    """When warrants rescinded it (none in events stored before reports kept it)."""
+
+
+class CaseOpeningNoted(ReferralEvent):
+    """A case agency opened a case for the referral (police see nothing of it; programs count it)."""
+
+    opened_at: datetime
 
 
 class EnrollmentNoted(ReferralEvent):

@@ -176,6 +176,7 @@ class Referral(Aggregate[events.ReferralEvent]):
     warrant_requested: bool = False
     enrolled: bool = False
     closed: bool = False
+    case_opened: bool = False
     assessed_on_time: bool = False
     lapsed_at: datetime | None = None
     """When the window was recorded as lapsed (kept after a later withdrawal or on-time assessment)."""
@@ -237,6 +238,7 @@ class Referral(Aggregate[events.ReferralEvent]):
                     offense_category=offense.category if offense else None,
                     offense_statute=offense.statute if offense else None,
                     contact_drivers=command.contact_drivers,
+                    precinct=command.location.precinct,
                 )
             )
             referral.held = events.HeldContact(subject=command.subject, location=command.location)
@@ -522,10 +524,19 @@ class Referral(Aggregate[events.ReferralEvent]):
             )
         )
 
-    def note_warrant_request(self, warrant_request_id: UUID) -> None:
+    def note_warrant_request(self, warrant_request_id: UUID, requested_at: datetime | None = None) -> None:
         """Remember that warrants recorded a request (police see only yes/no); repeats change nothing."""
         if not self.warrant_requested:
-            self._record(events.WarrantRequestNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
+            self._record(
+                events.WarrantRequestNoted(
+                    referral_id=self.id, warrant_request_id=warrant_request_id, requested_at=requested_at
+                )
+            )
+
+    def note_case_opening(self, opened_at: datetime) -> None:
+        """A case agency opened a case for the referral (counted in reports); repeats change nothing."""
+        if not self.case_opened:
+            self._record(events.CaseOpeningNoted(referral_id=self.id, opened_at=opened_at))
 
     def note_enrollment(self, enrolled_at: datetime) -> None:
         """The person enrolled with the case agency; repeats change nothing."""
@@ -537,10 +548,14 @@ class Referral(Aggregate[events.ReferralEvent]):
         if not self.closed:
             self._record(events.ClosureNoted(referral_id=self.id, closed_at=closed_at))
 
-    def note_warrant_rescission(self, warrant_request_id: UUID) -> None:
+    def note_warrant_rescission(self, warrant_request_id: UUID, rescinded_at: datetime | None = None) -> None:
         """Warrants rescinded the request: police no longer see one standing."""
         if self.warrant_requested:
-            self._record(events.WarrantRescissionNoted(referral_id=self.id, warrant_request_id=warrant_request_id))
+            self._record(
+                events.WarrantRescissionNoted(
+                    referral_id=self.id, warrant_request_id=warrant_request_id, rescinded_at=rescinded_at
+                )
+            )
 
     @applies
     def _approval_requested(self, event: events.ApprovalRequested) -> None:
@@ -603,6 +618,10 @@ class Referral(Aggregate[events.ReferralEvent]):
     @applies
     def _closed(self, event: events.ClosureNoted) -> None:
         self.closed = True
+
+    @applies
+    def _case_opened(self, event: events.CaseOpeningNoted) -> None:
+        self.case_opened = True
 
 
 class ApprovalForbidden(PermissionError):

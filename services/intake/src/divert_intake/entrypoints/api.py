@@ -2,7 +2,8 @@
 managers extend deadlines and read the audit trail; prosecutors and program managers decide the
 referrals a policy's approval gate holds (`approvals.py`); agencies' integration administrators and
 prosecutors register the endpoints status changes are called back at (`callbacks.py`); anyone
-reads the jurisdictions' published rules. Who may call what is docs/access.md (`callers.py`)."""
+reads the jurisdictions' published rules; program managers read their jurisdiction's referral funnel
+and the assessments due soon (`reports.py`). Who may call what is docs/access.md (`callers.py`)."""
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from divert_intake.adapters.referral_views import find_jurisdiction
 from divert_intake.bootstrap import Intake, bootstrap
 from divert_intake.domain.referral import Referral
-from divert_intake.entrypoints import approvals, callbacks, jurisdictions, referrals
+from divert_intake.entrypoints import approvals, callbacks, jurisdictions, referrals, reports
 from divert_intake.entrypoints.problems import PROBLEMS
 from divert_platform.app import create_app
 from divert_platform.audit import audit_router
@@ -30,7 +31,7 @@ def build_api(intake: Intake) -> FastAPI:
         description="Referrals from police records-management systems, decided by each jurisdiction's rules. "
         "Police views show status only, never case content.",
         parts=intake,
-        routers=[referrals.router, approvals.router, callbacks.router, jurisdictions.router, AUDIT],
+        routers=[referrals.router, approvals.router, callbacks.router, jurisdictions.router, reports.router, AUDIT],
         problems=PROBLEMS,
         extra_checks={"temporal": intake.temporal.check},
     )

@@ -1,7 +1,7 @@
 """`divert-intake consumer`: runs the deadline clocks from events (accepted → start; withdrawn,
 extended, assessed → signal), starts the approval timers of referrals waiting at a gate, and
 notes enrollments, closures, warrant requests and rescissions for the police status view (and the
-agencies' status callbacks).
+agencies' status callbacks), and case openings for the program's reports.
 
 Intake stands on the enforcement side of LEAD's golden rule: of cases it reads only the
 status-only milestones (`divert.case-milestones`), never `divert.cases`.
@@ -13,7 +13,12 @@ from functools import partial
 
 from divert_contracts import dataplane
 from divert_contracts.base import IntegrationEvent
-from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
 from divert_contracts.referrals import (
     ReferralAccepted,
     ReferralApprovalRequested,
@@ -39,6 +44,7 @@ def consumer_handlers(clock: DeadlineClock) -> dict[type[IntegrationEvent], Hand
         ReferralWithdrawn: partial(handlers.when_referral_withdrawn_stop_deadline, clock=clock),
         ReferralDeadlineExtended: partial(handlers.when_deadline_extended_move_deadline, clock=clock),
         CaseAssessedMilestone: partial(handlers.when_case_assessed_stop_deadline, clock=clock),
+        CaseOpenedMilestone: handlers.when_case_opened_note_it,
         CaseEnrolledMilestone: handlers.when_participant_enrolled_note_it,
         CaseClosedMilestone: handlers.when_case_closed_note_it,
         WarrantRequested: handlers.when_warrant_requested_note_it,

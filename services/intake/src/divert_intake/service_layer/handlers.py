@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from divert_contracts.milestones import CaseAssessedMilestone, CaseClosedMilestone, CaseEnrolledMilestone
+from divert_contracts.milestones import (
+    CaseAssessedMilestone,
+    CaseClosedMilestone,
+    CaseEnrolledMilestone,
+    CaseOpenedMilestone,
+)
 from divert_contracts.referrals import (
     LapseAction,
     ReferralAccepted,
@@ -275,12 +280,21 @@ async def when_deadline_extended_move_deadline(
 
 async def when_warrant_requested_note_it(event: WarrantRequested, uow: IntakeUnitOfWork) -> None:
     """Police see "warrant requested: yes" once warrants has recorded the request."""
-    await _note(uow, event.referral_id, lambda referral: referral.note_warrant_request(event.warrant_request_id))
+    await _note(
+        uow,
+        event.referral_id,
+        lambda referral: referral.note_warrant_request(event.warrant_request_id, event.requested_at),
+    )
 
 
 async def when_participant_enrolled_note_it(event: CaseEnrolledMilestone, uow: IntakeUnitOfWork) -> None:
     """Police see "enrolled: yes" once the case agency enrolls the person (nothing else of the case)."""
     await _note(uow, event.referral_id, lambda referral: referral.note_enrollment(event.enrolled_at))
+
+
+async def when_case_opened_note_it(event: CaseOpenedMilestone, uow: IntakeUnitOfWork) -> None:
+    """Programs count the referrals a case agency opened a case for (police see nothing of it)."""
+    await _note(uow, event.referral_id, lambda referral: referral.note_case_opening(event.opened_at))
 
 
 async def when_case_closed_note_it(event: CaseClosedMilestone, uow: IntakeUnitOfWork) -> None:
@@ -290,7 +304,11 @@ async def when_case_closed_note_it(event: CaseClosedMilestone, uow: IntakeUnitOf
 
 async def when_warrant_request_rescinded_note_it(event: WarrantRequestRescinded, uow: IntakeUnitOfWork) -> None:
     """Police see "warrant requested: no" again once warrants has rescinded the request."""
-    await _note(uow, event.referral_id, lambda referral: referral.note_warrant_rescission(event.warrant_request_id))
+    await _note(
+        uow,
+        event.referral_id,
+        lambda referral: referral.note_warrant_rescission(event.warrant_request_id, event.rescinded_at),
+    )
 
 
 async def _note(uow: IntakeUnitOfWork, referral_id: UUID, change: Callable[[Referral], None]) -> None:

@@ -1,5 +1,5 @@
 """The directory's REST API: the Open Referral HSDS 3.0 root document and catalogue, suggestions,
-closed-loop service referrals, capacity and the audit trail.
+closed-loop service referrals, capacity, the service-referral report and the audit trail.
 
 Who may call what is docs/access.md (`callers.py`); refusals become problems in `problems.py`.
 """
@@ -7,7 +7,14 @@ Who may call what is docs/access.md (`callers.py`); refusals become problems in 
 from fastapi import FastAPI
 
 from divert_directory.bootstrap import Directory, bootstrap
-from divert_directory.entrypoints import audit_api, capacity_api, hsds_api, service_referrals_api, suggestions_api
+from divert_directory.entrypoints import (
+    audit_api,
+    capacity_api,
+    hsds_api,
+    reports_api,
+    service_referrals_api,
+    suggestions_api,
+)
 from divert_directory.entrypoints.problems import PROBLEMS
 from divert_platform.app import create_app
 
@@ -24,6 +31,7 @@ def build_api(directory: Directory) -> FastAPI:
             suggestions_api.router,
             service_referrals_api.router,
             capacity_api.router,
+            reports_api.router,
             audit_api.router,
         ],
         problems=PROBLEMS,

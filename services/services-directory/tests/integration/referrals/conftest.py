@@ -44,6 +44,7 @@ OTHER_AGENCY = DEFAULT_CASE_AGENCIES["albany"]
 DEFAULT_CLAIMS: dict[str, dict[str, str | None]] = {
     "case_manager": {"agency": CASE_AGENCY},
     "program_manager": {"jurisdiction": "king-county"},
+    "evaluator": {"jurisdiction": "king-county"},
     "officer": {"agency": "SPD"},
 }
 NEEDS_TAXONOMY, JURISDICTIONS_TAXONOMY = UUID(int=0xA1), UUID(int=0xA2)
@@ -214,6 +215,7 @@ class Cases:
         part2: bool = False,
         expires_in: timedelta = timedelta(days=30),
         jurisdiction: str = "king-county",
+        scope: str = "contact_details",
     ) -> UUID:
         """Record a consent naming `parties`; its id."""
         consent_id, now = uuid4(), utcnow()
@@ -224,7 +226,7 @@ class Cases:
                 consent_id=consent_id,
                 parties=tuple(str(party) for party in parties),
                 purpose=purpose,
-                scope="contact_details",
+                scope=scope,
                 part2=part2,
                 recorded_at=now - timedelta(minutes=1),
                 expires_at=now + expires_in,

@@ -1,6 +1,6 @@
-"""Property-based API testing of suggestions, service referrals, capacity and the audit trail with
-schemathesis: whatever a client sends, the directory answers with a documented status and a body
-matching its own OpenAPI schema, and never with a 5xx.
+"""Property-based API testing of suggestions, service referrals, capacity, the service-referral
+report and the audit trail with schemathesis: whatever a client sends, the directory answers with
+a documented status and a body matching its own OpenAPI schema, and never with a 5xx.
 
 Each request carries the token of a caller its route admits (a case manager of the agency owning
 the seeded cases, or a program manager of their jurisdiction), so the fuzzer gets past 401/403
@@ -59,7 +59,7 @@ _ORGANIZATION = UUID(int=0x200)
 _SERVICE_REFERRALS: list[UUID] = []
 _CASE_MANAGER = mint_token(_SETTINGS, subject="cm-1", role="case_manager", agency=_AGENCY)
 _PROGRAM_MANAGER = mint_token(_SETTINGS, subject="pm-1", role="program_manager", jurisdiction=_JURISDICTION)
-_ROUTES = "^/v1/(cases|service-referrals|services|audit)"
+_ROUTES = "^/v1/(cases|service-referrals|services|reports|audit)"
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
@@ -230,5 +230,5 @@ def _headers_for(case: schemathesis.Case) -> dict[str, str]:
     """The token of a caller the route admits; none when the fuzzer deliberately sends bad headers."""
     if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
         return {}
-    token = _PROGRAM_MANAGER if case.path.startswith("/v1/audit") else _CASE_MANAGER
+    token = _PROGRAM_MANAGER if case.path.startswith(("/v1/audit", "/v1/reports")) else _CASE_MANAGER
     return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,1 @@
+"""Divert console: server-rendered pages over the services' APIs, called with the signed-in user's token."""
