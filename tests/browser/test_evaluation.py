@@ -78,16 +78,19 @@ def test_outcome_measures_from_uploaded_records_and_a_bad_file_named_at_its_fiel
         window = {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
         rows = http.get(f"{stack.url('assessment')}/v1/reports/evaluation", params=window).json()["items"]
     person = next(row["person_key"] for row in rows if row["referral_id"] == referral_id)
-    stranger, index = "f" * 64, date.today() - timedelta(days=90)
+    index = date.today() - timedelta(days=90)
+    before = date.today() - timedelta(days=30)
+    # Rows say who they are about either way: by the extract's person key, or by an identity the API
+    # keys and forgets (the participant was referred as "Thaddeus Example", born 1990-01-01).
     records = tmp_path / "records.csv"
     records.write_text(
-        "person_key,date,kind,felony\n"
-        f"{person},{date.today() - timedelta(days=30)},arrest,false\n"
-        f"{person},{date.today() - timedelta(days=30)},charge,true\n"
-        f"{stranger},{index - timedelta(days=10)},arrest,false\n"
+        "person_key,family_name,given_name,date_of_birth,date,kind,felony\n"
+        f"{person},,,,{before},arrest,false\n"
+        f",Example,Thaddeus,1990-01-01,{before},charge,true\n"
+        f",Nobody,Stranger,1980-05-05,{index - timedelta(days=10)},arrest,false\n"
     )
     comparison = tmp_path / "comparison.csv"
-    comparison.write_text(f"person_key,index_date\n{stranger},{index}\n")
+    comparison.write_text(f"family_name,given_name,date_of_birth,index_date\nNobody,Stranger,1980-05-05,{index}\n")
 
     console.sign_in("evaluator")
     form = console.page.locator("form", has=console.page.get_by_role("button", name="Compute the measures"))

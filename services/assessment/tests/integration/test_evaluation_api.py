@@ -219,10 +219,136 @@ async def test_the_measures_of_participants_and_a_comparison_group(client, casel
     assert k1["person_key"] not in str(await rows(audit_log))
 
 
+def by_identity(record: dict[str, Any], **identity: str) -> dict[str, Any]:
+    """`record` with its person key replaced by an identity."""
+    return {name: value for name, value in record.items() if name != "person_key"} | identity
+
+
+async def outcomes(client, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.post(OUTCOMES, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_records_given_by_rms_identity_match_the_participant_as_by_person_key(
+    client, caseload, evaluator, rows
+) -> None:
+    page = await extract(client, caseload, evaluator)
+    k1 = next(row for row in page["items"] if row["referral_id"] == str(caseload.ids["k1"]))
+    index = date.fromisoformat(k1["referred_at"][:10])
+    keyed = [
+        arrest(k1["person_key"], index - timedelta(days=40)),
+        arrest(k1["person_key"], index + timedelta(days=3), kind="charge", felony=True),
+    ]
+    # as a police records extract has them: agency and person id, spelt as that system spells them
+    identified = [by_identity(record, rms_agency=" spd", rms_person_id="p-K1") for record in keyed]
+
+    by_key = await outcomes(client, outcomes_body(caseload, keyed, []), evaluator)
+    by_rms = await outcomes(client, outcomes_body(caseload, identified, []), evaluator)
+
+    assert (by_key["records_matched"], by_key["records_by_identity"]) == (2, 0)
+    assert (by_rms["records_matched"], by_rms["records_by_identity"]) == (2, 2)
+    assert by_rms["measures"] == by_key["measures"]
+    measures = {(m["group"], m["measure"], m["months"]): m for m in by_rms["measures"]}
+    assert measures["participants", "arrests", 6]["total_before"] == 1
+    assert measures["participants", "felony_charges", 6]["total_after"] == 1
+    # another agency's person of the same id is somebody else
+    elsewhere = [by_identity(record, rms_agency="KCSO", rms_person_id="P-k1") for record in keyed]
+    assert (await outcomes(client, outcomes_body(caseload, elsewhere, []), evaluator))["records_matched"] == 0
+    # the identities went nowhere: the audit holds counts only
+    audited = str(await rows(audit_log))
+    assert "p-K1" not in audited and "P-k1" not in audited and "KCSO" not in audited
+
+
+async def test_records_and_comparison_given_by_names_and_date_of_birth(client, open_case, evaluator, rows) -> None:
+    referred_at = utcnow() - timedelta(days=1)
+    unknown_to_the_rms = Subject(given_name="José", family_name="O'Brien-Smith", date_of_birth=date(1988, 4, 5))
+    participant = await open_case(subject=unknown_to_the_rms, referred_at=referred_at)
+    window_ = {"from": (referred_at - timedelta(hours=1)).isoformat(), "to": utcnow().isoformat()}
+    page = (await client.get(EXTRACT, params=window_, headers=evaluator)).json()
+    [row] = [row for row in page["items"] if row["referral_id"] == str(participant.referral_id)]
+    index = referred_at.date()
+    compared = date(2025, 6, 1)
+    named = {"family_name": "OBRIEN SMITH", "given_name": "jose", "date_of_birth": "1988-04-05"}
+    other = {"family_name": "Roe", "given_name": "Sam", "date_of_birth": "1979-09-09"}
+    records = [
+        by_identity(arrest("", index - timedelta(days=20)), **named),
+        by_identity(arrest("", compared + timedelta(days=5)), **other),
+        by_identity(arrest("", compared - timedelta(days=5)), rms_agency="SPD", rms_person_id="P-300"),
+    ]
+    comparison = [
+        {"index_date": compared.isoformat()} | other,
+        {"index_date": compared.isoformat(), "rms_agency": "SPD", "rms_person_id": "P-300"},
+    ]
+
+    report = await outcomes(client, window_ | {"records": records, "comparison": comparison}, evaluator)
+
+    assert (report["participants"], report["comparison"], report["overlap"]) == (1, 2, 0)
+    assert (report["records"], report["records_by_identity"], report["records_matched"]) == (3, 3, 3)
+    measures = {(m["group"], m["measure"], m["months"]): m for m in report["measures"]}
+    assert measures["participants", "arrests", 6]["total_before"] == 1
+    assert (
+        measures["comparison", "arrests", 6]["total_before"],
+        measures["comparison", "arrests", 6]["total_after"],
+    ) == (
+        1,
+        1,
+    )
+    # the same participant by the key the extract gave: the same measures
+    keyed = [arrest(row["person_key"], index - timedelta(days=20))]
+    again = await outcomes(client, window_ | {"records": keyed, "comparison": []}, evaluator)
+    assert again["measures"][:4] == report["measures"][:4]  # participants' rows
+    audited = str(await rows(audit_log))
+    assert "Roe" not in audited and "1988-04-05" not in audited and "P-300" not in audited
+
+
+async def test_one_person_twice_in_the_comparison_group_by_identity_is_422_naming_the_item(client, evaluator) -> None:
+    person = {"index_date": "2025-01-01", "rms_agency": "SPD", "rms_person_id": "P-9"}
+    body = {
+        "from": "2026-01-01T00:00:00Z",
+        "to": "2026-02-01T00:00:00Z",
+        "records": [],
+        "comparison": [person, person | {"rms_agency": "spd"}],
+    }
+
+    response = await client.post(OUTCOMES, json=body, headers=evaluator)
+
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["body.comparison.1"]
+    assert "P-9" not in response.text
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"records": [arrest("not-a-key", date(2025, 1, 1))]}, "body.records.0.person_key"),
+        (
+            {"records": [arrest("a" * 64, date(2025, 1, 1)) | {"rms_agency": "SPD", "rms_person_id": "P-9"}]},
+            "body.records.0",
+        ),
+        ({"records": [by_identity(arrest("a" * 64, date(2025, 1, 1)))]}, "body.records.0"),
+        ({"records": [by_identity(arrest("a" * 64, date(2025, 1, 1)), rms_agency="SPD")]}, "body.records.0"),
+        (
+            {"records": [by_identity(arrest("a" * 64, date(2025, 1, 1)), family_name="Diaz", given_name="Ana")]},
+            "body.records.0",
+        ),
+        ({"comparison": [{"index_date": "2025-01-01"}]}, "body.comparison.0"),
+        (
+            {
+                "comparison": [
+                    {"index_date": "2025-01-01", "person_key": "a" * 64, "rms_agency": "S", "rms_person_id": "1"}
+                ]
+            },
+            "body.comparison.0",
+        ),
+        (
+            {"comparison": [{"index_date": "2025-01-01", "rms_agency": "SPD", "rms_person_id": "P\u0000"}]},
+            "body.comparison.0.rms_person_id",
+        ),
+        (
+            {"comparison": [{"index_date": "2025-01-01", "rms_agency": "SPD", "rms_person_id": "P" * 65}]},
+            "body.comparison.0.rms_person_id",
+        ),
         ({"records": [arrest("a" * 64, date(2025, 1, 1), kind="citation")]}, "body.records.0.kind"),
         (
             {"records": [{"person_key": "a" * 64, "date": "2025-13-01", "kind": "arrest", "felony": False}]},
@@ -232,7 +358,22 @@ async def test_the_measures_of_participants_and_a_comparison_group(client, casel
         ({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "body.to"),
         ({"records": [arrest("a" * 64, date(2025, 1, 1))] * 5001}, "body.records"),
     ],
-    ids=["key", "kind", "date", "duplicate", "window", "too-many"],
+    ids=[
+        "key",
+        "key-and-identity",
+        "neither",
+        "agency-only",
+        "names-without-birth-date",
+        "comparison-neither",
+        "comparison-both",
+        "control-character",
+        "too-long",
+        "kind",
+        "date",
+        "duplicate",
+        "window",
+        "too-many",
+    ],
 )
 async def test_bad_uploads_are_422_naming_the_field(client, evaluator, change, field) -> None:
     body = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z", "records": [], "comparison": []} | change

@@ -57,3 +57,55 @@ def identity_text(identity: Identity) -> str:
 def person_key(secret: bytes, identity: Identity) -> str:
     """The person's pseudonymous key under `secret`: 64 lower-case hex digits."""
     return hmac.new(secret, identity_text(identity).encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- people of an evaluator's upload
+
+ONE_WAY = "give either person_key, or rms_agency and rms_person_id, or family_name, given_name and date_of_birth"
+"""How a person of an evaluator's upload may be identified (docs/domain.md#outcome-measures)."""
+
+
+def identity_given(
+    *,
+    rms_agency: str | None,
+    rms_person_id: str | None,
+    family_name: str | None,
+    given_name: str | None,
+    date_of_birth: date | None,
+) -> Identity | None:
+    """The identity an evaluator's record gives, if any: the RMS agency and its person id, or the
+    family name, given name and date of birth — the two identities `person_key` keys, each whole.
+
+    None when no part is given. Raises ValueError for parts of both, part of one, or a part that
+    normalises to nothing (a key made from it would match people by the other parts alone). The
+    messages name the fields, never what they hold."""
+    by_rms = (rms_agency, rms_person_id)
+    by_name = (family_name, given_name, date_of_birth)
+    if all(part is None for part in by_rms + by_name):
+        return None
+    if rms_agency is not None and rms_person_id is not None and all(part is None for part in by_name):
+        if not normalised_identifier(rms_agency) or not normalised_identifier(rms_person_id):
+            raise ValueError("rms_agency and rms_person_id must each hold more than space")
+        return Identity(rms_agency, rms_person_id, family_name="", given_name="", date_of_birth=None)
+    if family_name is not None and given_name is not None and date_of_birth is not None and by_rms == (None, None):
+        if not normalised_name(family_name) or not normalised_name(given_name):
+            raise ValueError("family_name and given_name must each hold a letter or digit")
+        return Identity("", None, family_name, given_name, date_of_birth)
+    raise ValueError(ONE_WAY)
+
+
+def one_way(key: str | None, identity: Identity | None) -> None:
+    """Refuses (ValueError) a person of an upload given by both a person key and an identity, or by neither."""
+    if (key is None) == (identity is None):
+        raise ValueError(ONE_WAY)
+
+
+def key_given(secret: bytes, key: str | None, identity: Identity | None) -> str:
+    """The person key of a person of an upload: the key given, or the identity keyed under
+    `secret` — so a person given by identity and the same person given by key are one person.
+    Raises ValueError unless exactly one of the two is given."""
+    if identity is not None and key is None:
+        return person_key(secret, identity)
+    if key is not None and identity is None:
+        return key
+    raise ValueError(ONE_WAY)

@@ -4,15 +4,17 @@ charge records an evaluator brings.
 
 For program managers and evaluators of the jurisdiction. Nothing here names a person: no name,
 date of birth, phone, RMS id or note leaves by these routes; people are told apart by a keyed hash
-(`person_key`). Every extract and every computation is audited (counts, never what was uploaded).
+(`person_key`). An evaluator's records may name people (RMS ids, or names and dates of birth):
+those are keyed on arrival and discarded, never stored, logged or answered. Every extract and every
+computation is audited (counts, never what was uploaded).
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from divert_assessment.adapters.evaluation import (
     consents_of,
@@ -24,7 +26,14 @@ from divert_assessment.adapters.evaluation import (
 from divert_assessment.bootstrap import Organisations, Settings
 from divert_assessment.domain.evaluation import evaluation_needs
 from divert_assessment.domain.outcomes import Group, Measure, Record, measure_outcomes, participants_index_dates
-from divert_assessment.domain.person_key import KEY_HEX_LENGTH, person_key
+from divert_assessment.domain.person_key import (
+    KEY_HEX_LENGTH,
+    Identity,
+    identity_given,
+    key_given,
+    one_way,
+    person_key,
+)
 from divert_assessment.entrypoints.callers import Evaluation
 from divert_assessment.entrypoints.reports import utc_window
 from divert_assessment.entrypoints.schemas import MAX_COUNT, MAX_NEEDS
@@ -42,7 +51,8 @@ MAX_ROWS = 1000
 MAX_RECORDS = 5000
 """At most this many arrest and charge records in one computation: with a full comparison group the
 body stays within the APIs' request limit (`DIVERT_MAX_REQUEST_BYTES`, 1,000,000 by default), so an
-oversized upload is a 422 naming the list rather than a 413."""
+oversized upload is a 422 naming the list rather than a 413. (Records given by identity with names at
+their longest may pass the request limit first: a 413, bounded all the same.)"""
 MAX_COMPARISON = 5000
 """At most this many people in a comparison group."""
 
@@ -130,23 +140,61 @@ class Dictionary(BaseModel):
     fields: list[DictionaryField] = Field(max_length=100)
 
 
-class OutcomeRecord(BaseModel):
-    """One arrest or charge of a person, keyed by the extract's person key."""
+class IdentifiedPerson(BaseModel):
+    """Who a person of an upload is, exactly one way: by `person_key` (as the extract gives it), by
+    `rms_agency` and `rms_person_id`, or by `family_name`, `given_name` and `date_of_birth`. The
+    service keys an identity itself, under the program's secret and as a referral's is keyed, so a
+    person given by identity and the same person given by key are one; the identity is used for this
+    computation only, then discarded (never stored, logged or echoed)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    person_key: PersonKey
+    person_key: PersonKey | None = Field(None, description="The person's key, as in the extract.")
+    rms_agency: Annotated[str, free_text(64, min_length=1)] | None = Field(
+        None, description="The RMS agency whose person id follows (as on the referral, e.g. `SPD`)."
+    )
+    rms_person_id: Annotated[str, free_text(64, min_length=1)] | None = Field(
+        None, description="The agency's own id of the person."
+    )
+    family_name: Annotated[str, free_text(200, min_length=1)] | None = Field(None, description="With `given_name`.")
+    given_name: Annotated[str, free_text(200, min_length=1)] | None = Field(None, description="With `family_name`.")
+    date_of_birth: IsoDate | None = Field(None, description="With the names: required to identify by name.")
+    _identity: Identity | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _identified_one_way(self) -> Self:
+        self._identity = identity_given(
+            rms_agency=self.rms_agency,
+            rms_person_id=self.rms_person_id,
+            family_name=self.family_name,
+            given_name=self.given_name,
+            date_of_birth=self.date_of_birth,
+        )
+        one_way(self.person_key, self._identity)
+        return self
+
+    @property
+    def by_identity(self) -> bool:
+        """Whether the person was given by identity rather than by key."""
+        return self._identity is not None
+
+    def key(self, secret: bytes) -> str:
+        """The person's key: the one given, or the identity keyed under `secret`."""
+        return key_given(secret, self.person_key, self._identity)
+
+
+class OutcomeRecord(IdentifiedPerson):
+    """One arrest or charge of a person, by person key or by identity (see `IdentifiedPerson`)."""
+
     date: IsoDate = Field(description="The day of the arrest or of the charge.")
     kind: Literal["arrest", "charge"]
     felony: bool = Field(description="A felony charge (counted in `felony_charges`); ignored for arrests.")
 
 
-class ComparisonPerson(BaseModel):
-    """One person of the comparison group and the date their outcomes are measured around."""
+class ComparisonPerson(IdentifiedPerson):
+    """One person of the comparison group, by person key or by identity (see `IdentifiedPerson`),
+    and the date their outcomes are measured around."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    person_key: PersonKey
     index_date: IsoDate
 
 
@@ -190,6 +238,9 @@ class OutcomesReport(BaseModel):
     comparison: int = Field(ge=0, le=MAX_COUNT, description="People of the comparison group.")
     overlap: int = Field(ge=0, le=MAX_COUNT, description="People in both groups (counted in each).")
     records: int = Field(ge=0, le=MAX_COUNT, description="Records received.")
+    records_by_identity: int = Field(
+        ge=0, le=MAX_COUNT, description="Records given by identity (keyed by the service) rather than by person key."
+    )
     records_matched: int = Field(ge=0, le=MAX_COUNT, description="Records of someone in either group.")
     measures: list[MeasureResult] = Field(max_length=8)
 
@@ -309,20 +360,28 @@ async def evaluation_outcomes(body: OutcomesRequest, caller: Evaluation, read: A
     are the body's. Records are matched to people by person key; records of anyone else are
     ignored. The index date itself is in neither window (docs/domain.md#outcome-measures).
     Nothing of the body is stored or logged; the call is audited with its counts only. A person
-    key twice in `comparison` is a 422 naming it."""
+    key twice in `comparison` is a 422 naming it.
+
+    Each record and each comparison person is given by `person_key`, or by identity — `rms_agency`
+    and `rms_person_id`, or `family_name`, `given_name` and `date_of_birth` — exactly one way (else
+    a 422 naming `body.records.<i>` or `body.comparison.<i>`). The service keys an identity itself
+    under the program's secret, exactly as a referral's identity is keyed, and discards it: police
+    and court records can be brought as they are, without the secret."""
     secret = _secret(settings)
     own = caller.jurisdiction or ""
     start, end = utc_window(body.referred_from, body.referred_to, where="body")
     comparison: dict[str, date] = {}
     for place, person in enumerate(body.comparison):
-        if person.person_key in comparison:
-            raise invalid(f"body.comparison.{place}.person_key", "this person key is already in the comparison group")
-        comparison[person.person_key] = person.index_date
+        key = person.key(secret)
+        if key in comparison:
+            field = f"body.comparison.{place}" + ("" if person.by_identity else ".person_key")
+            raise invalid(field, "this person is already in the comparison group")
+        comparison[key] = person.index_date
     referrals = await referrals_of_people(read.session, own, start, end)
     participants = participants_index_dates(
         (person_key(secret, identity), referred_at.date()) for identity, referred_at in referrals
     )
-    records = [Record(r.person_key, r.date, r.kind, r.felony) for r in body.records]
+    records = [Record(r.key(secret), r.date, r.kind, r.felony) for r in body.records]
     rows = measure_outcomes(participants, comparison, records)
     matched = sum(1 for r in records if r.person_key in participants or r.person_key in comparison)
     overlap = len(participants.keys() & comparison.keys())
@@ -339,6 +398,7 @@ async def evaluation_outcomes(body: OutcomesRequest, caller: Evaluation, read: A
         comparison=len(comparison),
         overlap=overlap,
         records=len(records),
+        records_by_identity=sum(1 for r in body.records if r.by_identity),
         records_matched=matched,
         measures=[MeasureResult(**vars(row)) for row in rows],
     )

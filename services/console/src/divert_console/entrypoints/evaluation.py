@@ -11,8 +11,6 @@ import io
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -31,17 +29,18 @@ MAX_PAGES = 200
 MAX_UPLOAD_BYTES = 900_000
 """An uploaded file's size limit: the API takes a request of 1 MB at most."""
 
-_ARROW_TYPES = {"string": pa.string(), "boolean": pa.bool_(), "integer": pa.int64(), "number": pa.float64()}
 
+def _arrow_type(field: dict[str, Any]) -> Any:
+    import pyarrow as pa  # about 30 MiB resident: loaded by the first Parquet export, not by every console
 
-def _arrow_type(field: dict[str, Any]) -> pa.DataType:
+    scalar = {"string": pa.string(), "boolean": pa.bool_(), "integer": pa.int64(), "number": pa.float64()}
     if field["type"] == "array":
-        return pa.list_(_ARROW_TYPES[field.get("item_type") or "string"])
+        return pa.list_(scalar[field.get("item_type") or "string"])
     if field.get("format") == "date-time":
         return pa.timestamp("us", tz="UTC")
     if field.get("format") == "date":
         return pa.date32()
-    return _ARROW_TYPES[field["type"]]
+    return scalar[field["type"]]
 
 
 async def extract(api: ServicesApi, person: Viewer, window: Window) -> list[dict[str, Any]]:
@@ -134,6 +133,9 @@ def as_rows_csv(fields: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str
 
 def as_parquet(fields: list[dict[str, Any]], rows: list[dict[str, Any]]) -> bytes:
     """The extract as Parquet, typed by the dictionary, each column described by its dictionary entry."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     schema = pa.schema(
         [
             pa.field(
@@ -234,7 +236,17 @@ class UploadProblem(ValueError):
         self.field = field
 
 
+IDENTIFIERS: tuple[tuple[str, ...], ...] = (
+    ("person_key",),
+    ("rms_agency", "rms_person_id"),
+    ("family_name", "given_name", "date_of_birth"),
+)
+"""The ways a row may say who it is about: the extract's person key, or an identity the API keys with
+the program's secret (and discards). A file names the columns of one way or more; each row fills one."""
+
+
 async def _csv_rows(upload: UploadFile | str | None, field: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The file's rows: `columns`, and whichever identifying columns it has (empty cells left out)."""
     if not isinstance(upload, UploadFile):
         raise UploadProblem(field, "Choose a CSV file.")
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
@@ -242,10 +254,19 @@ async def _csv_rows(upload: UploadFile | str | None, field: str, columns: tuple[
         raise UploadProblem(field, f"The file is over {MAX_UPLOAD_BYTES // 1000} KB: split it.")
     try:
         reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-        missing = [column for column in columns if column not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [column for column in columns if column not in header]
         if missing:
             raise UploadProblem(field, f"The header row must name {', '.join(columns)}; missing: {', '.join(missing)}.")
-        return [{column: (row.get(column) or "").strip() for column in columns} for row in reader]
+        identifying = [name for way in IDENTIFIERS if all(column in header for column in way) for name in way]
+        if not identifying:
+            ways = "; or ".join(", ".join(way) for way in IDENTIFIERS)
+            raise UploadProblem(field, f"The header row must name who each row is about: {ways}.")
+        rows = []
+        for row in reader:
+            values = {column: (row.get(column) or "").strip() for column in (*identifying, *columns)}
+            rows.append({key: value for key, value in values.items() if value or key in columns})
+        return rows
     except (UnicodeDecodeError, csv.Error) as error:
         raise UploadProblem(field, f"Not a UTF-8 CSV file ({type(error).__name__}).") from error
 
@@ -270,7 +291,8 @@ def _upload_errors(problem: ApiProblem) -> dict[str, str]:
 @router.post("/evaluation/outcomes")
 async def outcomes(request: Request, person: Evaluator) -> Response:
     """Arrests and felony charges before and after referral, for participants and the comparison group,
-    from two CSV files: records (person_key, date, kind, felony) and comparison (person_key, index_date)."""
+    from two CSV files: records (who, date, kind, felony) and comparison (who, index_date), "who" being a
+    person key or an identity (`IDENTIFIERS`) that the API keys and discards."""
     form = await request.form()
     require_csrf(request, form.get("csrf_token"))
     api = parts(request).api
@@ -281,8 +303,8 @@ async def outcomes(request: Request, person: Evaluator) -> Response:
     errors: dict[str, str] = {}
     results = None
     try:
-        records = await _csv_rows(form.get("records"), "records", ("person_key", "date", "kind", "felony"))
-        comparison = await _csv_rows(form.get("comparison"), "comparison", ("person_key", "index_date"))
+        records = await _csv_rows(form.get("records"), "records", ("date", "kind", "felony"))
+        comparison = await _csv_rows(form.get("comparison"), "comparison", ("index_date",))
         body = {
             **window.query(),
             "records": [{**row, "felony": row["felony"].lower() in ("true", "yes", "1", "y")} for row in records],
