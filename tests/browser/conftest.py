@@ -57,16 +57,17 @@ def chromium() -> str:
     pytest.fail(f"the browser tier needs Debian's Chromium; install it with: {INSTALL_COMMAND}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    """The sync Playwright API. It runs its own event loop in this thread, so it must not be entered
-    while another loop runs here: pytest-asyncio's session loop only runs inside async tests and
-    fixtures, and this tier's tests and fixtures are all plain functions."""
+    """The sync Playwright API, one per test module. It runs its own event loop in this thread,
+    marked as running for as long as Playwright is open: an async test after this tier (tests/deploy,
+    bench/tests in `make test`) would find it and fail, so it is stopped when the module's tests end,
+    never kept for the session. This tier's own tests and fixtures are all plain functions."""
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
     # Chromium refuses to start its sandbox as root (containers, CI): only then is it turned off.
     # The pages it opens are our own console's, on localhost.
