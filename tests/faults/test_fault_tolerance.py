@@ -69,6 +69,7 @@ APPLIES = {
         "referral.approval_requested",
         "referral.withdrawn",
         "referral.deadline_extended",
+        "case_milestone.opened",
         "case_milestone.assessed",
         "case_milestone.enrolled",
         "warrant.requested",
